@@ -1,0 +1,63 @@
+# The single entry point. `make run` serves the demo portal; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
+
+.PHONY: help setup run test test-python lint format bench clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed static/build/.built var/.migrated ## Install everything, build assets, migrate the local database
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/build/.built: node_modules/.installed static/build.mjs $(shell find static/scss -name '*.scss')
+	npm run --silent build
+	touch $@
+
+var/.migrated: $(VENV)/.installed $(shell find . -path ./node_modules -prune -o -path ./$(VENV) -prune -o -path '*/migrations/*.py' -print)
+	mkdir -p var
+	$(PY) manage.py migrate --no-input -v0
+	touch $@
+
+run: setup ## Set up, load the demo partnership and serve http://127.0.0.1:8000
+	$(PY) manage.py seed_demo
+	@echo ""
+	@echo "Serving the portal on http://127.0.0.1:8000 - sign in with a username and password above,"
+	@echo "then a code from your authenticator app, a backup code, or: $(PY) manage.py demo_code USERNAME"
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: setup lint test-python ## Set up and run every check and test
+
+test-python:
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) manage.py check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed ## Lint with ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed ## Format and fix with ruff
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: setup ## Run the benchmarks under bench/
+	$(PY) bench/run.py
+
+clean: ## Remove the virtualenv, built assets and local data
+	rm -rf $(VENV) node_modules static/build var db.sqlite3

@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from wagtail.users.apps import WagtailUsersAppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = "Organisations and users"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from . import receivers  # noqa: F401  (session bookkeeping on login)
+        from .roles import roles_sync
+
+        post_migrate.connect(roles_sync, dispatch_uid="accounts_roles_sync")
+
+
+class PortalUsersAppConfig(WagtailUsersAppConfig):
+    """Wagtail's user admin, with the partner organisation and job title."""
+
+    user_viewset = "accounts.viewsets.PortalUserViewSet"

@@ -1,0 +1,76 @@
+"""Sign-in and second-factor forms, in plain language."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+CODE_ATTRS = {
+    # WCAG 2.2 3.3.8: let browsers and password managers fill and paste codes.
+    "autocomplete": "one-time-code",
+    "inputmode": "numeric",
+    "spellcheck": "false",
+    "autocapitalize": "none",
+    "class": "govuk-input govuk-input--width-10",
+}
+
+
+class SignInForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": (
+            "Enter a correct username and password. Both are case-sensitive."
+        ),
+        "inactive": "This account has been closed. Ask your administrator.",
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].widget.attrs.update(
+            {
+                "class": "govuk-input govuk-!-width-one-half",
+                "autocomplete": "username",
+                "spellcheck": "false",
+                "autocapitalize": "none",
+            }
+        )
+        self.fields["username"].error_messages["required"] = "Enter your username"
+        self.fields["password"].widget.attrs.update(
+            {
+                "class": "govuk-input govuk-!-width-one-half",
+                "autocomplete": "current-password",
+            }
+        )
+        self.fields["password"].error_messages["required"] = "Enter your password"
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Security code",
+        help_text=(
+            "The 6-digit code from your authenticator app, or one of your backup codes."
+        ),
+        max_length=20,
+        error_messages={"required": "Enter the security code"},
+        widget=forms.TextInput(attrs={**CODE_ATTRS, "inputmode": "text"}),
+    )
+
+    def clean_code(self):
+        # People paste codes with spaces; keep letters, digits and hyphens.
+        code = "".join(self.cleaned_data["code"].split())
+        if not code:
+            raise forms.ValidationError("Enter the security code")
+        return code
+
+
+class EnrolForm(forms.Form):
+    code = forms.CharField(
+        label="Code from your authenticator app",
+        help_text="Enter the 6-digit code your app shows now.",
+        max_length=10,
+        error_messages={"required": "Enter the 6-digit code from your app"},
+        widget=forms.TextInput(attrs=CODE_ATTRS),
+    )
+
+    def clean_code(self):
+        code = "".join(self.cleaned_data["code"].split())
+        if not (code.isdigit() and len(code) == 6):
+            raise forms.ValidationError("The code must be 6 digits, like 123456")
+        return code

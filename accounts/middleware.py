@@ -1,0 +1,114 @@
+"""The one gate in front of every page, and the session and header rules.
+
+Every view needs a logged-in user whose second factor is verified, unless the
+view is marked with one of the decorators in ``accounts.access``.
+"""
+
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+
+from audit.services import audit_record
+
+from .access import PASSWORD_ONLY, PUBLIC, access_level
+from .receivers import SESSION_SEEN_KEY, SESSION_STARTED_KEY
+from .services import user_has_device
+
+# Wagtail's admin JavaScript fetches these on every admin page, the verify
+# page included; they hold no data (see ../shared/LANDMINES.md).
+ALWAYS_OPEN_PATHS = ("/admin/sprite/", "/admin/jsi18n/")
+
+
+class SecondFactorGateMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        level = access_level(view_func)
+        if level == PUBLIC or request.path_info.startswith(ALWAYS_OPEN_PATHS):
+            return None
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(
+                request.get_full_path(), reverse(settings.LOGIN_URL)
+            )
+        if level == PASSWORD_ONLY or user.is_verified():
+            return None
+        target = "accounts:verify" if user_has_device(user) else "accounts:enrol"
+        query = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
+        return redirect(f"{reverse(target)}?{query}")
+
+
+class SessionLifetimeMiddleware:
+    """End sessions idle too long or older than the absolute lifetime."""
+
+    # Refresh the last-seen stamp at most once a minute to spare session writes.
+    SEEN_GRANULARITY = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            self._enforce(request)
+        return self.get_response(request)
+
+    def _enforce(self, request):
+        now = int(time.time())
+        started = request.session.get(SESSION_STARTED_KEY, now)
+        seen = request.session.get(SESSION_SEEN_KEY, now)
+        idle = settings.SESSION_IDLE_TIMEOUT.total_seconds()
+        absolute = settings.SESSION_ABSOLUTE_LIFETIME.total_seconds()
+        if now - seen > idle or now - started > absolute:
+            reason = "idle" if now - seen > idle else "absolute lifetime"
+            audit_record(
+                action="auth.session_expired",
+                request=request,
+                obj=request.user,
+                detail={"reason": reason},
+            )
+            request.session.flush()
+            request.user = AnonymousUser()
+            return
+        if now - seen >= self.SEEN_GRANULARITY:
+            request.session[SESSION_SEEN_KEY] = now
+
+
+class NoStoreForAuthenticatedMiddleware:
+    """No browser or proxy may keep a copy of a page shown to a signed-in user."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True)
+        return response
+
+
+class AdminContentSecurityPolicyMiddleware:
+    """Give the Wagtail admin its own, looser, policy; portal pages keep theirs.
+
+    Sits after django-csp's middleware in MIDDLEWARE so it sees the response first.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path_info.startswith("/admin/"):
+            response._csp_config = settings.ADMIN_CONTENT_SECURITY_POLICY["DIRECTIVES"]
+        return response

@@ -1,0 +1,166 @@
+"""Partner organisations, users and their roles, and hashed backup codes."""
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password
+from django.contrib.auth.models import AbstractUser, Group
+from django.db import models
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django_otp.models import Device, ThrottlingMixin
+
+
+class OrganisationType(models.TextChoices):
+    LOCAL_AUTHORITY = "local_authority", "Local authority ASB team"
+    POLICE = "police", "Police"
+    MENTAL_HEALTH = "mental_health", "Mental health service"
+    SUBSTANCE_USE = "substance_use", "Substance use service"
+    HOUSING = "housing", "Housing"
+    SAFEGUARDING = "safeguarding", "Safeguarding advisers"
+    OUT_OF_HOURS = "out_of_hours", "Out-of-hours ASB and noise team"
+    FIRE = "fire", "Fire brigade"
+    VICTIM_SUPPORT = "victim_support", "Victim Support"
+    HEALTH_TRUST = "health_trust", "Health trust"
+    VOLUNTARY = "voluntary", "Voluntary-sector partner"
+
+
+class Organisation(models.Model):
+    """A partner agency named in the information sharing agreement."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    type = models.CharField(max_length=40, choices=OrganisationType.choices)
+    single_point_of_contact = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contact_for",
+        help_text="The named person partners contact about this organisation.",
+    )
+    active = models.BooleanField(
+        default=True,
+        help_text="Inactive organisations keep their history but take no part.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    """Roles are Django groups, so Wagtail permissions attach to them."""
+
+    REFERRER = "Referrers", "Referrer"
+    SIGNATORY = "Signatories", "Signatory"
+    COORDINATOR = "Coordinators", "Coordinator"
+    EDITOR = "Editors", "Editor"
+
+
+class User(AbstractUser):
+    """A person at a partner organisation. Administrators are superusers."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    job_title = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    # Bumping this ends every session the user has (see get_session_auth_hash).
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "username"]
+        constraints = [
+            models.CheckConstraint(
+                name="user_has_organisation_unless_superuser",
+                condition=models.Q(organisation__isnull=False)
+                | models.Q(is_superuser=True),
+            )
+        ]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    def get_session_auth_hash(self):
+        # Django checks this hash on every request; including the epoch lets us
+        # end all of a user's sessions, whatever the session backend.
+        key_salt = "accounts.User.get_session_auth_hash"
+        return salted_hmac(
+            key_salt,
+            f"{self.password}:{self.session_epoch}",
+            algorithm="sha256",
+        ).hexdigest()
+
+    @property
+    def role_names(self) -> set[str]:
+        if not hasattr(self, "_role_names"):
+            self._role_names = {g.name for g in self.groups.all()}
+        return self._role_names
+
+    def has_role(self, role: Role) -> bool:
+        return self.is_active and role.value in self.role_names
+
+    @property
+    def roles_display(self) -> str:
+        labels = [r.label for r in Role if r.value in self.role_names]
+        if self.is_superuser:
+            labels.append("Administrator")
+        return ", ".join(labels)
+
+
+def role_group(role: Role) -> Group:
+    return Group.objects.get_or_create(name=role.value)[0]
+
+
+class BackupCodeDevice(ThrottlingMixin, Device):
+    """Single-use backup codes, stored hashed with Django's password hashers.
+
+    django-otp's static tokens are stored in plain text, so we keep our own.
+    """
+
+    def get_throttle_factor(self):
+        return settings.BACKUP_CODE_THROTTLE_FACTOR
+
+    def verify_token(self, token):
+        token = normalise_backup_code(token)
+        if not token:
+            return False
+        verify_allowed, _ = self.verify_is_allowed()
+        if not verify_allowed:
+            return False
+        for code in self.codes.filter(used_at__isnull=True):
+            if check_password(token, code.code_hash):
+                # Mark it used only if nobody else used it in the meantime.
+                claimed = BackupCode.objects.filter(
+                    pk=code.pk, used_at__isnull=True
+                ).update(used_at=timezone.now())
+                if claimed:
+                    self.throttle_reset()
+                    return True
+        self.throttle_increment()
+        return False
+
+    @property
+    def remaining(self) -> int:
+        return self.codes.filter(used_at__isnull=True).count()
+
+
+class BackupCode(models.Model):
+    device = models.ForeignKey(
+        BackupCodeDevice, on_delete=models.CASCADE, related_name="codes"
+    )
+    code_hash = models.CharField(max_length=256)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        state = "used" if self.used_at else "unused"
+        return f"Backup code {self.pk} ({state})"
+
+
+def normalise_backup_code(token) -> str:
+    return "".join(ch for ch in str(token).lower() if ch.isalnum())

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("sign-in/", views.sign_in, name="login"),
+    path("sign-in/security-code/", views.verify, name="verify"),
+    path("sign-in/set-up-authenticator/", views.enrol, name="enrol"),
+    path("sign-out/", views.sign_out, name="logout"),
+    path("account/", views.account, name="account"),
+    path("account/backup-codes/", views.backup_codes_new, name="backup_codes_new"),
+    path("account/password/", views.password_change, name="password_change"),
+    path("password-reset/", views.password_reset, name="password_reset"),
+    path("password-reset/sent/", views.password_reset_done, name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+]

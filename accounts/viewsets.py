@@ -1,0 +1,39 @@
+"""Wagtail's user screens with the fields a partner account needs."""
+
+from django import forms
+from wagtail.users.forms import UserCreationForm, UserEditForm
+from wagtail.users.views.users import UserViewSet
+
+from .models import Organisation
+
+
+class _PartnerFieldsMixin(forms.Form):
+    organisation = forms.ModelChoiceField(
+        queryset=Organisation.objects.filter(active=True),
+        required=False,
+        help_text="Required for everyone except administrators.",
+    )
+    job_title = forms.CharField(max_length=200, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("organisation") and not cleaned.get("is_superuser"):
+            self.add_error(
+                "organisation", "Choose the organisation this person works for"
+            )
+        return cleaned
+
+
+class PartnerUserCreationForm(_PartnerFieldsMixin, UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        fields = UserCreationForm.Meta.fields | {"organisation", "job_title"}
+
+
+class PartnerUserEditForm(_PartnerFieldsMixin, UserEditForm):
+    class Meta(UserEditForm.Meta):
+        fields = UserEditForm.Meta.fields | {"organisation", "job_title"}
+
+
+class PortalUserViewSet(UserViewSet):
+    def get_form_class(self, for_update=False):
+        return PartnerUserEditForm if for_update else PartnerUserCreationForm

@@ -1,0 +1,64 @@
+"""Production: PostgreSQL, Redis, S3 and SMTP, all from the environment.
+
+The process refuses to start without a secret key, allowed hosts and a database.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import CACHES, DATABASES, INSTALLED_APPS, env
+
+DEBUG = False
+SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # no default: refuse to start without it
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+if not SECRET_KEY or len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set to 50 or more characters."
+    )
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the portal's host.")
+
+DATABASES["default"] = env.db_url("DATABASE_URL")
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Redis for the cache and the sessions, so app servers stay stateless.
+CACHES["default"] = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": env.str("REDIS_URL"),
+    "KEY_PREFIX": "portal",
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+
+# Private S3 storage for uploaded files; static files are served by WhiteNoise.
+# https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
+if env.str("DJANGO_S3_BUCKET", default=""):
+    INSTALLED_APPS = [*INSTALLED_APPS, "storages"]
+    STORAGES = {
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": env.str("DJANGO_S3_BUCKET"),
+                "region_name": env.str("DJANGO_S3_REGION", default=None),
+                "endpoint_url": env.str("DJANGO_S3_ENDPOINT_URL", default=None),
+                "default_acl": "private",
+                "file_overwrite": False,
+                "querystring_auth": True,
+                "querystring_expire": 60,
+                "signature_version": "s3v4",
+                "object_parameters": {"ServerSideEncryption": "AES256"},
+            },
+        },
+        "staticfiles": {
+            "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        },
+    }
+
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("DJANGO_EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("DJANGO_EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=True)
+
+DEMO_DATA_ALLOWED = False

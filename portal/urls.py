@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from accounts import views as account_views
+
+from .health import health
+
+urlpatterns = [
+    path("health/", health, name="health"),
+    path("", include("accounts.urls")),
+    # Wagtail's own sign-in and sign-out would bypass our second factor.
+    path("admin/login/", account_views.admin_login_redirect),
+    path("admin/logout/", account_views.sign_out),
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    # Wagtail serves the page tree last, so it never shadows the routes above.
+    path("", include(wagtail_urls)),
+]
+
+handler404 = "portal.errors.page_not_found"
+handler500 = "portal.errors.server_error"
+
+if settings.DEBUG:
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns = staticfiles_urlpatterns() + urlpatterns
