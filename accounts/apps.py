@@ -3,6 +3,8 @@ from wagtail.users.apps import WagtailUsersAppConfig
 
 
 class AccountsConfig(AppConfig):
+    # This module holds two configs; this one is what "accounts" means.
+    default = True
     name = "accounts"
     verbose_name = "Organisations and users"
 

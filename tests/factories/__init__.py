@@ -1,0 +1,44 @@
+"""factory_boy factories shared by every test package."""
+
+import factory
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import Organisation, OrganisationType, Role, User, role_group
+
+TEST_PASSWORD = "correct-horse-battery-staple"
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Partner agency {n}")
+    slug = factory.Sequence(lambda n: f"partner-{n}")
+    type = OrganisationType.HOUSING
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"person{n}")
+    first_name = "Pat"
+    last_name = factory.Sequence(lambda n: f"Example{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    organisation = factory.SubFactory(OrganisationFactory)
+    password = factory.django.Password(TEST_PASSWORD)
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(*[role_group(Role(r)) for r in extracted])
+
+
+class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TOTPDevice
+
+    user = factory.SubFactory(UserFactory)
+    name = "Authenticator app"
+    confirmed = True

@@ -1,0 +1,103 @@
+"""Every route in the URL resolver, with a sample URL that resolves back to it.
+
+The permission ladders walk this list, so a view added later is covered
+without anyone remembering to add a test.
+"""
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls.exceptions import Resolver404
+
+from accounts.access import access_level
+from accounts.middleware import ALWAYS_OPEN_PATHS
+
+# Values tried for each path parameter until the URL resolves to the same view.
+SAMPLES = ["1", "x", "a/b", "x/", "2f"]
+REGEX_GROUP = re.compile(r"\((?:\?P<\w+>)?[^()]*\)[?*+]?")
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: str
+    url: str
+    name: str
+    callback: object
+
+    @property
+    def level(self) -> str:
+        if self.url.startswith(ALWAYS_OPEN_PATHS):
+            return "public"
+        return access_level(self.callback)
+
+    def __str__(self):
+        return f"{self.name or self.pattern} ({self.url})"
+
+
+# Patterns whose nested groups defeat the sampler, with URLs to try instead.
+EXTRA_CANDIDATES = ["/", "/x/", "/x/y/"]
+
+
+def all_routes() -> tuple[list[Route], list[str]]:
+    """Routes with a working sample URL, and the patterns none could be made for.
+
+    A pattern that an earlier route shadows (its literal URL resolves to a
+    different view) is unreachable, so it is left out of both lists.
+    """
+    routes, unsampled = [], []
+    for pattern, callback, name in _walk(get_resolver().url_patterns):
+        url = _sample_url(pattern, callback)
+        if url is not None:
+            routes.append(Route(pattern, url, name, callback))
+        elif not _shadowed(pattern):
+            unsampled.append(pattern)
+    return routes, unsampled
+
+
+def _shadowed(pattern: str) -> bool:
+    if "<" in pattern or "(" in pattern:
+        return False
+    try:
+        resolve("/" + pattern.lstrip("^").rstrip("$"))
+    except Resolver404:
+        return False
+    return True
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for entry in patterns:
+        text = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            child_ns = f"{namespace}:{ns}".strip(":") if ns else namespace
+            yield from _walk(entry.url_patterns, text, child_ns)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}".strip(":") if entry.name else ""
+            yield text, entry.callback, name
+
+
+def _sample_url(pattern: str, callback) -> str | None:
+    template = re.sub(r"<(?:\w+:)?\w+>", "{}", pattern)
+    template = template.replace("^", "").replace("$", "").replace("\\", "")
+    template = REGEX_GROUP.sub("{}", template)
+    slots = template.count("{}")
+    candidates = [
+        "/" + template.format(*values).lstrip("/")
+        for values in itertools.product(SAMPLES, repeat=slots)
+    ]
+    for url in [*candidates, *EXTRA_CANDIDATES]:
+        try:
+            match = resolve(url)
+        except (Resolver404, ValueError):
+            continue
+        if match.func is callback or _same_view(match.func, callback):
+            return url
+    return None
+
+
+def _same_view(a, b) -> bool:
+    return getattr(a, "view_class", a) is getattr(b, "view_class", b) and getattr(
+        a, "view_initkwargs", None
+    ) == getattr(b, "view_initkwargs", None)

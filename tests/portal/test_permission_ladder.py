@@ -1,0 +1,130 @@
+"""The permission ladder for every route in the URL resolver.
+
+Anonymous people are sent to sign in; a password alone is sent to the second
+factor; a verified session reaches the page. New views join automatically.
+"""
+
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.conftest import sign_in_with_password, verify_session
+from tests.factories import UserFactory
+
+from .routes import all_routes
+
+ROUTES, UNSAMPLED = all_routes()
+GATED = [r for r in ROUTES if r.level == "verified"]
+NOT_PUBLIC = [r for r in ROUTES if r.level != "public"]
+
+# The only routes anyone may reach without signing in. Adding one is a
+# decision to review, so it has to be made here too.
+EXPECTED_PUBLIC = {
+    "health",
+    "accounts:login",
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+    "admin/login/",
+    "wagtailadmin_sprite",
+    "wagtailadmin_javascript_catalog",
+}
+EXPECTED_PASSWORD_ONLY = {
+    "accounts:verify",
+    "accounts:enrol",
+    "accounts:logout",
+    "admin/logout/",
+}
+
+
+# Wagtail's admin has a page that fails on purpose, to test error reporting.
+DELIBERATE_ERRORS = {"wagtailadmin_error_test"}
+
+
+def _label(route):
+    return route.name or route.pattern
+
+
+def _path(response):
+    return urlsplit(response["Location"]).path
+
+
+class TestRouteDiscovery:
+    def test_every_route_has_a_sample_url(self):
+        assert UNSAMPLED == []
+        # Wagtail's admin alone has well over a hundred routes.
+        assert len(ROUTES) > 150
+
+    def test_public_routes_are_exactly_the_sign_in_reset_health_and_assets(self):
+        public = {_label(r) for r in ROUTES if r.level == "public"}
+        assert public == EXPECTED_PUBLIC
+
+    def test_password_only_routes_are_the_second_factor_steps(self):
+        password_only = {_label(r) for r in ROUTES if r.level == "password_only"}
+        assert password_only == EXPECTED_PASSWORD_ONLY
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", NOT_PUBLIC, ids=str)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_anonymous_is_sent_to_sign_in(client, route, method):
+    response = getattr(client, method)(route.url)
+    assert response.status_code == 302, route
+    assert _path(response) == reverse("accounts:login")
+    assert "next=" in response["Location"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", GATED, ids=str)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_password_alone_is_sent_to_the_second_factor(password_client, route, method):
+    response = getattr(password_client, method)(route.url)
+    assert response.status_code == 302, route
+    assert _path(response) == reverse("accounts:verify")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", GATED, ids=str)
+def test_password_alone_without_a_device_is_sent_to_enrol(route):
+    client = Client()
+    sign_in_with_password(client, UserFactory())
+    response = client.get(route.url)
+    assert response.status_code == 302, route
+    assert _path(response) == reverse("accounts:enrol")
+
+
+@pytest.fixture
+def coordinator_client(db):
+    """A verified coordinator, who may use the Wagtail admin."""
+    person = UserFactory(roles=["Coordinators"])
+    client = Client(raise_request_exception=False)
+    sign_in_with_password(client, person)
+    verify_session(client, person)
+    return client
+
+
+@pytest.mark.parametrize("route", GATED, ids=str)
+def test_verified_session_gets_past_the_gate(coordinator_client, route):
+    response = coordinator_client.get(route.url)
+    if response.status_code in (301, 302, 303, 307, 308):
+        assert _path(response) not in {
+            reverse("accounts:login"),
+            reverse("accounts:verify"),
+            reverse("accounts:enrol"),
+        }, route
+    elif _label(route) in DELIBERATE_ERRORS:
+        assert response.status_code == 500
+    else:
+        # Sample ids point at nothing, so 404 is fine; nothing else may fail.
+        assert response.status_code in {200, 400, 403, 404, 405}, (
+            route,
+            response.status_code,
+        )
+
+
+@pytest.mark.parametrize("route", GATED, ids=str)
+def test_authenticated_pages_are_never_cached(coordinator_client, route):
+    response = coordinator_client.get(route.url)
+    assert "no-store" in response.get("Cache-Control", ""), route
