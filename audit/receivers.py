@@ -36,7 +36,11 @@ def record_login_failed(sender, credentials, request=None, **kwargs):
     if credentials.get(SECOND_FACTOR_MARKER):
         return
     user = _user_named(credentials.get("username"))
-    locked = bool(getattr(request, "axes_locked_out", False))
+    # Refused because already locked out (axes counts no failure for those),
+    # as against the wrong password that brought the lockout on.
+    locked = bool(getattr(request, "axes_locked_out", False)) and (
+        getattr(request, "axes_failures_since_start", None) is None
+    )
     audit_record(
         action="auth.login_failed",
         request=request,

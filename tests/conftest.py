@@ -1,8 +1,13 @@
 """Fixtures shared by the whole suite: people, devices and signed-in clients."""
 
+import importlib
+import json
 import time
+from contextlib import contextmanager
 
 import pytest
+from django.core.management.commands import flush
+from django.db import connections
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
@@ -12,7 +17,9 @@ from tests.factories import TEST_PASSWORD, TOTPDeviceFactory, UserFactory
 
 def current_code(device, offset: int = 0) -> str:
     """The device's code now (or ``offset`` steps away), zero-padded as typed."""
-    generator = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    generator = TOTP(
+        device.bin_key, device.step, device.t0, device.digits, device.drift
+    )
     generator.time = time.time() + offset * device.step
     return f"{generator.token():0{device.digits}d}"
 
@@ -73,3 +80,76 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+_TRIGGERS = importlib.import_module("audit.migrations.0002_append_only_triggers")
+
+
+@contextmanager
+def audit_triggers_suspended(alias="default"):
+    """Let the test runner empty the append-only audit table between tests."""
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+        else:
+            for statement in _TRIGGERS.SQLITE_BACKWARD:
+                cursor.execute(statement)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
+            else:
+                for statement in _TRIGGERS.SQLITE_FORWARD:
+                    cursor.execute(statement)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Keep what the migrations created (Wagtail's pages, role groups) across flushes.
+
+    Transactional tests (live server, concurrency) end with a flush that empties
+    every table, including the append-only audit log and the data migrations'
+    rows. The flush below suspends the audit triggers and puts that data back,
+    so later tests, and later runs with --reuse-db, find the home page.
+    """
+    from django.db import connection
+    from wagtail.models import Site
+
+    with django_db_blocker.unblock():
+        if not Site.objects.exists():
+            pytest.exit(
+                "The reused test database has lost its migration data; "
+                "run once with --create-db.",
+                returncode=3,
+            )
+        rows = json.loads(connection.creation.serialize_db_to_string())
+    # Content types go back first: signal handlers that run while the other
+    # rows are restored look them up, and would otherwise create duplicates.
+    content_types = [r for r in rows if r["model"] == "contenttypes.contenttype"]
+    others = [r for r in rows if r["model"] != "contenttypes.contenttype"]
+    snapshot = [json.dumps(content_types), json.dumps(others)]
+
+    # Our flush restores the data itself, so Django's serialized_rollback would
+    # only insert it twice: make that a no-op.
+    for alias in connections:
+        if hasattr(connections[alias], "_test_serialized_contents"):
+            del connections[alias]._test_serialized_contents
+
+    original = flush.Command.handle
+
+    def handle(self, **options):
+        alias = options.get("database", "default")
+        # The snapshot already holds what post_migrate handlers would create.
+        options["inhibit_post_migrate"] = True
+        with audit_triggers_suspended(alias):
+            result = original(self, **options)
+            for part in snapshot:
+                connections[alias].creation.deserialize_db_from_string(part)
+        return result
+
+    flush.Command.handle = handle
+    yield
+    flush.Command.handle = original

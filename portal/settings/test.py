@@ -3,7 +3,7 @@
 import tempfile
 
 from .dev import *  # noqa: F403
-from .dev import BASE_DIR, DATABASES
+from .dev import BASE_DIR, DATABASES, env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -16,7 +16,11 @@ ALLOWED_HOSTS = ["*"]
 
 # A file-based SQLite test database so --reuse-db works (see LANDMINES.md).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}
+    DATABASES["default"]["TEST"] = {
+        "NAME": env.str(
+            "DJANGO_TEST_DB_NAME", default=str(BASE_DIR / "var" / "test-db.sqlite3")
+        )
+    }
 
 WHITENOISE_AUTOREFRESH = True
 LOGGING = {

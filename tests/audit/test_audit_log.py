@@ -1,0 +1,228 @@
+"""The audit log: one event per security action, append-only, tamper-evident."""
+
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, connections, transaction
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from audit.services import audit_read, audit_record
+from tests.conftest import current_code, sign_in_with_password, verify_session
+from tests.factories import TEST_PASSWORD, UserFactory
+
+LOGIN = reverse("accounts:login")
+VERIFY = reverse("accounts:verify")
+
+
+def actions():
+    return list(AuditEvent.objects.order_by("id").values_list("action", "outcome"))
+
+
+def count(action, outcome="success"):
+    return AuditEvent.objects.filter(action=action, outcome=outcome).count()
+
+
+@pytest.mark.django_db
+class TestSecurityEventsAreRecordedOnce:
+    def test_password_then_code(self, client, user, device):
+        client.post(LOGIN, {"username": user.username, "password": TEST_PASSWORD})
+        client.post(VERIFY, {"code": current_code(device)})
+        assert actions() == [
+            ("auth.login", "success"),
+            ("auth.second_factor", "success"),
+        ]
+        event = AuditEvent.objects.get(action="auth.second_factor")
+        assert event.actor == user
+        assert event.organisation == user.organisation
+        assert event.ip_address == "127.0.0.1"
+        assert event.detail == {"method": "totp"}
+
+    def test_wrong_password(self, client, user):
+        client.post(LOGIN, {"username": user.username, "password": "nope-nope"})
+        assert actions() == [("auth.login_failed", "failure")]
+
+    @override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
+    def test_wrong_code(self, password_client):
+        password_client.post(VERIFY, {"code": "000000"})
+        # The code failure is not also counted as a password failure.
+        assert actions() == [
+            ("auth.login", "success"),  # the password step, from the fixture
+            ("auth.second_factor", "failure"),
+        ]
+
+    def test_lockout_is_recorded_once(self, client, user):
+        for _ in range(7):
+            client.post(LOGIN, {"username": user.username, "password": "nope-nope"})
+        assert count("auth.lockout", "denied") == 1
+        assert count("auth.login_failed", "failure") == 5
+        assert count("auth.login_failed", "denied") == 2
+
+    def test_enrolment(self, client):
+        person = UserFactory()
+        sign_in_with_password(client, person)
+        client.get(reverse("accounts:enrol"))
+        device = person.totpdevice_set.get()
+        client.post(reverse("accounts:enrol"), {"code": current_code(device)})
+        assert count("auth.device_enrolled") == 1
+
+    def test_device_removal_by_an_administrator(self, user):
+        admin = UserFactory(is_superuser=True, organisation=None)
+        client = Client()
+        sign_in_with_password(client, admin)
+        verify_session(client, admin)
+        url = reverse("accounts_reset_second_factor", args=[user.pk])
+        client.post(url)
+        event = AuditEvent.objects.get(action="auth.device_removed")
+        assert event.actor == admin
+        assert event.object_id == str(user.pk)
+        assert not user.totpdevice_set.exists()
+
+    def test_backup_code_use(self, client):
+        person = UserFactory()
+        sign_in_with_password(client, person)
+        client.get(reverse("accounts:enrol"))
+        device = person.totpdevice_set.get()
+        page = client.post(reverse("accounts:enrol"), {"code": current_code(device)})
+        code = page.content.decode().split('aria-label="Backup codes">')[1]
+        code = code.split("<li>")[1].split("</li>")[0]
+        other = Client()
+        sign_in_with_password(other, person)
+        other.post(VERIFY, {"code": code})
+        event = AuditEvent.objects.get(action="auth.backup_code_used")
+        assert event.detail == {"remaining": 9}
+        assert count("auth.second_factor") == 0
+
+    def test_logout(self, verified_client):
+        verified_client.post(reverse("accounts:logout"))
+        assert actions() == [("auth.login", "success"), ("auth.logout", "success")]
+
+    def test_password_reset(self, client, user, mailoutbox):
+        client.post(reverse("accounts:password_reset"), {"email": user.email})
+        link = next(
+            line for line in mailoutbox[0].body.splitlines() if "password-reset" in line
+        )
+        form_url = client.get(link.split("testserver", 1)[1])["Location"]
+        client.post(
+            form_url,
+            {
+                "new_password1": "fresh-passphrase-9",
+                "new_password2": "fresh-passphrase-9",
+            },
+        )
+        assert count("auth.password_reset_requested") == 1
+        assert count("auth.password_reset") == 1
+
+    def test_no_secrets_in_the_log(self, client, user, device):
+        code = current_code(device)
+        client.post(LOGIN, {"username": user.username, "password": TEST_PASSWORD})
+        client.post(VERIFY, {"code": code})
+        client.post(LOGIN, {"username": user.username, "password": "wrong-secret-x"})
+        for event in AuditEvent.objects.all():
+            text = event.canonical()
+            assert TEST_PASSWORD not in text
+            assert "wrong-secret-x" not in text
+            assert code not in text
+
+
+@pytest.mark.django_db
+class TestRecordingReads:
+    def test_audit_read_names_the_reader_and_the_record(self, rf, user):
+        request = rf.get("/", HTTP_USER_AGENT="Test browser")
+        request.user = user
+        event = audit_read(request, user.organisation)
+        assert event.action == "read"
+        assert event.object_type == "accounts.organisation"
+        assert event.object_id == str(user.organisation.pk)
+        assert event.actor_label == user.username
+        assert event.user_agent == "Test browser"
+
+    @override_settings(TRUSTED_PROXY_COUNT=1)
+    def test_client_address_behind_one_proxy(self, rf, user):
+        request = rf.get(
+            "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9"
+        )
+        request.user = user
+        assert audit_read(request, user).ip_address == "203.0.113.9"
+
+    def test_forwarded_header_ignored_without_a_trusted_proxy(self, rf, user):
+        request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6")
+        request.user = user
+        assert audit_read(request, user).ip_address == "10.0.0.2"
+
+
+def _disable_triggers():
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+        else:
+            cursor.execute("DROP TRIGGER audit_no_update")
+            cursor.execute("DROP TRIGGER audit_no_delete")
+
+
+@pytest.mark.django_db
+class TestTamperEvidence:
+    @pytest.fixture
+    def events(self):
+        return [audit_record(action=f"test.{n}") for n in range(5)]
+
+    def test_intact_chain_verifies(self, events, capsys):
+        call_command("verify_audit")
+        assert "intact (5 events)" in capsys.readouterr().out
+
+    def test_database_refuses_updates(self, events):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            AuditEvent.objects.filter(pk=events[1].pk).update(action="edited")
+
+    def test_database_refuses_deletes(self, events):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            AuditEvent.objects.filter(pk=events[1].pk).delete()
+
+    def test_edited_row_is_named(self, events):
+        _disable_triggers()
+        AuditEvent.objects.filter(pk=events[2].pk).update(outcome="failure")
+        with pytest.raises(CommandError, match=f"event {events[2].pk}: its content"):
+            call_command("verify_audit")
+
+    def test_removed_row_breaks_the_link_of_the_next(self, events):
+        _disable_triggers()
+        AuditEvent.objects.filter(pk=events[1].pk).delete()
+        with pytest.raises(CommandError, match=f"event {events[2].pk}: its link"):
+            call_command("verify_audit")
+
+    def test_rewritten_row_with_a_fresh_hash_still_breaks_the_chain(self, events):
+        _disable_triggers()
+        forged = AuditEvent.objects.get(pk=events[1].pk)
+        forged.action = "forged"
+        forged.hash = forged.compute_hash()
+        AuditEvent.objects.filter(pk=forged.pk).update(
+            action=forged.action, hash=forged.hash
+        )
+        with pytest.raises(CommandError, match=f"event {events[2].pk}: its link"):
+            call_command("verify_audit")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_one_unbroken_chain():
+    errors = []
+
+    def write(n):
+        try:
+            for i in range(10):
+                audit_record(action=f"concurrent.{n}.{i}")
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert AuditEvent.objects.count() == 40
+    call_command("verify_audit")
