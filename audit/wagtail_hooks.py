@@ -1,0 +1,83 @@
+"""The audit log in the Wagtail admin: read-only, for administrators only."""
+
+from wagtail_modeladmin.helpers import PermissionHelper
+from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
+
+from .models import AuditEvent
+from .services import audit_record
+
+
+class AdministratorsReadOnly(PermissionHelper):
+    """Nobody creates, edits or deletes events; only superusers read them."""
+
+    def user_can_list(self, user):
+        return user.is_active and user.is_superuser
+
+    def user_can_inspect_obj(self, user, obj):
+        return self.user_can_list(user)
+
+    def user_can_create(self, user):
+        return False
+
+    def user_can_edit_obj(self, user, obj):
+        return False
+
+    def user_can_delete_obj(self, user, obj):
+        return False
+
+
+class AuditEventAdmin(ModelAdmin):
+    model = AuditEvent
+    menu_label = "Audit log"
+    menu_icon = "history"
+    menu_order = 900
+    add_to_settings_menu = True
+    permission_helper_class = AdministratorsReadOnly
+    inspect_view_enabled = True
+    list_display = (
+        "at",
+        "actor_label",
+        "organisation_label",
+        "action",
+        "object_type",
+        "object_id",
+        "outcome",
+        "ip_address",
+    )
+    list_filter = ("outcome", "action", "organisation_label")
+    search_fields = ("actor_label", "action", "object_type", "object_id")
+    list_export = (
+        "id",
+        "at",
+        "actor_label",
+        "organisation_label",
+        "action",
+        "object_type",
+        "object_id",
+        "outcome",
+        "ip_address",
+        "user_agent",
+        "hash",
+    )
+    inspect_view_fields = (
+        *list_export,
+        "detail",
+        "previous_hash",
+    )
+
+    def index_view(self, request):
+        # Reading the log is itself recorded: it names people and what they did.
+        audit_record(action="audit.log_viewed", request=request)
+        return super().index_view(request)
+
+    def inspect_view(self, request, instance_pk):
+        audit_record(
+            action="audit.event_viewed",
+            request=request,
+            object_type="audit.auditevent",
+            object_id=instance_pk,
+        )
+        return super().inspect_view(request, instance_pk)
+
+
+modeladmin_register(AuditEventAdmin)
