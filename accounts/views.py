@@ -259,7 +259,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     # The reset signs the user in with their password only: the gate then asks
     # for their second factor before anything else.
     post_reset_login = True
-    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+    post_reset_login_backend = "accounts.backends.PartnerBackend"
     success_url = reverse_lazy("accounts:verify")
 
     def get_form(self, form_class=None):

@@ -43,7 +43,7 @@ def device(user):
 
 
 def sign_in_with_password(client: Client, user) -> None:
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="accounts.backends.PartnerBackend")
 
 
 def verify_session(client: Client, user) -> None:

@@ -259,3 +259,20 @@ def test_verified_user_may_move_their_authenticator(verified_client):
     page = verified_client.get(ENROL)
     assert page.status_code == 200
     assert "Set up your authenticator app" in page.content.decode()
+
+
+class TestInactiveOrganisation:
+    def test_people_at_an_inactive_organisation_cannot_sign_in(self, client, user):
+        user.organisation.active = False
+        user.organisation.save()
+        response = sign_in(client, user)
+        assert response.status_code == 200
+        assert SESSION_KEY not in client.session
+
+    def test_marking_an_organisation_inactive_ends_open_sessions(
+        self, verified_client, user
+    ):
+        assert verified_client.get("/account/").status_code == 200
+        user.organisation.active = False
+        user.organisation.save()
+        assert verified_client.get("/account/")["Location"].startswith(LOGIN)
