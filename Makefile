@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
 
-.PHONY: help setup run test test-python lint format bench clean
+.PHONY: help setup run test test-python lint format clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,9 +55,6 @@ lint: $(VENV)/.installed ## Lint with ruff
 format: $(VENV)/.installed ## Format and fix with ruff
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
-
-bench: setup ## Run the benchmarks under bench/
-	$(PY) bench/run.py
 
 clean: ## Remove the virtualenv, built assets and local data
 	rm -rf $(VENV) node_modules static/build var db.sqlite3
