@@ -85,6 +85,3 @@ class AuditEvent(models.Model):
 
     def compute_hash(self) -> str:
         return hashlib.sha256(self.canonical().encode()).hexdigest()
-
-
-GENESIS_HASH = "0" * 64

@@ -1,18 +1,15 @@
 """Writing to and checking the audit log. Every app records through here."""
 
 import ipaddress
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .models import GENESIS_HASH, AuditEvent, Outcome
+from .chain import ChainProblem, chain_append, chain_verify
+from .models import AuditEvent, Outcome
 
-# One lock for the whole chain, so two writers never hash onto the same row.
-_PG_CHAIN_LOCK_KEY = 7_306_210_001
+_CHAIN_LOCK_KEY = 7_306_210_001
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -77,15 +74,12 @@ def audit_record(
         user_agent=user_agent,
         detail=detail or {},
     )
-    with transaction.atomic():
-        _lock_chain()
-        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True)
-        event.previous_hash = last.first() or GENESIS_HASH
-        # The time is taken inside the lock so the log reads in time order.
-        event.at = timezone.now()
-        event.hash = event.compute_hash()
-        event.save(force_insert=True)
-    return event
+    return chain_append(event, lock_key=_CHAIN_LOCK_KEY, before_hash=_stamp_time)
+
+
+def _stamp_time(event: AuditEvent) -> None:
+    # Taken under the chain's lock so the log reads in time order.
+    event.at = timezone.now()
 
 
 def audit_read(request: HttpRequest, obj, *, detail: dict | None = None) -> AuditEvent:
@@ -93,40 +87,6 @@ def audit_read(request: HttpRequest, obj, *, detail: dict | None = None) -> Audi
     return audit_record(action="read", request=request, obj=obj, detail=detail)
 
 
-def _lock_chain() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_CHAIN_LOCK_KEY])
-    # SQLite: write transactions are IMMEDIATE (settings), which serialises them.
-
-
-@dataclass(frozen=True)
-class ChainProblem:
-    event_id: int
-    reason: str
-
-
-def audit_chain_verify(*, batch_size: int = 2000) -> ChainProblem | None:
-    """Recompute the chain in id order; return the first broken row, if any."""
-    expected_previous = GENESIS_HASH
-    for event in _events_in_order(batch_size):
-        if event.previous_hash != expected_previous:
-            return ChainProblem(
-                event.id, "its link to the row before it does not match"
-            )
-        if event.compute_hash() != event.hash:
-            return ChainProblem(event.id, "its content does not match its hash")
-        expected_previous = event.hash
-    return None
-
-
-def _events_in_order(batch_size: int) -> Iterator[AuditEvent]:
-    last_id = 0
-    while True:
-        batch = list(
-            AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size]
-        )
-        if not batch:
-            return
-        yield from batch
-        last_id = batch[-1].id
+def audit_chain_verify() -> ChainProblem | None:
+    """The first audit event whose hash or link is wrong, if any."""
+    return chain_verify(AuditEvent)

@@ -1,6 +1,5 @@
 """Fixtures shared by the whole suite: people, devices and signed-in clients."""
 
-import importlib
 import json
 import time
 from contextlib import contextmanager
@@ -82,28 +81,38 @@ def _fresh_cache():
     cache.clear()
 
 
-_TRIGGERS = importlib.import_module("audit.migrations.0002_append_only_triggers")
-
-
 @contextmanager
-def audit_triggers_suspended(alias="default"):
-    """Let the test runner empty the append-only audit table between tests."""
+def append_only_triggers_suspended(alias="default"):
+    """Let tests empty or tamper with append-only tables (see audit.append_only)."""
     connection = connections[alias]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+            cursor.execute(
+                "SELECT DISTINCT c.relname FROM pg_trigger t "
+                "JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE t.tgname LIKE '%%_append_only_%%'"
+            )
+            tables = [row[0] for row in cursor.fetchall()]
+            for table in tables:
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         else:
-            for statement in _TRIGGERS.SQLITE_BACKWARD:
-                cursor.execute(statement)
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master "
+                "WHERE type = 'trigger' AND name LIKE '%%_append_only_%%'"
+            )
+            triggers = cursor.fetchall()
+            for name, _ in triggers:
+                cursor.execute(f"DROP TRIGGER {name}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
+                for table in tables:
+                    cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
             else:
-                for statement in _TRIGGERS.SQLITE_FORWARD:
-                    cursor.execute(statement)
+                for _, sql in triggers:
+                    cursor.execute(sql)
 
 
 @pytest.fixture(scope="session")
@@ -144,7 +153,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
         alias = options.get("database", "default")
         # The snapshot already holds what post_migrate handlers would create.
         options["inhibit_post_migrate"] = True
-        with audit_triggers_suspended(alias):
+        with append_only_triggers_suspended(alias):
             result = original(self, **options)
             for part in snapshot:
                 connections[alias].creation.deserialize_db_from_string(part)

@@ -5,13 +5,18 @@ import threading
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 
 from audit.models import AuditEvent
 from audit.services import audit_read, audit_record
-from tests.conftest import current_code, sign_in_with_password, verify_session
+from tests.conftest import (
+    append_only_triggers_suspended,
+    current_code,
+    sign_in_with_password,
+    verify_session,
+)
 from tests.factories import TEST_PASSWORD, UserFactory
 
 LOGIN = reverse("accounts:login")
@@ -154,17 +159,14 @@ class TestRecordingReads:
         assert audit_read(request, user).ip_address == "10.0.0.2"
 
 
-def _disable_triggers():
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
-        else:
-            cursor.execute("DROP TRIGGER audit_no_update")
-            cursor.execute("DROP TRIGGER audit_no_delete")
-
-
 @pytest.mark.django_db
 class TestTamperEvidence:
+    @pytest.fixture
+    def tamper(self):
+        """Get round the triggers, as someone with direct database access could."""
+        with append_only_triggers_suspended():
+            yield
+
     @pytest.fixture
     def events(self):
         return [audit_record(action=f"test.{n}") for n in range(5)]
@@ -181,20 +183,17 @@ class TestTamperEvidence:
         with pytest.raises(DatabaseError), transaction.atomic():
             AuditEvent.objects.filter(pk=events[1].pk).delete()
 
-    def test_edited_row_is_named(self, events):
-        _disable_triggers()
+    def test_edited_row_is_named(self, events, tamper):
         AuditEvent.objects.filter(pk=events[2].pk).update(outcome="failure")
         with pytest.raises(CommandError, match=f"event {events[2].pk}: its content"):
             call_command("verify_audit")
 
-    def test_removed_row_breaks_the_link_of_the_next(self, events):
-        _disable_triggers()
+    def test_removed_row_breaks_the_link_of_the_next(self, events, tamper):
         AuditEvent.objects.filter(pk=events[1].pk).delete()
         with pytest.raises(CommandError, match=f"event {events[2].pk}: its link"):
             call_command("verify_audit")
 
-    def test_rewritten_row_with_a_fresh_hash_still_breaks_the_chain(self, events):
-        _disable_triggers()
+    def test_rewritten_row_with_a_fresh_hash_still_breaks_the_chain(self, events, tamper):
         forged = AuditEvent.objects.get(pk=events[1].pk)
         forged.action = "forged"
         forged.hash = forged.compute_hash()

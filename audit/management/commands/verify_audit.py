@@ -13,7 +13,7 @@ class Command(BaseCommand):
         problem = audit_chain_verify()
         if problem is not None:
             raise CommandError(
-                f"The audit chain is broken at event {problem.event_id}: "
+                f"The audit chain is broken at event {problem.row_id}: "
                 f"{problem.reason}."
             )
         count = AuditEvent.objects.count()
