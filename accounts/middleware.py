@@ -5,12 +5,14 @@ view is marked with one of the decorators in ``accounts.access``.
 """
 
 import time
+from contextvars import ContextVar
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -26,12 +28,23 @@ from .services import user_has_device
 ALWAYS_OPEN_PATHS = ("/admin/sprite/", "/admin/jsi18n/")
 
 
+# The request being served, for code that Wagtail calls without one (signal
+# receivers that record who published a page, for example).
+current_request: ContextVar[HttpRequest | None] = ContextVar(
+    "current_request", default=None
+)
+
+
 class SecondFactorGateMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        token = current_request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            current_request.reset(token)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         level = access_level(view_func)

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "home",
+    "agreements",
     "wagtail_modeladmin",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
@@ -288,6 +289,12 @@ WAGTAILADMIN_LOGIN_URL = "accounts:login"
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
 WAGTAIL_PASSWORD_RESET_ENABLED = False  # our own reset flow, which audits
 WAGTAILUSERS_PASSWORD_ENABLED = True
+
+# Agreements: days a signatory organisation has to acknowledge a new material
+# version of an ISA before its access to case material is suspended.
+AGREEMENT_ACKNOWLEDGEMENT_GRACE_DAYS = env.int(
+    "DJANGO_AGREEMENT_GRACE_DAYS", default=14
+)
 
 # Protective marking shown on every page.
 PROTECTIVE_MARKING = "OFFICIAL-SENSITIVE"

@@ -1,0 +1,199 @@
+"""The demo partnership's organisations and people (development only).
+
+Authenticator secrets and backup codes are derived from SECRET_KEY and the
+username, so an authenticator app set up once keeps working after a rebuild.
+"""
+
+from base64 import b32encode
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.utils.crypto import salted_hmac
+from django.utils.text import slugify
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .models import (
+    BackupCode,
+    BackupCodeDevice,
+    Organisation,
+    OrganisationType,
+    Role,
+    User,
+    role_group,
+)
+from .services import BACKUP_CODE_ALPHABET, format_backup_code
+
+# (name, type, short name used in usernames)
+DEMO_ORGANISATIONS = [
+    ("Borough Council ASB Team", OrganisationType.LOCAL_AUTHORITY, "council"),
+    ("Metropolitan Police, North Area", OrganisationType.POLICE, "police"),
+    ("Community Mental Health Service", OrganisationType.MENTAL_HEALTH, "mentalhealth"),
+    ("Substance Use Recovery Service", OrganisationType.SUBSTANCE_USE, "recovery"),
+    ("Homes for the Borough", OrganisationType.HOUSING, "housing"),
+    (
+        "Safeguarding Adults and Children Hub",
+        OrganisationType.SAFEGUARDING,
+        "safeguarding",
+    ),
+    ("Out-of-Hours ASB and Noise Team", OrganisationType.OUT_OF_HOURS, "noise"),
+    ("City Fire Brigade", OrganisationType.FIRE, "fire"),
+    ("Victim Support", OrganisationType.VICTIM_SUPPORT, "victimsupport"),
+    ("Borough Health NHS Trust", OrganisationType.HEALTH_TRUST, "health"),
+    ("Neighbourhood Voluntary Action", OrganisationType.VOLUNTARY, "voluntary"),
+]
+
+FIRST_NAMES = [
+    "Alex",
+    "Sam",
+    "Jo",
+    "Priya",
+    "Tomasz",
+    "Amara",
+    "Chris",
+    "Nadia",
+    "Ravi",
+    "Grace",
+    "Owen",
+    "Leila",
+    "Dan",
+    "Mei",
+    "Femi",
+    "Ruth",
+    "Kofi",
+    "Hannah",
+    "Yusuf",
+    "Erin",
+    "Marek",
+    "Zara",
+]
+LAST_NAMES = [
+    "Okafor",
+    "Byrne",
+    "Patel",
+    "Nowak",
+    "Evans",
+    "Hussain",
+    "Murphy",
+    "Chen",
+    "Adeyemi",
+    "Walsh",
+    "Kaur",
+    "Jones",
+    "Silva",
+    "Ahmed",
+    "Price",
+    "Kowalski",
+    "Green",
+    "Mensah",
+    "Ali",
+    "Doyle",
+    "Ward",
+    "Lee",
+]
+
+
+def demo_people_seed() -> list[dict]:
+    """Create the organisations and people; return their logins."""
+    organisations = []
+    for name, org_type, short in DEMO_ORGANISATIONS:
+        organisation, _ = Organisation.objects.get_or_create(
+            slug=slugify(short), defaults={"name": name, "type": org_type}
+        )
+        organisations.append((organisation, short))
+
+    council = organisations[0][0]
+    people = [
+        (
+            "coordinator",
+            council,
+            [Role.COORDINATOR, Role.SIGNATORY],
+            "CMARAC coordinator",
+        ),
+        ("editor", council, [Role.EDITOR], "Partnership officer"),
+    ]
+    for organisation, short in organisations:
+        people.append(
+            (f"{short}.referrer", organisation, [Role.REFERRER], "Caseworker")
+        )
+        people.append(
+            (
+                f"{short}.signatory",
+                organisation,
+                [Role.SIGNATORY],
+                "Head of service",
+            )
+        )
+
+    logins = [_person(index, *person) for index, person in enumerate(people)]
+    for organisation, short in organisations:
+        if organisation.single_point_of_contact_id is None:
+            organisation.single_point_of_contact = User.objects.get(
+                username=f"{short}.signatory"
+            )
+            organisation.save(update_fields=["single_point_of_contact"])
+    logins.append(_person(len(people), "admin", None, [], "Portal administrator"))
+    return logins
+
+
+def _person(index, username, organisation, roles, job_title) -> dict:
+    first = FIRST_NAMES[index % len(FIRST_NAMES)]
+    last = LAST_NAMES[(index * 7) % len(LAST_NAMES)]
+    superuser = organisation is None
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={
+            "first_name": first,
+            "last_name": last,
+            "email": f"{username}@example.org",
+            "organisation": organisation,
+            "job_title": job_title,
+            "is_superuser": superuser,
+            "is_staff": superuser,
+        },
+    )
+    if created:
+        user.set_password(settings.DEMO_PASSWORD)
+        user.save()
+        user.groups.add(*[role_group(role) for role in roles])
+
+    secret = _derived(username, "totp", 20)
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user,
+        confirmed=True,
+        defaults={"name": "Authenticator app", "key": secret.hex()},
+    )
+    codes = _backup_codes(user)
+    return {
+        "username": username,
+        "password": settings.DEMO_PASSWORD,
+        "name": user.get_full_name(),
+        "organisation": str(organisation) if organisation else "",
+        "roles": ([r.label for r in roles] or ["Administrator"]),
+        "otpauth_uri": device.config_url,
+        "totp_secret": b32encode(device.bin_key).decode().rstrip("="),
+        "backup_codes": codes,
+    }
+
+
+def _backup_codes(user) -> list[str]:
+    codes = []
+    for i in range(settings.BACKUP_CODE_COUNT):
+        code = "".join(
+            BACKUP_CODE_ALPHABET[b % len(BACKUP_CODE_ALPHABET)]
+            for b in _derived(user.username, f"backup-{i}", 10)
+        )
+        # Like real codes, never all digits (those read as app codes).
+        codes.append("a" + code[1:] if code.isdigit() else code)
+    device, created = BackupCodeDevice.objects.get_or_create(
+        user=user, defaults={"name": "Backup codes", "confirmed": True}
+    )
+    if created:
+        BackupCode.objects.bulk_create(
+            BackupCode(device=device, code_hash=make_password(code)) for code in codes
+        )
+    return [format_backup_code(code) for code in codes]
+
+
+def _derived(username: str, purpose: str, length: int) -> bytes:
+    digest = salted_hmac(f"seed_demo.{purpose}", username, algorithm="sha256").digest()
+    return digest[:length]

@@ -1,0 +1,315 @@
+"""Reads about agreements: current versions, who has acknowledged, coverage,
+the access check for case material, and clause-by-clause differences."""
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from wagtail.models import Page
+
+from accounts.models import Organisation, Role, User
+
+from .models import Acknowledgement, AgreementVersion, ChangeType, SharingAgreementPage
+
+
+class Status:
+    ACKNOWLEDGED = "acknowledged"
+    OUTSTANDING = "outstanding"
+    OVERDUE = "overdue"
+
+
+@dataclass
+class OrganisationStatus:
+    organisation_id: int
+    organisation_name: str
+    state: str
+    due: date
+    acknowledgement: Acknowledgement | None = None
+
+    @property
+    def label(self) -> str:
+        if self.state == Status.ACKNOWLEDGED:
+            ack = self.acknowledgement
+            return (
+                f"Acknowledged v{ack.version.number} on {ack.acknowledged_at:%d %B %Y}"
+            )
+        if self.state == Status.OVERDUE:
+            return f"Overdue since {self.due:%d %B %Y}"
+        return f"Outstanding, due by {self.due:%d %B %Y}"
+
+
+def grace_period() -> timedelta:
+    return timedelta(days=settings.AGREEMENT_ACKNOWLEDGEMENT_GRACE_DAYS)
+
+
+def current_versions() -> list[AgreementVersion]:
+    """The newest version of every live agreement page."""
+    live_ids = (
+        Page.objects.live()
+        .filter(pk__in=AgreementVersion.objects.values("page_id"))
+        .values_list("pk", flat=True)
+    )
+    newest: dict[int, AgreementVersion] = {}
+    for version in AgreementVersion.objects.filter(page_id__in=list(live_ids)).order_by(
+        "page_id", "-major", "-minor"
+    ):
+        newest.setdefault(version.page_id, version)
+    return sorted(
+        newest.values(),
+        key=lambda v: (v.kind != "information sharing protocol", v.title),
+    )
+
+
+def requirement_version(version: AgreementVersion) -> AgreementVersion:
+    """The version whose acknowledgement ``version`` needs: the newest material
+    version at or before it (editorial changes need no new acknowledgement)."""
+    candidates = AgreementVersion.objects.filter(
+        page_id=version.page_id, change_type=ChangeType.MATERIAL
+    ).order_by("-major", "-minor")
+    for candidate in candidates:
+        if (candidate.major, candidate.minor) <= (version.major, version.minor):
+            return candidate
+    return version
+
+
+def _covering_acknowledgements(version: AgreementVersion) -> dict[int, Acknowledgement]:
+    """Organisation id -> its newest acknowledgement that covers ``version``."""
+    required = requirement_version(version)
+    found: dict[int, Acknowledgement] = {}
+    acks = (
+        Acknowledgement.objects.filter(version__page_id=version.page_id)
+        .select_related("version")
+        .order_by("-version__major", "-version__minor")
+    )
+    for ack in acks:
+        number = (ack.version.major, ack.version.minor)
+        if (required.major, required.minor) <= number <= (version.major, version.minor):
+            found.setdefault(ack.organisation_id, ack)
+    return found
+
+
+def organisation_covered(version: AgreementVersion, organisation_id: int):
+    return _covering_acknowledgements(version).get(organisation_id)
+
+
+def coverage(version: AgreementVersion, *, today: date | None = None):
+    """Every signatory organisation's status for ``version``, and the percentage."""
+    today = today or timezone.localdate()
+    due = (
+        timezone.localtime(requirement_version(version).published_at).date()
+        + grace_period()
+    )
+    acks = _covering_acknowledgements(version)
+    rows = []
+    for entry in sorted(version.signatories, key=lambda s: s["name"]):
+        ack = acks.get(entry["id"])
+        if ack is not None:
+            state = Status.ACKNOWLEDGED
+        elif today > due:
+            state = Status.OVERDUE
+        else:
+            state = Status.OUTSTANDING
+        rows.append(OrganisationStatus(entry["id"], entry["name"], state, due, ack))
+    done = sum(1 for row in rows if row.state == Status.ACKNOWLEDGED)
+    percent = round(100 * done / len(rows)) if rows else 100
+    return rows, percent
+
+
+def organisation_status(version, organisation) -> OrganisationStatus | None:
+    if organisation is None or organisation.pk not in version.signatory_ids:
+        return None
+    rows, _ = coverage(version)
+    return next(row for row in rows if row.organisation_id == organisation.pk)
+
+
+@dataclass
+class AgreementSummary:
+    version: AgreementVersion
+    url: str
+    status: OrganisationStatus | None
+
+
+def agreements_in_force_for(user) -> list[AgreementSummary]:
+    organisation = getattr(user, "organisation", None)
+    urls = {
+        page.pk: page.url
+        for page in Page.objects.filter(pk__in=[v.page_id for v in current_versions()])
+    }
+    return [
+        AgreementSummary(
+            version,
+            urls.get(version.page_id, ""),
+            organisation_status(version, organisation),
+        )
+        for version in current_versions()
+    ]
+
+
+def acknowledgements_awaiting(user) -> list[AgreementSummary]:
+    """Current versions the user, as a signatory, still has to acknowledge."""
+    if not user.has_role(Role.SIGNATORY) or user.organisation is None:
+        return []
+    return [
+        summary
+        for summary in agreements_in_force_for(user)
+        if summary.status is not None and summary.status.state != Status.ACKNOWLEDGED
+    ]
+
+
+@dataclass
+class ClauseChange:
+    heading: str
+    change: str  # added, removed, changed, unchanged
+    diff_html: str = ""
+    html: str = ""
+
+
+def version_diff(
+    old: AgreementVersion | None, new: AgreementVersion
+) -> list[ClauseChange]:
+    """Clause-by-clause changes, matching clauses by their stable ids."""
+    if old is None:
+        return [
+            ClauseChange(c["heading"], "added", html=c["html"]) for c in new.clauses
+        ]
+    old_by_id = {c["id"]: c for c in old.clauses}
+    new_ids = {c["id"] for c in new.clauses}
+    changes = []
+    for clause in new.clauses:
+        before = old_by_id.get(clause["id"])
+        if before is None:
+            changes.append(
+                ClauseChange(clause["heading"], "added", html=clause["html"])
+            )
+        elif (before["heading"], before["text"]) == (clause["heading"], clause["text"]):
+            changes.append(
+                ClauseChange(clause["heading"], "unchanged", html=clause["html"])
+            )
+        else:
+            heading = clause["heading"]
+            if before["heading"] != heading:
+                heading = f"{heading} (was: {before['heading']})"
+            changes.append(
+                ClauseChange(
+                    heading,
+                    "changed",
+                    diff_html=word_diff(before["text"], clause["text"]),
+                )
+            )
+    for clause in old.clauses:
+        if clause["id"] not in new_ids:
+            changes.append(
+                ClauseChange(clause["heading"], "removed", html=clause["html"])
+            )
+    return changes
+
+
+def word_diff(before: str, after: str) -> str:
+    """HTML with <del> and <ins> around the words that changed."""
+    old_words, new_words = before.split(" "), after.split(" ")
+    parts = []
+    matcher = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op == "equal":
+            parts.append(escape(" ".join(old_words[a1:a2])))
+            continue
+        if a2 > a1:
+            parts.append(f"<del>{escape(' '.join(old_words[a1:a2]))}</del>")
+        if b2 > b1:
+            parts.append(f"<ins>{escape(' '.join(new_words[b1:b2]))}</ins>")
+    html = " ".join(parts).replace("\n", "<br>")
+    return mark_safe(html)  # noqa: S308  (every piece above is escaped)
+
+
+def previous_version(version: AgreementVersion) -> AgreementVersion | None:
+    earlier = AgreementVersion.objects.filter(page_id=version.page_id).order_by(
+        "-major", "-minor"
+    )
+    for candidate in earlier:
+        if (candidate.major, candidate.minor) < (version.major, version.minor):
+            return candidate
+    return None
+
+
+def agreement_page_context(page, user, requested: str | None = None) -> dict:
+    versions = list(
+        AgreementVersion.objects.filter(page_id=page.pk).order_by("-major", "-minor")
+    )
+    if not versions:
+        return {"versions": [], "version": None}
+    current = versions[0]
+    shown = next((v for v in versions if v.number == requested), current)
+    organisation = getattr(user, "organisation", None)
+    status = organisation_status(current, organisation)
+    return {
+        "versions": versions,
+        "version": shown,
+        "current": current,
+        "is_superseded": shown.pk != current.pk,
+        "changes": version_diff(previous_version(shown), shown),
+        "previous": previous_version(shown),
+        "status": status,
+        "can_acknowledge": (
+            status is not None
+            and status.state != Status.ACKNOWLEDGED
+            and user.has_role(Role.SIGNATORY)
+        ),
+        "review_overdue": current.review_overdue(timezone.localdate()),
+    }
+
+
+@dataclass
+class AccessDecision:
+    """Whether an organisation may see case material under the agreement."""
+
+    allowed: bool
+    reason: str = ""
+    version: AgreementVersion | None = None
+    signatories: list[User] = field(default_factory=list)
+
+
+def case_material_access(user) -> AccessDecision:
+    """The one check that referral, meeting and document views call.
+
+    An organisation that has not acknowledged the current material version of
+    an ISA it signs within the grace period loses access to case material
+    until it does. Administrators (no organisation) are not affected.
+    """
+    organisation: Organisation | None = getattr(user, "organisation", None)
+    if organisation is None:
+        return AccessDecision(True)
+    today = timezone.localdate()
+    for version in current_versions():
+        page_type = (
+            Page.objects.filter(pk=version.page_id)
+            .values_list("content_type__model", flat=True)
+            .first()
+        )
+        if page_type != SharingAgreementPage._meta.model_name:
+            continue
+        status = organisation_status(version, organisation)
+        if status is None or status.state != Status.OVERDUE or today <= status.due:
+            continue
+        signatories = list(
+            User.objects.filter(
+                organisation=organisation,
+                is_active=True,
+                groups__name=Role.SIGNATORY.value,
+            ).order_by("last_name")
+        )
+        return AccessDecision(
+            False,
+            reason=(
+                f"{organisation} has not acknowledged version "
+                f"{requirement_version(version).number} of {version.title}, which was "
+                f"due by {status.due:%d %B %Y}. Case material is closed to your "
+                "organisation until one of its signatories acknowledges it."
+            ),
+            version=version,
+            signatories=signatories,
+        )
+    return AccessDecision(True)

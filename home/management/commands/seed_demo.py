@@ -1,0 +1,66 @@
+"""Load the demo partnership: organisations, people in each role, authenticators,
+and the published agreements with some acknowledgements.
+
+Idempotent: running it again changes nothing and prints the same logins.
+Refuses to run unless the settings allow demo data (never in production).
+"""
+
+import json
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.demo import demo_people_seed
+from agreements.demo import demo_agreements_seed
+
+
+class Command(BaseCommand):
+    help = "Load demo organisations and users (development and test only)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--json", action="store_true", help="Print the logins as JSON for scripts."
+        )
+
+    def handle(self, *args, **options):
+        if not settings.DEMO_DATA_ALLOWED:
+            raise CommandError(
+                "Demo data is not allowed with these settings (production?). "
+                "Use portal.settings.dev."
+            )
+        if not settings.DEMO_PASSWORD:
+            raise CommandError("Set DJANGO_DEMO_PASSWORD to the demo password.")
+        with transaction.atomic():
+            logins = demo_people_seed()
+            demo_agreements_seed()
+        if options["json"]:
+            self.stdout.write(json.dumps(logins, indent=2))
+        else:
+            self._print_table(logins)
+
+    def _print_table(self, logins):
+        write = self.stdout.write
+        write("")
+        write(
+            self.style.SUCCESS(
+                "Demo partnership loaded. Every demo user has the password:"
+            )
+        )
+        write(f"    {logins[0]['password']}")
+        write("")
+        write(f"{'Username':<26} {'Roles':<26} Organisation")
+        write("-" * 90)
+        for login in logins:
+            roles = ", ".join(login["roles"])
+            write(f"{login['username']:<26} {roles:<26} {login['organisation']}")
+        write("")
+        write("Second factor: add a user to an authenticator app with its otpauth URI,")
+        write("or sign in with one of its single-use backup codes:")
+        for login in logins:
+            write("")
+            write(self.style.MIGRATE_HEADING(login["username"]))
+            write(f"  otpauth URI:  {login['otpauth_uri']}")
+            write(f"  backup codes: {' '.join(login['backup_codes'])}")
+        write("")
+        write("Or print the current 6-digit code: python manage.py demo_code USERNAME")
