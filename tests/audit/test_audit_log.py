@@ -193,7 +193,9 @@ class TestTamperEvidence:
         with pytest.raises(CommandError, match=f"event {events[2].pk}: its link"):
             call_command("verify_audit")
 
-    def test_rewritten_row_with_a_fresh_hash_still_breaks_the_chain(self, events, tamper):
+    def test_rewritten_row_with_a_fresh_hash_still_breaks_the_chain(
+        self, events, tamper
+    ):
         forged = AuditEvent.objects.get(pk=events[1].pk)
         forged.action = "forged"
         forged.hash = forged.compute_hash()
