@@ -20,7 +20,17 @@ class HomePage(Page):
         verbose_name = "home page"
 
     def get_context(self, request, *args, **kwargs):
+        from accounts.models import Role
+        from agreements.models import AgreementIndexPage
+        from agreements.selectors import acknowledgements_awaiting, current_versions
+
         context = super().get_context(request, *args, **kwargs)
         user = request.user
         context["organisation"] = getattr(user, "organisation", None)
+        context["awaiting_acknowledgement"] = acknowledgements_awaiting(user)
+        context["agreements_index"] = AgreementIndexPage.objects.live().first()
+        if user.has_role(Role.COORDINATOR) or user.is_superuser:
+            context["overdue_reviews"] = [
+                version for version in current_versions() if version.review_overdue()
+            ]
         return context
