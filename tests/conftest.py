@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite: people, devices and signed-in clients."""
 
 import json
+import shutil
 import time
 from contextlib import contextmanager
 
@@ -162,3 +163,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
     flush.Command.handle = handle
     yield
     flush.Command.handle = original
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _empty_test_media():
+    from django.conf import settings
+
+    yield
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)

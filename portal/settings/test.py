@@ -1,7 +1,5 @@
 """Test settings: fast hashing, in-memory cache, temporary files, immediate tasks."""
 
-import tempfile
-
 from .dev import *  # noqa: F403
 from .dev import BASE_DIR, DATABASES, env
 
@@ -9,7 +7,8 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-MEDIA_ROOT = tempfile.mkdtemp(prefix="portal-test-media-")
+# Uploaded files go to a throwaway folder that the test run empties (conftest).
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 ALLOWED_HOSTS = ["*"]
 # Short password rules would slow nothing; keep the real validators.

@@ -51,7 +51,7 @@ class TestPartnersView:
     def test_index_lists_agreements_with_my_organisations_status(self, tree, signer):
         page = client_for(signer).get("/agreements/").content.decode()
         assert "Protocol" in page and "CMARAC ISA" in page
-        assert page.count("govuk-tag--yellow\">Outstanding") == 2
+        assert page.count('govuk-tag--yellow">Outstanding') == 2
 
     def test_agreement_page_shows_clauses_hash_and_history(self, tree, signer):
         _, isa, _, coordinator = tree
