@@ -119,6 +119,11 @@ def coverage(version: AgreementVersion, *, today: date | None = None):
     return rows, percent
 
 
+def coverage_visible_to(user) -> bool:
+    """Coverage names who has and has not acknowledged: coordinators only."""
+    return user.is_active and (user.is_superuser or user.has_role(Role.COORDINATOR))
+
+
 def organisation_status(version, organisation) -> OrganisationStatus | None:
     if organisation is None or organisation.pk not in version.signatory_ids:
         return None

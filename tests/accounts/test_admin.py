@@ -137,3 +137,16 @@ class TestAuditLogScreen:
     def test_coordinator_cannot_read_the_log(self, coordinator_client):
         response = coordinator_client.get("/admin/audit/auditevent/")
         assert response.status_code in (302, 403)
+
+
+class TestModelAdminHistoryIsClosed:
+    """wagtail-modeladmin's history view checks no permission; ours are off."""
+
+    @pytest.mark.parametrize(
+        "prefix", ["/admin/audit/auditevent/", "/admin/accounts/organisation/"]
+    )
+    def test_history_pages_do_not_exist(self, coordinator_client, admin_client, prefix):
+        event = AuditEvent.objects.order_by("id").first()
+        for client in (coordinator_client, admin_client):
+            response = client.get(f"{prefix}history/{event.pk}/")
+            assert response.status_code == 404
