@@ -15,6 +15,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import cached_property
 from modelcluster.fields import ParentalManyToManyField
 from wagtail import blocks
@@ -134,7 +135,10 @@ class AgreementPage(Page):
     completes_review = models.BooleanField(
         "this version completes the scheduled review",
         default=False,
-        help_text="Moves the next review date on by one review cycle.",
+        help_text=(
+            "Moves the next review date on by one review cycle, counted from the "
+            "date the review was due. Cleared once this version is published."
+        ),
     )
 
     content_panels = [
@@ -314,7 +318,7 @@ class AgreementVersion(models.Model):
         return self.current.pk == self.pk
 
     def review_overdue(self, today: date | None = None) -> bool:
-        return self.next_review_date < (today or date.today())
+        return self.next_review_date < (today or timezone.localdate())
 
 
 class Acknowledgement(models.Model):

@@ -25,3 +25,15 @@ def freeze_version(sender, instance, revision, **kwargs):
         user=user,
         request=request,
     )
+    if instance.completes_review:
+        _clear_completes_review(instance, revision)
+
+
+def _clear_completes_review(page, revision):
+    """The tick applies to one version: clear it on the live page and on the
+    revision later drafts start from, or every later publish would move the
+    review date on again."""
+    type(page).objects.filter(pk=page.pk).update(completes_review=False)
+    if revision is not None:
+        revision.content["completes_review"] = False
+        revision.save(update_fields=["content"])

@@ -6,7 +6,7 @@ import logging
 from datetime import date
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -240,7 +240,7 @@ def reminders_send(*, today: date | None = None) -> int:
     since the last run, one email goes out and all of them are marked sent.
     Emails carry no agreement text. Returns how many emails were sent.
     """
-    from .selectors import current_versions, organisation_covered
+    from .selectors import current_versions
 
     today = today or timezone.localdate()
     sent = 0
@@ -249,6 +249,24 @@ def reminders_send(*, today: date | None = None) -> int:
         due = [d for d in REMINDER_DAYS if days_left <= d]
         if not due or days_left < 0:
             continue
+        try:
+            sent += _reminder_send(version, due=due, days_left=days_left)
+        except IntegrityError:
+            # An overlapping run (cron and a worker, say) claimed the threshold
+            # first; the unique constraint stopped this one, and that run sends.
+            logger.info("Review reminder for %s already claimed", version.reference)
+        except (OSError, _ReminderUndelivered):
+            # Nothing was marked sent, so the next run tries again.
+            logger.exception("Review reminder for %s not sent", version.reference)
+    return sent
+
+
+class _ReminderUndelivered(Exception):
+    """No reminder email was accepted; raised to roll back the claimed thresholds."""
+
+
+def _reminder_send(version, *, due: list[int], days_left: int) -> int:
+    with transaction.atomic():
         already = set(
             ReminderSent.objects.filter(
                 page_id=version.page_id, review_date=version.next_review_date
@@ -256,53 +274,98 @@ def reminders_send(*, today: date | None = None) -> int:
         )
         fresh = [d for d in due if d not in already]
         if not fresh:
-            continue
-        recipients = _reminder_recipients(version, organisation_covered)
-        with transaction.atomic():
-            for days in fresh:
-                ReminderSent.objects.create(
-                    page_id=version.page_id,
-                    review_date=version.next_review_date,
-                    days_before=days,
-                    recipients=len(recipients),
-                )
-            messages = [
-                (_reminder_subject(version, days_left), body, None, [email])
-                for email, body in recipients.items()
-            ]
-            transaction.on_commit(lambda m=messages: send_mass_mail(m))
-        sent += len(recipients)
-    return sent
+            return 0
+        subject = _reminder_subject(version, days_left)
+        messages = [
+            EmailMessage(subject, body, to=[email])
+            for email, body in _reminder_recipients(version).items()
+        ]
+        claims = []
+        for days in fresh:
+            claim = ReminderSent(
+                page_id=version.page_id,
+                review_date=version.next_review_date,
+                days_before=days,
+                recipients=len(messages),
+            )
+            # The database's unique constraint, not a query beforehand, decides
+            # between overlapping runs: the second insert fails and rolls back.
+            claim.full_clean(validate_constraints=False)
+            claim.save(force_insert=True)
+            claims.append(claim.pk)
+        # Sent inside the transaction rather than on commit: if the mail server
+        # is down the claims roll back and tomorrow's run retries, instead of
+        # the thresholds being marked sent with no email gone out.
+        delivered = _reminder_emails_send(messages)
+        if messages and not delivered:
+            raise _ReminderUndelivered(version.reference)
+        if delivered != len(messages):
+            ReminderSent.objects.filter(pk__in=claims).update(recipients=delivered)
+    return delivered
+
+
+def _reminder_emails_send(messages: list[EmailMessage]) -> int:
+    """Send on one connection; an address the server refuses does not stop the
+    rest (or the others would get the reminder again every day until fixed)."""
+    if not messages:
+        return 0
+    delivered = 0
+    with get_connection() as connection:
+        for message in messages:
+            try:
+                delivered += connection.send_messages([message])
+            except OSError:  # smtplib's errors are OSErrors
+                logger.exception("Review reminder to %s refused", message.to[0])
+    return delivered
 
 
 def _reminder_subject(version, days_left) -> str:
-    when = "tomorrow" if days_left == 1 else f"in {days_left} days"
+    if days_left == 0:
+        when = "today"
+    elif days_left == 1:
+        when = "tomorrow"
+    else:
+        when = f"in {days_left} days"
     return f"Agreement review due {when}: {version.reference}"
 
 
-def _reminder_recipients(version, organisation_covered) -> dict[str, str]:
+def _reminder_recipients(version) -> dict[str, str]:
+    """Email address -> body: the responsible officer, then the active
+    signatories of active organisations that have not acknowledged ``version``."""
+    from .selectors import Status, coverage
+
     link = f"{settings.WAGTAILADMIN_BASE_URL}/agreements/"
     base = (
         f"The agreement {version.reference} ({version.title}) is due for review "
         f"on {version.next_review_date:%d %B %Y}.\n\n"
     )
     recipients: dict[str, str] = {}
-    page = Page.objects.get(pk=version.page_id).specific
-    if page.responsible_officer.email:
-        recipients[page.responsible_officer.email] = (
+    officer = Page.objects.get(pk=version.page_id).specific.responsible_officer
+    if officer.is_active and officer.email:
+        recipients[officer.email] = (
             base + "You are its responsible officer: please arrange the review.\n\n"
             f"{link}\n"
         )
+    else:
+        logger.warning(
+            "%s has no active responsible officer with an email address",
+            version.reference,
+        )
+    # One pass over the acknowledgements, not a query per organisation.
+    rows, _ = coverage(version)
     outstanding = [
-        org_id
-        for org_id in version.signatory_ids
-        if not organisation_covered(version, org_id)
+        row.organisation_id for row in rows if row.state != Status.ACKNOWLEDGED
     ]
-    signatories = User.objects.filter(
-        organisation_id__in=outstanding,
-        is_active=True,
-        groups__name=Role.SIGNATORY.value,
-    ).exclude(email="")
+    signatories = (
+        User.objects.filter(
+            organisation_id__in=outstanding,
+            organisation__active=True,
+            is_active=True,
+            groups__name=Role.SIGNATORY.value,
+        )
+        .exclude(email="")
+        .order_by("pk")
+    )
     for person in signatories:
         recipients.setdefault(
             person.email,

@@ -101,6 +101,17 @@ class TestReviewDates:
         )
         assert isa.latest_version.next_review_date == date(2028, 1, 6)
 
+    def test_the_review_tick_applies_to_one_version_only(self):
+        _, isa, _, coordinator = agreement_tree(effective=date(2026, 1, 6))
+        isa = publish_change(isa, coordinator, number="1.1", completes_review=True)
+        assert not isa.completes_review
+        assert not isa.get_latest_revision_as_object().completes_review
+        draft = isa.get_latest_revision_as_object()
+        draft.next_version = "1.2"
+        draft.change_summary = "Typo."
+        draft.save_revision(user=coordinator).publish(user=coordinator)
+        assert isa.latest_version.next_review_date == date(2028, 1, 6)
+
     def test_an_ordinary_change_keeps_the_review_date(self):
         _, isa, _, coordinator = agreement_tree(effective=date(2026, 1, 6))
         isa = publish_change(isa, coordinator, number="1.1")
