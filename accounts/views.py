@@ -18,6 +18,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.services import audit_record
 
@@ -90,15 +91,26 @@ def verify(request):
             return redirect(_next_url(request))
         if getattr(request, "axes_locked_out", False):
             return _end_locked_session(request, credentials)
-        form.add_error(
-            "code",
-            "That code did not work. Check your app shows the right account, "
-            "wait for a new code and try again.",
-        )
+        form.add_error("code", _wrong_code_message(user))
     return render(
         request,
         "accounts/verify.html",
         {"form": form, "next": _next_url(request, "")},
+    )
+
+
+def _wrong_code_message(user) -> str:
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None and not device.verify_is_allowed()[0]:
+        # django-otp waits longer after each wrong code; say so, or a right
+        # code typed too soon looks wrong too.
+        return (
+            "That code did not work. Wait a few seconds before you try again, "
+            "then enter the newest code from your app."
+        )
+    return (
+        "That code did not work. Check your app shows the right account, "
+        "wait for a new code and try again."
     )
 
 

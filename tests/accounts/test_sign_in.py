@@ -128,9 +128,10 @@ class TestSecurityCodeStep:
         client.post(VERIFY, {"code": "000000"})
         device.refresh_from_db()
         assert device.throttling_failure_count == 1
-        # While throttled even the right code is refused.
+        # While throttled even the right code is refused, and the page says why.
         response = client.post(VERIFY, {"code": current_code(device)})
         assert response.status_code == 200
+        assert "Wait a few seconds before you try again" in response.content.decode()
 
     def test_verified_user_visiting_sign_in_goes_home(self, verified_client):
         assert verified_client.get(LOGIN)["Location"] == "/"

@@ -15,13 +15,11 @@ from tests.factories import TEST_PASSWORD, UserFactory
 
 from .conftest import assert_accessible, code_from_setup_key, screenshot
 
-# live_server needs committed data, so each test is transactional; the
-# serialized rollback reloads the home page, Site and groups that the
-# migrations made, which the flush after each test removes.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+# live_server needs committed data, so each test is transactional. The flush
+# after each one would also remove the home page, Site and groups that the
+# migrations made; tests/conftest.py puts them back (Django's serialized
+# rollback would only restore them before the next transactional test).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WRONG_CODE_MESSAGE = "That code did not work"
 
