@@ -18,10 +18,11 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import slugify
 from wagtail import hooks
-from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper
+from wagtail_modeladmin.helpers import ButtonHelper
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 from wagtail_modeladmin.views import IndexView
 
+from audit.readonly import ReadOnlyPermissionHelper
 from audit.services import audit_record
 
 from .models import AgreementVersion
@@ -38,25 +39,13 @@ def spreadsheet_safe(value):
     return value
 
 
-class CoordinatorsReadOnly(PermissionHelper):
+class CoordinatorsReadOnly(ReadOnlyPermissionHelper):
     """Versions are born by publishing a page and are frozen (database triggers
-    refuse changes), so nobody creates, edits or deletes them here."""
+    refuse changes), so nobody creates, edits or deletes them here. The
+    coverage screen is the per-version view; there is no inspect route."""
 
-    def user_can_list(self, user):
+    def user_may_read(self, user):
         return coverage_visible_to(user)
-
-    def user_can_inspect_obj(self, user, obj):
-        # The coverage screen is the per-version view; there is no inspect route.
-        return self.inspect_view_enabled and self.user_can_list(user)
-
-    def user_can_create(self, user):
-        return False
-
-    def user_can_edit_obj(self, user, obj):
-        return False
-
-    def user_can_delete_obj(self, user, obj):
-        return False
 
 
 class CoverageButtons(ButtonHelper):

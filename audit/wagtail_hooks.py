@@ -1,29 +1,17 @@
 """The audit log in the Wagtail admin: read-only, for administrators only."""
 
-from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 
 from .models import AuditEvent
+from .readonly import ReadOnlyPermissionHelper
 from .services import audit_record
 
 
-class AdministratorsReadOnly(PermissionHelper):
-    """Nobody creates, edits or deletes events; only superusers read them."""
+class AdministratorsReadOnly(ReadOnlyPermissionHelper):
+    """Only superusers read the log; nobody changes it."""
 
-    def user_can_list(self, user):
+    def user_may_read(self, user):
         return user.is_active and user.is_superuser
-
-    def user_can_inspect_obj(self, user, obj):
-        return self.user_can_list(user)
-
-    def user_can_create(self, user):
-        return False
-
-    def user_can_edit_obj(self, user, obj):
-        return False
-
-    def user_can_delete_obj(self, user, obj):
-        return False
 
 
 class AuditEventAdmin(ModelAdmin):

@@ -56,6 +56,14 @@ def verify_session(client: Client, user) -> None:
     session.save()
 
 
+def verified_client_for(person) -> Client:
+    """A client signed in as ``person`` with password and second factor."""
+    client = Client(raise_request_exception=False)
+    sign_in_with_password(client, person)
+    verify_session(client, person)
+    return client
+
+
 @pytest.fixture
 def password_client(user):
     """Signed in with a password only: the second factor is still to come."""

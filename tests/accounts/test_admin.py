@@ -2,32 +2,24 @@
 
 import pytest
 from django.contrib.auth.models import Group
-from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
 from audit.models import AuditEvent
-from tests.conftest import sign_in_with_password, verify_session
+from tests.conftest import verified_client_for
 from tests.factories import OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def _client_for(person):
-    client = Client()
-    sign_in_with_password(client, person)
-    verify_session(client, person)
-    return client
-
-
 @pytest.fixture
 def admin_client():
-    return _client_for(UserFactory(is_superuser=True, organisation=None))
+    return verified_client_for(UserFactory(is_superuser=True, organisation=None))
 
 
 @pytest.fixture
 def coordinator_client():
-    return _client_for(UserFactory(roles=["Coordinators"]))
+    return verified_client_for(UserFactory(roles=["Coordinators"]))
 
 
 def _new_user_form(**overrides):
@@ -98,7 +90,7 @@ class TestSecondFactorReset:
         url = reverse("accounts_reset_second_factor", args=[user.pk])
         page = admin_client.get(url)
         assert user.username in page.content.decode()
-        phone = _client_for(user)
+        phone = verified_client_for(user)
         response = admin_client.post(url)
         assert response.status_code == 302
         assert not user.totpdevice_set.exists()

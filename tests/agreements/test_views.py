@@ -5,14 +5,14 @@ import re
 
 import pytest
 from django.http import HttpResponse
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 from django.urls import reverse
 from pypdf import PdfReader
 
 from agreements.access import case_material
 from agreements.models import Acknowledgement
 from audit.models import AuditEvent
-from tests.conftest import sign_in_with_password, verify_session
+from tests.conftest import verified_client_for
 from tests.factories import UserFactory
 from tests.factories.agreements import (
     acknowledge,
@@ -22,13 +22,6 @@ from tests.factories.agreements import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(person):
-    client = Client()
-    sign_in_with_password(client, person)
-    verify_session(client, person)
-    return client
 
 
 def pdf_text(response) -> str:
@@ -49,14 +42,14 @@ def signer(tree):
 
 class TestPartnersView:
     def test_index_lists_agreements_with_my_organisations_status(self, tree, signer):
-        page = client_for(signer).get("/agreements/").content.decode()
+        page = verified_client_for(signer).get("/agreements/").content.decode()
         assert "Protocol" in page and "CMARAC ISA" in page
         assert page.count('govuk-tag--yellow">Outstanding') == 2
 
     def test_agreement_page_shows_clauses_hash_and_history(self, tree, signer):
         _, isa, _, coordinator = tree
         publish_change(isa, coordinator, number="1.1", summary="Tidied wording.")
-        page = client_for(signer).get(isa.url).content.decode()
+        page = verified_client_for(signer).get(isa.url).content.decode()
         assert "Kept for two years after closure." in page
         assert isa.latest_version.content_hash in page
         assert "Tidied wording." in page
@@ -66,7 +59,9 @@ class TestPartnersView:
     def test_earlier_version_is_readable_and_marked_superseded(self, tree, signer):
         _, isa, _, coordinator = tree
         publish_change(isa, coordinator, number="2.0")
-        page = client_for(signer).get(f"{isa.url}?version=1.0").content.decode()
+        page = (
+            verified_client_for(signer).get(f"{isa.url}?version=1.0").content.decode()
+        )
         assert "which has been superseded" in page
         assert "Read the current version (2.0)" in page
 
@@ -80,7 +75,7 @@ class TestPartnersView:
 
         isa = publish_change(isa, coordinator, number="2.0", edit=edit)
         url = reverse("agreements:changes", args=[isa.latest_version.pk])
-        page = client_for(signer).get(url).content.decode()
+        page = verified_client_for(signer).get(url).content.decode()
         assert "<del>two years</del>" in page
         assert "<ins>one year</ins>" in page
 
@@ -88,7 +83,7 @@ class TestPartnersView:
         _, isa, organisations, _ = tree
         acknowledge(isa.latest_version, organisations[0], signer)
         url = reverse("agreements:pdf", args=[isa.latest_version.pk])
-        response = client_for(signer).get(url)
+        response = verified_client_for(signer).get(url)
         text = pdf_text(response)
         assert "CMARAC ISA" in text
         assert "Kept for two years after closure." in text
@@ -102,7 +97,7 @@ class TestPartnersView:
 class TestAcknowledgingJourney:
     def test_signatory_confirms_and_gets_a_receipt(self, tree, signer):
         _, isa, organisations, _ = tree
-        client = client_for(signer)
+        client = verified_client_for(signer)
         url = reverse("agreements:acknowledge", args=[isa.latest_version.pk])
         form = client.get(url).content.decode()
         assert signer.get_full_name() in form  # name prefilled
@@ -120,7 +115,7 @@ class TestAcknowledgingJourney:
     def test_missing_confirmation_keeps_what_was_typed(self, tree, signer):
         _, isa, _, _ = tree
         url = reverse("agreements:acknowledge", args=[isa.latest_version.pk])
-        response = client_for(signer).post(
+        response = verified_client_for(signer).post(
             url, {"signatory_name": "Pat Typed", "signatory_role": ""}
         )
         page = response.content.decode()
@@ -134,7 +129,7 @@ class TestAcknowledgingJourney:
         _, isa, organisations, _ = tree
         acknowledge(isa.latest_version, organisations[0], signer)
         colleague = signatory_for(organisations[0])
-        client = client_for(colleague)
+        client = verified_client_for(colleague)
         url = reverse("agreements:acknowledge", args=[isa.latest_version.pk])
         response = client.post(
             url,
@@ -150,7 +145,7 @@ class TestAcknowledgingJourney:
         old = isa.latest_version
         publish_change(isa, coordinator, number="2.0")
         url = reverse("agreements:acknowledge", args=[old.pk])
-        response = client_for(signer).post(
+        response = verified_client_for(signer).post(
             url, {"confirm": "on", "signatory_name": "A", "signatory_role": "B"}
         )
         assert response.status_code == 403
@@ -160,7 +155,7 @@ class TestAcknowledgingJourney:
         _, isa, organisations, _ = tree
         referrer = UserFactory(organisation=organisations[0], roles=["Referrers"])
         url = reverse("agreements:acknowledge", args=[isa.latest_version.pk])
-        response = client_for(referrer).get(url)
+        response = verified_client_for(referrer).get(url)
         assert response.status_code == 403
         assert "Only a named signatory" in response.content.decode()
 
@@ -170,7 +165,7 @@ class TestReceipts:
         _, isa, organisations, _ = tree
         ack = acknowledge(isa.latest_version, organisations[0], signer)
         url = reverse("agreements:receipt_pdf", args=[ack.pk])
-        text = pdf_text(client_for(signer).get(url)).replace("\n", "")
+        text = pdf_text(verified_client_for(signer).get(url)).replace("\n", "")
         assert "Version1.0" in text.replace(" ", "")
         assert ack.content_hash[:24] in text
         assert ack.hash[:24] in text
@@ -181,7 +176,7 @@ class TestReceipts:
     def test_another_organisation_cannot_see_a_receipt(self, tree, signer):
         _, isa, organisations, _ = tree
         ack = acknowledge(isa.latest_version, organisations[0], signer)
-        outsider = client_for(signatory_for(organisations[1]))
+        outsider = verified_client_for(signatory_for(organisations[1]))
         assert (
             outsider.get(reverse("agreements:receipt", args=[ack.pk])).status_code
             == 404
@@ -194,7 +189,7 @@ class TestReceipts:
     def test_coordinator_can_see_any_receipt(self, tree, signer):
         _, isa, organisations, coordinator = tree
         ack = acknowledge(isa.latest_version, organisations[0], signer)
-        response = client_for(coordinator).get(
+        response = verified_client_for(coordinator).get(
             reverse("agreements:receipt", args=[ack.pk])
         )
         assert response.status_code == 200
@@ -204,7 +199,9 @@ class TestReceipts:
         ack = acknowledge(isa.latest_version, organisations[0], signer)
         url = reverse("agreements:verify_receipt")
         page = (
-            client_for(signer).get(url, {"receipt": ack.hash.upper()}).content.decode()
+            verified_client_for(signer)
+            .get(url, {"receipt": ack.hash.upper()})
+            .content.decode()
         )
         assert "This receipt is genuine" in page
         assert organisations[0].name in page
@@ -212,12 +209,14 @@ class TestReceipts:
 
     def test_unknown_receipt_is_not_genuine(self, tree, signer):
         url = reverse("agreements:verify_receipt")
-        page = client_for(signer).get(url, {"receipt": "a" * 64}).content.decode()
+        page = (
+            verified_client_for(signer).get(url, {"receipt": "a" * 64}).content.decode()
+        )
         assert "This receipt is not genuine" in page
 
     def test_malformed_receipt_number_is_explained(self, tree, signer):
         url = reverse("agreements:verify_receipt")
-        page = client_for(signer).get(url, {"receipt": "xyz"}).content.decode()
+        page = verified_client_for(signer).get(url, {"receipt": "xyz"}).content.decode()
         assert "There is a problem" in page
         assert "A receipt number is 64 characters" in page
         assert 'value="xyz"' in page
@@ -225,7 +224,7 @@ class TestReceipts:
 
 class TestHomePage:
     def test_signatory_sees_what_to_acknowledge(self, tree, signer):
-        page = client_for(signer).get("/").content.decode()
+        page = verified_client_for(signer).get("/").content.decode()
         assert "Agreements to acknowledge" in page
         assert re.search(r"CMARAC ISA, version 1\.0", page)
 
@@ -233,13 +232,13 @@ class TestHomePage:
         referrer = UserFactory(organisation=tree[2][0], roles=["Referrers"])
         assert (
             "Agreements to acknowledge"
-            not in client_for(referrer).get("/").content.decode()
+            not in verified_client_for(referrer).get("/").content.decode()
         )
 
     def test_coordinator_sees_overdue_reviews(self, tree):
         _, isa, _, coordinator = tree
         # agreement_tree's first review is a year after 6 January 2026.
-        page = client_for(coordinator).get("/").content.decode()
+        page = verified_client_for(coordinator).get("/").content.decode()
         overdue = isa.latest_version.review_overdue()
         assert ("overdue for review" in page) == overdue
 

@@ -1,23 +1,15 @@
 """Editors draft a new version; publishing needs a coordinator's approval."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from wagtail.models import Page
 
 from agreements.models import AgreementVersion
-from tests.conftest import sign_in_with_password, verify_session
+from tests.conftest import verified_client_for
 from tests.factories import UserFactory
 from tests.factories.agreements import agreement_tree
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(person):
-    client = Client()
-    sign_in_with_password(client, person)
-    verify_session(client, person)
-    return client
 
 
 def test_editor_cannot_publish_and_coordinator_approval_freezes_the_version():
@@ -40,7 +32,7 @@ def test_editor_cannot_publish_and_coordinator_approval_freezes_the_version():
     url = reverse(
         "wagtailadmin_pages:workflow_action", args=[isa.pk, "approve", task_state.pk]
     )
-    response = client_for(approver).post(url, {"comment": ""})
+    response = verified_client_for(approver).post(url, {"comment": ""})
     assert response.status_code in (200, 302)
 
     version = Page.objects.get(pk=isa.pk).specific.latest_version
