@@ -140,9 +140,10 @@ class AgreementSummary:
 
 def agreements_in_force_for(user) -> list[AgreementSummary]:
     organisation = getattr(user, "organisation", None)
+    versions = current_versions()
     urls = {
         page.pk: page.url
-        for page in Page.objects.filter(pk__in=[v.page_id for v in current_versions()])
+        for page in Page.objects.filter(pk__in=[v.page_id for v in versions])
     }
     return [
         AgreementSummary(
@@ -150,7 +151,7 @@ def agreements_in_force_for(user) -> list[AgreementSummary]:
             urls.get(version.page_id, ""),
             organisation_status(version, organisation),
         )
-        for version in current_versions()
+        for version in versions
     ]
 
 
