@@ -15,9 +15,9 @@ from urllib.parse import SplitResult, unquote, urljoin, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
+from django.utils._os import safe_join
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -111,9 +111,12 @@ def _collected_static_file(name: str) -> str | None:
     With the manifest storage a print template asks for ``img/logo.3f2a.svg``,
     which exists only in ``STATIC_ROOT``, not where the finders look.
     """
+    # Static files are always collected to local disk (WhiteNoise serves them).
+    if not settings.STATIC_ROOT:
+        return None
     try:
-        return staticfiles_storage.path(name)
-    except NotImplementedError:  # remote storage: nothing on this disk
+        return safe_join(settings.STATIC_ROOT, name)
+    except SuspiciousFileOperation:
         return None
 
 
