@@ -12,6 +12,7 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("", include("accounts.urls")),
     path("agreement-records/", include("agreements.urls")),
+    path("referrals/", include("referrals.urls")),
     # Wagtail's own sign-in and sign-out would bypass our second factor.
     path("admin/login/", account_views.admin_login_redirect),
     path("admin/logout/", account_views.sign_out),

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "audit",
     "home",
     "agreements",
+    "referrals",
     "wagtail_modeladmin",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",

@@ -19,7 +19,49 @@ def govuk_widget(field):
         attrs["aria-describedby"] = " ".join(described_by)
     css = widget.attrs.get("class", "govuk-input")
     if field.errors:
-        css = f"{css} govuk-input--error"
+        base = css.split()[0]
+        css = f"{css} {_ERROR_CLASSES.get(base, 'govuk-input--error')}"
         attrs["aria-invalid"] = "true"
     attrs["class"] = css
     return field.as_widget(attrs=attrs)
+
+
+_ERROR_CLASSES = {
+    "govuk-textarea": "govuk-textarea--error",
+    "govuk-select": "govuk-select--error",
+    "govuk-file-upload": "govuk-file-upload--error",
+}
+
+
+@register.simple_tag
+def govuk_field(field, heading=""):
+    """A whole GOV.UK form group for ``field``, chosen by its widget.
+
+    Radios and checkboxes get a fieldset and legend, dates the three-box date
+    input, everything else a label, hint, error messages and the input.
+    """
+    from django import forms
+    from django.template.loader import render_to_string
+
+    from portal.forms import DateWidget
+
+    widget = field.field.widget
+    if isinstance(widget, forms.RadioSelect):
+        name = "radios"
+    elif isinstance(widget, forms.CheckboxSelectMultiple):
+        name = "checkboxes"
+    elif isinstance(widget, DateWidget):
+        name = "date"
+    elif isinstance(widget, forms.CheckboxInput):
+        return render_to_string("includes/checkbox.html", {"field": field})
+    else:
+        return render_to_string("includes/field.html", {"field": field})
+    context = {"field": field, "heading": heading}
+    if name == "date":
+        values = field.value()
+        if not isinstance(values, list | tuple):
+            values = widget.decompress(values)
+        context["parts"] = list(
+            zip(("Day", "Month", "Year"), values, (2, 2, 4), strict=True)
+        )
+    return render_to_string(f"includes/govuk/{name}.html", context)

@@ -15,7 +15,7 @@ from accounts.access import access_level
 from accounts.middleware import ALWAYS_OPEN_PATHS
 
 # Values tried for each path parameter until the URL resolves to the same view.
-SAMPLES = ["1", "x", "a/b", "x/", "2f"]
+SAMPLES = ["1", "x", "a/b", "x/", "2f", "00000000-0000-4000-8000-000000000000"]
 REGEX_GROUP = re.compile(r"\((?:\?P<\w+>)?[^()]*\)[?*+]?")
 
 

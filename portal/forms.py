@@ -1,0 +1,197 @@
+"""Form fields that follow the GOV.UK Design System's patterns and messages.
+
+Dates are three boxes (day, month, year) with the error messages the Design
+System recommends: https://design-system.service.gov.uk/components/date-input/
+UK phone numbers and postcodes are checked with messages that say what to fix.
+"""
+
+import re
+from datetime import date
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+_PARTS = ("day", "month", "year")
+
+
+class DateWidget(forms.MultiWidget):
+    """Day, month and year boxes, named ``<name>_0``, ``_1`` and ``_2``."""
+
+    template_name = "includes/govuk/date_widget.html"
+
+    def __init__(self, attrs=None):
+        box = {"inputmode": "numeric", "class": "govuk-input govuk-date-input__input"}
+        super().__init__(
+            [
+                forms.TextInput(
+                    {**box, "class": box["class"] + " govuk-input--width-2"}
+                ),
+                forms.TextInput(
+                    {**box, "class": box["class"] + " govuk-input--width-2"}
+                ),
+                forms.TextInput(
+                    {**box, "class": box["class"] + " govuk-input--width-4"}
+                ),
+            ],
+            attrs,
+        )
+
+    def decompress(self, value):
+        if isinstance(value, date):
+            return [str(value.day), str(value.month), str(value.year)]
+        if isinstance(value, str) and value:
+            try:
+                parsed = date.fromisoformat(value)
+            except ValueError:
+                return [None, None, None]
+            return [str(parsed.day), str(parsed.month), str(parsed.year)]
+        return [None, None, None]
+
+    def id_for_label(self, id_):
+        return f"{id_}_0" if id_ else id_
+
+
+class DateField(forms.Field):
+    """A date typed into three boxes, checked the GOV.UK way.
+
+    ``noun`` is how messages name the date ("Date of birth"); ``past`` and
+    ``future`` limit it to today or earlier, or today or later.
+    """
+
+    widget = DateWidget
+
+    def __init__(self, *, noun: str, past=False, future=False, **kwargs):
+        self.noun, self.past, self.future = noun, past, future
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, date):
+            return value
+        parts = [(part or "").strip() for part in (value or [None, None, None])]
+        if not any(parts):
+            return None
+        missing = [name for name, part in zip(_PARTS, parts, strict=True) if not part]
+        if missing:
+            raise ValidationError(
+                f"{self.noun} must include a {' and '.join(missing)}", code="incomplete"
+            )
+        if not all(part.isdigit() for part in parts):
+            raise ValidationError(
+                f"{self.noun} must be a real date, in numbers", code="invalid"
+            )
+        day, month, year = (int(part) for part in parts)
+        if len(parts[2]) != 4:
+            raise ValidationError(
+                f"Year must include 4 numbers, for example {timezone.localdate().year}",
+                code="year",
+            )
+        try:
+            return date(year, month, day)
+        except ValueError:
+            raise ValidationError(
+                f"{self.noun} must be a real date", code="invalid"
+            ) from None
+
+    def validate(self, value):
+        if value is None and self.required:
+            # "Enter the date of the last CMARAC": lower the first letter only.
+            raise ValidationError(
+                f"Enter the {self.noun[0].lower()}{self.noun[1:]}", code="required"
+            )
+        if value is None:
+            return
+        today = timezone.localdate()
+        if self.past and value > today:
+            raise ValidationError(
+                f"{self.noun} must be today or in the past", code="future"
+            )
+        if self.future and value < today:
+            raise ValidationError(
+                f"{self.noun} must be today or in the future", code="past"
+            )
+        if value.year < 1900:
+            raise ValidationError(f"{self.noun} must be after 1900", code="old")
+
+
+# "+44 (0)20 7946 0001" is a common way to write a UK number: allow that 0.
+_PHONE = re.compile(r"^(?:(?:\+44|0044)0?|0)\d{9,10}$")
+
+
+def uk_phone(value: str) -> str:
+    """A UK phone number, with spaces, brackets and dashes allowed."""
+    digits = re.sub(r"[\s()\-.]", "", value)
+    if not _PHONE.match(digits):
+        raise ValidationError(
+            "Enter a UK phone number, like 01632 960 001, 07700 900 982 or "
+            "+44 808 157 0192",
+            code="phone",
+        )
+    return value.strip()
+
+
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})$")
+
+
+def uk_postcode(value: str) -> str:
+    """A full UK postcode, returned in capitals with one space: ``N1 1XA``."""
+    match = _POSTCODE.match(value.strip().upper())
+    if not match:
+        raise ValidationError("Enter a full UK postcode, like AA3 1AB", code="postcode")
+    return f"{match.group(1)} {match.group(2)}"
+
+
+class PhoneField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 30)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                {"class": "govuk-input govuk-input--width-20", "type": "tel",
+                 "autocomplete": "off"}
+            ),
+        )  # fmt: skip
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return uk_phone(value) if value else value
+
+
+class PostcodeField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                {"class": "govuk-input govuk-input--width-10", "autocomplete": "off"}
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return uk_postcode(value) if value else value
+
+
+def error_anchor(bound_field) -> str:
+    """The id of the input an error summary link should move focus to."""
+    widget = bound_field.field.widget
+    if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+        return f"{bound_field.auto_id}_0"
+    return bound_field.id_for_label
+
+
+def error_list(*forms_) -> list[tuple[str, str]]:
+    """Every error on the page as (anchor id, message), in page order."""
+    problems = []
+    for form in forms_:
+        if form is None:
+            continue
+        for error in form.non_field_errors():
+            first = next(iter(form.visible_fields()), None)
+            problems.append((error_anchor(first) if first else "", error))
+        for bound in form:
+            for error in bound.errors:
+                problems.append((error_anchor(bound), error))
+    return problems

@@ -1,0 +1,681 @@
+"""The referral form: one Django form per section, some with repeatable items.
+
+The sections are the schema. Drafts keep the raw data these forms are bound
+to; check-your-answers, the case page, the PDF and the admin all read labels
+and values from here, so a question is defined once.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from accounts.models import OrganisationType
+from portal.forms import DateField, PhoneField, PostcodeField
+
+from .models import PersonRole, RiskLevel
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+YES_NO_UNKNOWN = [("yes", "Yes"), ("no", "No"), ("not_known", "Not known")]
+
+
+def _radios(label, choices, *, required=True, help_text="", messages=None):
+    return forms.ChoiceField(
+        label=label,
+        choices=choices,
+        widget=forms.RadioSelect,
+        required=required,
+        help_text=help_text,
+        error_messages=messages or {},
+    )
+
+
+def _text(label, *, required=False, max_length=200, help_text="", width=None, **kw):
+    css = "govuk-input" + (f" govuk-input--width-{width}" if width else "")
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=max_length,
+        help_text=help_text,
+        widget=forms.TextInput({"class": css, "autocomplete": "off"}),
+        **kw,
+    )
+
+
+def _long(label, *, required=False, help_text="", rows=4, **kw):
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=5000,
+        help_text=help_text,
+        widget=forms.Textarea({"class": "govuk-textarea", "rows": rows}),
+        **kw,
+    )
+
+
+def _required(message):
+    return {"required": message}
+
+
+class SectionForm(forms.Form):
+    """Base for section forms: GOV.UK error messages for required fields."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        for name, form_field in self.fields.items():
+            if "required" not in form_field.error_messages or form_field.error_messages[
+                "required"
+            ].startswith("This field"):
+                verb = (
+                    "Select"
+                    if isinstance(
+                        form_field.widget,
+                        forms.RadioSelect | forms.CheckboxSelectMultiple | forms.Select,
+                    )
+                    else "Enter"
+                )
+                form_field.error_messages["required"] = (
+                    f"{verb} {form_field.label[0].lower()}{form_field.label[1:]}"
+                    if form_field.label
+                    else f"{verb} {name}"
+                )
+
+        for form_field in self.fields.values():
+            if getattr(form_field, "max_length", None) and form_field.label:
+                form_field.error_messages["max_length"] = (
+                    f"{form_field.label} must be {form_field.max_length} characters "
+                    "or fewer"
+                )
+
+    def require(self, name, message):
+        """Add a required-field error for a field that depends on another."""
+        if not self.cleaned_data.get(name):
+            self.add_error(name, message)
+
+
+# 1. Eligibility ---------------------------------------------------------------
+
+
+OTHER_PANELS = [
+    ("none", "No, no other panel holds this case"),
+    ("da_marac", "Domestic abuse MARAC"),
+    ("mappa", "MAPPA (multi-agency public protection arrangements)"),
+    ("child_safeguarding", "Child safeguarding (children's social care or the MASH)"),
+    ("asb_case_review", "ASB case review"),
+]
+
+# Where a case held elsewhere should go instead: said plainly, next to the field.
+OTHER_PANEL_POINTERS = {
+    "da_marac": (
+        "Domestic abuse cases go to the domestic abuse MARAC. Send the referral "
+        "to your organisation's MARAC representative instead."
+    ),
+    "mappa": (
+        "MAPPA manages this person's risk already. Speak to the police or "
+        "probation MAPPA coordinator about sharing your concerns there."
+    ),
+    "child_safeguarding": (
+        "Children's social care holds this case. Share your concerns with the "
+        "child's social worker or the MASH."
+    ),
+    "asb_case_review": (
+        "An ASB case review is under way. Add your information to that review "
+        "through the council's ASB team."
+    ),
+}
+
+
+class EligibilityForm(SectionForm):
+    vulnerable = forms.MultipleChoiceField(
+        label="Who in this case is vulnerable?",
+        help_text="Select all that apply.",
+        choices=[
+            ("victim", "A victim of anti-social behaviour"),
+            ("witness", "A witness"),
+            ("causing_harm", "The person causing harm"),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages=_required("Select who in this case is vulnerable"),
+    )
+    escalating = _radios(
+        "Is the risk significant or escalating?",
+        YES_NO,
+        messages=_required("Select yes if the risk is significant or escalating"),
+    )
+    multi_agency_reason = _long(
+        "Why does this case need a multi-agency approach?",
+        required=True,
+        help_text="For example, what single agencies have tried and why it has not "
+        "been enough.",
+        error_messages=_required("Enter why this case needs a multi-agency approach"),
+    )
+    other_panel = _radios(
+        "Is this case already held by another panel?",
+        OTHER_PANELS,
+        messages=_required("Select whether another panel already holds this case"),
+    )
+    urgent = _radios(
+        "Is there a risk of serious harm before the next CMARAC meeting?",
+        YES_NO,
+        help_text="If yes, the coordinator is told straight away.",
+        messages=_required("Select yes if there is a risk of serious harm before the "
+                           "next meeting"),
+    )  # fmt: skip
+    urgency_reason = _long("What is the risk, and how soon?", rows=3)
+
+    def clean(self):
+        data = super().clean()
+        panel = data.get("other_panel")
+        if panel in OTHER_PANEL_POINTERS:
+            self.add_error("other_panel", OTHER_PANEL_POINTERS[panel])
+        if data.get("urgent") == "yes":
+            self.require("urgency_reason", "Enter what the risk is and how soon")
+        return data
+
+
+# 2. Referrer ------------------------------------------------------------------
+
+
+class ReferrerForm(SectionForm):
+    name = _text("Your full name", required=True, width=20)
+    job_title = _text("Your job title", required=True, width=20)
+    email = forms.EmailField(
+        label="Your work email address",
+        widget=forms.EmailInput({"class": "govuk-input govuk-input--width-20",
+                                 "spellcheck": "false"}),
+        error_messages={
+            "required": "Enter your work email address",
+            "invalid": "Enter an email address in the correct format, like "
+            "name@example.org.uk",
+        },
+    )  # fmt: skip
+    phone = PhoneField(
+        label="Your phone number", error_messages=_required("Enter your phone number")
+    )
+    line_manager_aware = _radios(
+        "Is your line manager aware of this referral?",
+        YES_NO,
+        messages=_required("Select yes if your line manager is aware"),
+    )
+    presenter = _text(
+        "Who will present the case at the meeting?",
+        required=True,
+        help_text="Their name and job title.",
+        error_messages=_required("Enter who will present the case"),
+    )
+
+
+# 3. Referral type -------------------------------------------------------------
+
+
+class ReferralTypeForm(SectionForm):
+    kind = _radios(
+        "Is this a new or a repeat referral?",
+        [("new", "New referral"), ("repeat", "Repeat referral")],
+        messages=_required("Select whether this is a new or a repeat referral"),
+    )
+    last_cmarac_date = DateField(
+        noun="Date of the last CMARAC", required=False, past=True,
+        label="When was the case last at the CMARAC?",
+        help_text="For example, 27 3 2026. Only for a repeat referral.",
+    )  # fmt: skip
+    referred_elsewhere = _long(
+        "Has the case been referred anywhere else?",
+        help_text="Where, when and what happened.",
+        rows=3,
+    )
+    police_reference = _text(
+        "Police reference numbers", help_text="For example, CAD or crime numbers."
+    )
+    agency_references = _text("Other agencies' reference numbers")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == "repeat" and not self.errors.get("last_cmarac_date"):
+            self.require(
+                "last_cmarac_date", "Enter the date of the last CMARAC meeting"
+            )
+        return data
+
+
+# 4. People --------------------------------------------------------------------
+
+TENURES = [
+    ("", "Select tenure"),
+    ("owner", "Owner-occupier"),
+    ("council", "Council tenant"),
+    ("housing_association", "Housing association tenant"),
+    ("private", "Private renter"),
+    ("temporary", "Temporary accommodation"),
+    ("supported", "Supported housing"),
+    ("no_fixed_abode", "No fixed address"),
+    ("not_known", "Not known"),
+]
+
+
+class PersonForm(SectionForm):
+    role = _radios(
+        "Their part in the case",
+        PersonRole.choices,
+        messages=_required("Select the person's part in the case"),
+    )
+    full_name = _text(
+        "Full name", required=True, width=20,
+        error_messages=_required("Enter the person's full name"),
+    )  # fmt: skip
+    alias = _text("Other names they use", width=20)
+    date_of_birth = DateField(
+        noun="Date of birth", required=False, past=True, label="Date of birth",
+        help_text="For example, 31 3 1980.",
+    )  # fmt: skip
+    age = forms.IntegerField(
+        label="Age, if you do not know their date of birth",
+        required=False,
+        min_value=0,
+        max_value=120,
+        widget=forms.TextInput(
+            {"class": "govuk-input govuk-input--width-3", "inputmode": "numeric"}
+        ),
+        error_messages={
+            "invalid": "Age must be a whole number, like 34",
+            "min_value": "Age must be 0 or more",
+            "max_value": "Age must be 120 or less",
+        },
+    )
+    gender = _text("Gender", width=10)
+    address = _long("Address", rows=3, help_text="Leave out the postcode.")
+    postcode = PostcodeField(label="Postcode", required=False)
+    tenure = forms.ChoiceField(
+        label="Tenure",
+        choices=TENURES,
+        required=False,
+        widget=forms.Select({"class": "govuk-select"}),
+    )
+    landlord = _text("Landlord", width=20)
+    phone = PhoneField(label="Safe contact number", required=False)
+    contact_times = _text("Safe times to contact them", width=20)
+    leave_message = _radios(
+        "Is it safe to leave a message?", YES_NO_UNKNOWN, required=False
+    )
+    language = _text("First language", width=10)
+    interpreter = _radios("Do they need an interpreter?", YES_NO, required=False)
+    disability = _long(
+        "Disability (optional)",
+        rows=2,
+        help_text="Only what the panel needs to know to keep them safe.",
+    )
+    ethnicity = _text("Ethnicity (optional)", width=20)
+    gp = _text("GP surgery", width=20)
+    fears = _long("Who do they fear?", rows=2)
+    safe_contacts = _long("Who is safe to speak to about them?", rows=2)
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("full_name")
+            and not data.get("date_of_birth")
+            and data.get("age") is None
+            and "date_of_birth" not in self.errors
+            and "age" not in self.errors
+        ):
+            self.add_error(
+                "date_of_birth", "Enter their date of birth, or their age if you "
+                "do not know it",
+            )  # fmt: skip
+        return data
+
+
+def check_people(people: list[dict]) -> list[str]:
+    """Problems with the people as a whole (not any one person)."""
+    roles = {person.get("role") for person in people}
+    if not roles & {PersonRole.VICTIM, PersonRole.WITNESS, PersonRole.CAUSING_HARM}:
+        return [
+            "Add the victim, a witness or the person causing harm: the referral "
+            "must be about at least one of them"
+        ]
+    return []
+
+
+# 5. Household and children ----------------------------------------------------
+
+
+class HouseholdMemberForm(SectionForm):
+    name = _text(
+        "Name", required=True, width=20,
+        error_messages=_required("Enter the household member's name"),
+    )  # fmt: skip
+    relationship = _text(
+        "Relationship to the people referred", required=True, width=20,
+        error_messages=_required("Enter how they are related to the people referred"),
+    )  # fmt: skip
+    age = forms.IntegerField(
+        label="Age (optional)",
+        required=False,
+        min_value=0,
+        max_value=120,
+        widget=forms.TextInput(
+            {"class": "govuk-input govuk-input--width-3", "inputmode": "numeric"}
+        ),
+        error_messages={
+            "invalid": "Age must be a whole number, like 34",
+            "min_value": "Age must be 0 or more",
+            "max_value": "Age must be 120 or less",
+        },
+    )
+
+
+class ChildForm(SectionForm):
+    name = _text(
+        "Child's name", required=True, width=20,
+        error_messages=_required("Enter the child's name"),
+    )  # fmt: skip
+    date_of_birth = DateField(
+        noun="Child's date of birth", past=True, label="Date of birth",
+        help_text="For example, 12 9 2015.",
+    )  # fmt: skip
+    school = _text("School or nursery", width=20)
+    relationship = _text(
+        "Relationship to the people referred", required=True, width=20,
+        error_messages=_required("Enter the child's relationship to the people "
+                                 "referred"),
+    )  # fmt: skip
+
+
+class HouseholdForm(SectionForm):
+    """Nothing but the repeatable lists: this form carries no questions."""
+
+
+# 6. The ASB and the risk ------------------------------------------------------
+
+ASB_TYPES = [
+    ("hate", "Hate incident or crime"),
+    ("cuckooing", "Cuckooing (someone's home taken over)"),
+    ("exploitation", "Exploitation"),
+    ("neighbour_dispute", "Neighbour dispute"),
+    ("criminal_damage", "Criminal damage"),
+    ("noise", "Noise"),
+    ("other", "Other"),
+]
+
+
+class RiskForm(SectionForm):
+    asb_types = forms.MultipleChoiceField(
+        label="What kind of anti-social behaviour is it?",
+        help_text="Select all that apply.",
+        choices=ASB_TYPES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages=_required("Select what kind of anti-social behaviour it is"),
+    )
+    asb_other = _text("If other, what kind?", width=20)
+    escalation = _long(
+        "How has it escalated?", required=True,
+        error_messages=_required("Enter how the behaviour has escalated"),
+    )  # fmt: skip
+    impact = _long(
+        "What is the impact on the victim?", required=True,
+        error_messages=_required("Enter the impact on the victim"),
+    )  # fmt: skip
+    personal_vulnerabilities = _long(
+        "Personal vulnerabilities",
+        help_text="For example, age, disability or isolation.",
+        rows=3,
+    )
+    situational_vulnerabilities = _long(
+        "Situational vulnerabilities",
+        help_text="For example, where they live or who they live with.",
+        rows=3,
+    )
+    incidental_vulnerabilities = _long(
+        "Incidental vulnerabilities",
+        help_text="For example, a recent bereavement or losing a job.",
+        rows=3,
+    )
+    mental_health = _long("Mental health", rows=3)
+    physical_health = _long("Physical health", rows=3)
+    substance_use = _long("Substance use", rows=3)
+    enforcement = _long(
+        "What enforcement has there been so far?",
+        help_text="For example, warnings, acceptable behaviour contracts, "
+        "injunctions or closure orders.",
+        rows=3,
+    )
+    risk_level = _radios(
+        "What is the risk level?",
+        RiskLevel.choices,
+        messages=_required("Select the risk level"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if "other" in (data.get("asb_types") or []):
+            self.require("asb_other", "Enter what kind of anti-social behaviour it is")
+        return data
+
+
+class IncidentForm(SectionForm):
+    date = DateField(
+        noun="Date of the incident", required=True, past=True,
+        label="Date", help_text="For example, 14 10 2026.",
+    )  # fmt: skip
+    description = _long(
+        "What happened?", required=True, rows=3,
+        error_messages=_required("Enter what happened"),
+    )  # fmt: skip
+    reference = _text("Reference number", width=20)
+
+
+# 7. What has been done --------------------------------------------------------
+
+
+class ActionsForm(SectionForm):
+    agencies = forms.MultipleChoiceField(
+        label="Which agencies are already involved?",
+        help_text="Select all that apply.",
+        choices=OrganisationType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    actions = _long(
+        "What has been done so far, and with what outcome?", required=True,
+        rows=5, error_messages=_required("Enter what has been done so far"),
+    )  # fmt: skip
+    victim_wants = _long(
+        "What does the victim want to happen?", required=True,
+        error_messages=_required("Enter what the victim wants to happen"),
+    )  # fmt: skip
+
+
+# 8. Consent and lawful basis --------------------------------------------------
+
+CONSENT = [
+    ("obtained", "Yes, consent was given"),
+    ("unsafe", "No, it was not safe to ask"),
+    ("refused", "No, they refused"),
+    ("lacks_capacity", "No, they lack capacity to consent"),
+]
+
+ARTICLE_6 = [
+    ("public_task", "Article 6(1)(e): a task in the public interest or official "
+                    "authority"),
+    ("legal_obligation", "Article 6(1)(c): a legal obligation"),
+    ("vital_interests", "Article 6(1)(d): to protect someone's life"),
+    ("consent", "Article 6(1)(a): consent"),
+]  # fmt: skip
+
+SPECIAL_CONDITIONS = [
+    ("none", "None: no special category or criminal offence data"),
+    ("art9_substantial_public_interest", "Article 9(2)(g): substantial public "
+     "interest (Data Protection Act 2018, schedule 1, part 2)"),
+    ("art9_vital_interests", "Article 9(2)(c): to protect someone's life when they "
+     "cannot consent"),
+    ("art9_health_social_care", "Article 9(2)(h): health or social care"),
+    ("art10_criminal_offence", "Article 10: criminal offence data (Data Protection "
+     "Act 2018, schedule 1)"),
+]  # fmt: skip
+
+
+class ConsentForm(SectionForm):
+    person_aware = _radios(
+        "Does the person know they are being referred?",
+        YES_NO,
+        messages=_required("Select yes if the person knows about the referral"),
+    )
+    consent = _radios(
+        "Did they consent to their information being shared?",
+        CONSENT,
+        messages=_required("Select whether they consented"),
+    )
+    justification = _long(
+        "Why is it right to share without consent?",
+        help_text="Needed if they did not consent. Say what harm sharing prevents.",
+        rows=4,
+    )
+    article_6 = _radios(
+        "UK GDPR Article 6 lawful basis",
+        ARTICLE_6,
+        messages=_required("Select the Article 6 lawful basis"),
+    )
+    special_conditions = forms.MultipleChoiceField(
+        label="Article 9 or Article 10 conditions",
+        help_text="Select all that apply.",
+        choices=SPECIAL_CONDITIONS,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages=_required(
+            "Select the Article 9 or 10 conditions, or none if there is no "
+            "special category or criminal offence data"
+        ),
+    )
+    section_115 = forms.BooleanField(
+        label="This sharing is to prevent or reduce crime and disorder, under "
+        "section 115 of the Crime and Disorder Act 1998",
+        required=False,
+    )
+    do_not_disclose = forms.BooleanField(
+        label="Do not disclose the victim's and witnesses' contact details to the "
+        "person causing harm",
+        help_text="Other agencies will not see their addresses, phone numbers or "
+        "who is safe to speak to.",
+        required=False,
+    )
+    anonymous_source = forms.BooleanField(
+        label="The source of the information wishes to remain anonymous",
+        help_text="Other agencies will not see the witnesses' names or details.",
+        required=False,
+    )
+
+    def clean(self):
+        data = super().clean()
+        consent = data.get("consent")
+        if consent and consent != "obtained":
+            self.require(
+                "justification", "Enter why it is right to share without consent"
+            )
+        if data.get("article_6") == "consent" and consent and consent != "obtained":
+            self.add_error(
+                "article_6",
+                "Consent cannot be the lawful basis when the person did not consent",
+            )
+        conditions = data.get("special_conditions") or []
+        if "none" in conditions and len(conditions) > 1:
+            self.add_error(
+                "special_conditions",
+                "Select none on its own, or the conditions that apply",
+            )
+        return data
+
+
+# The sections, in order --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """A repeatable list of items on a section page (a formset)."""
+
+    prefix: str
+    form_class: type[forms.Form]
+    noun: str  # "person", for "Add another person" and "Person 2"
+    heading: str
+    min_num: int = 0
+    max_num: int = 20
+    check: Callable[[list[dict]], list[str]] | None = None
+
+    def formset_class(self):
+        return forms.formset_factory(
+            self.form_class,
+            extra=0,
+            min_num=self.min_num,
+            validate_min=True,
+            max_num=self.max_num,
+            validate_max=True,
+            absolute_max=self.max_num,
+        )
+
+
+@dataclass(frozen=True)
+class Section:
+    slug: str
+    title: str
+    form_class: type[forms.Form]
+    repeats: tuple[Repeat, ...] = field(default_factory=tuple)
+    hint: str = ""
+    attachments: bool = False
+
+
+SECTIONS = (
+    Section("eligibility", "Eligibility", EligibilityForm,
+            hint="Check the case is one for the CMARAC."),
+    Section("referrer", "About you", ReferrerForm,
+            hint="Who is referring, and who will present the case."),
+    Section("referral-type", "Type of referral", ReferralTypeForm),
+    Section(
+        "people", "People", forms.Form,
+        repeats=(Repeat("people", PersonForm, "person", "People in the case",
+                        min_num=1, check=check_people),),
+        hint="Victims, witnesses, people causing harm and others at risk.",
+    ),
+    Section(
+        "household", "Household and children", HouseholdForm,
+        repeats=(
+            Repeat("members", HouseholdMemberForm, "household member",
+                   "Other household members"),
+            Repeat("children", ChildForm, "child", "Children"),
+        ),
+    ),
+    Section(
+        "risk", "The anti-social behaviour and the risk", RiskForm,
+        repeats=(Repeat("incidents", IncidentForm, "incident", "Incidents",
+                        min_num=1),),
+        attachments=True,
+    ),
+    Section("actions", "What has been done", ActionsForm),
+    Section("consent", "Consent and lawful basis", ConsentForm),
+)  # fmt: skip
+
+SECTIONS_BY_SLUG = {section.slug: section for section in SECTIONS}
+
+
+class AttachmentForm(forms.Form):
+    risk_assessment = forms.FileField(
+        label="Attach a risk assessment (optional)",
+        help_text="A PDF, Word or OpenDocument file, up to 10 MB.",
+        required=False,
+        widget=forms.ClearableFileInput({"class": "govuk-file-upload"}),
+    )
+
+
+class DeclarationForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="I confirm the information is accurate to the best of my knowledge "
+        "and that sharing it is necessary and proportionate",
+        error_messages=_required(
+            "Confirm the information is accurate and sharing it is necessary"
+        ),
+    )
+
+
+def validate_repeat(repeat: Repeat, items: list[dict]) -> None:
+    problems = repeat.check(items) if repeat.check else []
+    if problems:
+        raise ValidationError(problems)

@@ -1,0 +1,309 @@
+"""Referral drafts, submitted referrals, the people in them, and their history.
+
+A draft keeps exactly what the referrer typed, section by section, valid or
+not, so nothing is lost. Submitting turns a complete draft into a referral
+holding the cleaned answers; the people are also kept as rows so that names
+and dates of birth can be searched and repeat referrals found.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+from django.urls import reverse
+
+from accounts.models import Organisation
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    SCREENING = "screening", "Screening"
+    INFORMATION_REQUESTED = "information_requested", "More information requested"
+    ACCEPTED = "accepted", "Accepted"
+    REDIRECTED = "redirected", "Redirected to another panel"
+    DECLINED = "declined", "Declined"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_STATUSES = (
+    Status.SUBMITTED,
+    Status.SCREENING,
+    Status.INFORMATION_REQUESTED,
+    Status.ACCEPTED,
+)
+
+
+class RiskLevel(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class PersonRole(models.TextChoices):
+    VICTIM = "victim", "Victim"
+    WITNESS = "witness", "Witness"
+    CAUSING_HARM = "causing_harm", "Person causing harm"
+    AT_RISK = "at_risk", "Other person at risk"
+
+
+class Referral(models.Model):
+    """A submitted referral and where it stands in the screening workflow."""
+
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    year = models.PositiveSmallIntegerField(editable=False)
+    number = models.PositiveIntegerField(editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="referrals"
+    )
+    referrer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals"
+    )
+    status = models.CharField(
+        max_length=30, choices=Status.choices, default=Status.SUBMITTED, db_index=True
+    )
+    urgent = models.BooleanField(
+        default=False, help_text="Risk of serious harm before the next meeting."
+    )
+    risk_level = models.CharField(max_length=20, choices=RiskLevel.choices)
+    asb_types = models.JSONField(default=list, blank=True)
+    do_not_disclose = models.BooleanField(
+        "Do not disclose to the person causing harm", default=False
+    )
+    anonymous_source = models.BooleanField(
+        "Source wishes to remain anonymous", default=False
+    )
+    # The cleaned answers, section by section, as JSON-safe values.
+    answers = models.JSONField(default=dict)
+    submitted_at = models.DateTimeField(db_default=Now(), db_index=True)
+    status_changed_at = models.DateTimeField(db_default=Now())
+    redirected_to = models.CharField(max_length=200, blank=True)
+    outcome_reason = models.TextField(blank=True)
+    feedback = models.TextField(
+        blank=True, help_text="What the referrer was told when the case closed."
+    )
+    started_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The earlier referral this one was pre-filled from.",
+    )
+
+    class Meta:
+        ordering = ["-submitted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "number"], name="referral_number_unique_per_year"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1), name="referral_number_positive"
+            ),
+        ]
+        permissions = [("screen_referral", "Can screen referrals")]
+
+    def __str__(self):
+        return self.reference
+
+    def get_absolute_url(self):
+        return reverse("referrals:detail", args=[self.reference])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def subject_names(self) -> str:
+        """Names of the people referred, for lists and search results."""
+        return ", ".join(person.full_name for person in self.people.all())
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number given out in a year (gapless per year)."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"
+
+
+class ReferralPerson(models.Model):
+    """A person named in a referral, kept searchable for repeat detection."""
+
+    referral = models.ForeignKey(
+        Referral, on_delete=models.CASCADE, related_name="people"
+    )
+    position = models.PositiveSmallIntegerField()
+    role = models.CharField(max_length=20, choices=PersonRole.choices)
+    full_name = models.CharField(max_length=200)
+    # Lower case, letters only: "O'Brien, Mary-Jane" and "mary jane obrien" match.
+    name_key = models.CharField(max_length=200, db_index=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    age = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["referral", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral", "position"], name="referral_person_position"
+            )
+        ]
+        indexes = [models.Index(fields=["name_key", "date_of_birth"])]
+
+    def __str__(self):
+        return f"{self.full_name} ({self.get_role_display()})"
+
+
+class EventKind(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    TRANSITION = "transition", "Status changed"
+    INFORMATION_REQUESTED = "information_requested", "More information requested"
+    INFORMATION_PROVIDED = "information_provided", "Information provided"
+
+
+class ReferralEvent(models.Model):
+    """One step in a referral's history: who did what, when and why."""
+
+    referral = models.ForeignKey(
+        Referral, on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(max_length=30, choices=EventKind.choices)
+    from_status = models.CharField(max_length=30, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=30, choices=Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=300)
+    organisation_label = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(db_default=Now())
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.referral}: {self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ReferralShare(models.Model):
+    """An organisation outside the referring one that may see a referral.
+
+    The meetings app adds a share when a referral goes on the agenda of a
+    meeting the organisation is invited to, and removes it when it comes off.
+    """
+
+    referral = models.ForeignKey(
+        Referral, on_delete=models.CASCADE, related_name="shares"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="referral_shares"
+    )
+    reason = models.CharField(max_length=200)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral", "organisation"], name="referral_share_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.referral} shared with {self.organisation}"
+
+
+class SectionState(models.TextChoices):
+    NOT_STARTED = "not_started", "Not yet started"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+
+
+class ReferralDraft(models.Model):
+    """A referral being written: what its author typed, kept on the server.
+
+    ``answers`` holds each section's submitted form data exactly as typed,
+    so a page with mistakes comes back as it was left, after a sign-out too.
+    Once submitted the answers are cleared and ``referral`` is set: a second
+    submit of the same draft finds it and creates nothing.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="referral_drafts",
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+"
+    )
+    answers = models.JSONField(default=dict, blank=True)
+    states = models.JSONField(default=dict, blank=True)
+    started_from = models.ForeignKey(
+        Referral, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(db_default=Now())
+    referral = models.OneToOneField(
+        Referral,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="draft",
+    )
+
+    class Meta:
+        ordering = ["-updated_at"]
+
+    def __str__(self):
+        return f"Draft referral {self.public_id} by {self.owner}"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.referral_id is not None
+
+    def state(self, section: str) -> str:
+        return self.states.get(section, SectionState.NOT_STARTED)
+
+
+def attachment_path(instance, filename):
+    # Random names: the original file name is kept in the row, never the path.
+    return f"referrals/{uuid.uuid4().hex}"
+
+
+class ReferralAttachment(models.Model):
+    """A file attached to a referral (a risk assessment), in private storage."""
+
+    draft = models.ForeignKey(
+        ReferralDraft,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    referral = models.ForeignKey(
+        Referral,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self):
+        return self.original_name

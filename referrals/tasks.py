@@ -1,0 +1,63 @@
+"""Emails about referrals, sent after the change that caused them commits.
+
+Emails never carry personal data: only the reference, whether it is urgent,
+and a link to sign in and read the rest.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django_tasks import task
+
+from accounts.models import Role, User
+
+from .models import Referral
+
+logger = logging.getLogger(__name__)
+
+_SUBJECTS = {
+    "submitted": "Referral {reference} received",
+    "news": "Update on referral {reference}",
+}
+
+
+def coordinators() -> list[User]:
+    return list(
+        User.objects.filter(
+            is_active=True, groups__name=Role.COORDINATOR.value
+        ).exclude(email="")
+    )
+
+
+@task()
+def send_referral_notifications(referral_id: int, kind: str) -> int:
+    """Email the referrer and, for new referrals and answers, the coordinators.
+
+    ``kind`` is "submitted", "news" (the status changed) or "answered" (the
+    referrer answered a request for information). Returns emails sent.
+    """
+    referral = Referral.objects.select_related("referrer").get(pk=referral_id)
+    link = f"{settings.WAGTAILADMIN_BASE_URL}{referral.get_absolute_url()}"
+    context = {"referral": referral, "link": link, "kind": kind}
+    sent = 0
+    if kind in _SUBJECTS and referral.referrer.email and referral.referrer.is_active:
+        sent += send_mail(
+            _SUBJECTS[kind].format(reference=referral.reference),
+            render_to_string("referrals/email/referrer.txt", context),
+            None,
+            [referral.referrer.email],
+        )
+    if kind in ("submitted", "answered"):
+        prefix = "URGENT: " if referral.urgent else ""
+        subject = (
+            f"{prefix}New CMARAC referral {referral.reference}"
+            if kind == "submitted"
+            else f"{prefix}Information provided for referral {referral.reference}"
+        )
+        body = render_to_string("referrals/email/coordinator.txt", context)
+        for coordinator in coordinators():
+            sent += send_mail(subject, body, None, [coordinator.email])
+    logger.info("Sent %s emails about referral %s (%s)", sent, referral_id, kind)
+    return sent

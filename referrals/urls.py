@@ -1,0 +1,29 @@
+from django.urls import path
+
+from . import views
+
+app_name = "referrals"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("start/", views.start, name="start"),
+    path("drafts/<uuid:draft_id>/", views.task_list, name="task_list"),
+    path("drafts/<uuid:draft_id>/check/", views.check, name="check"),
+    path("drafts/<uuid:draft_id>/delete/", views.delete_draft, name="delete_draft"),
+    path(
+        "drafts/<uuid:draft_id>/attachments/<int:attachment_id>/remove/",
+        views.remove_attachment,
+        name="remove_attachment",
+    ),
+    path("drafts/<uuid:draft_id>/<slug:slug>/", views.section, name="section"),
+    path("<str:reference>/", views.detail, name="detail"),
+    path("<str:reference>/submitted/", views.submitted, name="submitted"),
+    path("<str:reference>/status/", views.change_status, name="change_status"),
+    path("<str:reference>/answer/", views.answer, name="answer"),
+    path("<str:reference>/summary.pdf", views.summary_pdf, name="pdf"),
+    path(
+        "<str:reference>/attachments/<int:attachment_id>/",
+        views.attachment,
+        name="attachment",
+    ),
+]

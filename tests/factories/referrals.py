@@ -1,0 +1,126 @@
+"""Referral drafts and referrals, built through the services like a referrer would."""
+
+import copy
+
+from accounts.models import Role
+from referrals.forms import SECTIONS_BY_SLUG
+from referrals.models import ReferralDraft, ReferralShare
+from referrals.services import draft_save, draft_start, referral_submit
+
+from . import UserFactory
+
+
+def _date(prefix: str, day: int, month: int, year: int) -> dict:
+    return {f"{prefix}_0": [str(day)], f"{prefix}_1": [str(month)],
+            f"{prefix}_2": [str(year)]}  # fmt: skip
+
+
+def person(index: int, *, role="victim", name="Alex Example", born=(4, 7, 1970),
+           **extra) -> dict:  # fmt: skip
+    """One person's raw form data at position ``index`` of the people list."""
+    p = f"people-{index}-"
+    data = {
+        f"{p}role": [role],
+        f"{p}full_name": [name],
+        f"{p}gender": ["Female"],
+        f"{p}address": ["Flat 3, 12 Example Road"],
+        f"{p}postcode": ["N1 1XA"],
+        f"{p}tenure": ["council"],
+        f"{p}landlord": ["Example Homes"],
+        f"{p}phone": ["07700 900 982"],
+        f"{p}contact_times": ["Weekday mornings"],
+        f"{p}leave_message": ["no"],
+        f"{p}language": ["English"],
+        f"{p}interpreter": ["no"],
+        f"{p}gp": ["Example Road Surgery"],
+        f"{p}fears": ["The neighbour at number 14"],
+        f"{p}safe_contacts": ["Her daughter"],
+    }
+    if born:
+        data.update(_date(f"{p}date_of_birth", *born))
+    for key, value in extra.items():
+        data[f"{p}{key}"] = value if isinstance(value, list) else [value]
+    return data
+
+
+def complete_answers(*, people=None, urgent=False, do_not_disclose=False,
+                     anonymous_source=False) -> dict:  # fmt: skip
+    """Raw data for every section, each one complete and valid."""
+    people = people or [person(0)]
+    people_raw = {"people-TOTAL_FORMS": [str(len(people))],
+                  "people-INITIAL_FORMS": ["0"]}  # fmt: skip
+    for item in people:
+        people_raw.update(item)
+    consent = {
+        "person_aware": ["yes"],
+        "consent": ["obtained"],
+        "article_6": ["public_task"],
+        "special_conditions": ["art9_substantial_public_interest"],
+        "section_115": ["on"],
+    }
+    if do_not_disclose:
+        consent["do_not_disclose"] = ["on"]
+    if anonymous_source:
+        consent["anonymous_source"] = ["on"]
+    return copy.deepcopy(
+        {
+            "eligibility": {
+                "vulnerable": ["victim"],
+                "escalating": ["yes"],
+                "multi_agency_reason": ["Housing and police warnings have not helped."],
+                "other_panel": ["none"],
+                "urgent": ["yes" if urgent else "no"],
+                "urgency_reason": ["Threats made this week."] if urgent else [""],
+            },
+            "referrer": {
+                "name": ["Sam Referrer"],
+                "job_title": ["ASB officer"],
+                "email": ["sam@example.org"],
+                "phone": ["020 7946 0001"],
+                "line_manager_aware": ["yes"],
+                "presenter": ["Sam Referrer, ASB officer"],
+            },
+            "referral-type": {"kind": ["new"]},
+            "people": people_raw,
+            "household": {"members-TOTAL_FORMS": ["0"], "children-TOTAL_FORMS": ["0"]},
+            "risk": {
+                "asb_types": ["noise", "criminal_damage"],
+                "escalation": ["From noise to damage to her door."],
+                "impact": ["She no longer leaves the flat after dark."],
+                "mental_health": ["Anxiety, treated by her GP."],
+                "risk_level": ["high"],
+                "incidents-TOTAL_FORMS": ["1"],
+                **_date("incidents-0-date", 14, 10, 2026),
+                "incidents-0-description": ["Front door kicked in the night."],
+                "incidents-0-reference": ["CAD 1234"],
+            },
+            "actions": {
+                "agencies": ["police", "housing"],
+                "actions": ["Warning letter in August; no change."],
+                "victim_wants": ["To feel safe at home."],
+            },
+            "consent": consent,
+        }
+    )
+
+
+def complete_draft(user, answers: dict | None = None) -> ReferralDraft:
+    """A draft by ``user`` with every section saved."""
+    draft = draft_start(user=user)
+    for slug, raw in (answers or complete_answers()).items():
+        draft_save(draft=draft, section=SECTIONS_BY_SLUG[slug], raw=raw, user=user)
+    return draft
+
+
+def submitted_referral(user=None, **answer_options):
+    """A submitted referral; ``user`` defaults to a new referrer."""
+    user = user or UserFactory(roles=[Role.REFERRER])
+    draft = complete_draft(user, complete_answers(**answer_options))
+    referral, _ = referral_submit(draft=draft, user=user)
+    return referral
+
+
+def share(referral, organisation, reason="On the agenda of a meeting"):
+    return ReferralShare.objects.create(
+        referral=referral, organisation=organisation, reason=reason
+    )

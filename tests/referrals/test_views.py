@@ -1,0 +1,290 @@
+"""The referral form as a person uses it: pages, saving, check answers, submit."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Role
+from audit.models import AuditEvent
+from referrals.forms import SECTIONS
+from referrals.models import Referral, ReferralDraft, SectionState, Status
+from referrals.services import referral_submit
+from tests.conftest import verified_client_for
+from tests.factories import UserFactory
+from tests.factories.referrals import complete_answers, complete_draft, share
+
+pytestmark = pytest.mark.django_db
+
+
+def _flat(raw: dict) -> dict:
+    """Raw answers as a test client POST body."""
+    return {name: values if len(values) != 1 else values[0]
+            for name, values in raw.items()}  # fmt: skip
+
+
+@pytest.fixture
+def referrer():
+    return UserFactory(roles=[Role.REFERRER], job_title="ASB officer")
+
+
+@pytest.fixture
+def client(referrer):
+    return verified_client_for(referrer)
+
+
+def _start(client) -> ReferralDraft:
+    response = client.post(reverse("referrals:start"))
+    assert response.status_code == 302
+    return ReferralDraft.objects.latest("pk")
+
+
+def _section_url(draft, slug, query=""):
+    return reverse("referrals:section", args=[draft.public_id, slug]) + query
+
+
+class TestJourney:
+    def test_fill_in_every_section_check_and_submit(self, client, referrer):
+        draft = _start(client)
+        page = client.get(reverse("referrals:task_list", args=[draft.public_id]))
+        assert page.status_code == 200
+        assert b"Not yet started" in page.content
+        for section in SECTIONS:
+            url = _section_url(draft, section.slug)
+            assert client.get(url).status_code == 200
+            response = client.post(
+                url, {**_flat(complete_answers()[section.slug]), "action": "save"}
+            )
+            assert response.status_code == 302, response.content.decode()[:3000]
+        check = client.get(reverse("referrals:check", args=[draft.public_id]))
+        assert b"Alex Example" in check.content
+        assert b"Not complete" not in check.content
+        response = client.post(
+            reverse("referrals:check", args=[draft.public_id]), {"confirm": "on"}
+        )
+        referral = Referral.objects.get()
+        assert response.url == reverse("referrals:submitted", args=[referral.reference])
+        confirmation = client.get(response.url)
+        assert referral.reference.encode() in confirmation.content
+        detail = client.get(referral.get_absolute_url())
+        assert detail.status_code == 200
+        assert b"Alex Example" in detail.content
+
+
+class TestSavingAsYouGo:
+    def test_a_mistake_is_explained_and_nothing_typed_is_lost(self, client):
+        draft = _start(client)
+        raw = complete_answers()["people"]
+        raw["people-0-postcode"] = ["not a postcode"]
+        raw["people-0-date_of_birth_1"] = [""]
+        response = client.post(_section_url(draft, "people"), {**_flat(raw)})
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "There is a problem" in page
+        assert 'href="#id_people-0-postcode"' in page
+        assert "Person 1: Enter a full UK postcode, like AA3 1AB" in page
+        assert 'href="#id_people-0-date_of_birth_0"' in page
+        assert "Date of birth must include a month" in page
+        assert 'value="not a postcode"' in page
+        assert 'value="Alex Example"' in page
+        draft.refresh_from_db()
+        assert draft.state("people") == SectionState.IN_PROGRESS
+        assert draft.answers["people"]["people-0-postcode"] == ["not a postcode"]
+
+    def test_a_draft_survives_signing_out_and_in_again(self, client, referrer):
+        draft = _start(client)
+        client.post(
+            _section_url(draft, "actions"),
+            {"actions": "Two warning letters.", "action": "later"},
+        )
+        client.post(reverse("accounts:logout"))
+        assert client.get(_section_url(draft, "actions")).status_code == 302
+        referrer.refresh_from_db()  # signing out ended every session it had
+        again = verified_client_for(referrer)
+        index = again.get(reverse("referrals:index")).content.decode()
+        assert str(draft.public_id) in index
+        page = again.get(_section_url(draft, "actions")).content.decode()
+        assert "Two warning letters." in page
+        # Coming back to an unfinished page shows it calmly, without errors.
+        assert "There is a problem" not in page
+
+    def test_autosave_keeps_the_page_and_answers_briefly(self, client):
+        draft = _start(client)
+        response = client.post(
+            _section_url(draft, "actions"),
+            {"victim_wants": "To sleep at night.", "action": "autosave"},
+        )
+        assert response.json() == {"saved": True, "complete": False}
+        draft.refresh_from_db()
+        assert draft.answers["actions"]["victim_wants"] == ["To sleep at night."]
+        assert AuditEvent.objects.filter(action="referral.draft_autosaved").exists()
+
+
+class TestRepeatableItemsWithoutJavaScript:
+    def test_add_and_remove_people(self, client):
+        draft = _start(client)
+        url = _section_url(draft, "people")
+        raw = complete_answers()["people"]
+        response = client.post(url, {**_flat(raw), "action": "add-people"})
+        assert response.status_code == 302
+        assert response.url.endswith("#people-1")
+        page = client.get(url).content.decode()
+        assert "Person 2" in page
+        assert "There is a problem" not in page
+        draft.refresh_from_db()
+        raw = draft.answers["people"]
+        raw["people-1-full_name"] = ["Second Person"]
+        client.post(url, {**_flat(raw), "remove": "people-0"})
+        draft.refresh_from_db()
+        assert draft.answers["people"]["people-TOTAL_FORMS"] == ["1"]
+        assert draft.answers["people"]["people-0-full_name"] == ["Second Person"]
+
+    def test_pressing_enter_saves_rather_than_removing(self, client):
+        draft = _start(client)
+        page = client.get(_section_url(draft, "people")).content.decode()
+        first_button = page.index("<button", page.index('<form method="post"'))
+        assert 'value="save"' in page[first_button : first_button + 120]
+
+
+class TestCheckAnswers:
+    def test_change_link_returns_to_check_answers(self, client, referrer):
+        draft = complete_draft(referrer)
+        check = client.get(reverse("referrals:check", args=[draft.public_id]))
+        change = f"{_section_url(draft, 'risk')}?return=check#id_risk_level_0"
+        assert change.replace("&", "&amp;") in check.content.decode()
+        raw = {**_flat(complete_answers()["risk"]), "risk_level": "medium"}
+        response = client.post(
+            _section_url(draft, "risk", "?return=check"),
+            {**raw, "return_to": "check", "action": "save"},
+        )
+        assert response.url == reverse("referrals:check", args=[draft.public_id])
+        page = client.get(response.url).content.decode()
+        assert "Medium" in page
+
+    def test_submitting_an_incomplete_draft_lists_what_is_missing(self, client):
+        draft = _start(client)
+        response = client.post(
+            reverse("referrals:check", args=[draft.public_id]), {"confirm": "on"}
+        )
+        page = response.content.decode()
+        assert "There is a problem" in page
+        assert "Complete the section: Eligibility" in page
+        assert not Referral.objects.exists()
+
+    def test_the_declaration_is_required(self, client, referrer):
+        draft = complete_draft(referrer)
+        response = client.post(reverse("referrals:check", args=[draft.public_id]))
+        assert "Confirm the information is accurate" in response.content.decode()
+        assert not Referral.objects.exists()
+
+    def test_a_double_click_makes_one_referral(self, client, referrer):
+        draft = complete_draft(referrer)
+        url = reverse("referrals:check", args=[draft.public_id])
+        first = client.post(url, {"confirm": "on"})
+        second = client.post(url, {"confirm": "on"})
+        assert Referral.objects.count() == 1
+        assert first.url == second.url
+        # Going back to any page of the submitted draft leads to the referral.
+        page = client.get(_section_url(draft, "people"))
+        assert page.url == first.url
+
+
+class TestScreeningOnTheCasePage:
+    @pytest.fixture
+    def coordinator(self):
+        return UserFactory(roles=[Role.COORDINATOR])
+
+    def _move(self, client, referral, to_status, **fields):
+        return client.post(
+            reverse("referrals:change_status", args=[referral.reference]),
+            {"to_status": to_status, "expected_status": referral.status, **fields},
+        )
+
+    def test_request_information_answer_and_accept(self, referrer, coordinator):
+        draft = complete_draft(referrer)
+        referral, _ = referral_submit(draft=draft, user=referrer)
+        staff = verified_client_for(coordinator)
+        self._move(staff, referral, Status.SCREENING)
+        referral.refresh_from_db()
+        self._move(
+            staff, referral, Status.INFORMATION_REQUESTED, reason="Is there a dog?"
+        )
+        referral.refresh_from_db()
+        assert referral.status == Status.INFORMATION_REQUESTED
+
+        own = verified_client_for(referrer)
+        page = own.get(referral.get_absolute_url()).content.decode()
+        assert "Is there a dog?" in page
+        assert "Send your answer" in page
+        empty = own.post(reverse("referrals:answer", args=[referral.reference]), {})
+        page = own.get(empty.url).content.decode()
+        assert "Enter the information the coordinator asked for" in page
+        own.post(
+            reverse("referrals:answer", args=[referral.reference]),
+            {"message": "Yes, a large one."},
+        )
+        referral.refresh_from_db()
+        assert referral.status == Status.SCREENING
+
+        self._move(staff, referral, Status.ACCEPTED)
+        referral.refresh_from_db()
+        assert referral.status == Status.ACCEPTED
+        history = staff.get(referral.get_absolute_url()).content.decode()
+        assert "Yes, a large one." in history
+
+    def test_a_refused_move_says_why_and_keeps_what_was_typed(
+        self, referrer, coordinator
+    ):
+        draft = complete_draft(referrer)
+        referral, _ = referral_submit(draft=draft, user=referrer)
+        staff = verified_client_for(coordinator)
+        response = self._move(
+            staff, referral, Status.DECLINED, reason="Not ASB at all."
+        )
+        page = staff.get(response.url).content.decode()
+        assert "cannot be moved to" in page
+        assert "Not ASB at all." in page
+        referral.refresh_from_db()
+        assert referral.status == Status.SUBMITTED
+
+    def test_coordinators_see_an_earlier_referral_of_the_same_person(
+        self, referrer, coordinator
+    ):
+        first, _ = referral_submit(draft=complete_draft(referrer), user=referrer)
+        second, _ = referral_submit(draft=complete_draft(referrer), user=referrer)
+        page = verified_client_for(coordinator).get(second.get_absolute_url())
+        assert "Possible repeat referral" in page.content.decode()
+        assert first.reference in page.content.decode()
+        own = verified_client_for(referrer).get(second.get_absolute_url())
+        assert "Possible repeat referral" not in own.content.decode()
+
+
+class TestStartingFromAnEarlierReferral:
+    def test_own_organisation_can_prefill(self, client, referrer):
+        earlier, _ = referral_submit(draft=complete_draft(referrer), user=referrer)
+        response = client.post(reverse("referrals:start"), {"from": earlier.reference})
+        draft = ReferralDraft.objects.filter(referral__isnull=True).latest("pk")
+        assert response.url == reverse("referrals:task_list", args=[draft.public_id])
+        page = client.get(_section_url(draft, "people")).content.decode()
+        assert 'value="Alex Example"' in page
+        assert draft.state("eligibility") == SectionState.NOT_STARTED
+
+    def test_another_agency_cannot_prefill_from_a_shared_referral(self, referrer):
+        earlier, _ = referral_submit(draft=complete_draft(referrer), user=referrer)
+        other = UserFactory(roles=[Role.REFERRER])
+        share(earlier, other.organisation)
+        client = verified_client_for(other)
+        assert (
+            "Start a new referral from this one"
+            not in client.get(earlier.get_absolute_url()).content.decode()
+        )
+        response = client.post(reverse("referrals:start"), {"from": earlier.reference})
+        assert response.url == reverse("referrals:index")
+        assert not ReferralDraft.objects.filter(owner=other).exists()
+
+
+def test_no_personal_data_in_the_page_title_or_urls(client, referrer):
+    draft = complete_draft(referrer)
+    page = client.get(reverse("referrals:check", args=[draft.public_id]))
+    title = re.search(r"<title>(.*?)</title>", page.content.decode(), re.S).group(1)
+    assert "Alex" not in title
