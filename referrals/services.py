@@ -5,8 +5,9 @@ import logging
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import HttpRequest
@@ -145,6 +146,38 @@ def draft_delete(
         action="referral.draft_deleted", request=request, actor=user, obj=locked
     )
     locked.delete()
+
+
+def drafts_delete_stale(*, now=None) -> int:
+    """Delete drafts nobody has changed for the retention period; returns how
+    many. Submitted drafts hold no answers and are left as the link to their
+    referral."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.REFERRAL_DRAFT_RETENTION_DAYS)
+    deleted = 0
+    stale = ReferralDraft.objects.filter(referral__isnull=True, updated_at__lt=cutoff)
+    for draft_id in stale.values_list("pk", flat=True):
+        with transaction.atomic():
+            draft = (
+                ReferralDraft.objects.select_for_update()
+                .filter(pk=draft_id, referral__isnull=True, updated_at__lt=cutoff)
+                .first()
+            )
+            if draft is None:  # saved or submitted since the list was read
+                continue
+            for attachment in draft.attachments.filter(referral__isnull=True):
+                _attachment_discard(attachment)
+            audit_record(
+                action="referral.draft_expired",
+                obj=draft,
+                detail={
+                    "owner": draft.owner_id,
+                    "last_saved": draft.updated_at.isoformat(),
+                },
+            )
+            draft.delete()
+            deleted += 1
+    return deleted
 
 
 def draft_problems(draft: ReferralDraft) -> list[Problem]:

@@ -61,3 +61,12 @@ def send_referral_notifications(referral_id: int, kind: str) -> int:
             sent += send_mail(subject, body, None, [coordinator.email])
     logger.info("Sent %s emails about referral %s (%s)", sent, referral_id, kind)
     return sent
+
+
+@task()
+def delete_stale_referral_drafts_task() -> int:
+    """Delete drafts untouched for the retention period; schedule it daily, like
+    ``manage.py delete_stale_referral_drafts`` from cron."""
+    from .services import drafts_delete_stale
+
+    return drafts_delete_stale()

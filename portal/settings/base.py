@@ -297,6 +297,12 @@ AGREEMENT_ACKNOWLEDGEMENT_GRACE_DAYS = env.int(
     "DJANGO_AGREEMENT_GRACE_DAYS", default=14
 )
 
+# Referrals: a draft untouched this long is deleted with what was typed into it
+# (UK GDPR storage limitation: personal data kept no longer than needed).
+REFERRAL_DRAFT_RETENTION_DAYS = env.int(
+    "DJANGO_REFERRAL_DRAFT_RETENTION_DAYS", default=90
+)
+
 # Protective marking shown on every page.
 PROTECTIVE_MARKING = "OFFICIAL-SENSITIVE"
 

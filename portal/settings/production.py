@@ -17,6 +17,13 @@ if not SECRET_KEY or len(SECRET_KEY) < 50:
     )
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the portal's host.")
+# Links in emails and PDFs are built from this, so it must be the real address.
+WAGTAILADMIN_BASE_URL = env.str("DJANGO_BASE_URL").rstrip("/")
+if not WAGTAILADMIN_BASE_URL.startswith("https://"):
+    raise ImproperlyConfigured(
+        "DJANGO_BASE_URL must be the portal's https address, like "
+        "https://portal.example.org"
+    )
 
 DATABASES["default"] = env.db_url("DATABASE_URL")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)

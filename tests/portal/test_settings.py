@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "portal.example.org",
+    "DJANGO_BASE_URL": "https://portal.example.org",
     "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/x",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
@@ -152,6 +153,7 @@ class TestProductionRefusesToStart:
             ("DJANGO_ALLOWED_HOSTS", "Set the DJANGO_ALLOWED_HOSTS environment"),
             ("DATABASE_URL", "Set the DATABASE_URL environment variable"),
             ("REDIS_URL", "Set the REDIS_URL environment variable"),
+            ("DJANGO_BASE_URL", "Set the DJANGO_BASE_URL environment variable"),
         ],
     )
     def test_without_a_required_variable(self, missing, message):
@@ -166,8 +168,9 @@ class TestProductionRefusesToStart:
             ("DJANGO_SECRET_KEY", "", "DJANGO_SECRET_KEY must be set to 50"),
             ("DJANGO_SECRET_KEY", "too-short", "DJANGO_SECRET_KEY must be set to 50"),
             ("DJANGO_ALLOWED_HOSTS", "", "DJANGO_ALLOWED_HOSTS must name"),
+            ("DJANGO_BASE_URL", "http://portal.example.org", "https address"),
         ],
-        ids=["empty key", "short key", "empty hosts"],
+        ids=["empty key", "short key", "empty hosts", "plain http base URL"],
     )
     def test_with_an_empty_or_weak_value(self, name, value, message):
         result = manage("check", **{**PRODUCTION_ENV, name: value})

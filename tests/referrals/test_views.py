@@ -1,15 +1,21 @@
 """The referral form as a person uses it: pages, saving, check answers, submit."""
 
 import re
+from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.test import TestCase
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role
 from audit.models import AuditEvent
 from referrals.forms import SECTIONS
 from referrals.models import Referral, ReferralDraft, SectionState, Status
-from referrals.services import referral_submit
+from referrals.services import attachment_add, referral_submit
 from tests.conftest import verified_client_for
 from tests.factories import UserFactory
 from tests.factories.referrals import complete_answers, complete_draft, share
@@ -288,3 +294,37 @@ def test_no_personal_data_in_the_page_title_or_urls(client, referrer):
     page = client.get(reverse("referrals:check", args=[draft.public_id]))
     title = re.search(r"<title>(.*?)</title>", page.content.decode(), re.S).group(1)
     assert "Alex" not in title
+
+
+class TestStaleDrafts:
+    def test_untouched_drafts_and_their_files_are_deleted_after_retention(
+        self, referrer, settings
+    ):
+        settings.REFERRAL_DRAFT_RETENTION_DAYS = 30
+        old = complete_draft(referrer)
+        upload = SimpleUploadedFile("r.pdf", b"%PDF-1.4\n", "application/pdf")
+        attachment = attachment_add(draft=old, upload=upload, user=referrer)
+        stored = attachment.file.name
+        ReferralDraft.objects.filter(pk=old.pk).update(
+            updated_at=timezone.now() - timedelta(days=31)
+        )
+        recent = complete_draft(referrer)
+        submitted = complete_draft(referrer)
+        referral_submit(draft=submitted, user=referrer)
+        ReferralDraft.objects.filter(pk=submitted.pk).update(
+            updated_at=timezone.now() - timedelta(days=400)
+        )
+        out = StringIO()
+        with self._on_commit():
+            call_command("delete_stale_referral_drafts", stdout=out)
+        assert "Deleted 1 referral draft unchanged for 30 days." in out.getvalue()
+        assert set(ReferralDraft.objects.values_list("pk", flat=True)) == {
+            recent.pk,
+            submitted.pk,
+        }
+        assert not attachment.file.storage.exists(stored)
+        assert AuditEvent.objects.filter(action="referral.draft_expired").count() == 1
+
+    @staticmethod
+    def _on_commit():
+        return TestCase.captureOnCommitCallbacks(execute=True)
