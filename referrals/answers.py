@@ -19,7 +19,7 @@ from .forms import SECTIONS, Repeat, Section
 from .models import PersonRole
 
 # Form data that is about the page, not an answer.
-_NOT_ANSWERS = {"csrfmiddlewaretoken", "action", "remove", "return_to"}
+_NOT_ANSWERS = {"csrfmiddlewaretoken", "action", "remove", "return_to", "revision"}
 
 
 def raw_from_post(post: QueryDict) -> dict[str, list[str]]:

@@ -243,6 +243,10 @@ class ReferralDraft(models.Model):
     )
     answers = models.JSONField(default=dict, blank=True)
     states = models.JSONField(default=dict, blank=True)
+    # How many times each section was saved: a page posts the number it was
+    # shown with, so a save from a stale page (an autosave still on its way,
+    # another window) is noticed instead of overwriting newer answers.
+    revisions = models.JSONField(default=dict, blank=True)
     started_from = models.ForeignKey(
         Referral, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -268,6 +272,9 @@ class ReferralDraft(models.Model):
 
     def state(self, section: str) -> str:
         return self.states.get(section, SectionState.NOT_STARTED)
+
+    def revision(self, section: str) -> int:
+        return int(self.revisions.get(section, 0))
 
 
 def attachment_path(instance, filename):

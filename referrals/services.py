@@ -46,6 +46,11 @@ class Problem:
     message: str
 
 
+class DraftConflict(Exception):
+    """The page was saved elsewhere after it was shown (another window, or an
+    autosave overtaken by a real save); nothing was changed."""
+
+
 class DraftIncomplete(Exception):
     def __init__(self, problems: list[Problem]):
         super().__init__(f"{len(problems)} problems")
@@ -111,20 +116,27 @@ def _locked_draft(draft: ReferralDraft) -> ReferralDraft:
 def draft_save(
     *, draft: ReferralDraft, section: Section, raw: dict, user: User,
     request: HttpRequest | None = None, autosave: bool = False,
+    revision: int | None = None,
 ) -> bool:  # fmt: skip
     """Keep what was typed on a section page; returns whether it is complete.
 
     Invalid answers are kept too, so the page comes back as it was left.
+    ``revision`` is the section's revision the page was shown with: if the
+    section was saved since, DraftConflict is raised and nothing changes.
     """
     locked = _locked_draft(draft)
+    if revision is not None and revision != locked.revision(section.slug):
+        raise DraftConflict(section.slug)
     complete = bind(section, raw).is_valid()
     locked.answers[section.slug] = raw
     locked.states[section.slug] = (
         SectionState.COMPLETED if complete else SectionState.IN_PROGRESS
     )
+    locked.revisions[section.slug] = locked.revision(section.slug) + 1
     locked.updated_at = timezone.now()
-    locked.save(update_fields=["answers", "states", "updated_at"])
+    locked.save(update_fields=["answers", "states", "revisions", "updated_at"])
     draft.answers, draft.states = locked.answers, locked.states
+    draft.revisions = locked.revisions
     audit_record(
         action="referral.draft_autosaved" if autosave else "referral.draft_saved",
         request=request,
@@ -508,6 +520,12 @@ def referral_transition(
                 f"A referral that is '{current.label}' cannot be moved to "
                 f"'{target.label}'."
             )
+        # One form posts every field: a panel typed before choosing another
+        # outcome must not appear in the history of, say, an accepted referral.
+        if target != Status.REDIRECTED:
+            redirected_to = ""
+        if target != Status.CLOSED:
+            feedback = ""
         if target in NEEDS_REASON and not reason:
             raise ReferralRefused(NEEDS_REASON[target])
         if target == Status.REDIRECTED and not redirected_to:

@@ -28,6 +28,7 @@ from .forms import (
 from .models import EventKind, SectionState, Status
 from .services import (
     NEEDS_REASON,
+    DraftConflict,
     DraftIncomplete,
     ReferralRefused,
     allowed_next,
@@ -141,20 +142,31 @@ def _referrer_initial(user) -> dict:
     }
 
 
-def _list_buttons(post, current, raw) -> tuple[dict, str | None]:
-    """Apply an "Add another" or "Remove" button; returns the raw data and the
-    anchor of the item to show, or None if no such button was pressed."""
+def _list_buttons(post, current, raw) -> tuple[dict, str | None, str]:
+    """Apply an "Add another" or "Remove" button. Returns the raw data, the
+    anchor of the item to show (None if no such button was pressed) and what
+    to tell the person."""
     action = post.get("action", "")
     remove = post.get("remove", "")
     for repeat in current.repeats:
         if action == f"add-{repeat.prefix}":
             raw = repeat_add(raw, repeat)
             count = int(raw[f"{repeat.prefix}-TOTAL_FORMS"][0])
-            return raw, f"{repeat.prefix}-{count - 1}"
+            return raw, f"{repeat.prefix}-{count - 1}", ""
         prefix, _, index = remove.rpartition("-")
         if prefix == repeat.prefix and index.isdigit():
-            return repeat_remove(raw, repeat, int(index)), f"add-{repeat.prefix}"
-    return raw, None
+            noun = repeat.noun[0].upper() + repeat.noun[1:]
+            return (
+                repeat_remove(raw, repeat, int(index)),
+                f"add-{repeat.prefix}",
+                f"{noun} {int(index) + 1} was removed.",
+            )
+    return raw, None, ""
+
+
+def _posted_revision(post) -> int | None:
+    value = post.get("revision", "")
+    return int(value) if value.isdigit() else None
 
 
 @case_material
@@ -182,7 +194,7 @@ def section(request, draft_id, slug):
 
     action = request.POST.get("action", "save")
     raw = raw_from_post(request.POST)
-    raw, shown_item = _list_buttons(request.POST, current, raw)
+    raw, shown_item, list_message = _list_buttons(request.POST, current, raw)
     upload_error = None
     if current.attachments and request.FILES.get("risk_assessment"):
         try:
@@ -202,17 +214,31 @@ def section(request, draft_id, slug):
             user=request.user,
             request=request,
             autosave=action == "autosave",
+            revision=_posted_revision(request.POST),
         )
     except ReferralRefused as exc:  # submitted in another tab meanwhile
         messages.info(request, str(exc))
         return redirect("referrals:index")
+    except DraftConflict:
+        if action == "autosave":
+            return JsonResponse({"saved": False, "conflict": True}, status=409)
+        # Saved in another window since this page was shown: show what this
+        # person typed, say so, and let a second save keep it.
+        return _render_section(
+            request, draft, current, bind(current, raw), attachment_form, returning,
+            conflict=True,
+        )  # fmt: skip
     if action == "autosave":
-        return JsonResponse({"saved": True, "complete": complete})
+        return JsonResponse(
+            {"saved": True, "complete": complete, "revision": draft.revision(slug)}
+        )
     if action == "later":
         messages.success(request, f"'{current.title}' is saved. Come back to it "
                          "any time from your referrals.")  # fmt: skip
         return redirect("referrals:task_list", draft.public_id)
     if upload_error is None and shown_item is not None:
+        if list_message:
+            messages.success(request, list_message)
         url = reverse("referrals:section", args=[draft.public_id, slug])
         query = "?return=check" if returning == "check" else ""
         return redirect(f"{url}{query}#{shown_item}")
@@ -237,7 +263,9 @@ def _next_url(draft, current):
     return reverse("referrals:check", args=[draft.public_id])
 
 
-def _render_section(request, draft, current, bound, attachment_form, returning):
+def _render_section(
+    request, draft, current, bound, attachment_form, returning, conflict=False
+):
     errors = bound.errors() if bound.is_bound else []
     if attachment_form is not None and attachment_form.errors:
         errors = error_list(attachment_form) + errors
@@ -257,6 +285,8 @@ def _render_section(request, draft, current, bound, attachment_form, returning):
             if current.attachments
             else [],
             "returning_to_check": returning == "check",
+            "revision": draft.revision(current.slug),
+            "conflict": conflict,
         },
     )
 

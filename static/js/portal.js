@@ -10,8 +10,15 @@ const AUTOSAVE_DELAY_MS = 4000;
 
 function autosave(form) {
   const status = document.getElementById(form.dataset.autosaveStatus);
+  // Not `form.action`: the form's buttons are named "action", and a named
+  // control shadows the form's property of the same name.
+  // https://html.spec.whatwg.org/multipage/forms.html#the-form-element
+  const url = form.getAttribute("action") || window.location.href;
+  const revision = form.querySelector("input[name=revision]");
   let timer = null;
   let dirty = false;
+  let inFlight = false;
+  let stopped = false; // the page was submitted, or saved elsewhere
 
   const payload = () => {
     const data = new FormData(form);
@@ -22,12 +29,23 @@ function autosave(form) {
     return data;
   };
 
+  const say = (text) => {
+    if (status) status.textContent = text;
+  };
+
+  // One save at a time, each carrying the section's revision the server last
+  // gave us: a save overtaken by a real one is refused, never applied late.
   const save = async () => {
     timer = null;
-    if (!dirty) return;
+    if (!dirty || stopped) return;
+    if (inFlight) {
+      timer = setTimeout(save, AUTOSAVE_DELAY_MS);
+      return;
+    }
     dirty = false;
+    inFlight = true;
     try {
-      const response = await fetch(form.action || window.location.href, {
+      const response = await fetch(url, {
         method: "POST",
         body: payload(),
         credentials: "same-origin",
@@ -35,18 +53,32 @@ function autosave(form) {
         redirect: "manual",
       });
       if (response.ok) {
+        const result = await response.json();
+        if (revision && result.revision !== undefined) {
+          revision.value = String(result.revision);
+        }
         const time = new Date().toLocaleTimeString("en-GB", {
           hour: "2-digit",
           minute: "2-digit",
         });
-        if (status) status.textContent = `Your answers were saved at ${time}.`;
-      } else if (status) {
-        status.textContent =
-          "Your answers could not be saved automatically. You may need to sign in again: " +
-          "sign in in a new tab, then select ‘Save and continue’ here.";
+        say(`Your answers were saved at ${time}.`);
+      } else if (response.status === 409) {
+        stopped = true;
+        say(
+          "This section was saved in another window, so we stopped saving this page " +
+            "automatically. Select ‘Save and continue’ to keep what is on this page.",
+        );
+      } else {
+        dirty = true;
+        say(
+          "Your answers could not be saved automatically. You may need to sign in " +
+            "again: sign in in a new tab, then select ‘Save and continue’ here.",
+        );
       }
     } catch {
       dirty = true;
+    } finally {
+      inFlight = false;
     }
   };
 
@@ -59,13 +91,16 @@ function autosave(form) {
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
   form.addEventListener("submit", () => {
-    dirty = false;
+    stopped = true;
     if (timer) clearTimeout(timer);
   });
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "hidden" && dirty) {
+    if (document.visibilityState === "hidden" && dirty && !stopped && !inFlight) {
       dirty = false;
-      navigator.sendBeacon(form.action || window.location.href, payload());
+      // No reply comes back to a beacon: count the save it will make.
+      if (navigator.sendBeacon(url, payload()) && revision) {
+        revision.value = String(Number(revision.value) + 1);
+      }
     }
   });
 }

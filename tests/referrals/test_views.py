@@ -120,7 +120,7 @@ class TestSavingAsYouGo:
             _section_url(draft, "actions"),
             {"victim_wants": "To sleep at night.", "action": "autosave"},
         )
-        assert response.json() == {"saved": True, "complete": False}
+        assert response.json() == {"saved": True, "complete": False, "revision": 1}
         draft.refresh_from_db()
         assert draft.answers["actions"]["victim_wants"] == ["To sleep at night."]
         assert AuditEvent.objects.filter(action="referral.draft_autosaved").exists()
@@ -328,3 +328,44 @@ class TestStaleDrafts:
     @staticmethod
     def _on_commit():
         return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+class TestStalePages:
+    def test_a_late_autosave_never_overwrites_a_real_save(self, client):
+        draft = _start(client)
+        url = _section_url(draft, "actions")
+        client.post(url, {"actions": "Newer answer.", "revision": "0"})
+        late = client.post(
+            url, {"actions": "Older answer.", "revision": "0", "action": "autosave"}
+        )
+        assert late.status_code == 409
+        draft.refresh_from_db()
+        assert draft.answers["actions"]["actions"] == ["Newer answer."]
+
+    def test_autosave_hands_back_the_revision_for_the_next_save(self, client):
+        draft = _start(client)
+        url = _section_url(draft, "actions")
+        first = client.post(
+            url, {"actions": "A", "revision": "0", "action": "autosave"}
+        )
+        assert first.json()["revision"] == 1
+        second = client.post(
+            url, {"actions": "AB", "revision": "1", "action": "autosave"}
+        )
+        assert second.status_code == 200
+
+    def test_saving_a_page_changed_in_another_window_keeps_what_was_typed(self, client):
+        draft = _start(client)
+        url = _section_url(draft, "actions")
+        client.post(url, {"actions": "From window one.", "revision": "0"})
+        response = client.post(url, {"actions": "From window two.", "revision": "0"})
+        page = response.content.decode()
+        assert "saved in another window" in page
+        assert "From window two." in page
+        assert 'name="revision" value="1"' in page
+        draft.refresh_from_db()
+        assert draft.answers["actions"]["actions"] == ["From window one."]
+        # Saving again, deliberately, keeps it.
+        client.post(url, {"actions": "From window two.", "revision": "1"})
+        draft.refresh_from_db()
+        assert draft.answers["actions"]["actions"] == ["From window two."]
