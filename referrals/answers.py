@@ -330,13 +330,17 @@ def _anchor(form_field: forms.Field, html_name: str) -> str:
     return f"id_{html_name}{suffix}"
 
 
-def _rows(form_class, values: dict, prefix="", index=None, flags=None) -> list[Row]:
+def _rows(
+    form_class, values: dict, prefix="", index=None, flags=None, brief=False
+) -> list[Row]:
     rows = []
     for name, form_field in form_class.base_fields.items():
         anchor = _anchor(form_field, f"{prefix}-{index}-{name}" if prefix else name)
         withheld = _withheld(prefix, values, name, flags) if flags else None
         if withheld:
             rows.append(Row(str(form_field.label), withheld, anchor, withheld=True))
+            continue
+        if brief and values.get(name) in (None, "", []):
             continue
         rows.append(
             Row(str(form_field.label), _display(form_field, values.get(name)), anchor)
@@ -345,15 +349,17 @@ def _rows(form_class, values: dict, prefix="", index=None, flags=None) -> list[R
 
 
 def section_answers(
-    section: Section, answers: dict, *, redact: dict | None = None
+    section: Section, answers: dict, *, redact: dict | None = None, brief=False
 ) -> SectionAnswers:
     """A section's answers as rows to show, with details withheld if ``redact``.
 
     ``redact`` holds the referral's flags (``do_not_disclose``,
     ``anonymous_source``); pass it only for viewers the flags hide things from.
+    ``brief`` leaves out optional questions nobody answered (case pages and
+    PDFs); check-your-answers shows them all, so gaps can be filled.
     """
     groups = []
-    own = _rows(section.form_class, answers.get("fields", {}))
+    own = _rows(section.form_class, answers.get("fields", {}), brief=brief)
     if own:
         groups.append(Group(section.title, own))
     for repeat in section.repeats:
@@ -365,14 +371,18 @@ def section_answers(
             groups.append(
                 Group(
                     f"{noun} {index + 1}",
-                    _rows(repeat.form_class, item, repeat.prefix, index, redact),
+                    _rows(repeat.form_class, item, repeat.prefix, index, redact, brief),
                 )
             )
     return SectionAnswers(section, groups)
 
 
-def all_answers(answers: dict, *, redact: dict | None = None) -> list[SectionAnswers]:
+def all_answers(
+    answers: dict, *, redact: dict | None = None, brief=False
+) -> list[SectionAnswers]:
     return [
-        section_answers(section, answers.get(section.slug, {}), redact=redact)
+        section_answers(
+            section, answers.get(section.slug, {}), redact=redact, brief=brief
+        )
         for section in SECTIONS
     ]

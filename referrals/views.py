@@ -376,7 +376,7 @@ def _case_context(request, referral):
     sees_all = selectors.sees_everything(user, referral)
     return {
         "referral": referral,
-        "sections": all_answers(referral.answers, redact=redact),
+        "sections": all_answers(referral.answers, redact=redact, brief=True),
         "redacted": redact is not None,
         "sees_all": sees_all,
         "events": referral.events.select_related("actor") if sees_all else [],

@@ -167,7 +167,7 @@ class ReferralInspectView(InspectView):
         # Coordinators see everything: no redaction here.
         return super().get_context_data(
             referral=referral,
-            sections=all_answers(referral.answers),
+            sections=all_answers(referral.answers, brief=True),
             events=referral.events.all(),
             earlier=earlier_referrals(referral),
             attachments=referral.attachments.all(),
