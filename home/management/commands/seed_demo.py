@@ -1,5 +1,6 @@
 """Load the demo partnership: organisations, people in each role, authenticators,
-and the published agreements with some acknowledgements.
+the published agreements with some acknowledgements, and referrals at every
+stage of screening.
 
 Idempotent: running it again changes nothing and prints the same logins.
 Refuses to run unless the settings allow demo data (never in production).
@@ -10,9 +11,11 @@ import json
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test import override_settings
 
 from accounts.demo import demo_people_seed
 from agreements.demo import demo_agreements_seed
+from referrals.demo import demo_referrals_seed
 
 
 class Command(BaseCommand):
@@ -31,13 +34,23 @@ class Command(BaseCommand):
             )
         if not settings.DEMO_PASSWORD:
             raise CommandError("Set DJANGO_DEMO_PASSWORD to the demo password.")
-        with transaction.atomic():
+        # The referral services email the referrer and coordinators once the
+        # transaction commits. Demo mail would only flood the console (and break
+        # --json on stdout), so it goes nowhere.
+        with (
+            override_settings(
+                EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"
+            ),
+            transaction.atomic(),
+        ):
             logins = demo_people_seed()
             demo_agreements_seed()
+            references = demo_referrals_seed()
         if options["json"]:
             self.stdout.write(json.dumps(logins, indent=2))
         else:
             self._print_table(logins)
+            self._print_referrals(references)
 
     def _print_table(self, logins):
         write = self.stdout.write
@@ -64,3 +77,17 @@ class Command(BaseCommand):
             write(f"  backup codes: {' '.join(login['backup_codes'])}")
         write("")
         write("Or print the current 6-digit code: python manage.py demo_code USERNAME")
+
+    def _print_referrals(self, references):
+        write = self.stdout.write
+        write("")
+        if references:
+            write(
+                self.style.SUCCESS(
+                    f"Created {len(references)} demo referrals "
+                    f"({references[0]} to {references[-1]}) and a draft for "
+                    "police.referrer."
+                )
+            )
+        else:
+            write("Created 0 demo referrals: the demo referrals are already loaded.")
