@@ -19,6 +19,9 @@ class Outcome(models.TextChoices):
 
 
 class AuditEvent(models.Model):
+    # Links only to people and organisations: nothing Wagtail's usage
+    # reports need, and indexing it would slow every write.
+    wagtail_reference_index_ignore = True
     at = models.DateTimeField(db_index=True)
     # No database foreign keys: the log must outlive the rows it talks about,
     # and a cascading update would be refused by the append-only trigger.

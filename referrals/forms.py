@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from accounts.models import OrganisationType
 from portal.forms import DateField, PhoneField, PostcodeField
@@ -84,14 +83,21 @@ class SectionForm(forms.Form):
 
         for form_field in self.fields.values():
             if getattr(form_field, "max_length", None) and form_field.label:
+                # A question makes a poor subject: "Your answer must be ...".
+                label = str(form_field.label)
+                subject = "Your answer" if label.endswith("?") else label
                 form_field.error_messages["max_length"] = (
-                    f"{form_field.label} must be {form_field.max_length} characters "
+                    f"{subject} must be {form_field.max_length:,} characters "
                     "or fewer"
                 )
 
     def require(self, name, message):
-        """Add a required-field error for a field that depends on another."""
-        if not self.cleaned_data.get(name):
+        """Add a required-field error for a field that depends on another.
+
+        Not on top of the field's own error (too long, not a real date): one
+        message per field is what the page can show next to it.
+        """
+        if name not in self.errors and not self.cleaned_data.get(name):
             self.add_error(name, message)
 
 
@@ -599,18 +605,8 @@ class Repeat:
     heading: str
     min_num: int = 0
     max_num: int = 20
+    # Problems with the list as a whole; the formset from answers.bind() runs it.
     check: Callable[[list[dict]], list[str]] | None = None
-
-    def formset_class(self):
-        return forms.formset_factory(
-            self.form_class,
-            extra=0,
-            min_num=self.min_num,
-            validate_min=True,
-            max_num=self.max_num,
-            validate_max=True,
-            absolute_max=self.max_num,
-        )
 
 
 @dataclass(frozen=True)
@@ -673,9 +669,3 @@ class DeclarationForm(forms.Form):
             "Confirm the information is accurate and sharing it is necessary"
         ),
     )
-
-
-def validate_repeat(repeat: Repeat, items: list[dict]) -> None:
-    problems = repeat.check(items) if repeat.check else []
-    if problems:
-        raise ValidationError(problems)

@@ -4,6 +4,10 @@ A draft keeps exactly what the referrer typed, section by section, valid or
 not, so nothing is lost. Submitting turns a complete draft into a referral
 holding the cleaned answers; the people are also kept as rows so that names
 and dates of birth can be searched and repeat referrals found.
+
+None of these models is in Wagtail's reference index: they link only to
+people and organisations, which its usage reports do not need, and indexing
+them would add a query to every write.
 """
 
 import uuid
@@ -49,6 +53,8 @@ class PersonRole(models.TextChoices):
 
 class Referral(models.Model):
     """A submitted referral and where it stands in the screening workflow."""
+
+    wagtail_reference_index_ignore = True  # see the module docstring
 
     reference = models.CharField(max_length=20, unique=True, editable=False)
     year = models.PositiveSmallIntegerField(editable=False)
@@ -132,6 +138,8 @@ class ReferenceCounter(models.Model):
 class ReferralPerson(models.Model):
     """A person named in a referral, kept searchable for repeat detection."""
 
+    wagtail_reference_index_ignore = True  # see the module docstring
+
     referral = models.ForeignKey(
         Referral, on_delete=models.CASCADE, related_name="people"
     )
@@ -166,6 +174,8 @@ class EventKind(models.TextChoices):
 class ReferralEvent(models.Model):
     """One step in a referral's history: who did what, when and why."""
 
+    wagtail_reference_index_ignore = True  # see the module docstring
+
     referral = models.ForeignKey(
         Referral, on_delete=models.CASCADE, related_name="events"
     )
@@ -196,6 +206,8 @@ class ReferralShare(models.Model):
     The meetings app adds a share when a referral goes on the agenda of a
     meeting the organisation is invited to, and removes it when it comes off.
     """
+
+    wagtail_reference_index_ignore = True  # see the module docstring
 
     referral = models.ForeignKey(
         Referral, on_delete=models.CASCADE, related_name="shares"
@@ -231,6 +243,8 @@ class ReferralDraft(models.Model):
     Once submitted the answers are cleared and ``referral`` is set: a second
     submit of the same draft finds it and creates nothing.
     """
+
+    wagtail_reference_index_ignore = True  # see the module docstring
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(
@@ -284,6 +298,8 @@ def attachment_path(instance, filename):
 
 class ReferralAttachment(models.Model):
     """A file attached to a referral (a risk assessment), in private storage."""
+
+    wagtail_reference_index_ignore = True  # see the module docstring
 
     draft = models.ForeignKey(
         ReferralDraft,
