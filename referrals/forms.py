@@ -87,8 +87,7 @@ class SectionForm(forms.Form):
                 label = str(form_field.label)
                 subject = "Your answer" if label.endswith("?") else label
                 form_field.error_messages["max_length"] = (
-                    f"{subject} must be {form_field.max_length:,} characters "
-                    "or fewer"
+                    f"{subject} must be {form_field.max_length:,} characters or fewer"
                 )
 
     def require(self, name, message):
