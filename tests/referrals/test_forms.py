@@ -392,7 +392,7 @@ class TestConsent:
     def test_a_justification_too_long_gets_one_message(self):
         data = self.valid(consent="refused", justification="x" * 5001)
         (message,) = errors_of(ConsentForm, data)["justification"]
-        assert "5000" in message
+        assert "5,000" in message
 
     @pytest.mark.parametrize("consent", ["unsafe", "refused", "lacks_capacity"])
     def test_consent_is_no_lawful_basis_without_consent(self, consent):
