@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "home",
     "agreements",
     "referrals",
+    "meetings",
     "wagtail_modeladmin",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
@@ -302,6 +303,13 @@ AGREEMENT_ACKNOWLEDGEMENT_GRACE_DAYS = env.int(
 REFERRAL_DRAFT_RETENTION_DAYS = env.int(
     "DJANGO_REFERRAL_DRAFT_RETENTION_DAYS", default=90
 )
+
+# Meetings: the referral deadline falls this many working days before a meeting;
+# a case's next review follows its risk level after discussion (days).
+MEETING_REFERRAL_DEADLINE_WORKING_DAYS = 10
+MEETING_REVIEW_DAYS = {"high": 14, "medium": 28, "standard": 56}
+# Bump when the pack template changes, so every pack is rebuilt.
+MEETING_PACK_TEMPLATE_VERSION = "1"
 
 # Protective marking shown on every page.
 PROTECTIVE_MARKING = "OFFICIAL-SENSITIVE"

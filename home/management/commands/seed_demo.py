@@ -1,6 +1,6 @@
 """Load the demo partnership: organisations, people in each role, authenticators,
-the published agreements with some acknowledgements, and referrals at every
-stage of screening.
+the published agreements with some acknowledgements, referrals at every
+stage of screening, and two meetings (one held, one with papers issued).
 
 Idempotent: running it again changes nothing and prints the same logins.
 Refuses to run unless the settings allow demo data (never in production).
@@ -15,6 +15,7 @@ from django.test import override_settings
 
 from accounts.demo import demo_people_seed
 from agreements.demo import demo_agreements_seed
+from meetings.demo import demo_meetings_seed
 from referrals.demo import demo_referrals_seed
 
 
@@ -46,11 +47,13 @@ class Command(BaseCommand):
             logins = demo_people_seed()
             demo_agreements_seed()
             references = demo_referrals_seed()
+            meetings = demo_meetings_seed()
         if options["json"]:
             self.stdout.write(json.dumps(logins, indent=2))
         else:
             self._print_table(logins)
             self._print_referrals(references)
+            self.stdout.write(f"Created {meetings} demo meetings")
 
     def _print_table(self, logins):
         write = self.stdout.write

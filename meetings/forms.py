@@ -1,0 +1,209 @@
+import re
+from datetime import datetime, time
+
+from django import forms
+from django.utils import timezone
+
+from portal.forms import DateField
+
+from .models import ActionStatus, MeetingKind
+
+
+class ActionUpdateForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Where is this action now?",
+        choices=ActionStatus.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select where this action is now"},
+    )
+    update = forms.CharField(
+        label="Progress note",
+        help_text="What has been done, and what happens next. Other agencies at "
+        "the case's next meeting will read this.",
+        max_length=5000,
+        widget=forms.Textarea({"class": "govuk-textarea", "rows": 5}),
+        error_messages={
+            "required": "Enter a progress note",
+            "max_length": "Your progress note must be 5,000 characters or fewer",
+        },
+    )
+
+
+# Building a meeting (coordinators) ---------------------------------------------
+
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+_SELECT = {"class": "govuk-select"}
+
+
+class ChairField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
+class MeetingScheduleForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What kind of meeting is it?",
+        choices=MeetingKind.choices,
+        initial=MeetingKind.FULL,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select what kind of meeting it is"},
+    )
+    day = DateField(
+        noun="Date of the meeting",
+        future=True,
+        label="Date of the meeting",
+        help_text="For example, 27 3 2027",
+    )
+    time = forms.CharField(
+        label="Start time",
+        help_text="Use the 24-hour clock, for example 10:00 or 14:30",
+        max_length=5,
+        widget=forms.TextInput({"class": "govuk-input govuk-input--width-5"}),
+        error_messages={"required": "Enter the start time"},
+    )
+    location = forms.CharField(
+        label="Where is the meeting? (optional if it is online)",
+        max_length=300,
+        required=False,
+    )
+    online_link = forms.URLField(
+        label="Online meeting link (optional)",
+        required=False,
+        assume_scheme="https",
+        error_messages={
+            "invalid": "Enter the online link as a full web address, like "
+            "https://meet.example.org/cmarac"
+        },
+    )
+    chair = ChairField(
+        label="Chair",
+        queryset=None,
+        widget=forms.Select(_SELECT),
+        empty_label="Choose the chair",
+        error_messages={"required": "Select who chairs the meeting"},
+    )
+    referral_deadline = DateField(
+        noun="Referral deadline",
+        label="Referral deadline (optional)",
+        required=False,
+        help_text="Referrals accepted by this date can go on the agenda. Leave it "
+        "empty for 10 working days before the meeting.",
+    )
+    reported_to = forms.ModelChoiceField(
+        label="For an urgent meeting: the full meeting it reports to (optional)",
+        queryset=None,
+        required=False,
+        widget=forms.Select(_SELECT),
+        empty_label="None",
+    )
+
+    def __init__(self, *args, chairs, full_meetings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["chair"].queryset = chairs
+        self.fields["reported_to"].queryset = full_meetings
+
+    def clean_time(self):
+        match = _TIME.match(self.cleaned_data["time"].strip())
+        if not match:
+            raise forms.ValidationError(
+                "Enter the start time as hours and minutes on the 24-hour clock, "
+                "like 10:00 or 14:30",
+                code="invalid",
+            )
+        return time(int(match.group(1)), int(match.group(2)))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("location", "").strip() and not data.get("online_link"):
+            self.add_error("location", "Enter where the meeting is, or its online link")
+        day, deadline = data.get("day"), data.get("referral_deadline")
+        if day and deadline and deadline >= day:
+            self.add_error(
+                "referral_deadline",
+                "Referral deadline must be before the date of the meeting",
+            )
+        if data.get("reported_to") and data.get("kind") != MeetingKind.URGENT:
+            self.add_error(
+                "reported_to",
+                "Only an urgent meeting reports to a full meeting: choose None, "
+                "or make this an urgent meeting",
+            )
+        return data
+
+    def starts_at(self) -> datetime:
+        data = self.cleaned_data
+        return timezone.make_aware(datetime.combine(data["day"], data["time"]))
+
+
+class AgendaReferralField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return (
+            f"{obj.reference}, from {obj.organisation}, "
+            f"risk: {obj.get_risk_level_display()}"
+        )
+
+
+class InvitedField(forms.ModelMultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+
+class AgendaItemAddForm(forms.Form):
+    """``referrals`` checks what is posted (so the service can refuse a case
+    already on the agenda with its own message); ``waiting`` is what the
+    select offers."""
+
+    referral = AgendaReferralField(
+        label="Case to add",
+        queryset=None,
+        to_field_name="reference",
+        widget=forms.Select(_SELECT),
+        empty_label="Choose an accepted referral",
+        error_messages={
+            "required": "Select a case to add",
+            "invalid_choice": "Select a case from the list",
+        },
+    )
+    invited = InvitedField(
+        label="Which organisations are invited to this case?",
+        queryset=None,
+        required=False,
+        help_text="The referring organisation is always invited, whether or not "
+        "you select it.",
+    )
+    slot_minutes = forms.IntegerField(
+        label="Time for the case, in minutes",
+        initial=15,
+        min_value=5,
+        max_value=120,
+        widget=forms.TextInput(
+            {"class": "govuk-input govuk-input--width-3", "inputmode": "numeric"}
+        ),
+        error_messages={
+            "required": "Enter the time for the case, in minutes",
+            "invalid": "Time for the case must be a whole number of minutes",
+            "min_value": "Time for the case must be 5 minutes or more",
+            "max_value": "Time for the case must be 120 minutes or fewer",
+        },
+    )
+
+    def __init__(self, *args, referrals, waiting, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["referral"]
+        field.queryset = referrals
+        field.widget.choices = [("", field.empty_label)] + [
+            (referral.reference, field.label_from_instance(referral))
+            for referral in waiting
+        ]
+        self.fields["invited"].queryset = organisations
+
+
+class InvitationsForm(forms.Form):
+    invited = InvitedField(
+        label="Which other organisations are invited to this case?",
+        queryset=None,
+        required=False,
+    )
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invited"].queryset = organisations

@@ -1,0 +1,274 @@
+"""CMARAC meetings, their agendas, who is invited to which case, attendance,
+actions that carry forward, and the per-agency meeting packs.
+
+None of these models is in Wagtail's reference index: they link only to
+people, organisations and referrals, which its usage reports do not need.
+"""
+
+import uuid
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Organisation
+from referrals.models import Referral, RiskLevel
+
+
+class MeetingKind(models.TextChoices):
+    FULL = "full", "Full meeting"
+    URGENT = "urgent", "Urgent out-of-cycle meeting"
+
+
+class MeetingStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    PAPERS_ISSUED = "papers_issued", "Papers issued"
+    HELD = "held", "Held"
+    MINUTES_ISSUED = "minutes_issued", "Minutes issued"
+
+
+class Meeting(models.Model):
+    wagtail_reference_index_ignore = True  # see the module docstring
+
+    kind = models.CharField(
+        max_length=20, choices=MeetingKind.choices, default=MeetingKind.FULL
+    )
+    starts_at = models.DateTimeField()
+    location = models.CharField(max_length=300, blank=True)
+    online_link = models.URLField(blank=True)
+    chair = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="meetings_chaired",
+    )
+    referral_deadline = models.DateField(
+        help_text="Referrals accepted by this date can go on the agenda."
+    )
+    status = models.CharField(
+        max_length=20, choices=MeetingStatus.choices, default=MeetingStatus.PLANNED
+    )
+    papers_issued_at = models.DateTimeField(null=True, blank=True)
+    minutes_issued_at = models.DateTimeField(null=True, blank=True)
+    general_minutes = models.TextField(
+        blank=True,
+        help_text="Apologies, matters arising and anything not about a case.",
+    )
+    reported_to = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="urgent_meetings_reported",
+        help_text="For an urgent meeting: the full meeting it is reported to.",
+    )
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(location__gt="") | models.Q(online_link__gt=""),
+                name="meeting_has_a_place_or_link",
+            )
+        ]
+
+    def __str__(self):
+        local = timezone.localtime(self.starts_at)
+        kind = (
+            "Urgent CMARAC meeting"
+            if self.kind == MeetingKind.URGENT
+            else ("CMARAC meeting")
+        )
+        return f"{kind}, {local.day} {local:%B %Y} at {local:%H:%M}"
+
+    def get_absolute_url(self):
+        return reverse("meetings:detail", args=[self.pk])
+
+    @property
+    def day(self) -> date:
+        return timezone.localtime(self.starts_at).date()
+
+
+class AgendaItem(models.Model):
+    """A referral on a meeting's agenda, who is invited to it, and what the
+    meeting made of it."""
+
+    wagtail_reference_index_ignore = True
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="agenda_items"
+    )
+    referral = models.ForeignKey(
+        Referral, on_delete=models.PROTECT, related_name="agenda_items"
+    )
+    position = models.PositiveSmallIntegerField()
+    slot_minutes = models.PositiveSmallIntegerField(default=15)
+    invited = models.ManyToManyField(
+        Organisation, related_name="agenda_invitations", blank=True
+    )
+    discussion = models.TextField("Discussion summary", blank=True)
+    risk_after = models.CharField(
+        "Risk level after discussion",
+        max_length=20,
+        choices=RiskLevel.choices,
+        blank=True,
+    )
+    decisions = models.TextField(blank=True)
+    next_review = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["meeting", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "referral"], name="agenda_case_once_per_meeting"
+            ),
+            models.UniqueConstraint(
+                fields=["meeting", "position"],
+                name="agenda_position_unique",
+                deferrable=models.Deferrable.DEFERRED,
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.referral} at {self.meeting}"
+
+
+class AttendanceStatus(models.TextChoices):
+    PRESENT = "present", "Present"
+    APOLOGIES = "apologies", "Apologies"
+    ABSENT = "absent", "Absent"
+
+
+class Attendance(models.Model):
+    wagtail_reference_index_ignore = True
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="attendance"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(max_length=200)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(max_length=20, choices=AttendanceStatus.choices)
+    confidentiality_confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organisation__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "organisation", "name"], name="attendance_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name}, {self.organisation}: {self.get_status_display()}"
+
+
+class ActionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    NOT_POSSIBLE = "not_possible", "Not possible: circumstances changed"
+    NOT_DONE = "not_done", "Not done by the agency"
+
+
+class Rag(models.TextChoices):
+    RED = "red", "Overdue"
+    AMBER = "amber", "Due within 7 days"
+    GREEN = "green", "On track"
+    NONE = "", "Finished"
+
+
+class Action(models.Model):
+    """Something an agency agreed to do for a case at a meeting."""
+
+    wagtail_reference_index_ignore = True
+
+    agenda_item = models.ForeignKey(
+        AgendaItem, on_delete=models.PROTECT, related_name="actions"
+    )
+    referral = models.ForeignKey(
+        Referral, on_delete=models.PROTECT, related_name="actions"
+    )
+    owner = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="actions"
+    )
+    officer = models.CharField("Named officer", max_length=200)
+    description = models.TextField()
+    due = models.DateField()
+    status = models.CharField(
+        max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN
+    )
+    update = models.TextField(blank=True, help_text="The latest progress note.")
+    updated_at = models.DateTimeField(db_default=Now())
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["due", "pk"]
+
+    def __str__(self):
+        return f"{self.referral}: {self.description[:60]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ActionStatus.OPEN
+
+    def rag(self, today: date | None = None) -> str:
+        if not self.is_open:
+            return Rag.NONE
+        today = today or timezone.localdate()
+        if self.due < today:
+            return Rag.RED
+        if (self.due - today).days <= 7:
+            return Rag.AMBER
+        return Rag.GREEN
+
+
+def pack_path(instance, filename):
+    return f"meeting-packs/{uuid.uuid4().hex}.pdf"
+
+
+class MeetingPack(models.Model):
+    """The PDF pack built for one invited organisation, without watermark.
+
+    The watermark naming who downloaded it, and when, is stamped on each
+    download. ``source_hash`` covers everything the pack was built from, so a
+    change to the agenda or a referral is seen and the pack rebuilt.
+    """
+
+    wagtail_reference_index_ignore = True
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="packs")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+"
+    )
+    file = models.FileField(upload_to=pack_path, max_length=200)
+    source_hash = models.CharField(max_length=64)
+    pages = models.PositiveIntegerField()
+    build_seconds = models.FloatField()
+    built_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "organisation"], name="one_pack_per_organisation"
+            )
+        ]
+
+    def __str__(self):
+        return f"Pack for {self.organisation}, {self.meeting}"

@@ -1,0 +1,181 @@
+"""Permission-aware reads of meetings, packs and actions.
+
+- Coordinators see every meeting and may download any agency's pack.
+- Referrers (agency staff) see a meeting once papers are issued if their
+  organisation is invited to at least one case on it, and download only
+  their own organisation's pack.
+- An organisation overdue with the ISA sees nothing (``case_material``).
+"""
+
+from datetime import datetime
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import Organisation, Role, User
+from agreements.selectors import case_material_access
+from referrals.models import Referral, Status
+from referrals.selectors import referrals_visible_to
+
+from .models import (
+    Action,
+    ActionStatus,
+    AgendaItem,
+    Meeting,
+    MeetingKind,
+    MeetingPack,
+    MeetingStatus,
+)
+
+VISIBLE_TO_AGENCIES = (
+    MeetingStatus.PAPERS_ISSUED,
+    MeetingStatus.HELD,
+    MeetingStatus.MINUTES_ISSUED,
+)
+
+
+def meetings_visible_to(user: User) -> QuerySet[Meeting]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Meeting.objects.none()
+    if not case_material_access(user).allowed:
+        return Meeting.objects.none()
+    meetings = Meeting.objects.select_related("chair")
+    if user.has_role(Role.COORDINATOR):
+        return meetings
+    if user.organisation_id is None or not user.has_role(Role.REFERRER):
+        return Meeting.objects.none()
+    return meetings.filter(
+        status__in=VISIBLE_TO_AGENCIES,
+        agenda_items__invited=user.organisation_id,
+    ).distinct()
+
+
+def meeting_for(user: User, meeting_id: int) -> Meeting:
+    meeting = meetings_visible_to(user).filter(pk=meeting_id).first()
+    if meeting is None:
+        raise Http404("No meeting found")
+    return meeting
+
+
+def pack_organisation_for(
+    user: User, meeting: Meeting, slug: str | None
+) -> Organisation:
+    """Whose pack ``user`` may download: their own, or (coordinators) any
+    invited organisation's. 404 otherwise."""
+    invited = Organisation.objects.filter(
+        agenda_invitations__meeting=meeting
+    ).distinct()
+    if user.has_role(Role.COORDINATOR) and slug:
+        organisation = invited.filter(slug=slug).first()
+    else:
+        organisation = invited.filter(pk=user.organisation_id).first()
+    if organisation is None or meeting.status not in VISIBLE_TO_AGENCIES:
+        raise Http404("No pack for you at this meeting")
+    return organisation
+
+
+def actions_of(organisation: Organisation) -> QuerySet[Action]:
+    """An organisation's own actions, open ones first."""
+    return (
+        Action.objects.filter(owner=organisation)
+        .select_related("referral", "agenda_item__meeting")
+        .annotate(
+            finished=Case(
+                When(status=ActionStatus.OPEN, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("finished", "due", "pk")
+    )
+
+
+# Building a meeting (coordinators) ---------------------------------------------
+
+
+def chairs_available() -> QuerySet[User]:
+    """Active coordinators, who may chair a meeting."""
+    return User.objects.filter(
+        is_active=True, groups__name=Role.COORDINATOR.value
+    ).distinct()
+
+
+def full_meetings_ahead(user: User) -> QuerySet[Meeting]:
+    """Full meetings still to come, which an urgent meeting may report to."""
+    return (
+        meetings_visible_to(user)
+        .filter(kind=MeetingKind.FULL, starts_at__gte=timezone.now())
+        .order_by("starts_at")
+    )
+
+
+def referrals_for_agenda(user: User, meeting: Meeting) -> QuerySet[Referral]:
+    """Accepted referrals ``user`` sees that are not yet on ``meeting``'s agenda,
+    oldest first (they have waited longest)."""
+    return (
+        referrals_visible_to(user)
+        .filter(status=Status.ACCEPTED)
+        .exclude(agenda_items__meeting=meeting)
+        .select_related("organisation")
+        .order_by("pk")
+    )
+
+
+def organisations_to_invite(also=()) -> QuerySet[Organisation]:
+    """Active organisations, and any in ``also`` (already invited, so an
+    organisation made inactive is not dropped by saving the form)."""
+    return Organisation.objects.filter(
+        Q(active=True) | Q(pk__in=[o.pk for o in also])
+    ).order_by("name")
+
+
+def agenda_item_for(user: User, meeting: Meeting, item_id: int) -> AgendaItem:
+    """An item on ``meeting``'s agenda, for a coordinator; 404 otherwise."""
+    if not user.has_role(Role.COORDINATOR):
+        raise Http404("Only coordinators manage an agenda")
+    item = (
+        meeting.agenda_items.select_related("referral__organisation", "meeting")
+        .filter(pk=item_id)
+        .first()
+    )
+    if item is None:
+        raise Http404("No such case on this agenda")
+    return item
+
+
+def packs_of(meeting: Meeting) -> QuerySet[MeetingPack]:
+    return meeting.packs.select_related("organisation").order_by("organisation__name")
+
+
+# Recording the meeting, actions and minutes ------------------------------------
+
+
+def minutes_organisation_for(
+    user: User, meeting: Meeting, slug: str | None
+) -> Organisation:
+    """Whose minutes ``user`` may download once issued: their own
+    organisation's if it was invited, or (coordinators) any invited one's."""
+    if meeting.status != MeetingStatus.MINUTES_ISSUED:
+        raise Http404("The minutes of this meeting are not issued")
+    return pack_organisation_for(user, meeting, slug)
+
+
+def minutes_late(today=None) -> QuerySet[Meeting]:
+    """Held meetings whose minutes are not issued within
+    ``MINUTES_DUE_WORKING_DAYS`` working days of the meeting day.
+
+    Minutes are due ``working_days_after(day, 3)``; they are late once today is
+    past that, which is when the day falls before ``working_days_before(today,
+    3)``.
+    """
+    from .services import MINUTES_DUE_WORKING_DAYS, working_days_before
+
+    today = today or timezone.localdate()
+    cutoff = working_days_before(today, MINUTES_DUE_WORKING_DAYS)
+    starts_before = timezone.make_aware(datetime.combine(cutoff, datetime.min.time()))
+    return (
+        Meeting.objects.filter(status=MeetingStatus.HELD, starts_at__lt=starts_before)
+        .select_related("chair")
+        .order_by("starts_at")
+    )

@@ -1,0 +1,753 @@
+"""Business rules for meetings: scheduling, the agenda and who is invited to
+which case, issuing papers, building packs and stamping them per download."""
+
+import hashlib
+import io
+import json
+import logging
+import time
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Max, Prefetch
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import timezone
+from pypdf import PdfReader, PdfWriter
+
+from accounts.models import Organisation, Role, User
+from audit.services import audit_record
+from portal.pdf import html_to_pdf
+from referrals.answers import all_answers
+from referrals.models import Referral, ReferralShare, Status
+
+from .models import (
+    Action,
+    ActionStatus,
+    AgendaItem,
+    Attendance,
+    Meeting,
+    MeetingKind,
+    MeetingPack,
+    MeetingStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+SHARE_REASON = "On the agenda of a CMARAC meeting it is invited to"
+
+
+class MeetingRefused(Exception):
+    """Not allowed; the message says why in plain words."""
+
+
+def working_days_after(day: date, days: int) -> date:
+    """``days`` working days (Monday to Friday) after ``day``; before it if
+    ``days`` is negative. Bank holidays are not known here."""
+    step = timedelta(days=1 if days >= 0 else -1)
+    current, left = day, abs(days)
+    while left:
+        current += step
+        if current.weekday() < 5:
+            left -= 1
+    return current
+
+
+def working_days_before(day: date, days: int) -> date:
+    return working_days_after(day, -days)
+
+
+def _coordinator(user: User) -> None:
+    if not user.has_role(Role.COORDINATOR):
+        raise MeetingRefused("Only coordinators manage meetings.")
+
+
+@transaction.atomic
+def meeting_schedule(
+    *, user: User, starts_at: datetime, chair: User, location: str = "",
+    online_link: str = "", kind: str = MeetingKind.FULL,
+    referral_deadline: date | None = None, reported_to: Meeting | None = None,
+    request: HttpRequest | None = None,
+) -> Meeting:  # fmt: skip
+    _coordinator(user)
+    if not location.strip() and not online_link.strip():
+        raise MeetingRefused("Enter where the meeting is, or its online link")
+    day = timezone.localtime(starts_at).date()
+    meeting = Meeting(
+        kind=kind,
+        starts_at=starts_at,
+        location=location.strip(),
+        online_link=online_link.strip(),
+        chair=chair,
+        referral_deadline=referral_deadline
+        or working_days_before(day, settings.MEETING_REFERRAL_DEADLINE_WORKING_DAYS),
+        reported_to=reported_to,
+    )
+    meeting.full_clean()
+    meeting.save()
+    audit_record(action="meeting.scheduled", request=request, actor=user, obj=meeting)
+    return meeting
+
+
+def _locked_meeting(meeting: Meeting) -> Meeting:
+    return Meeting.objects.select_for_update().get(pk=meeting.pk)
+
+
+def shares_sync(referral: Referral) -> None:
+    """Share a referral with exactly the organisations invited to it on any
+    agenda (besides the referring one, which always sees it)."""
+    wanted = set(
+        AgendaItem.invited.through.objects.filter(
+            agendaitem__referral=referral
+        ).values_list("organisation_id", flat=True)
+    ) - {referral.organisation_id}
+    existing = set(referral.shares.values_list("organisation_id", flat=True))
+    ReferralShare.objects.bulk_create(
+        ReferralShare(referral=referral, organisation_id=org, reason=SHARE_REASON)
+        for org in wanted - existing
+    )
+    referral.shares.filter(organisation_id__in=existing - wanted).delete()
+
+
+@transaction.atomic
+def agenda_item_add(
+    *, meeting: Meeting, referral: Referral, invited: list[Organisation],
+    user: User, slot_minutes: int = 15, request: HttpRequest | None = None,
+) -> AgendaItem:  # fmt: skip
+    """Put an accepted referral on the agenda, inviting the agencies needed.
+
+    The referring organisation is always invited.
+    """
+    _coordinator(user)
+    meeting = _locked_meeting(meeting)
+    if meeting.status not in (MeetingStatus.PLANNED, MeetingStatus.PAPERS_ISSUED):
+        raise MeetingRefused("The agenda of a meeting that has been held is final.")
+    if referral.status != Status.ACCEPTED:
+        raise MeetingRefused(
+            f"{referral.reference} is '{referral.get_status_display()}': only "
+            "accepted referrals go on an agenda."
+        )
+    if meeting.agenda_items.filter(referral=referral).exists():
+        raise MeetingRefused(f"{referral.reference} is already on this agenda.")
+    last = meeting.agenda_items.aggregate(last=Max("position"))["last"] or 0
+    item = AgendaItem(
+        meeting=meeting, referral=referral, position=last + 1, slot_minutes=slot_minutes
+    )
+    item.full_clean()
+    item.save()
+    item.invited.set({*invited, referral.organisation})
+    shares_sync(referral)
+    audit_record(
+        action="meeting.agenda_item_added",
+        request=request,
+        actor=user,
+        obj=item,
+        detail={"meeting": meeting.pk, "reference": referral.reference},
+    )
+    packs_outdated(meeting)
+    return item
+
+
+@transaction.atomic
+def agenda_item_invite(
+    *, item: AgendaItem, invited: list[Organisation], user: User,
+    request: HttpRequest | None = None,
+) -> AgendaItem:  # fmt: skip
+    _coordinator(user)
+    _locked_meeting(item.meeting)
+    item.invited.set({*invited, item.referral.organisation})
+    shares_sync(item.referral)
+    audit_record(
+        action="meeting.invitations_changed",
+        request=request,
+        actor=user,
+        obj=item,
+        detail={"organisations": sorted(o.pk for o in item.invited.all())},
+    )
+    packs_outdated(item.meeting)
+    return item
+
+
+@transaction.atomic
+def agenda_item_remove(
+    *, item: AgendaItem, user: User, request: HttpRequest | None = None
+) -> None:
+    _coordinator(user)
+    meeting = _locked_meeting(item.meeting)
+    if item.actions.exists():
+        raise MeetingRefused(
+            "This case has actions agreed at the meeting, so it stays on the agenda."
+        )
+    referral = item.referral
+    audit_record(
+        action="meeting.agenda_item_removed", request=request, actor=user, obj=item
+    )
+    item.delete()
+    for position, remaining in enumerate(meeting.agenda_items.all(), start=1):
+        if remaining.position != position:
+            remaining.position = position
+            remaining.save(update_fields=["position"])
+    shares_sync(referral)
+    packs_outdated(meeting)
+
+
+@transaction.atomic
+def agenda_item_move(
+    *, item: AgendaItem, offset: int, user: User, request: HttpRequest | None = None
+) -> None:
+    """Move a case up (-1) or down (+1) the agenda."""
+    _coordinator(user)
+    meeting = _locked_meeting(item.meeting)
+    items = list(meeting.agenda_items.all())
+    index = next(i for i, other in enumerate(items) if other.pk == item.pk)
+    target = index + offset
+    if not 0 <= target < len(items):
+        return
+    items[index], items[target] = items[target], items[index]
+    for position, other in enumerate(items, start=1):
+        if other.position != position:
+            other.position = position
+            other.save(update_fields=["position"])
+    audit_record(
+        action="meeting.agenda_reordered", request=request, actor=user, obj=meeting
+    )
+    packs_outdated(meeting)
+
+
+@transaction.atomic
+def papers_issue(
+    *, meeting: Meeting, user: User, request: HttpRequest | None = None
+) -> Meeting:
+    """Issue the papers: packs are built and invited agencies told."""
+    _coordinator(user)
+    meeting = _locked_meeting(meeting)
+    if meeting.status != MeetingStatus.PLANNED:
+        raise MeetingRefused(
+            f"Papers can be issued only once, before the meeting. This meeting "
+            f"is '{meeting.get_status_display()}'."
+        )
+    if not meeting.agenda_items.exists():
+        raise MeetingRefused("Add at least one case to the agenda first.")
+    meeting.status = MeetingStatus.PAPERS_ISSUED
+    meeting.papers_issued_at = timezone.now()
+    meeting.save(update_fields=["status", "papers_issued_at"])
+    audit_record(
+        action="meeting.papers_issued", request=request, actor=user, obj=meeting
+    )
+    meeting_id = meeting.pk
+    transaction.on_commit(lambda: _enqueue_build(meeting_id, notify=True))
+    return meeting
+
+
+def packs_outdated(meeting: Meeting) -> None:
+    """Rebuild packs after a change, once papers are out."""
+    if meeting.status == MeetingStatus.PAPERS_ISSUED:
+        meeting_id = meeting.pk
+        transaction.on_commit(lambda: _enqueue_build(meeting_id, notify=False))
+
+
+def _enqueue_build(meeting_id: int, notify: bool) -> None:
+    from .tasks import build_meeting_packs
+
+    build_meeting_packs.enqueue(meeting_id, notify)
+
+
+# Packs --------------------------------------------------------------------------
+
+
+def invited_organisations(meeting: Meeting) -> list[Organisation]:
+    return list(
+        Organisation.objects.filter(agenda_invitations__meeting=meeting)
+        .distinct()
+        .order_by("name")
+    )
+
+
+def _redaction(referral: Referral, organisation: Organisation) -> dict | None:
+    if referral.organisation_id == organisation.pk:
+        return None
+    flags = {
+        "do_not_disclose": referral.do_not_disclose,
+        "anonymous_source": referral.anonymous_source,
+    }
+    return flags if any(flags.values()) else None
+
+
+def outstanding_actions(referral: Referral, before: Meeting) -> list[Action]:
+    """Open actions for the case agreed at meetings before ``before``."""
+    return list(
+        Action.objects.filter(
+            referral=referral,
+            status=ActionStatus.OPEN,
+            agenda_item__meeting__starts_at__lt=before.starts_at,
+        ).select_related("owner", "agenda_item__meeting")
+    )
+
+
+def pack_context(meeting: Meeting, organisation: Organisation) -> dict:
+    """Everything one organisation's pack shows: only its cases, redacted."""
+    items = list(
+        meeting.agenda_items.filter(invited=organisation)
+        .select_related("referral__organisation")
+        .order_by("position")
+    )
+    start = timezone.localtime(meeting.starts_at)
+    cases = []
+    for item in items:
+        slot_start = start
+        start += timedelta(minutes=item.slot_minutes)
+        cases.append(
+            {
+                "item": item,
+                "referral": item.referral,
+                "starts": slot_start,
+                "sections": all_answers(
+                    item.referral.answers,
+                    redact=_redaction(item.referral, organisation),
+                    brief=True,
+                ),
+                "redacted": _redaction(item.referral, organisation) is not None,
+                "actions": outstanding_actions(item.referral, meeting),
+            }
+        )
+    return {
+        "meeting": meeting,
+        "organisation": organisation,
+        "cases": cases,
+        "other_cases": meeting.agenda_items.count() - len(items),
+        "urgent_reported": list(meeting.urgent_meetings_reported.all()),
+        "protective_marking": settings.PROTECTIVE_MARKING,
+    }
+
+
+def _source_hash(context: dict) -> str:
+    """A hash of what the pack shows, so an unchanged pack is not rebuilt."""
+    meeting = context["meeting"]
+    facts = {
+        "meeting": [meeting.pk, meeting.starts_at.isoformat(), meeting.location,
+                    meeting.online_link, meeting.chair_id],
+        "cases": [
+            [case["item"].pk, case["item"].position, case["item"].slot_minutes,
+             case["referral"].reference, case["referral"].status,
+             case["referral"].answers, case["redacted"],
+             [[a.pk, a.status, a.due.isoformat(), a.description, a.update]
+              for a in case["actions"]]]
+            for case in context["cases"]
+        ],
+        "other_cases": context["other_cases"],
+        "template": settings.MEETING_PACK_TEMPLATE_VERSION,
+    }  # fmt: skip
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
+def pack_build(meeting: Meeting, organisation: Organisation) -> MeetingPack:
+    """Build (or keep, if nothing changed) one organisation's pack."""
+    context = pack_context(meeting, organisation)
+    source = _source_hash(context)
+    existing = MeetingPack.objects.filter(
+        meeting=meeting, organisation=organisation
+    ).first()
+    if existing is not None and existing.source_hash == source:
+        return existing
+    started = time.perf_counter()
+    pdf = html_to_pdf(render_to_string("meetings/pdf/pack.html", context))
+    seconds = time.perf_counter() - started
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    with transaction.atomic():
+        pack = (
+            MeetingPack.objects.select_for_update()
+            .filter(meeting=meeting, organisation=organisation)
+            .first()
+        ) or MeetingPack(meeting=meeting, organisation=organisation)
+        old_name = pack.file.name if pack.pk else None
+        pack.file.save(
+            f"{meeting.pk}-{organisation.slug}.pdf", ContentFile(pdf), save=False
+        )
+        pack.source_hash, pack.pages, pack.build_seconds = source, pages, seconds
+        pack.built_at = timezone.now()
+        pack.save()
+        if old_name:
+            storage = pack.file.storage
+            transaction.on_commit(lambda: storage.delete(old_name))
+    logger.info("Built meeting pack %s: %s pages in %.1f s", pack.pk, pages, seconds)
+    return pack
+
+
+def packs_build(meeting: Meeting) -> list[MeetingPack]:
+    """Build every invited organisation's pack; drop packs of those uninvited."""
+    organisations = invited_organisations(meeting)
+    packs = [pack_build(meeting, organisation) for organisation in organisations]
+    stale = MeetingPack.objects.filter(meeting=meeting).exclude(
+        organisation__in=organisations
+    )
+    for pack in stale:
+        name, storage = pack.file.name, pack.file.storage
+        pack.delete()
+        storage.delete(name)
+    return packs
+
+
+def watermark(pdf: bytes, text: str) -> bytes:
+    """Stamp ``text`` across every page of ``pdf`` (per download, so the pack
+    itself is built once)."""
+    stamp_html = render_to_string("meetings/pdf/watermark.html", {"text": text})
+    stamp = PdfReader(io.BytesIO(html_to_pdf(stamp_html))).pages[0]
+    writer = PdfWriter(clone_from=io.BytesIO(pdf))
+    for page in writer.pages:
+        page.merge_page(stamp, over=True)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def watermark_text(user: User, when: datetime | None = None) -> str:
+    when = timezone.localtime(when or timezone.now())
+    return (
+        f"Downloaded by {user.get_full_name() or user.get_username()}, "
+        f"{user.organisation or 'no organisation'}, {when:%d %B %Y %H:%M}"
+    )
+
+
+def pack_download(
+    *, meeting: Meeting, organisation: Organisation, user: User,
+    request: HttpRequest | None = None,
+) -> bytes:  # fmt: skip
+    """The organisation's pack, watermarked for ``user``; built now if missing
+    or out of date (the background build normally gets there first)."""
+    pack = pack_build(meeting, organisation)
+    with pack.file.open("rb") as handle:
+        pdf = handle.read()
+    stamped = watermark(pdf, watermark_text(user))
+    audit_record(
+        action="meeting.pack_downloaded",
+        request=request,
+        actor=user,
+        obj=pack,
+        detail={"meeting": meeting.pk, "organisation": organisation.pk,
+                "pages": pack.pages},
+    )  # fmt: skip
+    return stamped
+
+
+@transaction.atomic
+def action_update(
+    *, action: Action, user: User, status: str, update: str,
+    request: HttpRequest | None = None,
+) -> Action:  # fmt: skip
+    """The owning agency (or a coordinator) records progress on an action."""
+    if user.organisation_id != action.owner_id and not user.has_role(Role.COORDINATOR):
+        raise MeetingRefused("Only the agency that owns an action can update it.")
+    locked = Action.objects.select_for_update().get(pk=action.pk)
+    before = locked.status
+    locked.status = ActionStatus(status)
+    locked.update = update.strip()
+    locked.updated_by = user
+    locked.updated_at = timezone.now()
+    locked.full_clean()
+    locked.save()
+    audit_record(
+        action="meeting.action_updated",
+        request=request,
+        actor=user,
+        obj=locked,
+        detail={"from": before, "to": locked.status},
+    )
+    for meeting in Meeting.objects.filter(
+        agenda_items__referral=locked.referral, status=MeetingStatus.PAPERS_ISSUED
+    ).distinct():
+        packs_outdated(meeting)
+    return locked
+
+
+# Changing a scheduled meeting (admin) ------------------------------------------
+
+MEETING_CHANGEABLE = ("starts_at", "location", "online_link", "chair",
+                      "referral_deadline")  # fmt: skip
+
+
+@transaction.atomic
+def meeting_update(
+    *, meeting: Meeting, user: User, request: HttpRequest | None = None, **changes
+) -> Meeting:
+    """Move a meeting, change its place or chair, before it is held.
+
+    Only the fields in ``MEETING_CHANGEABLE``; the agenda is built on the
+    meeting page. Issued packs are rebuilt, since they show time and place.
+    """
+    _coordinator(user)
+    unknown = set(changes) - set(MEETING_CHANGEABLE)
+    if unknown:
+        raise MeetingRefused(f"These cannot be changed here: {sorted(unknown)}")
+    locked = _locked_meeting(meeting)
+    if locked.status not in (MeetingStatus.PLANNED, MeetingStatus.PAPERS_ISSUED):
+        raise MeetingRefused("A meeting that has been held cannot be changed.")
+    for name in ("location", "online_link"):
+        if name in changes:
+            changes[name] = (changes[name] or "").strip()
+    changed = {
+        name: value for name, value in changes.items() if getattr(locked, name) != value
+    }
+    if not changed:
+        return locked
+    for name, value in changed.items():
+        setattr(locked, name, value)
+    if not locked.location and not locked.online_link:
+        raise MeetingRefused("Enter where the meeting is, or its online link")
+    locked.full_clean()
+    locked.save(update_fields=list(changed))
+    audit_record(
+        action="meeting.changed",
+        request=request,
+        actor=user,
+        obj=locked,
+        detail={"fields": sorted(changed)},
+    )
+    packs_outdated(locked)
+    return locked
+
+
+# Recording the meeting, actions and minutes ------------------------------------
+
+# What a coordinator may record at each stage: at or after the meeting, until
+# the minutes are issued (then they are final).
+RECORDING = (MeetingStatus.PAPERS_ISSUED, MeetingStatus.HELD)
+MINUTES_DUE_WORKING_DAYS = 3
+
+
+def _recording(meeting: Meeting) -> None:
+    if meeting.status not in RECORDING:
+        raise MeetingRefused(
+            f"This meeting is '{meeting.get_status_display()}': what happened "
+            "can be recorded once papers are issued, until the minutes are issued."
+        )
+
+
+@transaction.atomic
+def attendance_record(
+    *, meeting: Meeting, organisation: Organisation, name: str, status: str,
+    confidentiality_confirmed: bool, user: User, request: HttpRequest | None = None,
+) -> Attendance:  # fmt: skip
+    """Add or update one person on the register, keyed by organisation and name.
+
+    The time someone confirmed confidentiality is recorded the first time only:
+    it is evidence of when they agreed, so a later save does not move it.
+    """
+    _coordinator(user)
+    meeting = _locked_meeting(meeting)
+    _recording(meeting)
+    name = " ".join(name.split())
+    if not name:
+        raise MeetingRefused("Enter the name of the person attending")
+    row = (
+        Attendance.objects.select_for_update()
+        .filter(meeting=meeting, organisation=organisation, name__iexact=name)
+        .first()
+    ) or Attendance(meeting=meeting, organisation=organisation, name=name)
+    created = row.pk is None
+    row.status = status
+    if confidentiality_confirmed and row.confidentiality_confirmed_at is None:
+        row.confidentiality_confirmed_at = timezone.now()
+    row.full_clean()
+    row.save()
+    audit_record(
+        action="meeting.attendance_recorded",
+        request=request,
+        actor=user,
+        obj=row,
+        detail={"meeting": meeting.pk, "created": created, "status": row.status,
+                "confidentiality_confirmed": bool(row.confidentiality_confirmed_at)},
+    )  # fmt: skip
+    return row
+
+
+@transaction.atomic
+def meeting_mark_held(
+    *, meeting: Meeting, user: User, request: HttpRequest | None = None
+) -> Meeting:
+    _coordinator(user)
+    meeting = _locked_meeting(meeting)
+    if meeting.status != MeetingStatus.PAPERS_ISSUED:
+        raise MeetingRefused(
+            "Only a meeting whose papers are issued can be marked as held. This "
+            f"meeting is '{meeting.get_status_display()}'."
+        )
+    meeting.status = MeetingStatus.HELD
+    meeting.save(update_fields=["status"])
+    audit_record(action="meeting.held", request=request, actor=user, obj=meeting)
+    return meeting
+
+
+@transaction.atomic
+def case_discussion_record(
+    *, item: AgendaItem, discussion: str, risk_after: str, decisions: str,
+    user: User, request: HttpRequest | None = None,
+) -> AgendaItem:  # fmt: skip
+    """What the meeting made of a case; the next review follows from the risk
+    (``MEETING_REVIEW_DAYS``)."""
+    _coordinator(user)
+    meeting = _locked_meeting(item.meeting)
+    _recording(meeting)
+    if risk_after not in settings.MEETING_REVIEW_DAYS:
+        raise MeetingRefused("Select the risk level after discussion")
+    locked = AgendaItem.objects.select_for_update().get(pk=item.pk)
+    locked.discussion = discussion.strip()
+    locked.risk_after = risk_after
+    locked.decisions = decisions.strip()
+    locked.next_review = meeting.day + timedelta(
+        days=settings.MEETING_REVIEW_DAYS[risk_after]
+    )
+    locked.full_clean()
+    locked.save()
+    audit_record(
+        action="meeting.case_discussed",
+        request=request,
+        actor=user,
+        obj=locked,
+        detail={"meeting": meeting.pk, "risk_after": risk_after,
+                "next_review": locked.next_review.isoformat()},
+    )  # fmt: skip
+    return locked
+
+
+@transaction.atomic
+def action_add(
+    *, item: AgendaItem, owner: Organisation, officer: str, description: str,
+    due: date, user: User, request: HttpRequest | None = None,
+) -> Action:  # fmt: skip
+    """An action agreed for a case: the owner must be invited to that case."""
+    _coordinator(user)
+    _recording(_locked_meeting(item.meeting))
+    if not item.invited.filter(pk=owner.pk).exists():
+        raise MeetingRefused(
+            f"{owner} is not invited to this case: invite it first, or choose "
+            "an organisation that is."
+        )
+    if due < timezone.localdate():
+        raise MeetingRefused("Due date must be today or in the future")
+    action = Action(
+        agenda_item=item,
+        referral=item.referral,
+        owner=owner,
+        officer=officer.strip(),
+        description=description.strip(),
+        due=due,
+        updated_by=user,
+        updated_at=timezone.now(),
+    )
+    action.full_clean()
+    action.save()
+    audit_record(
+        action="meeting.action_added",
+        request=request,
+        actor=user,
+        obj=action,
+        detail={"meeting": item.meeting_id, "owner": owner.pk,
+                "due": due.isoformat()},
+    )  # fmt: skip
+    return action
+
+
+@transaction.atomic
+def minutes_save(
+    *, meeting: Meeting, general_minutes: str, user: User,
+    request: HttpRequest | None = None,
+) -> Meeting:  # fmt: skip
+    _coordinator(user)
+    meeting = _locked_meeting(meeting)
+    _recording(meeting)
+    meeting.general_minutes = general_minutes.strip()
+    meeting.full_clean()
+    meeting.save(update_fields=["general_minutes"])
+    audit_record(
+        action="meeting.minutes_saved", request=request, actor=user, obj=meeting
+    )
+    return meeting
+
+
+@transaction.atomic
+def minutes_issue(
+    *, meeting: Meeting, user: User, request: HttpRequest | None = None
+) -> Meeting:
+    """Issue the minutes of a held meeting; invited agencies' staff are emailed
+    that they are ready (the email holds no personal data)."""
+    _coordinator(user)
+    meeting = _locked_meeting(meeting)
+    if meeting.status != MeetingStatus.HELD:
+        raise MeetingRefused(
+            "Minutes can be issued once the meeting is marked as held, and only "
+            f"once. This meeting is '{meeting.get_status_display()}'."
+        )
+    meeting.status = MeetingStatus.MINUTES_ISSUED
+    meeting.minutes_issued_at = timezone.now()
+    meeting.save(update_fields=["status", "minutes_issued_at"])
+    audit_record(
+        action="meeting.minutes_issued", request=request, actor=user, obj=meeting
+    )
+    meeting_id = meeting.pk
+    transaction.on_commit(lambda: _minutes_notify(meeting_id))
+    return meeting
+
+
+def _minutes_notify(meeting_id: int) -> None:
+    meeting = Meeting.objects.get(pk=meeting_id)
+    link = f"{settings.WAGTAILADMIN_BASE_URL}{meeting.get_absolute_url()}"
+    for organisation in invited_organisations(meeting):
+        body = render_to_string(
+            "meetings/email/minutes_issued.txt",
+            {"meeting": meeting, "organisation": organisation, "link": link},
+        )
+        recipients = User.objects.filter(
+            organisation=organisation,
+            is_active=True,
+            groups__name=Role.REFERRER.value,
+        ).exclude(email="")
+        for person in recipients:
+            send_mail(f"Minutes issued: {meeting}", body, None, [person.email])
+
+
+def minutes_context(meeting: Meeting, organisation: Organisation) -> dict:
+    """One organisation's minutes: the general minutes, the attendance and only
+    the cases it was invited to, with the actions agreed for each."""
+    items = (
+        meeting.agenda_items.filter(invited=organisation)
+        .select_related("referral__organisation")
+        .prefetch_related(
+            Prefetch(
+                "actions",
+                queryset=Action.objects.select_related("owner").order_by("due", "pk"),
+            )
+        )
+        .order_by("position")
+    )
+    return {
+        "meeting": meeting,
+        "organisation": organisation,
+        "cases": list(items),
+        "other_cases": meeting.agenda_items.exclude(invited=organisation).count(),
+        "attendance": list(meeting.attendance.select_related("organisation")),
+        "protective_marking": settings.PROTECTIVE_MARKING,
+    }
+
+
+def minutes_pdf(
+    *, meeting: Meeting, organisation: Organisation, user: User,
+    request: HttpRequest | None = None,
+) -> bytes:  # fmt: skip
+    """One organisation's minutes as a PDF, watermarked for ``user``."""
+    if meeting.status != MeetingStatus.MINUTES_ISSUED:
+        raise MeetingRefused("The minutes of this meeting are not issued yet.")
+    context = minutes_context(meeting, organisation)
+    pdf = html_to_pdf(render_to_string("meetings/pdf/minutes.html", context))
+    stamped = watermark(pdf, watermark_text(user))
+    audit_record(
+        action="meeting.minutes_downloaded",
+        request=request,
+        actor=user,
+        obj=meeting,
+        detail={"organisation": organisation.pk,
+                "cases": [item.pk for item in context["cases"]]},
+    )  # fmt: skip
+    return stamped

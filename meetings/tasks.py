@@ -1,0 +1,44 @@
+"""Building meeting packs in the background (django-tasks).
+
+Packs are built when papers are issued and again whenever the agenda, the
+invitations or a case on it changes. Each build keeps a pack whose content
+has not changed, so a repeated or overlapping run does no harm.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django_tasks import task
+
+from accounts.models import Role, User
+
+from .models import Meeting
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+def build_meeting_packs(meeting_id: int, notify: bool = False) -> int:
+    """Build every invited agency's pack; with ``notify``, email each agency's
+    staff that papers are out (no personal data). Returns packs built or kept."""
+    from .services import packs_build
+
+    meeting = Meeting.objects.get(pk=meeting_id)
+    packs = packs_build(meeting)
+    if notify:
+        link = f"{settings.WAGTAILADMIN_BASE_URL}{meeting.get_absolute_url()}"
+        for pack in packs:
+            recipients = User.objects.filter(
+                organisation=pack.organisation,
+                is_active=True,
+                groups__name=Role.REFERRER.value,
+            ).exclude(email="")
+            body = render_to_string(
+                "meetings/email/papers_issued.txt",
+                {"meeting": meeting, "organisation": pack.organisation, "link": link},
+            )
+            for person in recipients:
+                send_mail(f"Papers issued: {meeting}", body, None, [person.email])
+    return len(packs)

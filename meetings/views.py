@@ -1,0 +1,352 @@
+"""Meetings for partner staff: the meetings their agency is invited to, its
+pack (watermarked per download), and its actions.
+
+Every view is for verified users (the gate), refuses organisations overdue
+with the ISA (``case_material``) and reads through the selectors.
+"""
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.datastructures import MultiValueDict
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from agreements.access import case_material
+from audit.services import audit_read, audit_record
+from portal.forms import error_list
+from referrals.selectors import referrals_visible_to
+
+from . import selectors
+from .forms import (
+    ActionUpdateForm,
+    AgendaItemAddForm,
+    InvitationsForm,
+    MeetingScheduleForm,
+)
+from .models import ActionStatus, MeetingStatus
+from .services import (
+    MeetingRefused,
+    action_update,
+    agenda_item_add,
+    agenda_item_invite,
+    agenda_item_move,
+    agenda_item_remove,
+    invited_organisations,
+    meeting_schedule,
+    pack_download,
+    papers_issue,
+)
+
+
+@case_material
+def index(request):
+    meetings = list(selectors.meetings_visible_to(request.user)[:100])
+    return render(
+        request,
+        "meetings/index.html",
+        {"meetings": meetings, "may_manage": request.user.has_role(Role.COORDINATOR)},
+    )
+
+
+@case_material
+def detail(request, meeting_id):
+    user = request.user
+    meeting = selectors.meeting_for(user, meeting_id)
+    items = meeting.agenda_items.select_related("referral__organisation").order_by(
+        "position"
+    )
+    if not user.has_role(Role.COORDINATOR):
+        items = items.filter(invited=user.organisation_id)
+    items = list(items.prefetch_related("invited"))
+    may_manage = user.has_role(Role.COORDINATOR)
+    audit_read(request, meeting)
+    return render(
+        request,
+        "meetings/detail.html",
+        {
+            "meeting": meeting,
+            "items": items,
+            "other_cases": meeting.agenda_items.count() - len(items),
+            "may_manage": may_manage,
+            "has_pack": meeting.status in selectors.VISIBLE_TO_AGENCIES,
+            **(_agenda_builder(request, meeting) if may_manage else {}),
+        },
+    )
+
+
+@case_material
+def pack(request, meeting_id):
+    user = request.user
+    meeting = selectors.meeting_for(user, meeting_id)
+    organisation = selectors.pack_organisation_for(
+        user, meeting, request.GET.get("organisation")
+    )
+    pdf = pack_download(
+        meeting=meeting, organisation=organisation, user=user, request=request
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = slugify(f"cmarac-{meeting.day:%Y-%m-%d}-{organisation.slug}")
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response
+
+
+@case_material
+def our_actions(request):
+    user = request.user
+    if user.organisation_id is None or not user.has_role(Role.REFERRER):
+        raise Http404("Actions belong to partner agencies")
+    actions = list(selectors.actions_of(user.organisation))
+    audit_record(
+        action="meeting.actions_viewed", request=request, detail={"count": len(actions)}
+    )
+    return render(
+        request,
+        "meetings/our_actions.html",
+        {"actions": actions, "statuses": ActionStatus.choices},
+    )
+
+
+@case_material
+def update_action(request, action_id):
+    user = request.user
+    if user.organisation_id is None or not user.has_role(Role.REFERRER):
+        raise Http404("Actions belong to partner agencies")
+    action = get_object_or_404(selectors.actions_of(user.organisation), pk=action_id)
+    form = ActionUpdateForm(
+        request.POST if request.method == "POST" else None,
+        initial={"status": action.status, "update": action.update},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            action_update(
+                action=action,
+                user=user,
+                status=form.cleaned_data["status"],
+                update=form.cleaned_data["update"],
+                request=request,
+            )
+        except MeetingRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "The action is updated.")
+            return redirect("meetings:our_actions")
+    audit_read(request, action)
+    return render(
+        request, "meetings/update_action.html", {"action": action, "form": form}
+    )
+
+
+# Building a meeting (coordinators) ---------------------------------------------
+
+
+def _coordinators_only(user) -> None:
+    if not user.has_role(Role.COORDINATOR):
+        raise Http404("Only coordinators build meetings")
+
+
+@case_material
+def schedule(request):
+    user = request.user
+    _coordinators_only(user)
+    form = MeetingScheduleForm(
+        request.POST if request.method == "POST" else None,
+        initial={"chair": user.pk},
+        chairs=selectors.chairs_available(),
+        full_meetings=selectors.full_meetings_ahead(user),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            meeting = meeting_schedule(
+                user=user,
+                starts_at=form.starts_at(),
+                chair=data["chair"],
+                location=data["location"],
+                online_link=data["online_link"],
+                kind=data["kind"],
+                referral_deadline=data["referral_deadline"],
+                reported_to=data["reported_to"],
+                request=request,
+            )
+        except MeetingRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"{meeting} is scheduled.")
+            return redirect(meeting)
+    return render(request, "meetings/schedule.html", {"form": form})
+
+
+def _agenda_key(meeting) -> str:
+    return f"meetings.agenda.{meeting.pk}"
+
+
+def _add_form(user, meeting, data=None) -> AgendaItemAddForm:
+    return AgendaItemAddForm(
+        data,
+        referrals=referrals_visible_to(user),
+        waiting=selectors.referrals_for_agenda(user, meeting),
+        organisations=selectors.organisations_to_invite(),
+    )
+
+
+def _agenda_builder(request, meeting) -> dict:
+    """The coordinator's part of the meeting page: the form to add a case (with
+    what was typed, if it was refused), the issue button and the packs."""
+    kept = request.session.pop(_agenda_key(meeting), None) or {}
+    data = kept.get("data")
+    typed = MultiValueDict(data) if data is not None else None
+    form = _add_form(request.user, meeting, typed)
+    errors = []
+    if typed is not None:
+        form.is_valid()
+        if kept.get("message"):
+            form.add_error("referral", kept["message"])
+        errors = error_list(form)
+    elif kept.get("message"):
+        errors = [(kept["anchor"], kept["message"])]
+    return {
+        "add_form": form,
+        "agenda_errors": errors,
+        "item_error": kept if typed is None else {},
+        "may_issue": meeting.status == MeetingStatus.PLANNED,
+        "packs": list(selectors.packs_of(meeting)),
+    }
+
+
+def _agenda_refused(request, meeting, message, *, data=None, anchor=""):
+    """Keep a refusal (and what was typed) for the meeting page to show."""
+    request.session[_agenda_key(meeting)] = {
+        "message": message,
+        "data": data,
+        "anchor": anchor,
+        "item": int(anchor.split("-")[1]) if anchor.startswith("item-") else None,
+    }
+    return redirect(f"{meeting.get_absolute_url()}#{anchor or 'add-case'}")
+
+
+@require_POST
+@case_material
+def agenda_add(request, meeting_id):
+    user = request.user
+    _coordinators_only(user)
+    meeting = selectors.meeting_for(user, meeting_id)
+    form = _add_form(user, meeting, request.POST)
+    typed = {k: v for k, v in request.POST.lists() if k != "csrfmiddlewaretoken"}
+    if not form.is_valid():
+        return _agenda_refused(request, meeting, "", data=typed)
+    referral = form.cleaned_data["referral"]
+    try:
+        agenda_item_add(
+            meeting=meeting,
+            referral=referral,
+            invited=list(form.cleaned_data["invited"]),
+            slot_minutes=form.cleaned_data["slot_minutes"],
+            user=user,
+            request=request,
+        )
+    except MeetingRefused as exc:
+        return _agenda_refused(request, meeting, str(exc), data=typed)
+    messages.success(request, f"{referral.reference} is on the agenda.")
+    return redirect(f"{meeting.get_absolute_url()}#agenda")
+
+
+@require_POST
+@case_material
+def agenda_move(request, meeting_id, item_id):
+    user = request.user
+    meeting = selectors.meeting_for(user, meeting_id)
+    item = selectors.agenda_item_for(user, meeting, item_id)
+    offset = {"up": -1, "down": 1}.get(request.POST.get("direction", ""))
+    if offset is None:
+        return HttpResponseBadRequest("Move a case up or down")
+    try:
+        agenda_item_move(item=item, offset=offset, user=user, request=request)
+    except MeetingRefused as exc:
+        return _agenda_refused(request, meeting, str(exc), anchor=f"item-{item.pk}")
+    return redirect(f"{meeting.get_absolute_url()}#agenda")
+
+
+@require_POST
+@case_material
+def agenda_remove(request, meeting_id, item_id):
+    user = request.user
+    meeting = selectors.meeting_for(user, meeting_id)
+    item = selectors.agenda_item_for(user, meeting, item_id)
+    reference = item.referral.reference
+    try:
+        agenda_item_remove(item=item, user=user, request=request)
+    except MeetingRefused as exc:
+        return _agenda_refused(request, meeting, str(exc), anchor=f"item-{item.pk}")
+    messages.success(request, f"{reference} is off the agenda.")
+    return redirect(f"{meeting.get_absolute_url()}#agenda")
+
+
+@case_material
+def agenda_invite(request, meeting_id, item_id):
+    """Change which organisations are invited to one case on the agenda."""
+    user = request.user
+    meeting = selectors.meeting_for(user, meeting_id)
+    item = selectors.agenda_item_for(user, meeting, item_id)
+    current = list(item.invited.all())
+    referring = item.referral.organisation
+    form = InvitationsForm(
+        request.POST if request.method == "POST" else None,
+        initial={"invited": [o for o in current if o.pk != referring.pk]},
+        organisations=selectors.organisations_to_invite(also=current).exclude(
+            pk=referring.pk
+        ),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            agenda_item_invite(
+                item=item,
+                invited=list(form.cleaned_data["invited"]),
+                user=user,
+                request=request,
+            )
+        except MeetingRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, f"Invitations to {item.referral.reference} are saved."
+            )
+            return redirect(f"{meeting.get_absolute_url()}#agenda")
+    audit_read(request, item)
+    return render(
+        request,
+        "meetings/agenda_invite.html",
+        {"meeting": meeting, "item": item, "referring": referring, "form": form},
+    )
+
+
+@case_material
+def issue(request, meeting_id):
+    """Confirm, then issue the papers: packs are built and agencies emailed."""
+    user = request.user
+    _coordinators_only(user)
+    meeting = selectors.meeting_for(user, meeting_id)
+    errors = []
+    if request.method == "POST":
+        try:
+            papers_issue(meeting=meeting, user=user, request=request)
+        except MeetingRefused as exc:
+            errors = [("issue-papers", str(exc))]
+        else:
+            messages.success(
+                request,
+                "Papers are issued. Each invited organisation's pack is being "
+                "built and its staff are emailed.",
+            )
+            return redirect(meeting)
+    return render(
+        request,
+        "meetings/issue.html",
+        {
+            "meeting": meeting,
+            "cases": meeting.agenda_items.count(),
+            "organisations": invited_organisations(meeting),
+            "errors": errors,
+        },
+    )

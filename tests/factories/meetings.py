@@ -1,0 +1,43 @@
+"""Meetings with agendas, built through the services like a coordinator would."""
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from accounts.models import Role
+from meetings.services import agenda_item_add, meeting_schedule
+from referrals.models import Status
+from referrals.services import referral_transition
+
+from . import UserFactory
+
+
+def coordinator():
+    return UserFactory(roles=[Role.COORDINATOR])
+
+
+def accepted(referral, by=None):
+    """Screen and accept a submitted referral."""
+    by = by or coordinator()
+    for to in (Status.SCREENING, Status.ACCEPTED):
+        referral = referral_transition(
+            referral=referral, to_status=to, user=by, expected_status=referral.status
+        )
+    return referral
+
+
+def meeting(by=None, *, days_ahead=14, **options):
+    by = by or coordinator()
+    starts = timezone.make_aware(
+        datetime.combine(timezone.localdate() + timedelta(days=days_ahead),
+                         datetime.min.time().replace(hour=10))
+    )  # fmt: skip
+    options.setdefault("location", "Committee room 2, Town Hall")
+    return meeting_schedule(user=by, starts_at=starts, chair=by, **options)
+
+
+def on_agenda(meeting_, referral, invited, by=None):
+    by = by or coordinator()
+    return agenda_item_add(
+        meeting=meeting_, referral=referral, invited=invited, user=by
+    )

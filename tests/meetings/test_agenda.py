@@ -1,0 +1,440 @@
+"""The coordinator's screens for building a meeting: scheduling, the agenda
+builder, issuing papers, and what agencies then see."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from accounts.models import Role
+from audit.models import AuditEvent
+from meetings.models import AgendaItem, Meeting, MeetingKind, MeetingPack
+from meetings.services import working_days_before
+from referrals.models import ReferralShare
+from tests.conftest import verified_client_for
+from tests.factories import OrganisationFactory, UserFactory
+from tests.factories.meetings import accepted, coordinator, meeting, on_agenda
+from tests.factories.referrals import person, submitted_referral
+
+pytestmark = pytest.mark.django_db
+
+
+def _schedule_data(**changes) -> dict:
+    day = timezone.localdate() + timedelta(days=30)
+    data = {
+        "kind": MeetingKind.FULL,
+        "day_0": str(day.day),
+        "day_1": str(day.month),
+        "day_2": str(day.year),
+        "time": "10:30",
+        "location": "Committee room 2, Town Hall",
+        "online_link": "",
+        "chair": "",
+        "referral_deadline_0": "",
+        "referral_deadline_1": "",
+        "referral_deadline_2": "",
+        "reported_to": "",
+    }
+    data.update(changes)
+    return data
+
+
+def _referrer(organisation, **names):
+    return UserFactory(organisation=organisation, roles=[Role.REFERRER], **names)
+
+
+@pytest.fixture
+def boss():
+    return coordinator()
+
+
+@pytest.fixture
+def boss_client(boss):
+    return verified_client_for(boss)
+
+
+@pytest.fixture
+def agencies():
+    return {name: OrganisationFactory(name=name) for name in
+            ("Police", "Housing", "Fire")}  # fmt: skip
+
+
+@pytest.fixture
+def waiting(boss, agencies):
+    """An accepted referral from Housing, waiting for a meeting."""
+    return accepted(
+        submitted_referral(
+            _referrer(agencies["Housing"]), people=[person(0, name="Vera Victim")]
+        ),
+        boss,
+    )
+
+
+def _add(client, upcoming, referral, invited=(), slot="15", follow=False):
+    return client.post(
+        reverse("meetings:agenda_add", args=[upcoming.pk]),
+        {
+            "referral": referral.reference,
+            "invited": [o.pk for o in invited],
+            "slot_minutes": slot,
+        },
+        follow=follow,
+    )
+
+
+class TestSchedule:
+    def test_a_coordinator_schedules_a_meeting_with_the_default_deadline(
+        self, boss, boss_client
+    ):
+        response = boss_client.post(
+            reverse("meetings:schedule"), _schedule_data(chair=boss.pk)
+        )
+        created = Meeting.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == created.get_absolute_url()
+        local = timezone.localtime(created.starts_at)
+        assert (local.hour, local.minute) == (10, 30)
+        assert created.chair == boss
+        assert created.referral_deadline == working_days_before(created.day, 10)
+        assert AuditEvent.objects.filter(action="meeting.scheduled").exists()
+
+    def test_the_form_offers_active_coordinators_as_chair(self, boss, boss_client):
+        other = UserFactory(first_name="Chris", last_name="Chair",
+                            roles=[Role.COORDINATOR])  # fmt: skip
+        gone = UserFactory(first_name="Gone", last_name="Away",
+                           roles=[Role.COORDINATOR], is_active=False)  # fmt: skip
+        page = boss_client.get(reverse("meetings:schedule")).content.decode()
+        assert "Chris Chair" in page
+        assert "Gone Away" not in page
+        assert f'<option value="{boss.pk}" selected>' in page
+        assert other.pk != gone.pk
+
+    def test_mistakes_are_explained_and_nothing_typed_is_lost(self, boss, boss_client):
+        response = boss_client.post(
+            reverse("meetings:schedule"),
+            _schedule_data(
+                chair=boss.pk, time="25:99", location="", day_0="31", day_1="2",
+                online_link="not a link",
+            ),
+        )  # fmt: skip
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert not Meeting.objects.exists()
+        assert "<title>Error: " in page
+        assert "There is a problem" in page
+        assert "Enter the start time as hours and minutes" in page
+        assert "Date of the meeting must be a real date" in page
+        assert "Enter the online link as a full web address" in page
+        assert 'value="25:99"' in page
+        assert 'value="31"' in page
+
+    def test_a_place_or_link_and_a_deadline_before_the_meeting(self, boss, boss_client):
+        day = timezone.localdate() + timedelta(days=30)
+        response = boss_client.post(
+            reverse("meetings:schedule"),
+            _schedule_data(
+                chair=boss.pk, location="", referral_deadline_0=str(day.day),
+                referral_deadline_1=str(day.month), referral_deadline_2=str(day.year),
+            ),
+        )  # fmt: skip
+        page = response.content.decode()
+        assert "Enter where the meeting is, or its online link" in page
+        assert "Referral deadline must be before the date of the meeting" in page
+
+    def test_an_online_meeting_in_the_past_and_a_missing_chair(self, boss_client):
+        past = timezone.localdate() - timedelta(days=1)
+        page = boss_client.post(
+            reverse("meetings:schedule"),
+            _schedule_data(
+                location="", online_link="https://meet.example.org/cmarac",
+                day_0=str(past.day), day_1=str(past.month), day_2=str(past.year),
+            ),
+        ).content.decode()  # fmt: skip
+        assert "Date of the meeting must be today or in the future" in page
+        assert "Select who chairs the meeting" in page
+        assert "Enter where the meeting is" not in page
+
+    def test_an_urgent_meeting_reports_to_a_full_one(self, boss, boss_client):
+        full = meeting(boss, days_ahead=40)
+        response = boss_client.post(
+            reverse("meetings:schedule"),
+            _schedule_data(chair=boss.pk, kind=MeetingKind.URGENT,
+                           reported_to=full.pk),
+        )  # fmt: skip
+        urgent = Meeting.objects.get(kind=MeetingKind.URGENT)
+        assert response.status_code == 302
+        assert urgent.reported_to == full
+        refused = boss_client.post(
+            reverse("meetings:schedule"),
+            _schedule_data(chair=boss.pk, reported_to=full.pk),
+        )
+        assert "Only an urgent meeting reports to a full meeting" in (
+            refused.content.decode()
+        )
+
+
+class TestOnlyCoordinators:
+    def test_agency_staff_get_404_everywhere_a_meeting_is_built(
+        self, boss, agencies, waiting, django_capture_on_commit_callbacks
+    ):
+        upcoming = meeting(boss)
+        item = on_agenda(upcoming, waiting, [agencies["Police"]], boss)
+        # Invited, and papers issued, so the meeting itself is visible to them.
+        with django_capture_on_commit_callbacks(execute=True):
+            verified_client_for(boss).post(reverse("meetings:issue",
+                                                   args=[upcoming.pk]))  # fmt: skip
+        client = verified_client_for(_referrer(agencies["Police"]))
+        assert client.get(upcoming.get_absolute_url()).status_code == 200
+        urls = [
+            ("get", reverse("meetings:schedule")),
+            ("post", reverse("meetings:schedule")),
+            ("post", reverse("meetings:agenda_add", args=[upcoming.pk])),
+            ("post", reverse("meetings:agenda_move", args=[upcoming.pk, item.pk])),
+            ("post", reverse("meetings:agenda_remove", args=[upcoming.pk, item.pk])),
+            ("get", reverse("meetings:agenda_invite", args=[upcoming.pk, item.pk])),
+            ("post", reverse("meetings:agenda_invite", args=[upcoming.pk, item.pk])),
+            ("get", reverse("meetings:issue", args=[upcoming.pk])),
+            ("post", reverse("meetings:issue", args=[upcoming.pk])),
+        ]
+        for method, url in urls:
+            assert getattr(client, method)(url).status_code == 404, (method, url)
+        assert AgendaItem.objects.filter(pk=item.pk).exists()
+
+    def test_the_agency_view_has_no_builder(self, boss, agencies, waiting):
+        upcoming = meeting(boss)
+        on_agenda(upcoming, waiting, [agencies["Police"]], boss)
+        page = verified_client_for(boss).get(upcoming.get_absolute_url())
+        assert "Add a case to the agenda" in page.content.decode()
+        # A planned meeting is not visible to agencies at all.
+        client = verified_client_for(_referrer(agencies["Police"]))
+        assert client.get(upcoming.get_absolute_url()).status_code == 404
+
+
+class TestAgendaBuilder:
+    def test_the_form_lists_accepted_cases_not_yet_on_the_agenda(
+        self, boss, boss_client, waiting
+    ):
+        upcoming = meeting(boss)
+        other = accepted(submitted_referral(), boss)
+        on_agenda(upcoming, other, [], boss)
+        not_accepted = submitted_referral()
+        page = boss_client.get(upcoming.get_absolute_url()).content.decode()
+        assert f"{waiting.reference}, from Housing, risk: High" in page
+        assert f'<option value="{other.reference}"' not in page
+        assert not_accepted.reference not in page
+        assert "The referring organisation is always invited" in page
+
+    def test_adding_a_case_invites_and_shares_with_the_referring_org_always_in(
+        self, boss, boss_client, agencies, waiting
+    ):
+        upcoming = meeting(boss)
+        response = _add(boss_client, upcoming, waiting, [agencies["Police"]], "20")
+        assert response.status_code == 302
+        item = AgendaItem.objects.get(meeting=upcoming)
+        assert item.slot_minutes == 20
+        assert set(item.invited.all()) == {agencies["Police"], agencies["Housing"]}
+        shared = set(
+            ReferralShare.objects.filter(referral=waiting).values_list(
+                "organisation__name", flat=True
+            )
+        )
+        assert shared == {"Police"}
+        page = boss_client.get(response["Location"]).content.decode()
+        assert f"{waiting.reference} is on the agenda." in page
+        assert AuditEvent.objects.filter(action="meeting.agenda_item_added").exists()
+
+    def test_a_referral_not_accepted_is_refused_with_the_reason(
+        self, boss, boss_client, agencies
+    ):
+        upcoming = meeting(boss)
+        submitted = submitted_referral()
+        response = _add(boss_client, upcoming, submitted, [agencies["Fire"]], "25",
+                        follow=True)  # fmt: skip
+        page = response.content.decode()
+        assert not AgendaItem.objects.exists()
+        assert "<title>Error: " in page
+        assert "only accepted referrals go on an agenda" in page
+        assert 'value="25"' in page
+        assert f'value="{agencies["Fire"].pk}" checked' in page
+
+    def test_a_double_submission_does_not_duplicate(self, boss, boss_client, waiting):
+        upcoming = meeting(boss)
+        _add(boss_client, upcoming, waiting)
+        response = _add(boss_client, upcoming, waiting, follow=True)
+        assert AgendaItem.objects.filter(meeting=upcoming).count() == 1
+        assert f"{waiting.reference} is already on this agenda." in (
+            response.content.decode()
+        )
+
+    def test_a_missing_case_and_a_bad_slot_are_explained(self, boss, boss_client):
+        upcoming = meeting(boss)
+        accepted(submitted_referral(), boss)
+        page = boss_client.post(
+            reverse("meetings:agenda_add", args=[upcoming.pk]),
+            {"referral": "", "slot_minutes": "an hour"},
+            follow=True,
+        ).content.decode()
+        assert "Select a case to add" in page
+        assert "Time for the case must be a whole number of minutes" in page
+        assert 'value="an hour"' in page
+
+    def test_move_and_remove_renumber_the_agenda(self, boss, boss_client):
+        upcoming = meeting(boss)
+        first, second, third = (
+            on_agenda(upcoming, accepted(submitted_referral(), boss), [], boss)
+            for _ in range(3)
+        )
+
+        def order():
+            return list(
+                upcoming.agenda_items.order_by("position").values_list("pk", "position")
+            )
+
+        url = reverse("meetings:agenda_move", args=[upcoming.pk, third.pk])
+        assert boss_client.post(url, {"direction": "up"}).status_code == 302
+        assert order() == [(first.pk, 1), (third.pk, 2), (second.pk, 3)]
+        boss_client.post(
+            reverse("meetings:agenda_move", args=[upcoming.pk, first.pk]),
+            {"direction": "down"},
+        )
+        assert order() == [(third.pk, 1), (first.pk, 2), (second.pk, 3)]
+        assert boss_client.post(url, {"direction": "sideways"}).status_code == 400
+        boss_client.post(
+            reverse("meetings:agenda_remove", args=[upcoming.pk, third.pk])
+        )
+        assert order() == [(first.pk, 1), (second.pk, 2)]
+        assert AuditEvent.objects.filter(action="meeting.agenda_item_removed").exists()
+
+    def test_an_item_of_another_meeting_is_404(self, boss, boss_client, waiting):
+        upcoming, other = meeting(boss), meeting(boss, days_ahead=21)
+        item = on_agenda(upcoming, waiting, [], boss)
+        url = reverse("meetings:agenda_remove", args=[other.pk, item.pk])
+        assert boss_client.post(url).status_code == 404
+        assert AgendaItem.objects.filter(pk=item.pk).exists()
+
+    def test_changing_who_is_invited_updates_the_shares(
+        self, boss, boss_client, agencies, waiting
+    ):
+        upcoming = meeting(boss)
+        item = on_agenda(upcoming, waiting, [agencies["Police"]], boss)
+        url = reverse("meetings:agenda_invite", args=[upcoming.pk, item.pk])
+        page = boss_client.get(url).content.decode()
+        assert "Housing referred this case, so it is always invited" in page
+        assert f'value="{agencies["Police"].pk}" checked' in page
+        assert f'value="{agencies["Housing"].pk}"' not in page
+
+        response = boss_client.post(url, {"invited": [agencies["Fire"].pk]})
+        assert response.status_code == 302
+        assert set(item.invited.all()) == {agencies["Fire"], agencies["Housing"]}
+        assert set(waiting.shares.values_list("organisation__name", flat=True)) == {
+            "Fire"
+        }
+        boss_client.post(url, {})
+        assert set(item.invited.all()) == {agencies["Housing"]}
+        assert not waiting.shares.exists()
+
+
+@pytest.fixture
+def issued(boss, boss_client, agencies, waiting, django_capture_on_commit_callbacks):
+    """Papers issued through the confirmation page: Police is invited to the
+    Housing case, Fire to nothing."""
+    upcoming = meeting(boss)
+    on_agenda(upcoming, waiting, [agencies["Police"]], boss)
+    staff = {
+        "police": _referrer(agencies["Police"], first_name="Petra",
+                            last_name="Constable"),
+        "housing": _referrer(agencies["Housing"]),
+        "fire": _referrer(agencies["Fire"]),
+    }  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        response = boss_client.post(reverse("meetings:issue", args=[upcoming.pk]))
+    assert response.status_code == 302
+    return {"meeting": upcoming, "staff": staff, **agencies}
+
+
+class TestIssuePapers:
+    def test_the_confirmation_page_counts_cases_and_organisations(
+        self, boss, boss_client, agencies, waiting
+    ):
+        upcoming = meeting(boss)
+        on_agenda(upcoming, waiting, [agencies["Police"]], boss)
+        on_agenda(upcoming, accepted(submitted_referral(), boss), [], boss)
+        page = boss_client.get(
+            reverse("meetings:issue", args=[upcoming.pk])
+        ).content.decode()
+        # Police and Housing, plus the second case's own new organisation.
+        assert "Issue papers for 2 cases to 3 organisations?" in page
+
+    def test_issuing_builds_packs_and_emails_invited_staff_without_names(
+        self, issued, boss_client
+    ):
+        upcoming = issued["meeting"]
+        assert set(
+            MeetingPack.objects.filter(meeting=upcoming).values_list(
+                "organisation__name", flat=True
+            )
+        ) == {"Police", "Housing"}
+        recipients = {address for m in mail.outbox for address in m.to}
+        staff = issued["staff"]
+        assert staff["police"].email in recipients
+        assert staff["housing"].email in recipients
+        assert staff["fire"].email not in recipients
+        for message in mail.outbox:
+            for text in (message.subject, message.body):
+                assert "Vera" not in text
+                assert "Victim" not in text
+                assert "Example Road" not in text
+        page = boss_client.get(upcoming.get_absolute_url()).content.decode()
+        assert "Packs" in page
+        police_pack = MeetingPack.objects.get(organisation=issued["Police"])
+        link = f"{reverse('meetings:pack', args=[upcoming.pk])}?organisation="
+        assert f'{link}{issued["Police"].slug}"' in page
+        assert f'{link}{issued["Housing"].slug}"' in page
+        assert f'<td class="govuk-table__cell">{police_pack.pages}</td>' in page
+
+    def test_a_second_issue_is_refused(self, issued, boss_client):
+        response = boss_client.post(
+            reverse("meetings:issue", args=[issued["meeting"].pk])
+        )
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "Papers can be issued only once" in page
+        assert "<title>Error: " in page
+
+    def test_a_coordinator_downloads_any_agencys_pack(self, issued, boss_client):
+        response = boss_client.get(
+            reverse("meetings:pack", args=[issued["meeting"].pk]),
+            {"organisation": issued["Police"].slug},
+        )
+        assert response["Content-Type"] == "application/pdf"
+
+
+class TestAgencyAccess:
+    def test_a_non_invited_agency_gets_404_for_the_meeting_and_the_pack(self, issued):
+        client = verified_client_for(issued["staff"]["fire"])
+        upcoming = issued["meeting"]
+        assert client.get(upcoming.get_absolute_url()).status_code == 404
+        pack = reverse("meetings:pack", args=[upcoming.pk])
+        assert client.get(pack).status_code == 404
+        assert client.get(pack, {"organisation": issued["Police"].slug}).status_code \
+            == 404  # fmt: skip
+
+    def test_an_invited_agency_downloads_its_watermarked_pack(self, issued):
+        client = verified_client_for(issued["staff"]["police"])
+        upcoming = issued["meeting"]
+        page = client.get(upcoming.get_absolute_url()).content.decode()
+        assert "Download your meeting pack (PDF)" in page
+        assert "Add a case to the agenda" not in page
+        response = client.get(reverse("meetings:pack", args=[upcoming.pk]))
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/pdf"
+        reader = PdfReader(io.BytesIO(response.content))
+        text = "\n".join(p.extract_text() for p in reader.pages)
+        assert "Downloaded by Petra Constable, Police" in text
+        event = AuditEvent.objects.filter(action="meeting.pack_downloaded").last()
+        assert event is not None
+        assert event.detail["organisation"] == issued["Police"].pk
