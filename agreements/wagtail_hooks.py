@@ -22,21 +22,12 @@ from wagtail_modeladmin.helpers import ButtonHelper
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 from wagtail_modeladmin.views import IndexView
 
+from audit.exports import spreadsheet_safe
 from audit.readonly import ReadOnlyPermissionHelper
 from audit.services import audit_record
 
 from .models import AgreementVersion
 from .selectors import Status, coverage, coverage_visible_to
-
-# Spreadsheet programs run a cell that starts with one of these as a formula;
-# names typed by partners must not. https://owasp.org/www-community/attacks/CSV_Injection
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value):
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return f"'{value}"
-    return value
 
 
 class CoordinatorsReadOnly(ReadOnlyPermissionHelper):

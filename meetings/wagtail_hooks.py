@@ -12,11 +12,9 @@ Nothing here is deleted: meetings, actions and attendance are case records.
 """
 
 import datetime
-from collections import OrderedDict
 
 from django import forms
 from django.contrib import messages
-from django.contrib.admin.utils import lookup_field
 from django.contrib.auth.models import Permission
 from django.db.models import Count
 from django.shortcuts import redirect
@@ -32,12 +30,12 @@ from wagtail_modeladmin.options import (
     ModelAdminGroup,
     modeladmin_register,
 )
-from wagtail_modeladmin.views import CreateView, EditView, IndexView
+from wagtail_modeladmin.views import CreateView, EditView
 
 from accounts.models import Role
 from agreements.selectors import case_material_access
-from agreements.wagtail_hooks import spreadsheet_safe
-from audit.services import audit_read, audit_record
+from audit.exports import SafeExportIndexView
+from audit.services import audit_read
 
 from .models import Action, Attendance, Meeting, Rag
 from .selectors import chairs_available, full_meetings_ahead, meetings_visible_to
@@ -100,57 +98,6 @@ class MeetingsPermissions(CoordinatorsPermissions):
 
 class ActionsPermissions(CoordinatorsPermissions):
     may_edit = True
-
-
-class SafeExportIndexView(IndexView):
-    """A list whose export cannot run formulas and is recorded in the audit
-    log; viewing the list is recorded too."""
-
-    audit_name = ""  # e.g. "meeting" gives "meeting.exported"
-    custom_value_preprocess = {
-        **IndexView.custom_value_preprocess,
-        datetime.datetime: {
-            **IndexView.custom_value_preprocess[datetime.datetime],
-            IndexView.FORMAT_CSV: lambda value: timezone.localtime(value).strftime(
-                "%Y-%m-%d %H:%M"
-            ),
-        },
-        # Spreadsheet programs run "=..." and the like as a formula
-        # (https://owasp.org/www-community/attacks/CSV_Injection).
-        str: {IndexView.FORMAT_CSV: spreadsheet_safe},
-    }
-
-    def to_row_dict(self, item):
-        # modeladmin writes "-" for an empty cell, which a spreadsheet may read
-        # as a formula; and everything but dates and numbers becomes text, so
-        # the guard above sees every cell.
-        row = OrderedDict()
-        for name in self.list_export:
-            _, _, value = lookup_field(name, item, self.model_admin)
-            if value is None:
-                value = ""
-            elif not isinstance(value, datetime.date | int | float):
-                value = str(value)
-            row[name] = value
-        return row
-
-    def as_spreadsheet(self, queryset, spreadsheet_format):
-        # No filter values in the detail: they say little and may grow.
-        audit_record(
-            action=f"{self.audit_name}.exported",
-            request=self.request,
-            detail={"rows": queryset.count(), "format": spreadsheet_format},
-        )
-        return super().as_spreadsheet(queryset, spreadsheet_format)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        audit_record(
-            action=f"{self.audit_name}.list_viewed",
-            request=self.request,
-            detail={"count": context["result_count"], "where": "admin"},
-        )
-        return context
 
 
 class CaseRecordAdmin(ModelAdmin):

@@ -7,9 +7,7 @@ exports referrals; it never creates, edits or deletes one. Every list comes from
 """
 
 import datetime
-from collections import OrderedDict
 
-from django.contrib.admin.utils import lookup_field
 from django.contrib.auth.models import Permission
 from django.http import Http404
 from django.urls import re_path
@@ -17,12 +15,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
-from wagtail_modeladmin.views import IndexView, InspectView
+from wagtail_modeladmin.views import InspectView
 
 from accounts.models import Role
-from agreements.wagtail_hooks import spreadsheet_safe
+from audit.exports import SafeExportIndexView
 from audit.readonly import ReadOnlyPermissionHelper
-from audit.services import audit_read, audit_record
+from audit.services import audit_read
 
 from .answers import all_answers
 from .forms import ASB_TYPES
@@ -46,9 +44,10 @@ class CoordinatorsOnly(ReadOnlyPermissionHelper):
         )
 
 
-class ReferralIndexView(IndexView):
+class ReferralIndexView(SafeExportIndexView):
     """The list, with an export that names nobody and cannot run formulas."""
 
+    audit_name = "referral"
     export_headings = {
         "reference": "Reference",
         "status_label": "Status",
@@ -59,52 +58,7 @@ class ReferralIndexView(IndexView):
         "asb_types_label": "Kinds of ASB",
         "status_changed_at": "Status changed at",
     }
-    # Spreadsheet programs run a cell starting with "=" and the like as a
-    # formula (https://owasp.org/www-community/attacks/CSV_Injection); XLSX
-    # cells are already forced to text by Wagtail.
-    custom_value_preprocess = {
-        **IndexView.custom_value_preprocess,
-        datetime.datetime: {
-            **IndexView.custom_value_preprocess[datetime.datetime],
-            IndexView.FORMAT_CSV: lambda value: timezone.localtime(value).strftime(
-                "%Y-%m-%d %H:%M"
-            ),
-        },
-        str: {IndexView.FORMAT_CSV: spreadsheet_safe},
-    }
     export_filename = "referrals"
-
-    def to_row_dict(self, item):
-        # modeladmin writes "-" for an empty cell, which a spreadsheet reads as
-        # the start of a formula; and anything not a date becomes text, so the
-        # formula guard above sees every cell.
-        row = OrderedDict()
-        for name in self.list_export:
-            _, _, value = lookup_field(name, item, self.model_admin)
-            if value is None:
-                value = ""
-            elif not isinstance(value, datetime.date | int | float):
-                value = str(value)
-            row[name] = value
-        return row
-
-    def as_spreadsheet(self, queryset, spreadsheet_format):
-        # No filters or search terms in the detail: a search term may be a name.
-        audit_record(
-            action="referral.exported",
-            request=self.request,
-            detail={"rows": queryset.count(), "format": spreadsheet_format},
-        )
-        return super().as_spreadsheet(queryset, spreadsheet_format)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        audit_record(
-            action="referral.list_viewed",
-            request=self.request,
-            detail={"count": context["result_count"], "where": "admin"},
-        )
-        return context
 
 
 class ReferralInspectView(InspectView):
