@@ -117,6 +117,16 @@ def role_group(role: Role) -> Group:
     return Group.objects.get_or_create(name=role.value)[0]
 
 
+def staff_to_email(organisation: Organisation):
+    """An organisation's active caseworkers with an email address: the people
+    told that papers, minutes or files are waiting for their organisation."""
+    return User.objects.filter(
+        organisation=organisation,
+        is_active=True,
+        groups__name=Role.REFERRER.value,
+    ).exclude(email="")
+
+
 class BackupCodeDevice(ThrottlingMixin, Device):
     """Single-use backup codes, stored hashed with Django's password hashers.
 

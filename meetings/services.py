@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from pypdf import PdfReader, PdfWriter
 
-from accounts.models import Organisation, Role, User
+from accounts.models import Organisation, Role, User, staff_to_email
 from audit.services import audit_record
 from portal.pdf import html_to_pdf
 from referrals.answers import all_answers
@@ -699,12 +699,7 @@ def _minutes_notify(meeting_id: int) -> None:
             "meetings/email/minutes_issued.txt",
             {"meeting": meeting, "organisation": organisation, "link": link},
         )
-        recipients = User.objects.filter(
-            organisation=organisation,
-            is_active=True,
-            groups__name=Role.REFERRER.value,
-        ).exclude(email="")
-        for person in recipients:
+        for person in staff_to_email(organisation):
             send_mail(f"Minutes issued: {meeting}", body, None, [person.email])
 
 

@@ -12,7 +12,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django_tasks import task
 
-from accounts.models import Role, User
+from accounts.models import staff_to_email
 
 from .models import Meeting
 
@@ -30,15 +30,10 @@ def build_meeting_packs(meeting_id: int, notify: bool = False) -> int:
     if notify:
         link = f"{settings.WAGTAILADMIN_BASE_URL}{meeting.get_absolute_url()}"
         for pack in packs:
-            recipients = User.objects.filter(
-                organisation=pack.organisation,
-                is_active=True,
-                groups__name=Role.REFERRER.value,
-            ).exclude(email="")
             body = render_to_string(
                 "meetings/email/papers_issued.txt",
                 {"meeting": meeting, "organisation": pack.organisation, "link": link},
             )
-            for person in recipients:
+            for person in staff_to_email(pack.organisation):
                 send_mail(f"Papers issued: {meeting}", body, None, [person.email])
     return len(packs)

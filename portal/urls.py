@@ -14,6 +14,7 @@ urlpatterns = [
     path("agreement-records/", include("agreements.urls")),
     path("referrals/", include("referrals.urls")),
     path("meetings/", include("meetings.urls")),
+    path("files/", include("documents.urls")),
     # Wagtail's own sign-in and sign-out would bypass our second factor.
     path("admin/login/", account_views.admin_login_redirect),
     path("admin/logout/", account_views.sign_out),

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "agreements",
     "referrals",
     "meetings",
+    "documents",
     "wagtail_modeladmin",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
@@ -267,6 +268,23 @@ STORAGES = {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# Shared files: the size limit is enforced while the upload arrives, before
+# anything reaches storage (documents.uploads), for every upload on the site.
+FILE_UPLOAD_HANDLERS = [
+    "documents.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+DOCUMENTS_MAX_UPLOAD_BYTES = (
+    env.int("DJANGO_DOCUMENTS_MAX_UPLOAD_MB", default=25) * 1024 * 1024
+)
+DOCUMENTS_DEFAULT_EXPIRY_DAYS = env.int("DJANGO_DOCUMENTS_EXPIRY_DAYS", default=30)
+DOCUMENTS_MAX_EXPIRY_DAYS = 90
+# Stored objects no share refers to are deleted once this old (a crashed upload).
+DOCUMENTS_ORPHAN_GRACE_HOURS = 24
+# Where set, every shared file is scanned; uploads are refused while clamd is down.
+CLAMAV_ADDRESS = env.str("DJANGO_CLAMAV_ADDRESS", default="")
+CLAMAV_TIMEOUT = env.int("DJANGO_CLAMAV_TIMEOUT", default=30)  # seconds
 
 # Email ---------------------------------------------------------------------
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -284,6 +302,11 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None  # never fetch avatars from the internet
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 # Documents are served only through the authorising view, never a storage URL.
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
+WAGTAILDOCS_DOCUMENT_MODEL = "documents.PortalDocument"
+# The same types partners may share (documents.checks.ACCEPTED).
+WAGTAILDOCS_EXTENSIONS = [
+    *("pdf", "docx", "xlsx", "odt", "png", "jpg", "jpeg", "txt", "csv")
+]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAILADMIN_LOGIN_URL = "accounts:login"

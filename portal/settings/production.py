@@ -5,6 +5,8 @@ The process refuses to start without a secret key, allowed hosts and a database.
 
 from django.core.exceptions import ImproperlyConfigured
 
+from documents.storage import s3_options
+
 from .base import *  # noqa: F403
 from .base import CACHES, DATABASES, INSTALLED_APPS, env
 
@@ -38,23 +40,19 @@ CACHES["default"] = {
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
 # Private S3 storage for uploaded files; static files are served by WhiteNoise.
-# https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
+# The options (private ACL, no overwrite, 60-second s3v4 links, SSE) live in
+# documents.storage.s3_options so the moto tests exercise exactly these.
 if env.str("DJANGO_S3_BUCKET", default=""):
     INSTALLED_APPS = [*INSTALLED_APPS, "storages"]
     STORAGES = {
         "default": {
             "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": env.str("DJANGO_S3_BUCKET"),
-                "region_name": env.str("DJANGO_S3_REGION", default=None),
-                "endpoint_url": env.str("DJANGO_S3_ENDPOINT_URL", default=None),
-                "default_acl": "private",
-                "file_overwrite": False,
-                "querystring_auth": True,
-                "querystring_expire": 60,
-                "signature_version": "s3v4",
-                "object_parameters": {"ServerSideEncryption": "AES256"},
-            },
+            # Credentials: boto3's chain (AWS_ACCESS_KEY_ID, instance role).
+            "OPTIONS": s3_options(
+                bucket=env.str("DJANGO_S3_BUCKET"),
+                region=env.str("DJANGO_S3_REGION", default=None),
+                endpoint_url=env.str("DJANGO_S3_ENDPOINT_URL", default=None),
+            ),
         },
         "staticfiles": {
             "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"

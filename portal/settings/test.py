@@ -9,6 +9,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Uploaded files go to a throwaway folder that the test run empties (conftest).
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+# Scanning only where a test switches it on (tests/documents/conftest.py).
+CLAMAV_ADDRESS = ""
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 ALLOWED_HOSTS = ["*"]
 # Short password rules would slow nothing; keep the real validators.

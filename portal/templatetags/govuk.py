@@ -65,3 +65,12 @@ def govuk_field(field, heading=""):
             zip(("Day", "Month", "Year"), values, (2, 2, 4), strict=True)
         )
     return render_to_string(f"includes/govuk/{name}.html", context)
+
+
+@register.filter
+def error_anchor(bound_field) -> str:
+    """The id an error summary link should move focus to: the first radio or
+    checkbox of a group, otherwise the input itself."""
+    from portal.forms import error_anchor as anchor
+
+    return anchor(bound_field)

@@ -108,3 +108,55 @@ function autosave(form) {
 for (const form of document.querySelectorAll("form[data-autosave]")) {
   autosave(form);
 }
+
+// Show progress while large files upload. The form posts exactly as it would
+// without JavaScript; the reply (the share's page, or the form with errors)
+// then replaces this page, so nothing behaves differently but the progress bar.
+function uploadWithProgress(form) {
+  const box = form.querySelector(".portal-upload-progress");
+  const bar = box && box.querySelector("progress");
+  const status = box && box.querySelector("[data-upload-status]");
+  if (!bar || !window.XMLHttpRequest || !window.FormData) {
+    return;
+  }
+  let sending = false;
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (sending) {
+      return; // one upload per click, however many clicks
+    }
+    sending = true;
+    box.hidden = false;
+    const request = new XMLHttpRequest();
+    request.open("POST", form.getAttribute("action") || window.location.href);
+    request.upload.addEventListener("progress", (progress) => {
+      if (progress.lengthComputable) {
+        const percent = Math.round((progress.loaded / progress.total) * 100);
+        bar.value = percent;
+        status.textContent = `${percent}% uploaded`;
+      }
+    });
+    request.upload.addEventListener("load", () => {
+      status.textContent = "Uploaded. Checking the files…";
+    });
+    request.addEventListener("load", () => {
+      if (request.responseURL && request.responseURL !== window.location.href) {
+        window.location.assign(request.responseURL);
+        return;
+      }
+      document.open();
+      document.write(request.responseText);
+      document.close();
+    });
+    request.addEventListener("error", () => {
+      sending = false;
+      status.textContent =
+        "The upload failed. Check your connection and try again.";
+    });
+    request.send(new FormData(form));
+  });
+}
+
+for (const form of document.querySelectorAll("form[data-upload-progress]")) {
+  uploadWithProgress(form);
+}

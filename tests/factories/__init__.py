@@ -42,3 +42,23 @@ class TOTPDeviceFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     name = "Authenticator app"
     confirmed = True
+
+
+def three_agencies() -> dict:
+    """Agencies A, B and C with a referrer, a signatory and an editor each, a
+    coordinator at C and an administrator: the people of an access matrix,
+    keyed by (agency letter, role label)."""
+    people = {}
+    for letter in "ABC":
+        organisation = OrganisationFactory(name=f"Agency {letter}")
+        for role in (Role.REFERRER, Role.SIGNATORY, Role.EDITOR):
+            people[(letter, role.label)] = UserFactory(
+                organisation=organisation, roles=[role]
+            )
+    people[("C", "Coordinator")] = UserFactory(
+        organisation=organisation, roles=[Role.COORDINATOR]
+    )
+    people[("-", "Administrator")] = UserFactory(
+        organisation=None, is_superuser=True, is_staff=True
+    )
+    return people

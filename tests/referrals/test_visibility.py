@@ -14,7 +14,7 @@ from accounts.models import Role
 from audit.models import AuditEvent
 from referrals.services import attachment_add, referral_submit
 from tests.conftest import verified_client_for
-from tests.factories import OrganisationFactory, UserFactory
+from tests.factories import UserFactory, three_agencies
 from tests.factories.agreements import agreement_tree, signatory_for
 from tests.factories.referrals import complete_answers, complete_draft, person, share
 from tests.portal.routes import all_routes
@@ -60,17 +60,8 @@ def _pdf_upload():
 
 @pytest.fixture
 def world():
-    a, b, c = (OrganisationFactory(name=f"Agency {x}") for x in "ABC")
-    people = {}
-    for org in (a, b, c):
-        for role in (Role.REFERRER, Role.SIGNATORY, Role.EDITOR):
-            people[(org.name[-1], role.label)] = UserFactory(
-                organisation=org, roles=[role]
-            )
-    people[("C", "Coordinator")] = UserFactory(organisation=c, roles=[Role.COORDINATOR])
-    people[("-", "Administrator")] = UserFactory(
-        organisation=None, is_superuser=True, is_staff=True
-    )
+    people = three_agencies()
+    b = people[("B", "Referrer")].organisation
     author = people[("A", "Referrer")]
     answers = complete_answers(
         people=[person(0), person(1, role="witness", name=WITNESS_NAME)],

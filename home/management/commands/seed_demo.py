@@ -15,6 +15,7 @@ from django.test import override_settings
 
 from accounts.demo import demo_people_seed
 from agreements.demo import demo_agreements_seed
+from documents.demo import demo_documents_seed
 from meetings.demo import demo_meetings_seed
 from referrals.demo import demo_referrals_seed
 
@@ -48,12 +49,17 @@ class Command(BaseCommand):
             demo_agreements_seed()
             references = demo_referrals_seed()
             meetings = demo_meetings_seed()
+            shares = demo_documents_seed()
         if options["json"]:
             self.stdout.write(json.dumps(logins, indent=2))
         else:
             self._print_table(logins)
             self._print_referrals(references)
             self.stdout.write(f"Created {meetings} demo meetings")
+            self.stdout.write(
+                f"Created {shares} demo file shares: sign in as police.referrer "
+                "and open Shared files to see who has opened them"
+            )
 
     def _print_table(self, logins):
         write = self.stdout.write

@@ -1,0 +1,14 @@
+from django.core.management.base import BaseCommand
+
+from documents.services import shared_files_purge
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete the stored files of expired and recalled shares, and stored "
+        "objects no share refers to. Run it daily (cron or a scheduler)."
+    )
+
+    def handle(self, *args, **options):
+        purged = shared_files_purge()
+        self.stdout.write(f"Deleted {purged} stored file{'s' if purged != 1 else ''}.")

@@ -1,0 +1,464 @@
+"""Business rules for sharing files between agencies.
+
+- Every file is checked (type by content and name, size, zip bombs) and, where
+  ClamAV is configured, scanned, all before anything is written to storage.
+  An infected file is refused; an unreachable scanner refuses the upload.
+- Stored objects get server-generated names. If anything fails after a file
+  is written and before the share commits, the written objects are deleted,
+  so there is neither an orphan object nor a row without its file.
+- A share expires (default 30 days, at most 90); expiry can be brought
+  forward, never pushed back. Expired and recalled files stop being served at
+  once (the selectors check) and their objects are purged after commit.
+"""
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import Organisation, Role, User
+from audit.models import Outcome
+from audit.services import audit_record
+
+from . import scanning
+from .checks import CheckedFile, FileRefused, check_file
+from .models import (
+    FileDownload,
+    ScanStatus,
+    Share,
+    SharedFile,
+    ShareRecipient,
+    ShareTarget,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_FILES_PER_SHARE = 20
+
+
+class ShareRefused(Exception):
+    """The share cannot be made or changed; the message says why."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class FilesRefused(Exception):
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def default_expiry(now: datetime | None = None) -> datetime:
+    now = now or timezone.now()
+    return now + timedelta(days=settings.DOCUMENTS_DEFAULT_EXPIRY_DAYS)
+
+
+def latest_expiry(created_at: datetime) -> datetime:
+    return created_at + timedelta(days=settings.DOCUMENTS_MAX_EXPIRY_DAYS)
+
+
+def may_manage(user: User, share: Share) -> bool:
+    """The sender's organisation and coordinators may see who opened the
+    files, shorten the expiry and recall the share."""
+    return user.has_role(Role.COORDINATOR) or (
+        user.organisation_id is not None
+        and user.organisation_id == share.sender_organisation_id
+    )
+
+
+def _sha256(upload) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def files_check(
+    *, uploads: list, user: User, request: HttpRequest | None = None
+) -> list[CheckedFile]:
+    """Check and scan every file; FilesRefused lists every problem at once."""
+    if not uploads:
+        raise FilesRefused(["Select at least one file to share"])
+    if len(uploads) > MAX_FILES_PER_SHARE:
+        raise FilesRefused([f"Select {MAX_FILES_PER_SHARE} files or fewer at a time"])
+    checked, problems = [], []
+    for upload in uploads:
+        try:
+            checked.append(check_file(upload))
+        except FileRefused as exc:
+            problems.append(str(exc))
+    if problems:
+        raise FilesRefused(problems)
+    if scanning.scanner_configured():
+        for upload, info in zip(uploads, checked, strict=True):
+            problems.extend(_scan(upload, info, user, request))
+    if problems:
+        raise FilesRefused(problems)
+    return checked
+
+
+def _scan(upload, info: CheckedFile, user: User, request) -> list[str]:
+    try:
+        result = scanning.scan_file(upload)
+    except scanning.ScannerUnavailable:
+        logger.exception("Virus scanner unreachable; upload refused")
+        audit_record(
+            action="document.scan_unavailable",
+            request=request,
+            actor=user,
+            outcome=Outcome.FAILURE,
+            detail={"size": upload.size},
+        )
+        return [
+            f"{info.display_name} could not be checked for viruses just now, so it "
+            "was not shared. Try again in a few minutes"
+        ]
+    if result.clean:
+        return []
+    logger.warning("Infected upload refused: %s", result.signature)
+    audit_record(
+        action="document.infected_refused",
+        request=request,
+        actor=user,
+        outcome=Outcome.DENIED,
+        detail={"signature": result.signature, "size": upload.size},
+    )
+    return [f"{info.display_name} contains a virus and was not shared"]
+
+
+def share_create(
+    *,
+    user: User,
+    uploads: list,
+    organisations: list[Organisation] | None = None,
+    referral=None,
+    meeting=None,
+    note: str = "",
+    expires_at: datetime | None = None,
+    submission_key=None,
+    request: HttpRequest | None = None,
+) -> tuple[Share, bool]:
+    """Share files; returns the share and whether it is new.
+
+    A repeated ``submission_key`` (a double click, a resubmitted page) returns
+    the share the first submission made.
+    """
+    if submission_key is not None:
+        existing = Share.objects.filter(submission_key=submission_key).first()
+        if existing is not None:
+            if existing.sent_by_id != user.pk:
+                raise ShareRefused("This form has already been used. Start again.")
+            return existing, False
+    if user.organisation_id is None:
+        raise ShareRefused("Only people at a partner organisation can share files.")
+    now = timezone.now()
+    expires_at = expires_at or default_expiry(now)
+    _check_expiry(expires_at, now, latest_expiry(now))
+    target, recipients = _recipients(user, organisations, referral, meeting)
+    checked = files_check(uploads=uploads, user=user, request=request)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            share = Share(
+                submission_key=submission_key,
+                target=target,
+                sender_organisation_id=user.organisation_id,
+                sent_by=user,
+                note=note,
+                referral=referral,
+                meeting=meeting,
+                created_at=now,
+                expires_at=expires_at,
+            )
+            share.full_clean()
+            share.save()
+            ShareRecipient.objects.bulk_create(
+                ShareRecipient(share=share, organisation=org) for org in recipients
+            )
+            for upload, info in zip(uploads, checked, strict=True):
+                _file_store(share, upload, info, written)
+            audit_record(
+                action="document.shared",
+                request=request,
+                actor=user,
+                obj=share,
+                detail={
+                    "files": len(checked),
+                    "bytes": sum(u.size for u in uploads),
+                    "recipients": sorted(org.pk for org in recipients),
+                    "target": target,
+                },
+            )
+            transaction.on_commit(lambda: _notify(share.pk))
+    except Exception:
+        _objects_delete(written)
+        if submission_key is not None:
+            # Two submissions raced: the other one committed the share.
+            existing = Share.objects.filter(submission_key=submission_key).first()
+            if existing is not None and existing.sent_by_id == user.pk:
+                return existing, False
+        raise
+    return share, True
+
+
+def _file_store(share: Share, upload, info: CheckedFile, written: list[str]) -> None:
+    item = SharedFile(
+        share=share,
+        display_name=info.display_name,
+        content_type=info.content_type,
+        size=upload.size,
+        sha256=_sha256(upload),
+        scan_status=(
+            ScanStatus.CLEAN
+            if scanning.scanner_configured()
+            else ScanStatus.NOT_SCANNED
+        ),
+    )
+    # FileField.save streams the upload's chunks to storage under a name made
+    # by the server (documents.models._storage_name).
+    item.file.save(info.display_name, upload, save=False)
+    written.append(item.file.name)
+    item.full_clean()
+    item.save()
+
+
+def _storage():
+    """The storage shared files are in: the one the model field was built with."""
+    return SharedFile._meta.get_field("file").storage
+
+
+def _objects_delete(names: list[str]) -> None:
+    storage = _storage()
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception:
+            logger.exception("Could not delete stored object %s", name)
+
+
+def _check_expiry(expires_at: datetime, now: datetime, latest: datetime) -> None:
+    if expires_at <= now:
+        raise ShareRefused("The expiry date must be in the future", field="expires")
+    if expires_at > latest:
+        raise ShareRefused(
+            f"The expiry date must be no more than "
+            f"{settings.DOCUMENTS_MAX_EXPIRY_DAYS} days after the files are shared",
+            field="expires",
+        )
+
+
+def _recipients(user, organisations, referral, meeting):
+    """Who receives the share, fixed now: named organisations, everyone who can
+    see the referral, or every agency invited to the meeting."""
+    from meetings.selectors import meetings_visible_to
+    from meetings.services import invited_organisations
+    from referrals.selectors import referrals_visible_to
+
+    chosen = [x for x in (organisations, referral, meeting) if x]
+    if len(chosen) != 1:
+        raise ShareRefused("Choose who should receive the files", field="target")
+    if organisations:
+        target = ShareTarget.ORGANISATIONS
+        recipients = {org for org in organisations if org.active}
+        if len(recipients) != len(set(organisations)):
+            raise ShareRefused(
+                "One of the organisations no longer takes part", field="organisations"
+            )
+    elif referral is not None:
+        target = ShareTarget.REFERRAL
+        if not referrals_visible_to(user).filter(pk=referral.pk).exists():
+            raise ShareRefused("Choose a referral you can see", field="referral")
+        recipients = {referral.organisation} | {
+            share.organisation
+            for share in referral.shares.select_related("organisation")
+        }
+    else:
+        target = ShareTarget.MEETING
+        if not meetings_visible_to(user).filter(pk=meeting.pk).exists():
+            raise ShareRefused("Choose a meeting you can see", field="meeting")
+        recipients = set(invited_organisations(meeting))
+    recipients.discard(user.organisation)
+    if not recipients:
+        raise ShareRefused(
+            "Nobody else would receive these files. Choose another organisation",
+            field={
+                ShareTarget.ORGANISATIONS: "organisations",
+                ShareTarget.REFERRAL: "referral",
+                ShareTarget.MEETING: "meeting",
+            }[target],
+        )
+    return target, sorted(recipients, key=lambda org: org.name)
+
+
+def _notify(share_id: int) -> None:
+    from .tasks import send_share_notifications
+
+    send_share_notifications.enqueue(share_id)
+
+
+def _locked(share: Share) -> Share:
+    return Share.objects.select_for_update().get(pk=share.pk)
+
+
+@transaction.atomic
+def share_expiry_shorten(
+    *, share: Share, user: User, expires_at: datetime,
+    request: HttpRequest | None = None,
+) -> Share:  # fmt: skip
+    """Bring the expiry forward. Pushing it back is refused."""
+    locked = _locked(share)
+    if not may_manage(user, locked):
+        raise ShareRefused("Only the sending organisation can change the expiry.")
+    if not locked.is_live():
+        raise ShareRefused("These files are no longer available.")
+    now = timezone.now()
+    if expires_at >= locked.expires_at:
+        raise ShareRefused(
+            "The new expiry date must be earlier than the current one. "
+            "Expiry can be brought forward, never extended",
+            field="expires",
+        )
+    _check_expiry(expires_at, now, latest_expiry(locked.created_at))
+    previous = locked.expires_at
+    locked.expires_at = expires_at
+    locked.save(update_fields=["expires_at"])
+    audit_record(
+        action="document.expiry_shortened",
+        request=request,
+        actor=user,
+        obj=locked,
+        detail={"from": previous.isoformat(), "to": expires_at.isoformat()},
+    )
+    return locked
+
+
+@transaction.atomic
+def share_recall(
+    *, share: Share, user: User, reason: str, request: HttpRequest | None = None
+) -> Share:
+    """Stop serving the files now; their stored objects go after commit."""
+    locked = _locked(share)
+    if not may_manage(user, locked):
+        raise ShareRefused("Only the sending organisation can recall these files.")
+    if locked.recalled_at is not None:
+        return locked
+    locked.recalled_at = timezone.now()
+    locked.recalled_by = user
+    locked.recall_reason = reason.strip()
+    locked.full_clean()
+    locked.save(update_fields=["recalled_at", "recalled_by", "recall_reason"])
+    audit_record(
+        action="document.recalled",
+        request=request,
+        actor=user,
+        obj=locked,
+        detail={"reason": locked.recall_reason},
+    )
+    transaction.on_commit(_enqueue_purge)
+    return locked
+
+
+def _enqueue_purge() -> None:
+    from .tasks import purge_shared_files
+
+    purge_shared_files.enqueue()
+
+
+def file_download_record(
+    *, item: SharedFile, user: User, request: HttpRequest | None = None
+) -> FileDownload:
+    """Note a download for the sender's 'who has opened it' list and the audit."""
+    with transaction.atomic():
+        download = FileDownload.objects.create(
+            file=item,
+            user=user,
+            organisation_id=user.organisation_id,
+            ip_address=_ip(request),
+        )
+        audit_record(
+            action="document.downloaded",
+            request=request,
+            actor=user,
+            obj=item,
+            detail={"share": str(item.share.public_id), "size": item.size},
+        )
+    return download
+
+
+def _ip(request) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def shared_files_purge(*, now: datetime | None = None) -> int:
+    """Delete the stored objects of expired and recalled shares; returns how
+    many. Rows and download history stay for the audit trail."""
+    from django.db.models import Q
+
+    now = now or timezone.now()
+    storage = _storage()
+    due = SharedFile.objects.filter(purged_at__isnull=True).filter(
+        Q(share__recalled_at__isnull=False) | Q(share__expires_at__lte=now)
+    )
+    purged = 0
+    for item in due.iterator():
+        # Object first, then the row: a delete that fails leaves the row
+        # unpurged, so the next run tries again; deleting twice is harmless.
+        storage.delete(item.file.name)
+        SharedFile.objects.filter(pk=item.pk, purged_at__isnull=True).update(
+            purged_at=timezone.now()
+        )
+        purged += 1
+    _orphans_delete(storage, now)
+    if purged:
+        audit_record(action="document.purged", detail={"files": purged})
+    return purged
+
+
+def _stored_names(storage, folder: str):
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{folder}/{name}"
+    for sub in folders:
+        yield from _stored_names(storage, f"{folder}/{sub}")
+
+
+def _orphans_delete(storage, now: datetime) -> int:
+    """Objects no row refers to: left by a process killed between writing a
+    file and committing its share. Only old ones, so an upload in progress is
+    never touched."""
+    cutoff = now - timedelta(hours=settings.DOCUMENTS_ORPHAN_GRACE_HOURS)
+    deleted = 0
+    batch: list[str] = []
+
+    def flush() -> int:
+        known = set(
+            SharedFile.objects.filter(file__in=batch).values_list("file", flat=True)
+        )
+        count = 0
+        for name in batch:
+            if name not in known and storage.get_modified_time(name) < cutoff:
+                storage.delete(name)
+                logger.warning("Deleted orphaned stored object %s", name)
+                count += 1
+        batch.clear()
+        return count
+
+    for name in _stored_names(storage, "shared"):
+        batch.append(name)
+        if len(batch) >= 500:
+            deleted += flush()
+    if batch:
+        deleted += flush()
+    return deleted

@@ -1,0 +1,260 @@
+"""Sharing files between agencies: the list, sharing, a share's page (with who
+has opened each file), downloads, shortening the expiry and recall.
+
+Every view is behind the second-factor gate, reads shares only through the
+selectors (404 for anyone not entitled) and writes an audit event.
+"""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Organisation, Role
+from agreements.access import case_material
+from audit.services import audit_read, audit_record
+from meetings.models import Meeting
+from meetings.selectors import meetings_visible_to
+from referrals.selectors import referrals_visible_to
+
+from . import selectors
+from .checks import too_large_message
+from .forms import RecallForm, ShareForm, ShortenExpiryForm, end_of_day
+from .services import (
+    FilesRefused,
+    ShareRefused,
+    file_download_record,
+    may_manage,
+    share_create,
+    share_expiry_shorten,
+    share_recall,
+)
+from .storage import stream_chunks
+
+PAGE_SIZE = 25
+TABS = {
+    "received": "Received",
+    "sent": "Sent",
+    "all": "All shares",
+}
+
+
+def _exchange_only(user) -> None:
+    if not selectors.may_exchange(user):
+        raise Http404("Sharing files is for partner agency staff")
+
+
+@case_material
+def index(request):
+    user = request.user
+    tabs = dict(TABS)
+    if not user.has_role(Role.COORDINATOR):
+        tabs.pop("all")
+    tab = request.GET.get("show", "received")
+    if tab not in tabs:
+        tab = "received"
+    shares = {
+        "received": selectors.shares_received,
+        "sent": selectors.shares_sent,
+        "all": selectors.shares_all,
+    }[tab](user)
+    page = Paginator(shares, PAGE_SIZE).get_page(request.GET.get("page"))
+    for item in page.object_list:
+        # "New": live, sent to us, and one of its files not yet opened by us.
+        item.is_new = (
+            tab == "received"
+            and item.is_live()
+            and any(not f.opened_by_us for f in item.files.all())
+        )
+    audit_record(
+        action="document.list_viewed",
+        request=request,
+        detail={"show": tab, "page": page.number, "count": len(page.object_list)},
+    )
+    return render(
+        request,
+        "documents/index.html",
+        {
+            "tabs": tabs,
+            "tab": tab,
+            "tab_label": tabs[tab],
+            "page": page,
+            "may_share": selectors.may_exchange(user),
+            "unopened": selectors.unopened_count(user),
+        },
+    )
+
+
+def _share_form(request, data=None, files=None):
+    user = request.user
+    referrals = referrals_visible_to(user)
+
+    def lookup(reference):
+        return referrals.filter(reference=reference).first()
+
+    organisations = Organisation.objects.filter(active=True).exclude(
+        pk=user.organisation_id
+    )
+    # The 50 latest: a select longer than that is no help to anyone.
+    latest = meetings_visible_to(user).values_list("pk", flat=True)[:50]
+    initial = {}
+    if reference := request.GET.get("referral"):
+        initial.update(target="referral", referral=reference)
+    if (meeting := request.GET.get("meeting", "")).isdigit():
+        initial.update(target="meeting", meeting=int(meeting))
+    return ShareForm(
+        data,
+        files,
+        initial=initial,
+        organisations=organisations,
+        referral_lookup=lookup,
+        meetings=Meeting.objects.filter(pk__in=list(latest)).order_by("-starts_at"),
+    )
+
+
+@case_material
+def new(request):
+    """Share files. Without JavaScript it is a plain form; with it, the page
+    shows upload progress (static/js/portal.js)."""
+    user = request.user
+    _exchange_only(user)
+    if request.method != "POST":
+        return render(request, "documents/new.html", {"form": _share_form(request)})
+    form = _share_form(request, request.POST, request.FILES)
+    oversized = getattr(request, "uploads_refused_for_size", [])
+    valid = form.is_valid()
+    for name in oversized:
+        # The handler dropped the file before storing it; say so by the field.
+        if "files" in form.errors:
+            form.errors["files"].clear()
+        form.add_error("files", too_large_message(name))
+        valid = False
+    if valid:
+        try:
+            share, created = share_create(
+                user=user,
+                uploads=form.cleaned_data["files"],
+                note=form.cleaned_data["note"],
+                expires_at=form.expires_at(),
+                submission_key=form.cleaned_data["submission_key"],
+                request=request,
+                **form.recipients(),
+            )
+        except FilesRefused as exc:
+            for problem in exc.problems:
+                form.add_error("files", problem)
+        except ShareRefused as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            if created:
+                messages.success(
+                    request,
+                    f"{share.files.count()} file"
+                    f"{'s' if share.files.count() != 1 else ''} shared with "
+                    f"{', '.join(str(r) for r in share.recipients.all())}.",
+                )
+            return redirect(share)
+    return render(request, "documents/new.html", {"form": form}, status=400)
+
+
+def _share_page(request, item, *, shorten_form=None, status=200):
+    manage = may_manage(request.user, item)
+    recipients = item.recipients.select_related("organisation")
+    return render(
+        request,
+        "documents/share.html",
+        {
+            "share": item,
+            "files": list(item.files.all()),
+            "recipients": [r.organisation for r in recipients],
+            "may_manage": manage,
+            "openings": selectors.openings(item) if manage else None,
+            "shorten_form": shorten_form or ShortenExpiryForm(prefix="shorten"),
+        },
+        status=status,
+    )
+
+
+@case_material
+def share(request, share_id):
+    item = selectors.share_for(request.user, share_id)
+    audit_read(request, item, detail={"files": item.files.count()})
+    return _share_page(request, item)
+
+
+@require_GET
+@case_material
+def download(request, share_id, file_id):
+    """Stream the file. The authorising check runs before anything else, so an
+    unauthorised request gets 404 whatever conditional headers it sends."""
+    user = request.user
+    item = selectors.file_for_download(user, share_id, file_id)
+    file_download_record(item=item, user=user, request=request)
+    response = StreamingHttpResponse(
+        stream_chunks(item.file.storage, item.file.name),
+        content_type=item.content_type,
+    )
+    response["Content-Length"] = str(item.size)
+    # RFC 6266 filename, with RFC 5987 encoding for names outside ASCII.
+    response["Content-Disposition"] = content_disposition_header(
+        True, item.display_name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _managed_share(request, share_id):
+    item = selectors.share_for(request.user, share_id)
+    if not may_manage(request.user, item):
+        raise Http404("Only the sending organisation can change this share")
+    return item
+
+
+@require_POST
+@case_material
+def shorten(request, share_id):
+    item = _managed_share(request, share_id)
+    form = ShortenExpiryForm(request.POST, prefix="shorten")
+    if form.is_valid():
+        try:
+            share_expiry_shorten(
+                share=item,
+                user=request.user,
+                expires_at=end_of_day(form.cleaned_data["expires"]),
+                request=request,
+            )
+        except ShareRefused as exc:
+            form.add_error("expires", str(exc))
+        else:
+            messages.success(request, "The expiry date has been brought forward.")
+            return redirect(item)
+    return _share_page(request, item, shorten_form=form, status=400)
+
+
+@case_material
+def recall(request, share_id):
+    item = _managed_share(request, share_id)
+    if item.recalled_at is not None:
+        return redirect(item)
+    form = RecallForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        share_recall(
+            share=item,
+            user=request.user,
+            reason=form.cleaned_data["reason"],
+            request=request,
+        )
+        messages.success(
+            request, "The files have been recalled. Nobody can download them now."
+        )
+        return redirect(item)
+    return render(
+        request,
+        "documents/recall.html",
+        {"share": item, "form": form, "cancel": item.get_absolute_url()},
+        status=400 if form.errors else 200,
+    )
