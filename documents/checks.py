@@ -34,7 +34,8 @@ ACCEPTED = {
     "png": ({"image/png"}, "image/png"),
     "jpg": ({"image/jpeg"}, "image/jpeg"),
     "jpeg": ({"image/jpeg"}, "image/jpeg"),
-    "txt": ({"text/plain"}, "text/plain"),
+    # libmagic calls plain text with commas on every line CSV.
+    "txt": ({"text/plain", "text/csv"}, "text/plain"),
     "csv": ({"text/csv", "text/plain"}, "text/csv"),
 }
 ACCEPTED_LABEL = (
