@@ -14,7 +14,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import Role, User
+from audit.models import Outcome
 from audit.services import audit_record
+from documents import scanning
 
 from .answers import bind, raw_from_cleaned
 from .forms import SECTIONS, Section
@@ -261,13 +263,48 @@ def attachment_check(upload: UploadedFile) -> str:
     return content_type
 
 
-@transaction.atomic
+def _virus_check(upload: UploadedFile, user: User, request) -> None:
+    """Scan with ClamAV where it is configured, outside any transaction so the
+    audit event of a refusal is kept."""
+    if not scanning.scanner_configured():
+        return
+    try:
+        result = scanning.scan_file(upload)
+    except scanning.ScannerUnavailable as exc:
+        logger.exception("Virus scanner unreachable; attachment refused")
+        audit_record(
+            action="referral.attachment_scan_unavailable",
+            request=request,
+            actor=user,
+            outcome=Outcome.FAILURE,
+        )
+        raise ReferralRefused(
+            "The selected file could not be checked for viruses just now. "
+            "Try again in a few minutes"
+        ) from exc
+    if not result.clean:
+        audit_record(
+            action="referral.attachment_infected_refused",
+            request=request,
+            actor=user,
+            outcome=Outcome.DENIED,
+            detail={"signature": result.signature},
+        )
+        raise ReferralRefused("The selected file contains a virus")
+
+
 def attachment_add(
     *, draft: ReferralDraft, upload: UploadedFile, user: User,
     request: HttpRequest | None = None,
 ) -> ReferralAttachment:  # fmt: skip
-    locked = _locked_draft(draft)
     content_type = attachment_check(upload)
+    _virus_check(upload, user, request)
+    return _attachment_store(draft, upload, user, request, content_type)
+
+
+@transaction.atomic
+def _attachment_store(draft, upload, user, request, content_type):
+    locked = _locked_draft(draft)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)

@@ -12,6 +12,7 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 
+from tests.documents.clamd import require_clamav, start_clamd
 from tests.factories import TEST_PASSWORD, TOTPDeviceFactory, UserFactory
 
 
@@ -179,3 +180,26 @@ def _empty_test_media():
 
     yield
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
+# A real clamd with a test signature (tests/documents/clamd.py), started once
+# for the run by the first test that asks for it.
+@pytest.fixture(scope="session")
+def clamd_address(tmp_path_factory):
+    """The address, as 127.0.0.1:PORT, of a clamd started for this test run.
+
+    Skips when ClamAV is not installed, and fails instead under CI.
+    """
+    require_clamav()
+    host, port, stop = start_clamd(tmp_path_factory.mktemp("clamd"))
+    try:
+        yield f"{host}:{port}"
+    finally:
+        stop()
+
+
+@pytest.fixture
+def clamav(settings, clamd_address):
+    """Scanning switched on, against the test clamd."""
+    settings.CLAMAV_ADDRESS = clamd_address
+    return clamd_address

@@ -344,3 +344,19 @@ class TestAuditedReads:
             AuditEvent.objects.filter(actor=viewer).values_list("action", flat=True)
         )
         assert {"document.list_viewed", "read"} <= actions
+
+
+class TestStartingFromACaseOrMeeting:
+    def test_the_referral_page_links_to_a_form_addressed_to_it(self, world):
+        from tests.factories.referrals import submitted_referral
+
+        sender = world["people"][("A", "Referrer")]
+        referral = submitted_referral(sender)
+        client = verified_client_for(sender)
+        page = client.get(referral.get_absolute_url()).content.decode()
+        link = f"/files/share/?referral={referral.reference}"
+        assert link in page
+        form = client.get(link).content.decode()
+        assert f'value="{referral.reference}"' in form
+        assert 'type="radio" value="referral" checked>' in form
+        assert 'type="radio" value="organisations" checked>' not in form

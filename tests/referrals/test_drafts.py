@@ -2,7 +2,9 @@
 are checked, and a new referral can start from an earlier one."""
 
 import io
+import socket
 import zipfile
+from unittest import mock
 
 import pytest
 from django.core.files.storage import default_storage
@@ -14,6 +16,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from audit.models import AuditEvent
+from documents.scanning import ScanResult
 from referrals.answers import bind, repeat_add, repeat_remove
 from referrals.forms import SECTIONS, SECTIONS_BY_SLUG
 from referrals.models import ReferralAttachment, ReferralDraft, SectionState
@@ -468,3 +471,32 @@ class TestAttachments:
         referral_submit(draft=draft, user=referrer)
         with pytest.raises(ReferralRefused, match="already submitted"):
             attachment_add(draft=draft, upload=pdf_upload(), user=referrer)
+
+
+class TestAttachmentVirusScanning:
+    def test_a_clean_file_is_scanned_and_kept(self, clamav, draft, referrer):
+        attachment = attachment_add(draft=draft, upload=pdf_upload(), user=referrer)
+        assert default_storage.exists(attachment.file.name)
+
+    def test_an_infected_file_is_refused_and_the_refusal_audited(
+        self, settings, draft, referrer
+    ):
+        settings.CLAMAV_ADDRESS = "127.0.0.1:3310"
+        infected = ScanResult(clean=False, signature="Local.Test.EICAR.UNOFFICIAL")
+        with (
+            mock.patch("documents.scanning.scan_file", return_value=infected),
+            pytest.raises(ReferralRefused, match="The selected file contains a virus"),
+        ):
+            attachment_add(draft=draft, upload=pdf_upload(), user=referrer)
+        assert not draft.attachments.exists()
+        event = AuditEvent.objects.get(action="referral.attachment_infected_refused")
+        assert event.detail == {"signature": "Local.Test.EICAR.UNOFFICIAL"}
+
+    def test_an_unreachable_scanner_refuses_the_file(self, settings, draft, referrer):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        settings.CLAMAV_ADDRESS = f"127.0.0.1:{port}"  # nothing listens here
+        with pytest.raises(ReferralRefused, match="could not be checked for viruses"):
+            attachment_add(draft=draft, upload=pdf_upload(), user=referrer)
+        assert not draft.attachments.exists()
