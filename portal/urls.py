@@ -5,11 +5,14 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from accounts import views as account_views
+from home import views as home_views
 
 from .health import health
 
 urlpatterns = [
     path("health/", health, name="health"),
+    path("about/", home_views.about, name="about"),
+    path("search/", home_views.search, name="search"),
     path("", include("accounts.urls")),
     path("agreement-records/", include("agreements.urls")),
     path("referrals/", include("referrals.urls")),

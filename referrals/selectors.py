@@ -10,6 +10,7 @@ Who sees a referral:
 - other roles (signatories, editors, administrators) see none.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -137,3 +138,26 @@ def draft_for(user: User, public_id) -> ReferralDraft:
     if draft is None:
         raise Http404("No draft found")
     return draft
+
+
+REFERENCE_PATTERN = re.compile(r"^CM-\d{4}-\d{4,}$", re.IGNORECASE)
+
+
+def referrals_matching(user: User, text: str) -> QuerySet[Referral]:
+    """Coordinators' search: a reference, or every word of a person's name
+    (any order, any case, punctuation ignored). Nobody else searches cases."""
+    from .services import name_key
+
+    if not user.has_role(Role.COORDINATOR):
+        return Referral.objects.none()
+    text = text.strip()
+    visible = referrals_visible_to(user)
+    if REFERENCE_PATTERN.match(text):
+        return visible.filter(reference__iexact=text)
+    words = name_key(text).split()
+    if not words:
+        return Referral.objects.none()
+    people = ReferralPerson.objects.all()
+    for word in words:
+        people = people.filter(name_key__contains=word)
+    return visible.filter(pk__in=people.values("referral_id")).order_by("-submitted_at")

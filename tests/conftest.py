@@ -203,3 +203,22 @@ def clamav(settings, clamd_address):
     """Scanning switched on, against the test clamd."""
     settings.CLAMAV_ADDRESS = clamd_address
     return clamd_address
+
+
+@pytest.fixture(scope="module")
+def demo_seeded(django_db_setup, django_db_blocker):
+    """The demo partnership, loaded once for a test module inside a transaction
+    that is rolled back after it; returns what seed_demo printed."""
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        out = StringIO()
+        call_command("seed_demo", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)

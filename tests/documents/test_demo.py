@@ -14,19 +14,9 @@ from tests.conftest import verified_client_for
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        from django.db import transaction
-
-        # Seed once for the module, inside a transaction rolled back at the end.
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        out = StringIO()
-        call_command("seed_demo", stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
-        atomic.__exit__(None, None, None)
+@pytest.fixture
+def seeded(demo_seeded):
+    return demo_seeded
 
 
 def _client(username):

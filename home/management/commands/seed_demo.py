@@ -16,6 +16,7 @@ from django.test import override_settings
 from accounts.demo import demo_people_seed
 from agreements.demo import demo_agreements_seed
 from documents.demo import demo_documents_seed
+from home.demo import demo_guidance_seed
 from meetings.demo import demo_meetings_seed
 from referrals.demo import demo_referrals_seed
 
@@ -50,6 +51,7 @@ class Command(BaseCommand):
             references = demo_referrals_seed()
             meetings = demo_meetings_seed()
             shares = demo_documents_seed()
+            guidance = demo_guidance_seed()
         if options["json"]:
             self.stdout.write(json.dumps(logins, indent=2))
         else:
@@ -60,6 +62,7 @@ class Command(BaseCommand):
                 f"Created {shares} demo file shares: sign in as police.referrer "
                 "and open Shared files to see who has opened them"
             )
+            self.stdout.write(f"Created {guidance} demo guidance pages")
 
     def _print_table(self, logins):
         write = self.stdout.write

@@ -1,0 +1,170 @@
+"""What needs each person, for the home page.
+
+Each panel is read through the app's own selectors, so nobody sees on the
+dashboard what they could not open. Every list is cut to a few rows and every
+total is one COUNT, so the number of queries does not grow with the data.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.models import Role, User
+from agreements.models import AgreementIndexPage
+from agreements.selectors import (
+    acknowledgements_awaiting,
+    coverage,
+    coverage_visible_to,
+    current_versions,
+)
+from documents.selectors import may_exchange, shares_received, unopened_count
+from meetings.models import ActionStatus
+from meetings.selectors import actions_of, meetings_visible_to, minutes_late
+from referrals.models import OPEN_STATUSES, Status
+from referrals.selectors import drafts_of, referrals_visible_to
+
+from .models import GuidancePage
+
+ROWS = 5
+SCREENING = (Status.SUBMITTED, Status.SCREENING)
+
+
+@dataclass
+class Panel:
+    """A heading, a total, a few rows and where to deal with the rest."""
+
+    title: str
+    total: int
+    rows: list = field(default_factory=list)
+    link: str = ""
+    link_text: str = ""
+
+
+def dashboard_for(user: User) -> dict:
+    today = timezone.localdate()
+    context = {
+        "awaiting_acknowledgement": acknowledgements_awaiting(user),
+        "agreements_index": AgreementIndexPage.objects.live().first(),
+    }
+    if user.has_role(Role.REFERRER) and user.organisation_id:
+        context.update(_agency_panels(user, today))
+    if user.has_role(Role.COORDINATOR):
+        context.update(_coordinator_panels(user, today))
+    if coverage_visible_to(user):
+        context["overdue_reviews"] = [
+            version for version in current_versions() if version.review_overdue()
+        ]
+    if user.has_role(Role.EDITOR) or user.has_role(Role.COORDINATOR):
+        owned = GuidancePage.objects.filter(
+            owner_person=user, review_by__lte=today + timedelta(days=30)
+        ).order_by("review_by")
+        context["guidance_due"] = Panel(
+            "Your guidance due for review",
+            owned.count(),
+            list(owned[:ROWS]),
+        )
+    return context
+
+
+def _agency_panels(user: User, today) -> dict:
+    from django.urls import reverse
+
+    drafts = drafts_of(user).order_by("-updated_at")
+    ours = (
+        referrals_visible_to(user)
+        .filter(organisation_id=user.organisation_id, status__in=OPEN_STATUSES)
+        .order_by("-status_changed_at")
+    )
+    actions = actions_of(user.organisation).filter(status=ActionStatus.OPEN)
+    meetings = meetings_visible_to(user).filter(starts_at__gte=timezone.now())
+    meetings = meetings.order_by("starts_at")
+    panels = {
+        "drafts": Panel(
+            "Your draft referrals",
+            drafts.count(),
+            list(drafts[:ROWS]),
+            reverse("referrals:index"),
+            "All your drafts and referrals",
+        ),
+        "open_referrals": Panel(
+            "Your organisation's open referrals",
+            ours.count(),
+            list(ours[:ROWS]),
+            reverse("referrals:index"),
+            "All referrals",
+        ),
+        "information_requested": ours.filter(
+            status=Status.INFORMATION_REQUESTED
+        ).count(),
+        "actions": Panel(
+            "Your organisation's open actions",
+            actions.count(),
+            list(actions[:ROWS]),
+            reverse("meetings:our_actions"),
+            "Update your organisation's actions",
+        ),
+        "actions_overdue": actions.filter(due__lt=today).count(),
+        "next_meetings": Panel(
+            "Your next meetings",
+            meetings.count(),
+            list(meetings[:3]),
+            reverse("meetings:index"),
+            "All meetings",
+        ),
+    }
+    if may_exchange(user):
+        received = shares_received(user).filter(
+            recalled_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        panels["new_files"] = Panel(
+            "Files shared with your organisation",
+            unopened_count(user),
+            [share for share in received[:ROWS] if _has_new(share)],
+            reverse("documents:index"),
+            "All shared files",
+        )
+    return panels
+
+
+def _has_new(share) -> bool:
+    return any(not item.opened_by_us for item in share.files.all())
+
+
+def _coordinator_panels(user: User, today) -> dict:
+    from django.urls import reverse
+
+    visible = referrals_visible_to(user)
+    queue = visible.filter(status__in=SCREENING).order_by("-urgent", "submitted_at")
+    reviews = (
+        visible.filter(status=Status.ACCEPTED)
+        .annotate(review_due=Max("agenda_items__next_review"))
+        .filter(review_due__lt=today)
+        .order_by("review_due")
+    )
+    late = minutes_late(today)
+    versions = current_versions()
+    return {
+        "screening": Panel(
+            "Screening queue",
+            queue.count(),
+            list(queue[:ROWS]),
+            reverse("referrals:index"),
+            "All referrals",
+        ),
+        "answers_waiting": visible.filter(status=Status.INFORMATION_REQUESTED).count(),
+        "reviews_overdue": Panel(
+            "Case reviews overdue",
+            reviews.count(),
+            list(reviews[:ROWS]),
+        ),
+        "minutes_late": Panel(
+            "Minutes not issued on time",
+            late.count(),
+            list(late[:ROWS]),
+            reverse("meetings:index"),
+            "All meetings",
+        ),
+        "coverage": [(version, coverage(version)[1]) for version in versions],
+    }

@@ -1,0 +1,156 @@
+"""Guidance: GOV.UK blocks, owners and review dates, reminders, the review
+report, the superseded-agreement banner and the approval workflow."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from home.models import GuidancePage
+from home.services import guidance_due, guidance_review_reminders_send
+from tests.conftest import verified_client_for
+from tests.factories import UserFactory
+from tests.factories.agreements import agreement_tree, publish_change
+from tests.factories.guidance import guidance, guidance_index
+
+pytestmark = pytest.mark.django_db
+
+
+def _read(page, user=None):
+    client = verified_client_for(user or UserFactory(roles=[Role.REFERRER]))
+    response = client.get(page.url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+class TestPages:
+    def test_each_block_renders_as_its_gov_uk_component(self):
+        page = guidance(
+            body=[
+                ("text", "<h2>Refer when</h2><p>The risk is high.</p>"),
+                ("warning", {"text": "Call 999 in an emergency."}),
+                ("inset", {"text": "<p>An example.</p>"}),
+                ("details", {"summary": "Other panels", "content": "<p>MAPPA.</p>"}),
+                (
+                    "accordion",
+                    {"sections": [{"heading": "Before", "content": "<p>Read.</p>"}]},
+                ),
+            ]
+        )
+        html = _read(page)
+        assert "<h2 data-block-key" in html or "<h2>Refer when</h2>" in html
+        assert 'class="govuk-warning-text"' in html
+        assert "Call 999 in an emergency." in html
+        assert 'class="govuk-inset-text"' in html
+        assert '<details class="govuk-details">' in html
+        assert 'data-module="govuk-accordion"' in html
+        assert "Owner: " in html and "next review due" in html
+
+    def test_the_index_lists_live_guidance_only(self):
+        live = guidance(title="Live guidance")
+        guidance(title="Unpublished guidance", publish=False)
+        html = _read(guidance_index())
+        assert "Live guidance" in html
+        assert "Unpublished guidance" not in html
+        assert live.summary in html
+
+    def test_anonymous_people_are_sent_to_sign_in(self, client):
+        response = client.get(guidance().url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/sign-in/")
+
+    def test_the_review_date_must_follow_the_last_review(self):
+        page = guidance()
+        page.review_by = page.last_reviewed
+        with pytest.raises(ValidationError, match="after the last review"):
+            page.full_clean()
+
+
+class TestStaleGuidance:
+    def test_overdue_guidance_is_tagged_for_readers(self):
+        page = guidance(review_in=-1, reviewed_ago=400)
+        assert "Review overdue" in _read(page)
+        assert "Review overdue" not in _read(guidance(title="Fresh"))
+
+    def test_owners_are_reminded_once_per_review_date(self):
+        owner = UserFactory(roles=[Role.EDITOR])
+        stale = guidance(owner=owner, review_in=-3, reviewed_ago=400)
+        guidance(title="Fresh", owner=owner)
+        mail.outbox.clear()
+        assert guidance_review_reminders_send() == 1
+        assert mail.outbox[0].to == [owner.email]
+        assert stale.title in mail.outbox[0].subject
+        assert guidance_review_reminders_send() == 0
+        # A new review date that passes in turn brings a new reminder.
+        GuidancePage.objects.filter(pk=stale.pk).update(
+            review_by=timezone.localdate() - timedelta(days=1)
+        )
+        assert guidance_review_reminders_send() == 1
+
+    def test_the_admin_report_lists_overdue_guidance_first(self):
+        guidance(title="Due later", review_in=60)
+        guidance(title="Overdue page", review_in=-5, reviewed_ago=300)
+        assert [p.title for p in guidance_due()] == ["Overdue page"]
+        coordinator = verified_client_for(UserFactory(roles=[Role.COORDINATOR]))
+        url = reverse("home_guidancepage_modeladmin_index")
+        html = coordinator.get(url).content.decode()
+        assert html.index("Overdue page") < html.index("Due later")
+        assert "Review overdue" in html
+        html = coordinator.get(url, {"review": "overdue"}).content.decode()
+        assert "Overdue page" in html and "Due later" not in html
+
+
+class TestSupersededAgreements:
+    def test_a_page_written_for_an_old_version_points_to_the_current_one(self):
+        _, isa, _, coordinator = agreement_tree()
+        link = {"agreement": isa, "version": "1.0", "text": ""}
+        page = guidance(body=[("agreement", link)])
+        assert "has been replaced" not in _read(page)
+        publish_change(isa, coordinator, number="2.0")
+        html = _read(page)
+        assert "This guidance refers to version 1.0 of CMARAC ISA" in html
+        assert "Read the current version, 2.0" in html
+
+    def test_a_link_without_a_version_never_goes_stale(self):
+        _, isa, _, coordinator = agreement_tree()
+        page = guidance(body=[("agreement", {"agreement": isa, "version": "",
+                                             "text": "The ISA"})])  # fmt: skip
+        publish_change(isa, coordinator, number="2.0")
+        html = _read(page)
+        assert "has been replaced" not in html
+        assert ">The ISA</a>" in html
+
+
+class TestApproval:
+    def test_an_editor_submits_and_a_coordinator_approves(self):
+        editor = UserFactory(roles=[Role.EDITOR])
+        approver = UserFactory(roles=[Role.COORDINATOR])
+        page = guidance(owner=editor, publish=False)
+        assert not page.permissions_for_user(editor).can_publish()
+        workflow = page.get_workflow()
+        assert workflow.name == "Coordinator approval"
+        state = workflow.start(page, editor)
+        url = reverse(
+            "wagtailadmin_pages:workflow_action",
+            args=[page.pk, "approve", state.current_task_state.pk],
+        )
+        response = verified_client_for(approver).post(url, {"comment": ""})
+        assert response.status_code in (200, 302)
+        assert GuidancePage.objects.get(pk=page.pk).live
+
+
+class TestPublicLandingPage:
+    def test_anyone_can_read_what_the_portal_is_and_how_to_join(self, client):
+        response = client.get(reverse("about"))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "How to get an account" in html
+        assert "single point of contact" in html
+
+    def test_the_sign_in_page_links_to_it(self, client):
+        html = client.get(reverse("accounts:login")).content.decode()
+        assert f'href="{reverse("about")}"' in html
