@@ -111,7 +111,8 @@ for (const form of document.querySelectorAll("form[data-autosave]")) {
 
 // Show progress while large files upload. The form posts exactly as it would
 // without JavaScript; the reply (the share's page, or the form with errors)
-// then replaces this page, so nothing behaves differently but the progress bar.
+// then takes the place of this page's main content, so nothing behaves
+// differently but the progress bar.
 function uploadWithProgress(form) {
   const box = form.querySelector(".portal-upload-progress");
   const bar = box && box.querySelector("progress");
@@ -140,13 +141,32 @@ function uploadWithProgress(form) {
       status.textContent = "Uploaded. Checking the files…";
     });
     request.addEventListener("load", () => {
-      if (request.responseURL && request.responseURL !== window.location.href) {
-        window.location.assign(request.responseURL);
+      // The reply is a whole page: the share (after the redirect) or the form
+      // with its errors. Swap in its title and main content, move the address
+      // to where the reply came from, and start its components.
+      const reply = new DOMParser().parseFromString(
+        request.responseText,
+        "text/html",
+      );
+      const main = reply.getElementById("main-content");
+      if (!main) {
+        window.location.reload();
         return;
       }
-      document.open();
-      document.write(request.responseText);
-      document.close();
+      if (request.responseURL && request.responseURL !== window.location.href) {
+        window.history.pushState(null, "", request.responseURL);
+      }
+      document.title = reply.title;
+      document.getElementById("main-content").replaceWith(main);
+      initAll({ scope: main });
+      for (const next of main.querySelectorAll("form[data-upload-progress]")) {
+        uploadWithProgress(next);
+      }
+      const summary = main.querySelector(".govuk-error-summary");
+      if (!summary) {
+        main.setAttribute("tabindex", "-1");
+        main.focus();
+      }
     });
     request.addEventListener("error", () => {
       sending = false;
@@ -159,4 +179,6 @@ function uploadWithProgress(form) {
 
 for (const form of document.querySelectorAll("form[data-upload-progress]")) {
   uploadWithProgress(form);
+  // The reply moved the address on (pushState): going back reloads that page.
+  window.addEventListener("popstate", () => window.location.reload());
 }

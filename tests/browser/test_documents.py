@@ -50,6 +50,7 @@ def test_share_a_file_and_see_when_the_other_agency_opens_it(
     page.get_by_role("button", name="Share the files").click()
     expect(page).to_have_title(re.compile(r"^Error: "))
     summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_focused()  # the swapped-in page's components started
     expect(summary).to_contain_text("Select at least one file to share")
     expect(summary).to_contain_text("Select who should receive the files")
     expect(page.get_by_label("Note for the recipients (optional)")).to_have_value(
