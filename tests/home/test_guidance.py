@@ -154,3 +154,17 @@ class TestPublicLandingPage:
     def test_the_sign_in_page_links_to_it(self, client):
         html = client.get(reverse("accounts:login")).content.decode()
         assert f'href="{reverse("about")}"' in html
+
+
+class TestEditing:
+    def test_editors_get_the_guidance_editor_with_every_block(self):
+        index = guidance_index()
+        editor = verified_client_for(UserFactory(roles=[Role.EDITOR]))
+        url = reverse("wagtailadmin_pages:add", args=["home", "guidancepage", index.pk])
+        response = editor.get(url)
+        assert response.status_code == 200
+        html = response.content.decode()
+        labels = ["Warning text", "Inset text", "Details (show and hide)"]
+        labels += ["Accordion", "Link to an agreement", "Content owner"]
+        for label in labels:
+            assert label in html, label
