@@ -6,6 +6,7 @@ reads referrals and drafts only through the selectors.
 """
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -43,27 +44,31 @@ from .services import (
     referral_transition,
 )
 
+REFERRALS_PER_PAGE = 25
+
 
 @case_material
 def index(request):
-    """The person's drafts and the referrals they can see."""
+    """The person's drafts and the referrals they can see, 25 to a page."""
     user = request.user
-    referrals = list(
-        selectors.referrals_visible_to(user).prefetch_related("people")[:200]
-    )
+    page = Paginator(
+        selectors.referrals_visible_to(user).prefetch_related("people"),
+        REFERRALS_PER_PAGE,
+    ).get_page(request.GET.get("page"))
     audit_record(
         action="referral.list_viewed",
         request=request,
-        detail={"count": len(referrals)},
+        detail={"page": page.number, "count": len(page.object_list)},
     )
     return render(
         request,
         "referrals/index.html",
         {
             "drafts": selectors.drafts_of(user),
+            "page": page,
             "referrals": [
                 (referral, selectors.redaction_for(user, referral) is None)
-                for referral in referrals
+                for referral in page.object_list
             ],
             "may_refer": user.organisation_id is not None
             and user.has_role(Role.REFERRER),

@@ -369,3 +369,22 @@ class TestStalePages:
         client.post(url, {"actions": "From window two.", "revision": "1"})
         draft.refresh_from_db()
         assert draft.answers["actions"]["actions"] == ["From window two."]
+
+
+class TestTheListIsPaged:
+    def test_newest_first_a_page_at_a_time(self, monkeypatch):
+        from referrals import views
+        from tests.factories.referrals import submitted_referral
+
+        monkeypatch.setattr(views, "REFERRALS_PER_PAGE", 2)
+        referrer = UserFactory(roles=[Role.REFERRER])
+        made = [submitted_referral(referrer) for _ in range(3)]
+        client = verified_client_for(UserFactory(roles=[Role.COORDINATOR]))
+        first = client.get(reverse("referrals:index")).content.decode()
+        second = client.get(reverse("referrals:index"), {"page": 2}).content
+        second = second.decode()
+        newest, middle, oldest = (r.reference for r in reversed(made))
+        assert newest in first and middle in first and oldest not in first
+        assert oldest in second and newest not in second
+        assert "page 1 of 2" in first
+        assert 'rel="next"' in first and 'rel="prev"' in second
