@@ -25,7 +25,7 @@ from meetings.selectors import actions_of, meetings_visible_to, minutes_late
 from referrals.models import OPEN_STATUSES, Status
 from referrals.selectors import drafts_of, referrals_visible_to
 
-from .models import GuidancePage
+from .models import GuidancePage, MeetingResourcesPage
 
 ROWS = 5
 SCREENING = (Status.SUBMITTED, Status.SCREENING)
@@ -47,6 +47,7 @@ def dashboard_for(user: User) -> dict:
     context = {
         "awaiting_acknowledgement": acknowledgements_awaiting(user),
         "agreements_index": AgreementIndexPage.objects.live().first(),
+        "resources_page": MeetingResourcesPage.objects.live().first(),
     }
     if user.has_role(Role.REFERRER) and user.organisation_id:
         context.update(_agency_panels(user, today))
