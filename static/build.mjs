@@ -21,4 +21,13 @@ const css = sass.compile(join(here, "scss", "portal.scss"), {
 });
 writeFileSync(join(out, "portal.css"), css.css);
 cpSync(join(govuk, "govuk-frontend.min.js"), join(out, "govuk-frontend.min.js"));
+// GOV.UK Frontend's CSS names the royal crest (footer copyright logo), which
+// we may not use and do not show. An empty image stands in for it, so that
+// collectstatic's manifest (production) finds every file the CSS names.
+const images = join(out, "assets", "images");
+mkdirSync(images, { recursive: true });
+writeFileSync(
+  join(images, "govuk-crest.svg"),
+  '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>\n',
+);
 console.log(`Built ${out}`);

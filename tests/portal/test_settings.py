@@ -349,3 +349,20 @@ class TestEnvExample:
         for line in text.splitlines():
             if line.startswith(("# DJANGO_SECRET_KEY=", "# AWS_SECRET_ACCESS_KEY=")):
                 assert line.split("=", 1)[1] == ""
+
+
+def test_collectstatic_finds_every_file_the_css_names(tmp_path, settings):
+    """Production's manifest storage refuses a stylesheet that names a file we
+    do not ship (it once named GOV.UK's crest); catch that here, not at deploy."""
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+        },
+    }
+    call_command("collectstatic", "--no-input", verbosity=0)
+    assert (tmp_path / "staticfiles.json").exists()
+    assert list(tmp_path.glob("build/portal.*.css"))
