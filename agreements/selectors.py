@@ -278,13 +278,37 @@ class AccessDecision:
     signatories: list[User] = field(default_factory=list)
 
 
+# Bumped whenever a version is published or an acknowledgement recorded
+# (agreements.receivers), so a decision kept on a user object is never used
+# after either; kept decisions also end with the day.
+_access_generation = [0]
+
+
+def access_decisions_outdated(**kwargs) -> None:
+    _access_generation[0] += 1
+
+
 def case_material_access(user) -> AccessDecision:
     """The one check that referral, meeting and document views call.
 
     An organisation that has not acknowledged the current material version of
     an ISA it signs within the grace period loses access to case material
     until it does. Administrators (no organisation) are not affected.
+
+    A page asks several times (the view, its selectors, the menu); the answer
+    is kept on the user object, which lives for one request.
     """
+    key = (_access_generation[0], timezone.localdate(), grace_period())
+    kept = getattr(user, "_case_material_access", None)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    decision = _case_material_access(user)
+    if getattr(user, "is_authenticated", False):
+        user._case_material_access = (key, decision)
+    return decision
+
+
+def _case_material_access(user) -> AccessDecision:
     organisation: Organisation | None = getattr(user, "organisation", None)
     if organisation is None:
         return AccessDecision(True)

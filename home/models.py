@@ -286,9 +286,11 @@ class GuidancePage(Page):
         if not wanted:
             return []
         latest = {}
-        for version in AgreementVersion.objects.filter(
-            page_id__in={page.pk for page, _ in wanted}
-        ).order_by("page_id", "-major", "-minor"):
+        for version in (
+            AgreementVersion.objects.filter(page_id__in={page.pk for page, _ in wanted})
+            .select_related("page")
+            .order_by("page_id", "-major", "-minor")
+        ):
             latest.setdefault(version.page_id, version)
         stale = []
         for page, number in wanted:

@@ -1,0 +1,167 @@
+"""Get a loaded database ready for the load tests and print what they need.
+
+Signs in a referrer (at the organisation with the most referrals) and a
+coordinator by writing verified sessions straight into the session store,
+adds the peer page, shares a 1 MB file with the referrer's organisation, and
+puts 40 accepted cases on one meeting whose pack the referrer may download,
+timing five builds of that pack. Prints JSON: cookies, URLs and timings.
+"""
+
+import json
+import statistics
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.sessions.backends.cache import SessionStore
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand
+from django.db.models import Count
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import Organisation, Role, User
+from agreements.models import SharingAgreementPage
+from agreements.selectors import case_material_access
+from bench.peer.models import PeerPage
+from documents.services import share_create
+from home.models import GuidancePage, HomePage
+from meetings.models import Meeting, MeetingPack, MeetingStatus
+from meetings.services import agenda_item_add, meeting_schedule, pack_build
+from referrals.models import Referral, Status
+
+PACK_CASES = 40
+PACK_BUILDS = 5
+
+
+def _session(user: User) -> str:
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    session = SessionStore()
+    session.update(
+        {
+            "_auth_user_id": str(user.pk),
+            "_auth_user_backend": "accounts.backends.PartnerBackend",
+            "_auth_user_hash": user.get_session_auth_hash(),
+            DEVICE_ID_SESSION_KEY: device.persistent_id,
+        }
+    )
+    session.create()
+    return session.session_key
+
+
+class Command(BaseCommand):
+    help = "Prepare a loaded database for bench/run.py and print JSON."
+
+    def handle(self, *args, **options):
+        referrer = self._referrer()
+        coordinator = User.objects.filter(
+            is_active=True, groups__name=Role.COORDINATOR.value
+        ).first()
+        home = HomePage.objects.get()
+        peer = PeerPage.objects.first()
+        if peer is None:
+            peer = PeerPage(title="Peer page", slug="bench-peer")
+            home.add_child(instance=peer)
+            peer.save_revision().publish()
+        referral = Referral.objects.filter(
+            organisation_id=referrer.organisation_id
+        ).latest("submitted_at")
+        meeting, build_seconds, pages = self._meeting(referrer, coordinator)
+        out = {
+            "cookie_name": settings.SESSION_COOKIE_NAME,
+            "cookies": {
+                "referrer": _session(referrer),
+                "coordinator": _session(coordinator),
+            },
+            "referrer": referrer.username,
+            "coordinator": coordinator.username,
+            "urls": {
+                "peer": peer.url,
+                "referral": referral.get_absolute_url(),
+                "agreement": SharingAgreementPage.objects.live().first().url,
+                "guidance": GuidancePage.objects.live().first().url,
+                "download_1mb": self._file(referrer),
+                "pack": f"/meetings/{meeting.pk}/pack/",
+            },
+            "pack": {
+                "cases": PACK_CASES,
+                "pages": pages,
+                "build_seconds": build_seconds,
+                "build_median_seconds": round(statistics.median(build_seconds), 2),
+            },
+            "rows": {
+                "referrals": Referral.objects.count(),
+                "organisations": Organisation.objects.count(),
+                "users": User.objects.count(),
+            },
+        }
+        self.stdout.write(json.dumps(out))
+
+    def _referrer(self) -> User:
+        busiest = (
+            Organisation.objects.annotate(n=Count("referrals"))
+            .order_by("-n")
+            .values_list("pk", flat=True)
+        )
+        for organisation_id in busiest[:10]:
+            for user in User.objects.filter(
+                organisation_id=organisation_id,
+                is_active=True,
+                groups__name=Role.REFERRER.value,
+            ):
+                if case_material_access(user).allowed:
+                    return user
+        raise SystemExit("No referrer with access to case material: load data first")
+
+    def _file(self, referrer: User) -> str:
+        sender = (
+            User.objects.filter(is_active=True, groups__name=Role.REFERRER.value)
+            .exclude(organisation_id=referrer.organisation_id)
+            .exclude(organisation__isnull=True)
+            .first()
+        )
+        line = b"Shared file line for the benchmark download, nothing else.\n"
+        content = line * (1024 * 1024 // len(line))
+        share, _ = share_create(
+            user=sender,
+            uploads=[SimpleUploadedFile("bench 1 MB.txt", content, "text/plain")],
+            organisations=[referrer.organisation],
+        )
+        return share.files.get().get_download_url()
+
+    def _meeting(self, referrer: User, coordinator: User):
+        cases = list(
+            Referral.objects.filter(status=Status.ACCEPTED).order_by("-pk")[:PACK_CASES]
+        )
+        if len(cases) < PACK_CASES:
+            raise SystemExit(f"Need {PACK_CASES} accepted referrals for the pack")
+        starts = timezone.now() + timedelta(days=20)
+        meeting = meeting_schedule(
+            user=coordinator,
+            starts_at=starts.replace(hour=10, minute=0, second=0, microsecond=0),
+            chair=coordinator,
+            location="Committee room 1 (benchmark)",
+        )
+        for referral in cases:
+            agenda_item_add(
+                meeting=meeting,
+                referral=referral,
+                invited=[referrer.organisation],
+                user=coordinator,
+            )
+        # Papers out for the referrer's organisation only: building every
+        # invited agency's pack would take minutes and measure nothing more.
+        Meeting.objects.filter(pk=meeting.pk).update(status=MeetingStatus.PAPERS_ISSUED)
+        meeting.refresh_from_db()
+        seconds = []
+        for _ in range(PACK_BUILDS):
+            MeetingPack.objects.filter(
+                meeting=meeting, organisation=referrer.organisation
+            ).delete()
+            started = time.perf_counter()
+            pack = pack_build(meeting, referrer.organisation)
+            seconds.append(round(time.perf_counter() - started, 2))
+        return meeting, seconds, pack.pages
