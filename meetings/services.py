@@ -8,6 +8,7 @@ import logging
 import time
 from datetime import date, datetime, timedelta
 
+import pikepdf
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
@@ -16,13 +17,7 @@ from django.db.models import Max, Prefetch
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (
-    ArrayObject,
-    DecodedStreamObject,
-    DictionaryObject,
-    NameObject,
-)
+from pypdf import PdfReader
 
 from accounts.models import Organisation, Role, User, staff_to_email
 from audit.services import audit_record
@@ -396,49 +391,27 @@ def packs_build(meeting: Meeting) -> list[MeetingPack]:
     return packs
 
 
-WATERMARK_NAME = NameObject("/PortalWatermark")
-
-
 def watermark(pdf: bytes, text: str) -> bytes:
     """Stamp ``text`` across every page of ``pdf`` (per download, so the pack
     itself is built once).
 
-    The stamp is drawn once, as a form XObject that every page refers to, and
-    each page gets one short content stream that draws it: far quicker than
-    merging the stamp into each page's content (3 to 4 s for 100 pages), and
-    the PDF barely grows. https://opensource.adobe.com/dc-acrobat-sdk-docs/
-    standards/pdfstandards/pdf/PDF32000_2008.pdf (8.10, Form XObjects)
+    The stamp is rendered once and drawn on each page as one shared form
+    XObject, by qpdf (pikepdf), which leaves the pack's objects alone: a
+    216-page tagged pack (24,000 objects) takes about 0.3 s and keeps its
+    size, where re-parsing and rewriting it with pypdf took 3 s and grew it
+    fivefold. https://pikepdf.readthedocs.io/en/latest/topics/overlays.html
     """
     stamp_html = render_to_string("meetings/pdf/watermark.html", {"text": text})
-    stamp = PdfReader(io.BytesIO(html_to_pdf(stamp_html))).pages[0]
-    writer = PdfWriter(clone_from=io.BytesIO(pdf))
-    form = DecodedStreamObject()
-    form.set_data(stamp.get_contents().get_data())
-    form.update(
-        {
-            NameObject("/Type"): NameObject("/XObject"),
-            NameObject("/Subtype"): NameObject("/Form"),
-            NameObject("/BBox"): stamp.mediabox,
-            NameObject("/Resources"): stamp["/Resources"].clone(writer),
-        }
-    )
-    form_ref = writer._add_object(form)
-    draw = DecodedStreamObject()
-    draw.set_data(b"q " + WATERMARK_NAME.encode() + b" Do Q")
-    draw_ref = writer._add_object(draw)
-    for page in writer.pages:
-        resources = page.setdefault(NameObject("/Resources"), DictionaryObject())
-        resources = resources.get_object()
-        if "/XObject" not in resources:
-            resources[NameObject("/XObject")] = DictionaryObject()
-        resources["/XObject"].get_object()[WATERMARK_NAME] = form_ref
-        contents = page["/Contents"]
-        if isinstance(contents.get_object(), ArrayObject):
-            contents.get_object().append(draw_ref)
-        else:
-            page[NameObject("/Contents")] = ArrayObject([contents, draw_ref])
-    out = io.BytesIO()
-    writer.write(out)
+    stamp_pdf = html_to_pdf(stamp_html)
+    with (
+        pikepdf.open(io.BytesIO(pdf)) as document,
+        pikepdf.open(io.BytesIO(stamp_pdf)) as stamp,
+    ):
+        form = document.copy_foreign(stamp.pages[0].as_form_xobject())
+        for page in document.pages:
+            page.add_overlay(form)
+        out = io.BytesIO()
+        document.save(out, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
     return out.getvalue()
 
 
