@@ -104,33 +104,48 @@ def files_check(
     return checked
 
 
-def _scan(upload, info: CheckedFile, user: User, request) -> list[str]:
+def virus_check(upload, *, user: User, request, audit_prefix: str) -> str:
+    """Scan ``upload`` with ClamAV: "clean", "infected" or "unavailable".
+
+    Run it outside any transaction: a refusal's audit event (named
+    ``<audit_prefix>infected_refused`` or ``<audit_prefix>scan_unavailable``)
+    must be kept although nothing else is.
+    """
     try:
         result = scanning.scan_file(upload)
     except scanning.ScannerUnavailable:
         logger.exception("Virus scanner unreachable; upload refused")
         audit_record(
-            action="document.scan_unavailable",
+            action=f"{audit_prefix}scan_unavailable",
             request=request,
             actor=user,
             outcome=Outcome.FAILURE,
             detail={"size": upload.size},
         )
-        return [
-            f"{info.display_name} could not be checked for viruses just now, so it "
-            "was not shared. Try again in a few minutes"
-        ]
+        return "unavailable"
     if result.clean:
-        return []
+        return "clean"
     logger.warning("Infected upload refused: %s", result.signature)
     audit_record(
-        action="document.infected_refused",
+        action=f"{audit_prefix}infected_refused",
         request=request,
         actor=user,
         outcome=Outcome.DENIED,
         detail={"signature": result.signature, "size": upload.size},
     )
-    return [f"{info.display_name} contains a virus and was not shared"]
+    return "infected"
+
+
+def _scan(upload, info: CheckedFile, user: User, request) -> list[str]:
+    verdict = virus_check(upload, user=user, request=request, audit_prefix="document.")
+    if verdict == "unavailable":
+        return [
+            f"{info.display_name} could not be checked for viruses just now, so it "
+            "was not shared. Try again in a few minutes"
+        ]
+    if verdict == "infected":
+        return [f"{info.display_name} contains a virus and was not shared"]
+    return []
 
 
 def share_create(

@@ -14,7 +14,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import Role, User
-from audit.models import Outcome
 from audit.services import audit_record
 from documents import scanning
 
@@ -264,32 +263,20 @@ def attachment_check(upload: UploadedFile) -> str:
 
 
 def _virus_check(upload: UploadedFile, user: User, request) -> None:
-    """Scan with ClamAV where it is configured, outside any transaction so the
-    audit event of a refusal is kept."""
+    """Scan with ClamAV where it is configured (documents.services)."""
+    from documents.services import virus_check
+
     if not scanning.scanner_configured():
         return
-    try:
-        result = scanning.scan_file(upload)
-    except scanning.ScannerUnavailable as exc:
-        logger.exception("Virus scanner unreachable; attachment refused")
-        audit_record(
-            action="referral.attachment_scan_unavailable",
-            request=request,
-            actor=user,
-            outcome=Outcome.FAILURE,
-        )
+    verdict = virus_check(
+        upload, user=user, request=request, audit_prefix="referral.attachment_"
+    )
+    if verdict == "unavailable":
         raise ReferralRefused(
             "The selected file could not be checked for viruses just now. "
             "Try again in a few minutes"
-        ) from exc
-    if not result.clean:
-        audit_record(
-            action="referral.attachment_infected_refused",
-            request=request,
-            actor=user,
-            outcome=Outcome.DENIED,
-            detail={"signature": result.signature},
         )
+    if verdict == "infected":
         raise ReferralRefused("The selected file contains a virus")
 
 

@@ -490,7 +490,7 @@ class TestAttachmentVirusScanning:
             attachment_add(draft=draft, upload=pdf_upload(), user=referrer)
         assert not draft.attachments.exists()
         event = AuditEvent.objects.get(action="referral.attachment_infected_refused")
-        assert event.detail == {"signature": "Local.Test.EICAR.UNOFFICIAL"}
+        assert event.detail["signature"] == "Local.Test.EICAR.UNOFFICIAL"
 
     def test_an_unreachable_scanner_refuses_the_file(self, settings, draft, referrer):
         with socket.socket() as probe:
