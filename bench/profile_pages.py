@@ -1,0 +1,85 @@
+"""Where a benchmarked page spends its time, in-process, on the bench database.
+
+Run after `make bench` (which leaves the loaded database behind):
+
+    .venv/bin/python bench/profile_pages.py [--database portal_bench] [--runs 20]
+
+For each page of the load test: the median time of one warm request through
+the whole middleware stack, the number of SQL queries, their total time and
+the slowest of them. It signs in the same people as the load test.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default="portal_bench")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--slowest", type=int, default=3)
+    parser.add_argument("pages", nargs="*", help="page names (default: all)")
+    args = parser.parse_args()
+
+    from bench.run import PAGES, _environment
+
+    os.environ.update(_environment(args.database, Path(tempfile.mkdtemp())))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    prepared = _prepare()
+    for name, label, who, target in PAGES:
+        if args.pages and name not in args.pages:
+            continue
+        path = prepared["urls"].get(target, target)
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.cookies[settings.SESSION_COOKIE_NAME] = prepared["cookies"][who]
+        status = client.get(path).status_code  # warm
+        times = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            client.get(path)
+            times.append((time.perf_counter() - started) * 1000)
+        # Each request starts by emptying the query log (request_started), so
+        # empty it first too, or the capture's start index runs past the end.
+        reset_queries()
+        with CaptureQueriesContext(connection) as queries:
+            client.get(path)
+        sql_ms = sum(float(q["time"]) for q in queries.captured_queries) * 1000
+        print(
+            f"{label:38} {status} {statistics.median(times):7.1f} ms  "
+            f"{len(queries):3} queries {sql_ms:6.1f} ms"
+        )
+        slowest = sorted(
+            queries.captured_queries, key=lambda q: float(q["time"]), reverse=True
+        )
+        for query in slowest[: args.slowest]:
+            print(f"    {float(query['time']) * 1000:6.1f} ms  {query['sql'][:150]}")
+
+
+def _prepare() -> dict:
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("bench_prepare", pack_builds=0, stdout=out)
+    return json.loads(out.getvalue().strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    main()
