@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from wagtail.models import Page
 
 from accounts.models import Organisation, Role, User
+from portal import freshness
 
 from .models import Acknowledgement, AgreementVersion, ChangeType, SharingAgreementPage
 
@@ -302,9 +304,30 @@ def case_material_access(user) -> AccessDecision:
     kept = getattr(user, "_case_material_access", None)
     if kept is not None and kept[0] == key:
         return kept[1]
-    decision = _case_material_access(user)
+    decision = _shared_decision(user, key)
     if getattr(user, "is_authenticated", False):
         user._case_material_access = (key, decision)
+    return decision
+
+
+# The decision is the organisation's, so every server shares it for a few
+# minutes, until agreements, acknowledgements or accounts change
+# (portal.freshness) or the day ends.
+SHARED_SECONDS = 300
+
+
+def _shared_decision(user, key) -> "AccessDecision":
+    organisation_id = getattr(user, "organisation_id", None)
+    if organisation_id is None:
+        return _case_material_access(user)
+    _, today, grace = key
+    shared_key = (
+        f"isa-access:{organisation_id}:{freshness.token()}:{today}:{grace.days}"
+    )
+    decision = cache.get(shared_key)
+    if decision is None:
+        decision = _case_material_access(user)
+        cache.set(shared_key, decision, SHARED_SECONDS)
     return decision
 
 

@@ -3,13 +3,21 @@
 Each panel is read through the app's own selectors, so nobody sees on the
 dashboard what they could not open. Every list is cut to a few rows and every
 total is one COUNT, so the number of queries does not grow with the data.
+
+The panels are rendered once and kept in the shared cache for a minute per
+person (``dashboard_html``), under the token of the portal's data
+(``portal.freshness``): any change to a referral, action, meeting, share,
+agreement, page or account makes every server render them afresh.
 """
 
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db.models import Max
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import Role, User
 from agreements.models import AgreementIndexPage
@@ -22,12 +30,14 @@ from agreements.selectors import (
 from documents.selectors import may_exchange, shares_received, unopened_count
 from meetings.models import ActionStatus
 from meetings.selectors import actions_of, meetings_visible_to, minutes_late
+from portal import freshness
 from referrals.models import OPEN_STATUSES, Status
 from referrals.selectors import drafts_of, referrals_visible_to
 
 from .models import GuidancePage, MeetingResourcesPage
 
 ROWS = 5
+CACHE_SECONDS = 60
 SCREENING = (Status.SUBMITTED, Status.SCREENING)
 
 
@@ -40,6 +50,27 @@ class Panel:
     rows: list = field(default_factory=list)
     link: str = ""
     link_text: str = ""
+
+
+def dashboard_html(user: User) -> SafeString:
+    """The rendered panels for ``user``, from the cache when nothing changed."""
+    key = _cache_key(user)
+    html = cache.get(key)
+    if html is None:
+        context = {"organisation": user.organisation, **dashboard_for(user)}
+        html = render_to_string("home/includes/dashboard.html", context)
+        cache.set(key, html, CACHE_SECONDS)
+    return mark_safe(html)  # noqa: S308  (our own template's output)
+
+
+def _cache_key(user: User) -> str:
+    # The token first: a change after it is read outdates what is cached.
+    data = freshness.token()
+    who = [user.pk, user.organisation_id or 0, int(user.is_active)]
+    who += sorted(user.role_names)
+    return ":".join(
+        map(str, ["dashboard", data, timezone.localdate().isoformat(), *who])
+    )
 
 
 def dashboard_for(user: User) -> dict:

@@ -38,11 +38,11 @@ class HomePage(Page):
         verbose_name = "home page"
 
     def get_context(self, request, *args, **kwargs):
-        from .dashboard import dashboard_for
+        from .dashboard import dashboard_html
 
         context = super().get_context(request, *args, **kwargs)
         context["organisation"] = getattr(request.user, "organisation", None)
-        context.update(dashboard_for(request.user))
+        context["dashboard"] = dashboard_html(request.user)
         return context
 
 
@@ -69,6 +69,10 @@ class MeetingResourcesPage(Page):
     The documents themselves go through Wagtail's serve view
     (``WAGTAILDOCS_SERVE_METHOD = "serve_view"``).
     """
+
+    # Read far more than changed, the same for everyone with the same roles:
+    # served from the shared page cache (portal.page_cache).
+    shared_page_cache = True
 
     introduction = RichTextField(
         blank=True, features=["bold", "italic", "link", "ol", "ul"]
@@ -190,6 +194,10 @@ GUIDANCE_BLOCKS = [
 class GuidanceIndexPage(Page):
     """The list of guidance, newest review first."""
 
+    # Read far more than changed, the same for everyone with the same roles:
+    # served from the shared page cache (portal.page_cache).
+    shared_page_cache = True
+
     introduction = RichTextField(blank=True, features=["bold", "italic", "link"])
 
     content_panels = [*Page.content_panels, FieldPanel("introduction")]
@@ -210,6 +218,10 @@ class GuidanceIndexPage(Page):
 
 class GuidancePage(Page):
     """A page of guidance for partner staff, with an owner who keeps it right."""
+
+    # Read far more than changed, the same for everyone with the same roles:
+    # served from the shared page cache (portal.page_cache).
+    shared_page_cache = True
 
     summary = models.CharField(
         max_length=300, help_text="One sentence: who this is for and what it covers."

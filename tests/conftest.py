@@ -222,3 +222,17 @@ def demo_seeded(django_db_setup, django_db_blocker):
         yield out.getvalue()
         transaction.set_rollback(True)
         atomic.__exit__(None, None, None)
+
+
+@contextmanager
+def uncached_queries():
+    """Capture the queries of what follows, with shared caches outdated first
+    (portal.freshness), so a count covers the work behind them every time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portal import freshness
+
+    freshness.outdate()
+    with CaptureQueriesContext(connection) as captured:
+        yield captured

@@ -6,15 +6,13 @@ import io
 from datetime import date
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from agreements.models import AgreementVersion
 from audit.models import AuditEvent
-from tests.conftest import sign_in_with_password, verify_session
+from tests.conftest import sign_in_with_password, uncached_queries, verify_session
 from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.agreements import (
     acknowledge,
@@ -99,11 +97,11 @@ class TestVersionList:
         _, isa, organisations, coordinator = tree
         client = client_for(coordinator)
         client.get(INDEX_URL)  # warm the session and caches
-        with CaptureQueriesContext(connection) as before:
+        with uncached_queries() as before:
             client.get(INDEX_URL)
         for organisation in organisations:
             acknowledge(isa.latest_version, organisation)
-        with CaptureQueriesContext(connection) as after:
+        with uncached_queries() as after:
             client.get(INDEX_URL)
         assert len(after) == len(before)
 
@@ -184,11 +182,11 @@ class TestCoverageScreen:
         version = isa.latest_version
         acknowledge(version, organisations[0])
         coordinator_client.get(coverage_url(version))
-        with CaptureQueriesContext(connection) as before:
+        with uncached_queries() as before:
             coordinator_client.get(coverage_url(version))
         acknowledge(version, organisations[1])
         acknowledge(version, organisations[2])
-        with CaptureQueriesContext(connection) as after:
+        with uncached_queries() as after:
             coordinator_client.get(coverage_url(version))
         assert len(after) == len(before)
 

@@ -8,9 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import Role, role_group
 from meetings.models import Action, MeetingStatus
 from meetings.services import papers_issue
+from portal import freshness
 from referrals.models import Status
 from referrals.services import draft_start, referral_transition
 from tests.conftest import verified_client_for
@@ -33,6 +34,7 @@ def _home(user) -> str:
 def _queries(user) -> int:
     client = verified_client_for(user)
     client.get("/")  # warm caches (site root paths, content types)
+    freshness.outdate()  # count the queries behind the cached panels
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/").status_code == 200
     return len(queries)
@@ -171,3 +173,47 @@ class TestQueryCounts:
         before = _queries(world[who])
         _more_work(world, 6)
         assert _queries(world[who]) == before
+
+
+class TestCachedPanels:
+    """The panels are cached per person; a change anywhere shows at once."""
+
+    def test_a_new_referral_reaches_the_screening_queue_at_once(self, world):
+        coordinator = world["coordinator"]
+        assert "Screening queue: 0" in _home(coordinator)
+        waiting = submitted_referral(world["a_staff"])
+        html = _home(coordinator)
+        assert "Screening queue: 1" in html and waiting.reference in html
+
+    def test_an_acted_on_referral_leaves_the_queue_at_once(self, world):
+        coordinator = world["coordinator"]
+        waiting = submitted_referral(world["a_staff"])
+        assert waiting.reference in _home(coordinator)
+        accepted(waiting, coordinator)
+        assert "Screening queue: 0" in _home(coordinator)
+
+    def test_nobody_is_served_another_persons_panels(self, world):
+        colleague = UserFactory(organisation=world["a"], roles=[Role.REFERRER])
+        assert "Your draft referrals: 1" in _home(world["a_staff"])
+        html = _home(colleague)  # same agency, straight after: drafts are personal
+        assert "Your draft referrals" not in html
+        assert world["asked"].reference in html  # the agency's referrals are shared
+        assert world["asked"].reference not in _home(world["b_staff"])
+
+    def test_a_new_role_shows_its_panels_at_once(self, world):
+        staff = world["a_staff"]
+        assert "Screening queue" not in _home(staff)
+        staff.groups.add(role_group(Role.COORDINATOR))
+        assert "Screening queue" in _home(staff)
+        staff.groups.remove(role_group(Role.COORDINATOR))
+        assert "Screening queue" not in _home(staff)
+
+    def test_a_deactivated_account_is_not_served_from_the_cache(self, world):
+        staff = world["a_staff"]
+        client = verified_client_for(staff)
+        assert client.get("/").status_code == 200
+        staff.is_active = False
+        staff.save()
+        response = client.get("/")
+        assert response.status_code == 302
+        assert world["asked"].reference not in response.content.decode()

@@ -7,9 +7,7 @@ import io
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -23,7 +21,7 @@ from meetings.models import (
     Meeting,
     MeetingStatus,
 )
-from tests.conftest import sign_in_with_password, verified_client_for
+from tests.conftest import sign_in_with_password, uncached_queries, verified_client_for
 from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.meetings import accepted, meeting, on_agenda
 from tests.factories.referrals import submitted_referral
@@ -115,12 +113,12 @@ class TestMeetingList:
         for days in (10, 11):
             meeting(coordinator, days_ahead=days)
         coordinator_client.get(MEETINGS_URL)
-        with CaptureQueriesContext(connection) as two:
+        with uncached_queries() as two:
             assert len(listed(coordinator_client.get(MEETINGS_URL))) == 2
         for days in range(12, 20):
             # A different chair each time: the chair's name is a column.
             meeting(UserFactory(roles=[Role.COORDINATOR]), days_ahead=days)
-        with CaptureQueriesContext(connection) as ten:
+        with uncached_queries() as ten:
             assert len(listed(coordinator_client.get(MEETINGS_URL))) == 10
         assert len(ten) == len(two)
 
@@ -279,11 +277,11 @@ class TestActions:
         for _ in range(2):
             an_action(item, other)
         coordinator_client.get(ACTIONS_URL)
-        with CaptureQueriesContext(connection) as two:
+        with uncached_queries() as two:
             assert len(listed(coordinator_client.get(ACTIONS_URL))) == 2
         for _ in range(8):
             an_action(item, OrganisationFactory())
-        with CaptureQueriesContext(connection) as ten:
+        with uncached_queries() as ten:
             assert len(listed(coordinator_client.get(ACTIONS_URL))) == 10
         assert len(ten) == len(two)
 

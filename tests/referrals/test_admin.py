@@ -8,9 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -18,7 +16,7 @@ from accounts.models import Role
 from audit.models import AuditEvent
 from referrals.models import Referral, ReferralAttachment, Status
 from referrals.services import referral_transition
-from tests.conftest import sign_in_with_password, verified_client_for
+from tests.conftest import sign_in_with_password, uncached_queries, verified_client_for
 from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.referrals import person, submitted_referral
 
@@ -168,7 +166,7 @@ class TestReferralList:
         for _ in range(2):
             submitted_referral()
         coordinator_client.get(INDEX_URL)  # warm the session and caches
-        with CaptureQueriesContext(connection) as two:
+        with uncached_queries() as two:
             assert len(listed(coordinator_client.get(INDEX_URL))) == 2
         for index in range(8):
             submitted_referral(
@@ -177,7 +175,7 @@ class TestReferralList:
                     person(1, role="witness", name=f"Witness {index}"),
                 ]
             )
-        with CaptureQueriesContext(connection) as ten:
+        with uncached_queries() as ten:
             assert len(listed(coordinator_client.get(INDEX_URL))) == 10
         assert len(ten) == len(two)
 

@@ -1,0 +1,86 @@
+"""Knowing, on every app server at once, that cached work is out of date.
+
+A cached value's key carries the current token of the data it was built from.
+Changing that data replaces the token in the shared cache (Redis in
+production), so every server stops finding the old value at once: nothing is
+deleted and no server keeps its own copy. A token missing from the cache (it
+was evicted, or the cache was emptied) is simply made again, which also misses.
+
+The portal's own data (accounts, agreements, referrals, meetings, documents and
+pages) outdates the "portal" token whenever a row is saved or deleted
+(``portal.apps``). The audit log and sessions are not portal data: writing them
+on every request must not empty every cache.
+"""
+
+import functools
+from uuid import uuid4
+
+from django.core.cache import cache
+from django.db import transaction
+
+PREFIX = "freshness:"
+PORTAL = "portal"
+
+# Apps whose rows feed cached pages. Audit events, sessions and OTP devices
+# change on most requests and feed none of them.
+WATCHED_APPS = frozenset(
+    {"accounts", "agreements", "referrals", "meetings", "documents", "home"}
+)
+# Saves of only these fields feed no cached page: signing in stamps
+# last_login, and must not empty every cache.
+BOOKKEEPING_FIELDS = frozenset({"last_login"})
+
+
+def token(name: str = PORTAL) -> str:
+    """The current token for ``name``; read it before reading the data."""
+    return cache.get_or_set(PREFIX + name, uuid4().hex, timeout=None)
+
+
+def outdate(name: str = PORTAL) -> None:
+    """Drop everything cached under ``name``: now, and again once the current
+    transaction commits, so a value cached from data read in between (before
+    the change was visible to others) is dropped too."""
+    _replace(name)
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        committed = _on_commit(name)
+        # Once per transaction, however many rows it changes.
+        if not any(entry[1] is committed for entry in connection.run_on_commit):
+            transaction.on_commit(committed)
+
+
+def _replace(name: str) -> None:
+    cache.set(PREFIX + name, uuid4().hex, timeout=None)
+
+
+@functools.cache
+def _on_commit(name: str):
+    def outdate_on_commit():
+        _replace(name)
+
+    return outdate_on_commit
+
+
+def outdate_on_change(sender, **kwargs) -> None:
+    """Receiver for post_save, post_delete and m2m_changed on watched apps."""
+    if kwargs.get("raw"):
+        return
+    update_fields = kwargs.get("update_fields")
+    if update_fields and set(update_fields) <= BOOKKEEPING_FIELDS:
+        return
+    if sender._meta.app_label in WATCHED_APPS or _is_through_of_watched(sender):
+        outdate()
+
+
+def _is_through_of_watched(sender) -> bool:
+    # m2m_changed sends the through model; user groups (roles) are one.
+    return sender._meta.auto_created and any(
+        field.related_model is not None
+        and field.related_model._meta.app_label in WATCHED_APPS
+        for field in sender._meta.fields
+    )
+
+
+def outdate_on_publish(sender, **kwargs) -> None:
+    """Receiver for Wagtail's page_published and page_unpublished."""
+    outdate()
