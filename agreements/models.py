@@ -72,6 +72,10 @@ def parse_version(text: str) -> tuple[int, int]:
 class AgreementIndexPage(Page):
     """/agreements/: the agreements in force and my organisation's status."""
 
+    # Read far more than changed, the same for everyone with the same roles:
+    # served from the shared page cache (portal.page_cache).
+    shared_page_cache = True
+
     introduction = models.TextField(blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("introduction")]
@@ -92,6 +96,10 @@ class AgreementIndexPage(Page):
 
 class AgreementPage(Page):
     """What the protocol and each agreement under it have in common."""
+
+    # Read far more than changed, the same for everyone with the same roles:
+    # served from the shared page cache (portal.page_cache).
+    shared_page_cache = True
 
     reference = models.CharField(max_length=40, help_text="For example CSP-ISA-07")
     summary = models.TextField(

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -7,7 +7,15 @@ from wagtail.documents import urls as wagtaildocs_urls
 from accounts import views as account_views
 from home import views as home_views
 
+from . import page_cache
 from .health import health
+
+# Wagtail's page view, behind the shared page cache (portal.page_cache), under
+# the same name so that Wagtail's own links to it still resolve.
+wagtail_patterns = [
+    *(p for p in wagtail_urls.urlpatterns if p.name != "wagtail_serve"),
+    re_path(wagtail_urls.serve_pattern, page_cache.serve, name="wagtail_serve"),
+]
 
 urlpatterns = [
     path("health/", health, name="health"),
@@ -24,7 +32,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     # Wagtail serves the page tree last, so it never shadows the routes above.
-    path("", include(wagtail_urls)),
+    path("", include(wagtail_patterns)),
 ]
 
 handler404 = "portal.errors.page_not_found"

@@ -1,0 +1,116 @@
+"""One rendering of a reading page, shared by everyone who would see the same.
+
+Guidance, agreement and meeting-resources pages are read far more often than
+they change, and everyone with the same roles at the same organisation sees
+the same page. The first such reader's page is kept in the shared cache
+(Redis in production) and served to the next without routing or rendering.
+
+What differs between those readers is cut out before the page is kept and
+filled in for each: the name and organisation in the header, the CSRF token
+and the CSP nonce. A page is kept only when:
+
+- it is a GET without a query string, for a signed-in, verified person;
+- the page type opts in (``shared_page_cache = True``) and has no password
+  restriction (login and group restrictions follow the roles in the key);
+- no message was shown on it, and none is waiting to be shown.
+
+Any change to the portal's data or pages outdates every kept page
+(``portal.freshness``); kept pages also expire after a few minutes.
+"""
+
+import hashlib
+import re
+
+from django.contrib.messages import get_messages
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.template.response import SimpleTemplateResponse
+from django.utils import timezone
+from wagtail import views as wagtail_views
+from wagtail.models import PageViewRestriction
+
+from . import freshness
+
+SECONDS = 300
+# Stand-ins for each reader's own parts; none can occur in escaped page text.
+IDENTITY = "<!--portal:identity-->"
+CSRF = "<!--portal:csrf-->"
+NONCE = "<!--portal:nonce-->"
+_CSRF_VALUE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def serve(request, path):
+    """Wagtail's page view, with the shared cache in front of it."""
+    key = _key(request, path)
+    if key is not None:
+        kept = cache.get(key)
+        if kept is not None:
+            return _filled(request, kept)
+    response = wagtail_views.serve(request, path)
+    if key is not None and _keepable(request, response):
+        kept = _cut(request, response.content.decode())
+        if kept is not None:
+            cache.set(key, kept, SECONDS)
+    return response
+
+
+def _key(request, path) -> str | None:
+    user = request.user
+    if (
+        request.method != "GET"
+        or request.GET
+        or not user.is_authenticated
+        or not user.is_verified()
+        or _messages_waiting(request)
+    ):
+        return None
+    who = [user.organisation_id or 0, int(user.is_superuser), *sorted(user.role_names)]
+    where = hashlib.sha256(f"{request.get_host()}{path}".encode()).hexdigest()
+    today = timezone.localdate()  # "review overdue" and due dates move daily
+    return ":".join(map(str, ["page", freshness.token(), today, where, *who]))
+
+
+def _messages_waiting(request) -> bool:
+    storage = get_messages(request)
+    return bool(storage._queued_messages or storage._loaded_messages)
+
+
+def _keepable(request, response) -> bool:
+    if response.status_code != 200 or not isinstance(response, SimpleTemplateResponse):
+        return False
+    page = (response.context_data or {}).get("page")
+    if not getattr(page, "shared_page_cache", False):
+        return False
+    restrictions = page.get_view_restrictions()
+    if any(r.restriction_type == PageViewRestriction.PASSWORD for r in restrictions):
+        return False
+    response.render()
+    return not get_messages(request).used
+
+
+def _identity(request) -> str:
+    return render_to_string("includes/identity.html", {"user": request.user})
+
+
+def _cut(request, html: str) -> str | None:
+    identity = _identity(request)
+    if html.count(identity) != 1:
+        return None
+    html = html.replace(identity, IDENTITY)
+    for token in set(_CSRF_VALUE.findall(html)):
+        html = html.replace(token, CSRF)
+    nonce = getattr(request, "_csp_nonce", None)
+    if nonce:
+        html = html.replace(f'nonce="{nonce}"', f'nonce="{NONCE}"')
+    return html
+
+
+def _filled(request, kept: str) -> HttpResponse:
+    html = kept.replace(IDENTITY, _identity(request), 1)
+    if CSRF in html:
+        html = html.replace(CSRF, get_token(request))
+    if NONCE in html:
+        html = html.replace(NONCE, str(request.csp_nonce))
+    return HttpResponse(html)
