@@ -6,7 +6,6 @@ reads referrals and drafts only through the selectors.
 """
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -51,10 +50,7 @@ REFERRALS_PER_PAGE = 25
 def index(request):
     """The person's drafts and the referrals they can see, 25 to a page."""
     user = request.user
-    page = Paginator(
-        selectors.referrals_visible_to(user).prefetch_related("people"),
-        REFERRALS_PER_PAGE,
-    ).get_page(request.GET.get("page"))
+    page = selectors.referrals_page(user, request.GET.get("page"), REFERRALS_PER_PAGE)
     audit_record(
         action="referral.list_viewed",
         request=request,

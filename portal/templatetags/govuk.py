@@ -74,3 +74,18 @@ def error_anchor(bound_field) -> str:
     from portal.forms import error_anchor as anchor
 
     return anchor(bound_field)
+
+
+@register.filter
+def page_links(page):
+    """The page numbers a GOV.UK pagination shows: the first and last, two
+    either side of the current page, and None where numbers are left out.
+    Worked out here, not by looping over every page in the template: a list
+    of 20,000 referrals has 800 pages."""
+    paginator = page.paginator
+    return [
+        None if number == paginator.ELLIPSIS else number
+        for number in paginator.get_elided_page_range(
+            page.number, on_each_side=2, on_ends=1
+        )
+    ]
