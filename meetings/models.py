@@ -247,8 +247,10 @@ class MeetingPack(models.Model):
     """The PDF pack built for one invited organisation, without watermark.
 
     The watermark naming who downloaded it, and when, is stamped on each
-    download. ``source_hash`` covers everything the pack was built from, so a
-    change to the agenda or a referral is seen and the pack rebuilt.
+    download. ``source_hash`` covers everything the pack shows, so a change to
+    the agenda or a referral is seen and the pack rebuilt. ``stamp`` says where
+    the build left room for the watermark in the file, so a download appends
+    it without reading the pack (``meetings.services.pack_download``).
     """
 
     wagtail_reference_index_ignore = True
@@ -262,6 +264,12 @@ class MeetingPack(models.Model):
     pages = models.PositiveIntegerField()
     build_seconds = models.FloatField()
     built_at = models.DateTimeField(db_default=Now())
+    stamp = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The stamp object, trailer and cross-reference facts of the "
+        "stored file that a download's incremental update refers to.",
+    )
 
     class Meta:
         constraints = [

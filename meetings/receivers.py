@@ -1,24 +1,56 @@
-"""Keep meeting packs current when a case on an issued agenda changes.
+"""Keep meeting packs current when something they show changes elsewhere.
 
-Referrals know nothing of meetings (dependencies point one way), so the
-meetings app listens for a referral being saved instead.
+Referrals and accounts know nothing of meetings (dependencies point one way),
+so the meetings app listens for a referral, an organisation or a user being
+saved instead. A download never checks that a pack is current: see
+``services.packs_outdated``.
 """
 
+from django.db.models import Q
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from accounts.models import Organisation, User
 from referrals.models import Referral
 
-from .models import Meeting, MeetingStatus
+from .models import Meeting
+
+
+def _changes(update_fields, shown: set[str]) -> bool:
+    """Whether a save may have changed any of the ``shown`` fields."""
+    return update_fields is None or not shown.isdisjoint(update_fields)
+
+
+def _outdated(meetings) -> None:
+    from .services import packs_outdated_in
+
+    packs_outdated_in(meetings)
 
 
 @receiver(post_save, sender=Referral, dispatch_uid="meetings.referral_saved")
 def rebuild_packs_for_referral(sender, instance, created, **kwargs):
     if created:
         return
-    from .services import packs_outdated
+    _outdated(Meeting.objects.filter(agenda_items__referral=instance))
 
-    for meeting in Meeting.objects.filter(
-        agenda_items__referral=instance, status=MeetingStatus.PAPERS_ISSUED
-    ).distinct():
-        packs_outdated(meeting)
+
+@receiver(post_save, sender=Organisation, dispatch_uid="meetings.organisation_saved")
+def rebuild_packs_for_organisation(sender, instance, created, update_fields, **kwargs):
+    """Packs name the organisation they are for, referring agencies and the
+    agencies owning actions."""
+    if created or not _changes(update_fields, {"name"}):
+        return
+    _outdated(
+        Meeting.objects.filter(
+            Q(agenda_items__invited=instance)
+            | Q(agenda_items__referral__actions__owner=instance)
+        )
+    )
+
+
+@receiver(post_save, sender=User, dispatch_uid="meetings.user_saved")
+def rebuild_packs_for_chair(sender, instance, created, update_fields, **kwargs):
+    """Packs name the chair. Sign-ins save only ``last_login`` and are skipped."""
+    if created or not _changes(update_fields, {"first_name", "last_name", "username"}):
+        return
+    _outdated(Meeting.objects.filter(chair=instance))

@@ -3,24 +3,24 @@ which case, issuing papers, building packs and stamping them per download."""
 
 import hashlib
 import io
-import json
+import itertools
 import logging
 import time
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import pikepdf
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Max, Prefetch
+from django.db.models import Max, Prefetch, QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
-from pypdf import PdfReader
 
 from accounts.models import Organisation, Role, User, staff_to_email
 from audit.services import audit_record
+from documents.storage import ChunkStream, stream_chunks
 from portal.pdf import html_to_pdf
 from referrals.answers import all_answers
 from referrals.models import Referral, ReferralShare, Status
@@ -35,6 +35,7 @@ from .models import (
     MeetingPack,
     MeetingStatus,
 )
+from .watermark import STAMP_FORMAT, watermark_prepare, watermark_update
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,9 @@ def meeting_schedule(
     meeting.full_clean()
     meeting.save()
     audit_record(action="meeting.scheduled", request=request, actor=user, obj=meeting)
+    if reported_to is not None:
+        # Its packs list the urgent meetings reported to it.
+        packs_outdated_in(Meeting.objects.filter(pk=reported_to.pk))
     return meeting
 
 
@@ -244,10 +248,29 @@ def papers_issue(
 
 
 def packs_outdated(meeting: Meeting) -> None:
-    """Rebuild packs after a change, once papers are out."""
+    """Rebuild packs after a change, once papers are out.
+
+    Downloads do not check that a pack is current (that would cost the queries
+    of a build), so every change to what a pack shows must end up here: the
+    services below, and meetings/receivers.py for referrals, organisations'
+    and chairs' names.
+    """
     if meeting.status == MeetingStatus.PAPERS_ISSUED:
         meeting_id = meeting.pk
         transaction.on_commit(lambda: _enqueue_build(meeting_id, notify=False))
+
+
+def packs_outdated_in(meetings: QuerySet[Meeting]) -> None:
+    """``packs_outdated`` for those of ``meetings`` whose papers are out, as
+    the database has them now."""
+    for meeting in meetings.filter(status=MeetingStatus.PAPERS_ISSUED).distinct():
+        packs_outdated(meeting)
+
+
+def packs_outdated_for_cases(referrals) -> None:
+    """Rebuild the issued packs that show these cases (referrals or their
+    ids), e.g. after a change to their outstanding actions."""
+    packs_outdated_in(Meeting.objects.filter(agenda_items__referral__in=referrals))
 
 
 def _enqueue_build(meeting_id: int, notify: bool) -> None:
@@ -324,39 +347,41 @@ def pack_context(meeting: Meeting, organisation: Organisation) -> dict:
     }
 
 
-def _source_hash(context: dict) -> str:
-    """A hash of what the pack shows, so an unchanged pack is not rebuilt."""
-    meeting = context["meeting"]
-    facts = {
-        "meeting": [meeting.pk, meeting.starts_at.isoformat(), meeting.location,
-                    meeting.online_link, meeting.chair_id],
-        "cases": [
-            [case["item"].pk, case["item"].position, case["item"].slot_minutes,
-             case["referral"].reference, case["referral"].status,
-             case["referral"].answers, case["redacted"],
-             [[a.pk, a.status, a.due.isoformat(), a.description, a.update]
-              for a in case["actions"]]]
-            for case in context["cases"]
-        ],
-        "other_cases": context["other_cases"],
-        "template": settings.MEETING_PACK_TEMPLATE_VERSION,
-    }  # fmt: skip
-    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+def _source_hash(html: str) -> str:
+    """A hash of what the pack shows, so an unchanged pack is not rebuilt.
+
+    The print HTML is hashed rather than a list of facts, so anything the
+    template shows (names, risk levels, urgent meetings reported) counts;
+    the template and stamp versions cover changes in how it becomes a PDF.
+    """
+    versions = f"{settings.MEETING_PACK_TEMPLATE_VERSION}/{STAMP_FORMAT}\n"
+    return hashlib.sha256((versions + html).encode()).hexdigest()
+
+
+def _pack_current(pack: MeetingPack | None, source: str) -> bool:
+    return (
+        pack is not None
+        and pack.source_hash == source
+        and pack.stamp.get("format") == STAMP_FORMAT
+        and pack.file.storage.exists(pack.file.name)
+    )
 
 
 def pack_build(meeting: Meeting, organisation: Organisation) -> MeetingPack:
-    """Build (or keep, if nothing changed) one organisation's pack."""
-    context = pack_context(meeting, organisation)
-    source = _source_hash(context)
+    """Build (or keep, if nothing changed) one organisation's pack, ready to
+    be stamped on download (``watermark_prepare``)."""
+    html = render_to_string(
+        "meetings/pdf/pack.html", pack_context(meeting, organisation)
+    )
+    source = _source_hash(html)
     existing = MeetingPack.objects.filter(
         meeting=meeting, organisation=organisation
     ).first()
-    if existing is not None and existing.source_hash == source:
+    if _pack_current(existing, source):
         return existing
     started = time.perf_counter()
-    pdf = html_to_pdf(render_to_string("meetings/pdf/pack.html", context))
+    prepared = watermark_prepare(html_to_pdf(html))
     seconds = time.perf_counter() - started
-    pages = len(PdfReader(io.BytesIO(pdf)).pages)
     with transaction.atomic():
         pack = (
             MeetingPack.objects.select_for_update()
@@ -365,15 +390,24 @@ def pack_build(meeting: Meeting, organisation: Organisation) -> MeetingPack:
         ) or MeetingPack(meeting=meeting, organisation=organisation)
         old_name = pack.file.name if pack.pk else None
         pack.file.save(
-            f"{meeting.pk}-{organisation.slug}.pdf", ContentFile(pdf), save=False
+            f"{meeting.pk}-{organisation.slug}.pdf",
+            ContentFile(prepared.pdf),
+            save=False,
         )
-        pack.source_hash, pack.pages, pack.build_seconds = source, pages, seconds
+        pack.source_hash, pack.pages, pack.build_seconds = (
+            source,
+            prepared.pages,
+            seconds,
+        )
+        pack.stamp = prepared.stamp
         pack.built_at = timezone.now()
         pack.save()
         if old_name:
             storage = pack.file.storage
             transaction.on_commit(lambda: storage.delete(old_name))
-    logger.info("Built meeting pack %s: %s pages in %.1f s", pack.pk, pages, seconds)
+    logger.info(
+        "Built meeting pack %s: %s pages in %.1f s", pack.pk, prepared.pages, seconds
+    )
     return pack
 
 
@@ -391,30 +425,6 @@ def packs_build(meeting: Meeting) -> list[MeetingPack]:
     return packs
 
 
-def watermark(pdf: bytes, text: str) -> bytes:
-    """Stamp ``text`` across every page of ``pdf`` (per download, so the pack
-    itself is built once).
-
-    The stamp is rendered once and drawn on each page as one shared form
-    XObject, by qpdf (pikepdf), which leaves the pack's objects alone: a
-    216-page tagged pack (24,000 objects) takes about 0.3 s and keeps its
-    size, where re-parsing and rewriting it with pypdf took 3 s and grew it
-    fivefold. https://pikepdf.readthedocs.io/en/latest/topics/overlays.html
-    """
-    stamp_html = render_to_string("meetings/pdf/watermark.html", {"text": text})
-    stamp_pdf = html_to_pdf(stamp_html)
-    with (
-        pikepdf.open(io.BytesIO(pdf)) as document,
-        pikepdf.open(io.BytesIO(stamp_pdf)) as stamp,
-    ):
-        form = document.copy_foreign(stamp.pages[0].as_form_xobject())
-        for page in document.pages:
-            page.add_overlay(form)
-        out = io.BytesIO()
-        document.save(out, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
-    return out.getvalue()
-
-
 def watermark_text(user: User, when: datetime | None = None) -> str:
     when = timezone.localtime(when or timezone.now())
     return (
@@ -423,25 +433,60 @@ def watermark_text(user: User, when: datetime | None = None) -> str:
     )
 
 
+@dataclass(frozen=True)
+class PackDownload:
+    """A pack watermarked for one download: the stored file in chunks, then
+    the stamp; ``size`` bytes in all."""
+
+    pack: MeetingPack
+    chunks: ChunkStream
+    size: int
+
+
 def pack_download(
     *, meeting: Meeting, organisation: Organisation, user: User,
     request: HttpRequest | None = None,
-) -> bytes:  # fmt: skip
-    """The organisation's pack, watermarked for ``user``; built now if missing
-    or out of date (the background build normally gets there first)."""
-    pack = pack_build(meeting, organisation)
-    with pack.file.open("rb") as handle:
-        pdf = handle.read()
-    stamped = watermark(pdf, watermark_text(user))
-    audit_record(
-        action="meeting.pack_downloaded",
-        request=request,
-        actor=user,
-        obj=pack,
-        detail={"meeting": meeting.pk, "organisation": organisation.pk,
-                "pages": pack.pages},
-    )  # fmt: skip
-    return stamped
+) -> PackDownload:  # fmt: skip
+    """The organisation's pack, watermarked for ``user``.
+
+    The background build keeps stored packs current (``packs_outdated``), so a
+    download builds only a pack that is missing, lost from storage or prepared
+    in an older format. Otherwise it reads one row and appends about a
+    kilobyte to the stored file, whatever the pack's size.
+    """
+    pack = MeetingPack.objects.filter(
+        meeting=meeting, organisation=organisation
+    ).first()
+    if pack is None or pack.stamp.get("format") != STAMP_FORMAT:
+        pack = pack_build(meeting, organisation)
+    try:
+        stored = stream_chunks(pack.file.storage, pack.file.name)
+    except FileNotFoundError:
+        # Lost, or replaced by a rebuild that committed after the row was read
+        # (the old file is deleted then): pack_build finds or makes the file.
+        logger.warning("Meeting pack %s had no file; building it", pack.pk)
+        pack = pack_build(meeting, organisation)
+        stored = stream_chunks(pack.file.storage, pack.file.name)
+    try:
+        update = watermark_update(
+            pack.stamp, watermark_text(user), source=lambda: pack.file.open("rb")
+        )
+        audit_record(
+            action="meeting.pack_downloaded",
+            request=request,
+            actor=user,
+            obj=pack,
+            detail={"meeting": meeting.pk, "organisation": organisation.pk,
+                    "pages": pack.pages},
+        )  # fmt: skip
+    except BaseException:
+        stored.close()
+        raise
+    return PackDownload(
+        pack=pack,
+        chunks=ChunkStream(itertools.chain(stored, (update,)), stored.close),
+        size=pack.stamp["size"] + len(update),
+    )
 
 
 @transaction.atomic
@@ -467,10 +512,7 @@ def action_update(
         obj=locked,
         detail={"from": before, "to": locked.status},
     )
-    for meeting in Meeting.objects.filter(
-        agenda_items__referral=locked.referral, status=MeetingStatus.PAPERS_ISSUED
-    ).distinct():
-        packs_outdated(meeting)
+    packs_outdated_for_cases([locked.referral_id])
     return locked
 
 
@@ -518,6 +560,13 @@ def meeting_update(
         detail={"fields": sorted(changed)},
     )
     packs_outdated(locked)
+    if "starts_at" in changed:
+        # The time shows in the packs of the meeting an urgent one reports
+        # to, and decides which actions count as outstanding in other packs.
+        packs_outdated_in(Meeting.objects.filter(pk=locked.reported_to_id))
+        packs_outdated_for_cases(
+            Action.objects.filter(agenda_item__meeting=locked).values("referral")
+        )
     return locked
 
 
@@ -659,6 +708,8 @@ def action_add(
         detail={"meeting": item.meeting_id, "owner": owner.pk,
                 "due": due.isoformat()},
     )  # fmt: skip
+    # Outstanding in the packs of later meetings that discuss the case.
+    packs_outdated_for_cases([item.referral_id])
     return action
 
 
@@ -747,8 +798,14 @@ def minutes_pdf(
     if meeting.status != MeetingStatus.MINUTES_ISSUED:
         raise MeetingRefused("The minutes of this meeting are not issued yet.")
     context = minutes_context(meeting, organisation)
-    pdf = html_to_pdf(render_to_string("meetings/pdf/minutes.html", context))
-    stamped = watermark(pdf, watermark_text(user))
+    prepared = watermark_prepare(
+        html_to_pdf(render_to_string("meetings/pdf/minutes.html", context))
+    )
+    stamped = prepared.pdf + watermark_update(
+        prepared.stamp,
+        watermark_text(user),
+        source=lambda: io.BytesIO(prepared.pdf),
+    )
     audit_record(
         action="meeting.minutes_downloaded",
         request=request,

@@ -6,7 +6,7 @@ with the ISA (``case_material``) and reads through the selectors.
 """
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.datastructures import MultiValueDict
 from django.utils.text import slugify
@@ -83,12 +83,16 @@ def pack(request, meeting_id):
     organisation = selectors.pack_organisation_for(
         user, meeting, request.GET.get("organisation")
     )
-    pdf = pack_download(
+    download = pack_download(
         meeting=meeting, organisation=organisation, user=user, request=request
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
+    # The stored pack streams from storage in chunks, the watermark after it.
+    response = StreamingHttpResponse(download.chunks, content_type="application/pdf")
+    response["Content-Length"] = str(download.size)
     name = slugify(f"cmarac-{meeting.day:%Y-%m-%d}-{organisation.slug}")
     response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -432,7 +432,7 @@ class TestAgencyAccess:
         response = client.get(reverse("meetings:pack", args=[upcoming.pk]))
         assert response.status_code == 200
         assert response["Content-Type"] == "application/pdf"
-        reader = PdfReader(io.BytesIO(response.content))
+        reader = PdfReader(io.BytesIO(b"".join(response.streaming_content)))
         text = "\n".join(p.extract_text() for p in reader.pages)
         assert "Downloaded by Petra Constable, Police" in text
         event = AuditEvent.objects.filter(action="meeting.pack_downloaded").last()

@@ -29,6 +29,10 @@ def _text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
+def _bytes(download) -> bytes:
+    return b"".join(download.chunks)
+
+
 @pytest.fixture
 def setup(django_capture_on_commit_callbacks):
     boss = coordinator()
@@ -69,8 +73,10 @@ class TestPacks:
     def test_a_pack_holds_only_that_agencys_cases_redacted_and_watermarked(self, setup):
         reader = UserFactory(organisation=setup["police"], first_name="Petra",
                              last_name="Constable")  # fmt: skip
-        pdf = pack_download(
-            meeting=setup["meeting"], organisation=setup["police"], user=reader
+        pdf = _bytes(
+            pack_download(
+                meeting=setup["meeting"], organisation=setup["police"], user=reader
+            )
         )
         text = _text(pdf)
         assert setup["first"].reference in text
@@ -85,10 +91,12 @@ class TestPacks:
         assert AuditEvent.objects.filter(action="meeting.pack_downloaded").exists()
 
     def test_the_referring_agency_sees_its_details(self, setup):
-        pdf = pack_download(
-            meeting=setup["meeting"],
-            organisation=setup["housing"],
-            user=UserFactory(organisation=setup["housing"]),
+        pdf = _bytes(
+            pack_download(
+                meeting=setup["meeting"],
+                organisation=setup["housing"],
+                user=UserFactory(organisation=setup["housing"]),
+            )
         )
         assert "07700 900 982" in _text(pdf)
 

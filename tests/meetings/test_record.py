@@ -180,13 +180,12 @@ class TestActions:
 
         context = pack_context(later, setup["police"])
         assert context["cases"][0]["actions"] == [still_open]
-        text = _text(
-            pack_download(
-                meeting=later,
-                organisation=setup["police"],
-                user=_referrer(setup["police"]),
-            )
+        download = pack_download(
+            meeting=later,
+            organisation=setup["police"],
+            user=_referrer(setup["police"]),
         )
+        text = _text(b"".join(download.chunks))
         assert "Fit a door alarm" in text
         assert "Share the risk assessment" not in text
 
