@@ -1,13 +1,24 @@
-from django.utils.functional import SimpleLazyObject
+from django.core.cache import cache
+
+from portal import freshness
+
+NAVIGATION_SECONDS = 300
 
 
 def navigation(request):
-    """The guidance index for the service navigation, looked up only on pages
-    that show the navigation (signed-in, verified users)."""
+    """The guidance index's address for the service navigation, worked out
+    only on pages that show the navigation (signed-in, verified users), and
+    shared by every server until pages change (portal.freshness)."""
 
-    def guidance_index():
+    def guidance_url() -> str:
         from .models import GuidanceIndexPage
 
-        return GuidanceIndexPage.objects.live().first()
+        key = f"navigation:guidance:{freshness.token()}:{request.get_host()}"
+        url = cache.get(key)
+        if url is None:
+            index = GuidanceIndexPage.objects.live().first()
+            url = (index.get_url(request) or "") if index else ""
+            cache.set(key, url, NAVIGATION_SECONDS)
+        return url
 
-    return {"guidance_index": SimpleLazyObject(guidance_index)}
+    return {"guidance_url": guidance_url}

@@ -33,6 +33,10 @@ class HomePage(Page):
     content_panels = [*Page.content_panels, FieldPanel("introduction")]
     max_count = 1
     parent_page_types = ["wagtailcore.Page"]
+    # Each person's own tasks: kept for that person alone, for a minute, and
+    # dropped by any change to the portal's data (portal.page_cache).
+    shared_page_cache = True
+    page_cache_personal = True
 
     class Meta:
         verbose_name = "home page"

@@ -12,6 +12,9 @@ and the CSP nonce. A page is kept only when:
 - it is a GET without a query string, for a signed-in, verified person;
 - the page type opts in (``shared_page_cache = True``) and has no password
   restriction (login and group restrictions follow the roles in the key);
+  a page that differs for each person (the home page, with its panels) also
+  sets ``page_cache_personal = True`` and is kept for that person alone, for
+  a minute;
 - no message was shown on it, and none is waiting to be shown.
 
 Any change to the portal's data or pages outdates every kept page
@@ -34,6 +37,7 @@ from wagtail.models import PageViewRestriction
 from . import freshness
 
 SECONDS = 300
+PERSONAL_SECONDS = 60
 # Stand-ins for each reader's own parts; none can occur in escaped page text.
 IDENTITY = "<!--portal:identity-->"
 CSRF = "<!--portal:csrf-->"
@@ -43,20 +47,27 @@ _CSRF_VALUE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 def serve(request, path):
     """Wagtail's page view, with the shared cache in front of it."""
-    key = _key(request, path)
-    if key is not None:
-        kept = cache.get(key)
-        if kept is not None:
-            return _filled(request, kept)
+    keys = _keys(request, path)
+    if keys is not None:
+        found = cache.get_many(keys)
+        for key in keys:
+            if key in found:
+                return _filled(request, found[key])
     response = wagtail_views.serve(request, path)
-    if key is not None and _keepable(request, response):
+    if keys is not None and _keepable(request, response):
         kept = _cut(request, response.content.decode())
         if kept is not None:
-            cache.set(key, kept, SECONDS)
+            page = response.context_data["page"]
+            if getattr(page, "page_cache_personal", False):
+                cache.set(keys[1], kept, PERSONAL_SECONDS)
+            else:
+                cache.set(keys[0], kept, SECONDS)
     return response
 
 
-def _key(request, path) -> str | None:
+def _keys(request, path) -> tuple[str, str] | None:
+    """The key a page shared by everyone alike is kept under, and the key a
+    personal page (the home page) is kept under for this person only."""
     user = request.user
     if (
         request.method != "GET"
@@ -69,7 +80,8 @@ def _key(request, path) -> str | None:
     who = [user.organisation_id or 0, int(user.is_superuser), *sorted(user.role_names)]
     where = hashlib.sha256(f"{request.get_host()}{path}".encode()).hexdigest()
     today = timezone.localdate()  # "review overdue" and due dates move daily
-    return ":".join(map(str, ["page", freshness.token(), today, where, *who]))
+    shared = ":".join(map(str, ["page", freshness.token(), today, where, *who]))
+    return shared, f"{shared}:person-{user.pk}"
 
 
 def _messages_waiting(request) -> bool:

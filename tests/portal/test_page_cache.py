@@ -128,3 +128,23 @@ def test_nobody_signed_out_is_served_a_kept_page(guide, readers):
     response = Client().get(guide.url)
     assert response.status_code == 302
     assert "Keeping papers safe" not in response.text
+
+
+def test_a_home_page_is_kept_for_its_owner_alone(readers):
+    from referrals.services import draft_start
+
+    first, second = readers
+    draft_start(user=first)
+    assert "Your draft referrals: 1" in verified_client_for(first).get("/").text
+    response, kept = _get(verified_client_for(second), "/")
+    assert not kept  # same roles and agency, but not the same person
+    assert "Your draft referrals" not in response.text
+    response, kept = _get(verified_client_for(first), "/")
+    assert kept and "Your draft referrals: 1" in response.text
+
+
+def test_the_menu_links_to_the_guidance(guide, readers):
+    html = verified_client_for(readers[0]).get("/").text
+    index_url = guide.get_parent().url
+    assert f'<a class="govuk-service-navigation__link" href="{index_url}">' in html
+    assert ">Guidance</a>" in html
