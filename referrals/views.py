@@ -6,14 +6,18 @@ reads referrals and drafts only through the selectors.
 """
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from agreements.access import case_material
 from audit.services import audit_read, audit_record
+from portal import freshness
 from portal.forms import error_list
 from portal.pdf import render_pdf
 
@@ -50,27 +54,54 @@ REFERRALS_PER_PAGE = 25
 def index(request):
     """The person's drafts and the referrals they can see, 25 to a page."""
     user = request.user
-    page = selectors.referrals_page(user, request.GET.get("page"), REFERRALS_PER_PAGE)
+    listing = _listing(user, request.GET.get("page"))
     audit_record(
         action="referral.list_viewed",
         request=request,
-        detail={"page": page.number, "count": len(page.object_list)},
+        detail={"page": listing["number"], "count": listing["count"]},
     )
     return render(
         request,
         "referrals/index.html",
         {
             "drafts": selectors.drafts_of(user),
-            "page": page,
-            "referrals": [
-                (referral, selectors.redaction_for(user, referral) is None)
-                for referral in page.object_list
-            ],
+            "listing": mark_safe(listing["html"]),  # noqa: S308  (our template's)
             "may_refer": user.organisation_id is not None
             and user.has_role(Role.REFERRER),
             "may_screen": selectors.may_screen(user),
         },
     )
+
+
+# One page of the list is the same for everyone with the same roles at the
+# same organisation, so it is rendered once and shared by every server for a
+# minute, or until any referral (or anything else in the portal) changes.
+# Each view is still audited.
+LISTING_SECONDS = 60
+
+
+def _listing(user, number) -> dict:
+    roles = ",".join(sorted(user.role_names))
+    key = (
+        f"referrals:list:{freshness.token()}:{user.organisation_id or 0}:"
+        f"{int(user.is_active)}:{roles}:{str(number)[:12]}"
+    )
+    listing = cache.get(key)
+    if listing is None:
+        page = selectors.referrals_page(user, number, REFERRALS_PER_PAGE)
+        html = render_to_string(
+            "referrals/includes/list.html",
+            {
+                "page": page,
+                "referrals": [
+                    (referral, selectors.redaction_for(user, referral) is None)
+                    for referral in page.object_list
+                ],
+            },
+        )
+        listing = {"html": html, "number": page.number, "count": len(page)}
+        cache.set(key, listing, LISTING_SECONDS)
+    return listing
 
 
 @require_POST
