@@ -19,8 +19,6 @@ from django.template.loader import render_to_string
 
 from portal.pdf import html_to_pdf
 
-
-#
 # Every download is stamped with who downloaded it, and must cost the same for
 # a 10-page pack as for a 500-page one. So the build prepares the pack once:
 # each page draws one shared form XObject, the stamp, as an artifact (outside

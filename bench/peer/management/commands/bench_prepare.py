@@ -32,6 +32,7 @@ from meetings.services import agenda_item_add, meeting_schedule, pack_build
 from referrals.models import Referral, Status
 
 PACK_CASES = 40
+PACK_100_CASES = 18
 PACK_BUILDS = 5
 
 
@@ -79,6 +80,11 @@ class Command(BaseCommand):
             organisation_id=referrer.organisation_id
         ).latest("submitted_at")
         meeting, build_seconds, pages = self._meeting(referrer, coordinator)
+        # The target is set for a 100-page pack: about 18 cases, built once.
+        small = self._meeting(referrer, coordinator, PACK_100_CASES, days_ahead=21)
+        small_pack = MeetingPack.objects.filter(
+            meeting=small[0], organisation=referrer.organisation
+        ).first() or pack_build(small[0], referrer.organisation)
         out = {
             "cookie_name": settings.SESSION_COOKIE_NAME,
             "cookies": {
@@ -94,10 +100,13 @@ class Command(BaseCommand):
                 "guidance": GuidancePage.objects.live().first().url,
                 "download_1mb": self._file(referrer),
                 "pack": f"/meetings/{meeting.pk}/pack/",
+                "pack_100": f"/meetings/{small[0].pk}/pack/",
             },
             "pack": {
                 "cases": PACK_CASES,
                 "pages": pages,
+                "small_cases": PACK_100_CASES,
+                "small_pages": small_pack.pages,
                 "build_seconds": build_seconds,
                 "build_median_seconds": round(statistics.median(build_seconds), 2)
                 if self.pack_builds
@@ -143,13 +152,18 @@ class Command(BaseCommand):
         )
         return share.files.get().get_download_url()
 
-    def _meeting(self, referrer: User, coordinator: User):
+    def _meeting(
+        self, referrer: User, coordinator: User, cases_wanted: int = PACK_CASES,
+        days_ahead: int = 20,
+    ):  # fmt: skip
         cases = list(
-            Referral.objects.filter(status=Status.ACCEPTED).order_by("-pk")[:PACK_CASES]
+            Referral.objects.filter(status=Status.ACCEPTED).order_by("-pk")[
+                :cases_wanted
+            ]
         )
-        if len(cases) < PACK_CASES:
-            raise SystemExit(f"Need {PACK_CASES} accepted referrals for the pack")
-        starts = timezone.now() + timedelta(days=20)
+        if len(cases) < cases_wanted:
+            raise SystemExit(f"Need {cases_wanted} accepted referrals for the pack")
+        starts = timezone.now() + timedelta(days=days_ahead)
         meeting = meeting_schedule(
             user=coordinator,
             starts_at=starts.replace(hour=10, minute=0, second=0, microsecond=0),
