@@ -6,7 +6,8 @@ Run after `make bench` (which leaves the loaded database behind):
 
 For each page of the load test: the median time of one warm request through
 the whole middleware stack, the number of SQL queries, their total time and
-the slowest of them. It signs in the same people as the load test.
+the slowest of them; with --functions N, the N functions taking the most
+time (cProfile, cumulative). It signs in the same people as the load test.
 """
 
 import argparse
@@ -26,6 +27,13 @@ def main() -> None:
     parser.add_argument("--database", default="portal_bench")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--slowest", type=int, default=3)
+    parser.add_argument(
+        "--functions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print the N functions with the most cumulative time (cProfile)",
+    )
     parser.add_argument("pages", nargs="*", help="page names (default: all)")
     args = parser.parse_args()
 
@@ -68,6 +76,20 @@ def main() -> None:
         )
         for query in slowest[: args.slowest]:
             print(f"    {float(query['time']) * 1000:6.1f} ms  {query['sql'][:150]}")
+        if args.functions:
+            _print_profile(client, path, args.runs, args.functions)
+
+
+def _print_profile(client, path, runs, limit) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(runs):
+        client.get(path)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(limit)
 
 
 def _prepare() -> dict:

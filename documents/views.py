@@ -9,7 +9,10 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Organisation, Role
@@ -17,6 +20,7 @@ from agreements.access import case_material
 from audit.services import audit_read, audit_record
 from meetings.models import Meeting
 from meetings.selectors import meetings_visible_to
+from portal import freshness
 from referrals.selectors import referrals_visible_to
 
 from . import selectors
@@ -55,23 +59,11 @@ def index(request):
     tab = request.GET.get("show", "received")
     if tab not in tabs:
         tab = "received"
-    shares = {
-        "received": selectors.shares_received,
-        "sent": selectors.shares_sent,
-        "all": selectors.shares_all,
-    }[tab](user)
-    page = Paginator(shares, PAGE_SIZE).get_page(request.GET.get("page"))
-    for item in page.object_list:
-        # "New": live, sent to us, and one of its files not yet opened by us.
-        item.is_new = (
-            tab == "received"
-            and item.is_live()
-            and any(not f.opened_by_us for f in item.files.all())
-        )
+    listing = _listing(user, tab, tabs[tab], request.GET.get("page"))
     audit_record(
         action="document.list_viewed",
         request=request,
-        detail={"show": tab, "page": page.number, "count": len(page.object_list)},
+        detail={"show": tab, "page": listing["number"], "count": listing["count"]},
     )
     return render(
         request,
@@ -79,11 +71,52 @@ def index(request):
         {
             "tabs": tabs,
             "tab": tab,
-            "tab_label": tabs[tab],
-            "page": page,
+            "listing": mark_safe(listing["html"]),  # noqa: S308  (our template's)
             "may_share": selectors.may_exchange(user),
-            "unopened": selectors.unopened_count(user),
+            "unopened": listing["unopened"],
         },
+    )
+
+
+# One page of a tab is the same for everyone with the same roles at the same
+# organisation (which files are new is per organisation too), so it is built
+# once and shared by every server for a minute, or until anything in the
+# portal changes: a download, a recall or a new share included. Each view is
+# still audited, and downloads are checked again when they happen.
+LISTING_SECONDS = 60
+
+
+def _listing(user, tab: str, tab_label: str, number) -> dict:
+    def build():
+        shares = {
+            "received": selectors.shares_received,
+            "sent": selectors.shares_sent,
+            "all": selectors.shares_all,
+        }[tab](user)
+        page = Paginator(shares, PAGE_SIZE).get_page(number)
+        now = timezone.now()
+        for item in page.object_list:
+            # "New": live, sent to us, and one of its files not yet opened by us.
+            item.is_new = (
+                tab == "received"
+                and item.is_live(now)
+                and any(not f.opened_by_us for f in item.files.all())
+            )
+        html = render_to_string(
+            "documents/includes/list.html",
+            {"tab": tab, "tab_label": tab_label, "page": page},
+        )
+        return {
+            "html": html,
+            "number": page.number,
+            "count": len(page.object_list),
+            "unopened": selectors.unopened_count(user),
+        }
+
+    return freshness.remember(
+        ("documents:list", *freshness.audience(user), tab, str(number)[:12]),
+        build,
+        LISTING_SECONDS,
     )
 
 

@@ -13,6 +13,8 @@ on every request must not empty every cache.
 """
 
 import functools
+from collections.abc import Callable
+from typing import TypeVar
 from uuid import uuid4
 
 from django.core.cache import cache
@@ -34,6 +36,36 @@ BOOKKEEPING_FIELDS = frozenset({"last_login"})
 def token(name: str = PORTAL) -> str:
     """The current token for ``name``; read it before reading the data."""
     return cache.get_or_set(PREFIX + name, uuid4().hex, timeout=None)
+
+
+T = TypeVar("T")
+
+
+def remember(parts, build: Callable[[], T], seconds: int) -> T:
+    """``build()``'s value, shared by every server under ``parts`` and the
+    current token for ``seconds`` at most, or until the portal's data changes.
+
+    ``parts`` must name everything the value depends on besides the portal's
+    data: who it is for (see ``audience``), which page, and so on.
+    """
+    key = ":".join(["remember", token(), *map(str, parts)])
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, seconds)
+    return value
+
+
+def audience(user) -> tuple:
+    """What decides which rows a signed-in person may see: organisation,
+    whether the account is active, administrator or not, and roles. People
+    alike in these are shown the same lists."""
+    return (
+        user.organisation_id or 0,
+        int(user.is_active),
+        int(user.is_superuser),
+        ",".join(sorted(user.role_names)),
+    )
 
 
 def outdate(name: str = PORTAL) -> None:

@@ -6,7 +6,6 @@ reads referrals and drafts only through the selectors.
 """
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -81,13 +80,7 @@ LISTING_SECONDS = 60
 
 
 def _listing(user, number) -> dict:
-    roles = ",".join(sorted(user.role_names))
-    key = (
-        f"referrals:list:{freshness.token()}:{user.organisation_id or 0}:"
-        f"{int(user.is_active)}:{roles}:{str(number)[:12]}"
-    )
-    listing = cache.get(key)
-    if listing is None:
+    def build():
         page = selectors.referrals_page(user, number, REFERRALS_PER_PAGE)
         html = render_to_string(
             "referrals/includes/list.html",
@@ -99,9 +92,13 @@ def _listing(user, number) -> dict:
                 ],
             },
         )
-        listing = {"html": html, "number": page.number, "count": len(page)}
-        cache.set(key, listing, LISTING_SECONDS)
-    return listing
+        return {"html": html, "number": page.number, "count": len(page)}
+
+    return freshness.remember(
+        ("referrals:list", *freshness.audience(user), str(number)[:12]),
+        build,
+        LISTING_SECONDS,
+    )
 
 
 @require_POST
