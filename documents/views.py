@@ -117,6 +117,7 @@ def _listing(user, tab: str, tab_label: str, number) -> dict:
         ("documents:list", *freshness.audience(user), tab, str(number)[:12]),
         build,
         LISTING_SECONDS,
+        tokens=(freshness.PORTAL, freshness.OPENINGS),  # "New" is per opening
     )
 
 

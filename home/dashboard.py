@@ -65,7 +65,7 @@ def dashboard_html(user: User) -> SafeString:
 
 def _cache_key(user: User) -> str:
     # The token first: a change after it is read outdates what is cached.
-    data = freshness.token()
+    data = f"{freshness.token()}-{freshness.token(freshness.OPENINGS)}"
     who = [user.pk, user.organisation_id or 0, int(user.is_active)]
     who += sorted(user.role_names)
     return ":".join(

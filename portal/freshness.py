@@ -9,7 +9,9 @@ was evicted, or the cache was emptied) is simply made again, which also misses.
 The portal's own data (accounts, agreements, referrals, meetings, documents and
 pages) outdates the "portal" token whenever a row is saved or deleted
 (``portal.apps``). The audit log and sessions are not portal data: writing them
-on every request must not empty every cache.
+on every request must not empty every cache. Downloads of shared files (who
+opened what) have a token of their own, "openings", read only by what shows
+which files are new.
 """
 
 import functools
@@ -22,6 +24,11 @@ from django.db import transaction
 
 PREFIX = "freshness:"
 PORTAL = "portal"
+# Who has opened which shared file: written on every download, read only by
+# the "new files" markers. Its own token, so downloads do not empty every
+# cache in the portal (the ISA decision, pages, lists) many times a minute.
+OPENINGS = "openings"
+SEPARATE_MODELS = {"documents.filedownload": OPENINGS}
 
 # Apps whose rows feed cached pages. Audit events, sessions and OTP devices
 # change on most requests and feed none of them.
@@ -41,14 +48,15 @@ def token(name: str = PORTAL) -> str:
 T = TypeVar("T")
 
 
-def remember(parts, build: Callable[[], T], seconds: int) -> T:
+def remember(parts, build: Callable[[], T], seconds: int, *, tokens=(PORTAL,)) -> T:
     """``build()``'s value, shared by every server under ``parts`` and the
-    current token for ``seconds`` at most, or until the portal's data changes.
+    current ``tokens`` for ``seconds`` at most, or until the data they stand
+    for changes.
 
-    ``parts`` must name everything the value depends on besides the portal's
-    data: who it is for (see ``audience``), which page, and so on.
+    ``parts`` must name everything else the value depends on: who it is for
+    (see ``audience``), which page, and so on.
     """
-    key = ":".join(["remember", token(), *map(str, parts)])
+    key = ":".join(["remember", *map(token, tokens), *map(str, parts)])
     value = cache.get(key)
     if value is None:
         value = build()
@@ -100,7 +108,10 @@ def outdate_on_change(sender, **kwargs) -> None:
     update_fields = kwargs.get("update_fields")
     if update_fields and set(update_fields) <= BOOKKEEPING_FIELDS:
         return
-    if sender._meta.app_label in WATCHED_APPS or _is_through_of_watched(sender):
+    separate = SEPARATE_MODELS.get(sender._meta.label_lower)
+    if separate is not None:
+        outdate(separate)
+    elif sender._meta.app_label in WATCHED_APPS or _is_through_of_watched(sender):
         outdate()
 
 

@@ -81,7 +81,9 @@ def _keys(request, path) -> tuple[str, str] | None:
     where = hashlib.sha256(f"{request.get_host()}{path}".encode()).hexdigest()
     today = timezone.localdate()  # "review overdue" and due dates move daily
     shared = ":".join(map(str, ["page", freshness.token(), today, where, *who]))
-    return shared, f"{shared}:person-{user.pk}"
+    # The home page marks files nobody at the organisation has opened yet.
+    openings = freshness.token(freshness.OPENINGS)
+    return shared, f"{shared}:{openings}:person-{user.pk}"
 
 
 def _messages_waiting(request) -> bool:

@@ -115,7 +115,12 @@ class TestAgencyStaff:
 
     def test_an_opened_file_is_no_longer_new(self, world):
         share = world["a"].shares_received.get().share
-        verified_client_for(world["a_staff"]).get(share.files.get().get_download_url())
+        colleague = UserFactory(organisation=world["a"], roles=[Role.REFERRER])
+        assert "Patrol log.pdf" in _home(world["a_staff"])
+        response = verified_client_for(colleague).get(
+            share.files.get().get_download_url()
+        )
+        assert response.status_code == 200
         assert "Patrol log.pdf" not in _home(world["a_staff"])
 
 

@@ -3,8 +3,11 @@
 import pytest
 from django.core.cache import cache
 
+from accounts.models import Role
+from documents.services import file_download_record
 from portal import freshness
-from tests.factories import OrganisationFactory
+from tests.factories import OrganisationFactory, UserFactory
+from tests.factories.documents import shared, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +40,15 @@ def test_a_lost_token_is_made_afresh():
     first = freshness.token()
     cache.clear()
     assert freshness.token() != first
+
+
+def test_a_download_outdates_only_what_shows_new_files():
+    sender, reader = (
+        UserFactory(organisation=OrganisationFactory(), roles=[Role.REFERRER])
+        for _ in range(2)
+    )
+    share = shared(sender, [reader.organisation], files=[upload("Notes.pdf")])
+    portal, openings = freshness.token(), freshness.token(freshness.OPENINGS)
+    file_download_record(item=share.files.get(), user=reader)
+    assert freshness.token() == portal  # pages, lists and the ISA decision stay
+    assert freshness.token(freshness.OPENINGS) != openings
