@@ -7,9 +7,19 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self):
+        from django.core.signals import request_finished, request_started
         from wagtail.signals import page_published, page_unpublished
 
+        from . import freshness
         from .freshness import outdate_on_change, outdate_on_publish
+
+        # Each request reads each token once (portal.freshness.token).
+        request_started.connect(
+            freshness.request_started, dispatch_uid="portal_freshness_started"
+        )
+        request_finished.connect(
+            freshness.request_finished, dispatch_uid="portal_freshness_finished"
+        )
 
         # Cached pages follow the data they show (portal.freshness).
         signals = {

@@ -16,6 +16,7 @@ which files are new.
 
 import functools
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import TypeVar
 from uuid import uuid4
 
@@ -40,9 +41,31 @@ WATCHED_APPS = frozenset(
 BOOKKEEPING_FIELDS = frozenset({"last_login"})
 
 
+# Tokens already read during the current request (None outside a request).
+# A page asks for the token several times (the ISA decision, a list, the
+# menu); one read per request is enough, and is what the request would have
+# seen had it run a moment earlier. Emptied as each request starts and ends
+# (portal.apps); this process's own changes update it at once.
+_read = ContextVar("freshness_read", default=None)
+
+
 def token(name: str = PORTAL) -> str:
     """The current token for ``name``; read it before reading the data."""
-    return cache.get_or_set(PREFIX + name, uuid4().hex, timeout=None)
+    read = _read.get()
+    if read is not None and name in read:
+        return read[name]
+    value = cache.get_or_set(PREFIX + name, uuid4().hex, timeout=None)
+    if read is not None:
+        read[name] = value
+    return value
+
+
+def request_started(**kwargs) -> None:
+    _read.set({})
+
+
+def request_finished(**kwargs) -> None:
+    _read.set(None)
 
 
 T = TypeVar("T")
@@ -90,7 +113,11 @@ def outdate(name: str = PORTAL) -> None:
 
 
 def _replace(name: str) -> None:
-    cache.set(PREFIX + name, uuid4().hex, timeout=None)
+    value = uuid4().hex
+    cache.set(PREFIX + name, value, timeout=None)
+    read = _read.get()
+    if read is not None:
+        read[name] = value
 
 
 @functools.cache

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.cache import cache
+from django.core.signals import request_started
 
 from accounts.models import Role
 from documents.services import file_download_record
@@ -52,3 +53,34 @@ def test_a_download_outdates_only_what_shows_new_files():
     file_download_record(item=share.files.get(), user=reader)
     assert freshness.token() == portal  # pages, lists and the ISA decision stay
     assert freshness.token(freshness.OPENINGS) != openings
+
+
+def test_a_request_reads_each_token_once_and_sees_its_own_changes():
+    key = freshness.PREFIX + freshness.PORTAL
+    freshness.request_started()
+    try:
+        first = freshness.token()
+        cache.set(key, "changed-by-another-server")
+        assert freshness.token() == first  # as if the request ran a moment earlier
+        freshness.outdate()  # a change made by this request
+        assert freshness.token() == cache.get(key) != first
+    finally:
+        freshness.request_finished()
+    cache.set(key, "changed-again")
+    assert freshness.token() == "changed-again"  # outside a request: every read
+
+
+def test_every_request_starts_and_ends_with_no_tokens_read(client):
+    seen = []
+
+    def record(**kwargs):
+        seen.append(freshness._read.get())
+
+    freshness._read.set({freshness.PORTAL: "left-over"})
+    request_started.connect(record)  # runs after the portal's own receiver
+    try:
+        client.get("/accounts/login/")
+    finally:
+        request_started.disconnect(record)
+    assert seen == [{}]
+    assert freshness._read.get() is None
