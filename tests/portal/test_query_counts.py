@@ -157,6 +157,11 @@ def _pages(loader) -> dict[str, tuple[User, str, int]]:
         ),
         "shared files, received": (referrer, "/files/", received),
         "shared files, sent": (referrer, "/files/?show=sent", sent),
+        "shared file download": (
+            referrer,
+            shares_received(referrer).first().files.first().get_download_url(),
+            received,
+        ),
     }
 
 
@@ -173,6 +178,7 @@ PAGES = [
     "guidance index",
     "shared files, received",
     "shared files, sent",
+    "shared file download",
 ]
 
 
