@@ -5,15 +5,15 @@ dashboard what they could not open. Every list is cut to a few rows and every
 total is one COUNT, so the number of queries does not grow with the data.
 
 The panels are rendered once and kept in the shared cache for a minute per
-person (``dashboard_html``), under the token of the portal's data
-(``portal.freshness``): any change to a referral, action, meeting, share,
-agreement, page or account makes every server render them afresh.
+person (``dashboard_html``, through ``portal.freshness.remember``), under the
+token of the portal's data and the one of file openings: any change to a
+referral, action, meeting, share, agreement, page or account, or a colleague
+opening a file, makes every server render them afresh.
 """
 
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -54,23 +54,20 @@ class Panel:
 
 def dashboard_html(user: User) -> SafeString:
     """The rendered panels for ``user``, from the cache when nothing changed."""
-    key = _cache_key(user)
-    html = cache.get(key)
-    if html is None:
+
+    def build() -> str:
         context = {"organisation": user.organisation, **dashboard_for(user)}
-        html = render_to_string("home/includes/dashboard.html", context)
-        cache.set(key, html, CACHE_SECONDS)
-    return mark_safe(html)  # noqa: S308  (our own template's output)
+        return render_to_string("home/includes/dashboard.html", context)
 
-
-def _cache_key(user: User) -> str:
-    # The token first: a change after it is read outdates what is cached.
-    data = f"{freshness.token()}-{freshness.token(freshness.OPENINGS)}"
-    who = [user.pk, user.organisation_id or 0, int(user.is_active)]
-    who += sorted(user.role_names)
-    return ":".join(
-        map(str, ["dashboard", data, timezone.localdate().isoformat(), *who])
+    # Per person: the panels name the person's own drafts and actions.
+    who = (user.pk, *freshness.audience(user))
+    html = freshness.remember(
+        ("dashboard", timezone.localdate().isoformat(), *who),
+        build,
+        CACHE_SECONDS,
+        tokens=(freshness.PORTAL, freshness.OPENINGS),  # "New" files
     )
+    return mark_safe(html)  # noqa: S308  (our own template's output)
 
 
 def dashboard_for(user: User) -> dict:
