@@ -77,7 +77,7 @@ def _keys(request, path) -> tuple[str, str] | None:
         or _messages_waiting(request)
     ):
         return None
-    who = [user.organisation_id or 0, int(user.is_superuser), *sorted(user.role_names)]
+    who = freshness.audience(user)
     where = hashlib.sha256(f"{request.get_host()}{path}".encode()).hexdigest()
     today = timezone.localdate()  # "review overdue" and due dates move daily
     shared = ":".join(map(str, ["page", freshness.token(), today, where, *who]))
