@@ -46,10 +46,13 @@ def govuk_field(field, heading=""):
     from portal.forms import DateWidget
 
     widget = field.field.widget
-    if isinstance(widget, forms.RadioSelect):
-        name = "radios"
-    elif isinstance(widget, forms.CheckboxSelectMultiple):
+    # CheckboxSelectMultiple subclasses RadioSelect in Django, so the more
+    # specific class must be tested first or every "select all that apply"
+    # question is drawn as radios and loses all but one answer.
+    if isinstance(widget, forms.CheckboxSelectMultiple):
         name = "checkboxes"
+    elif isinstance(widget, forms.RadioSelect):
+        name = "radios"
     elif isinstance(widget, DateWidget):
         name = "date"
     elif isinstance(widget, forms.CheckboxInput):
