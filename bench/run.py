@@ -12,7 +12,7 @@ references measured in the same run on the same server.
 4. The meeting pack build (40 cases, median of 5) and the 200 MB streaming
    memory check (bench/streaming_memory.py).
 
-Writes bench/results/<date>.json and .md, and the table in README.md between
+Writes bench/results/<date>.json and .md, and the table in docs/benchmarks.md between
 the bench markers. Run: .venv/bin/python bench/run.py [--scale 1.0]
 """
 
@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 RESULTS = REPO / "bench" / "results"
-README = REPO / "README.md"
+BENCH_TABLE = REPO / "docs" / "benchmarks.md"
 MARK_START, MARK_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 # (name, label, which session, URL key or literal path)
@@ -309,12 +309,12 @@ def _markdown(report: dict) -> str:
 
 
 def _readme(table: str) -> None:
-    text = README.read_text()
+    text = BENCH_TABLE.read_text()
     if MARK_START not in text:
         return
     before, rest = text.split(MARK_START, 1)
     _, after = rest.split(MARK_END, 1)
-    README.write_text(f"{before}{MARK_START}\n{table}{MARK_END}{after}")
+    BENCH_TABLE.write_text(f"{before}{MARK_START}\n{table}{MARK_END}{after}")
 
 
 def main() -> None:
