@@ -24,7 +24,7 @@ from .receivers import SESSION_SEEN_KEY, SESSION_STARTED_KEY
 from .services import user_has_device
 
 # Wagtail's admin JavaScript fetches these on every admin page, the verify
-# page included; they hold no data (see ../shared/LANDMINES.md).
+# page included; they hold no data (see docs/stack-notes.md).
 ALWAYS_OPEN_PATHS = ("/admin/sprite/", "/admin/jsi18n/")
 
 

@@ -15,7 +15,7 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 ALLOWED_HOSTS = ["*"]
 # Short password rules would slow nothing; keep the real validators.
 
-# A file-based SQLite test database so --reuse-db works (see LANDMINES.md).
+# A file-based SQLite test database so --reuse-db works (see docs/stack-notes.md).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": env.str(

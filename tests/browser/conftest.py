@@ -12,7 +12,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django_otp.oath import TOTP
 
-# Debian's build, never one from `playwright install` (see ../shared/LANDMINES.md).
+# Debian's build, never one from `playwright install` (see docs/stack-notes.md).
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -1,6 +1,6 @@
 """A local S3 (moto_server) for storage tests, and S3Storage on a fresh bucket.
 
-moto does not enforce presigned signatures or expiry (see LANDMINES.md): test
+moto does not enforce presigned signatures or expiry (see docs/stack-notes.md): test
 how URLs are built, not that moto refuses them. Import the fixtures into a
 test module (``from tests.documents.s3 import s3_server, s3_storage``).
 """

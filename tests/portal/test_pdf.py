@@ -148,7 +148,7 @@ class TestLocalFiles:
         assert "file:///etc/hostname" in "\n".join(refusals(caplog))
 
     def test_the_checks_above_catch_weasyprints_own_fetcher(self, secret_text):
-        # WeasyPrint 70's stock fetcher reads file: URLs (LANDMINES.md). If this
+        # WeasyPrint 70's stock fetcher reads file: URLs (docs/stack-notes.md). If this
         # stops holding, the checks above prove less than they seem to.
         html = f'<link rel="attachment" href="{secret_text.as_uri()}"><p>Hi</p>'
 
