@@ -1,10 +1,14 @@
-"""The guidance review report in the Wagtail admin: every guidance page with
-its owner and review dates, overdue ones first, filterable to those due."""
+"""The guidance review report in the Wagtail admin (every guidance page with
+its owner and review dates, overdue ones first, filterable to those due), and
+the page editor's guard against a create that raced autosave."""
 
 from datetime import timedelta
 
 from django.contrib.admin import SimpleListFilter
 from django.utils import timezone
+from django.utils.text import slugify
+from wagtail import hooks
+from wagtail.admin.views.pages.edit import EditView
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 
 from .models import GuidancePage
@@ -52,3 +56,41 @@ class GuidanceReviewAdmin(ModelAdmin):
 
 
 modeladmin_register(GuidanceReviewAdmin)
+
+
+# How recently the page must have been made for a second "create" of it to be
+# taken as the same person's race with autosave rather than a new page.
+AUTOSAVE_RACE_WINDOW = timedelta(minutes=30)
+
+
+@hooks.register("before_create_page")
+def continue_page_made_by_autosave(request, parent_page, page_class):
+    """Send a create that lost the race with autosave to the page it made.
+
+    Wagtail's autosave creates the page in the background and only then moves
+    the editor onto its edit URL. A "Submit" or "Save" pressed in between posts
+    to the create view again: the person was told the slug was in use and an
+    orphan draft was left behind. When the same person's own never-published
+    page of this type, with this slug, was made here moments ago, the post is
+    an edit of that page.
+    """
+    if request.method != "POST":
+        return None
+    slug = request.POST.get("slug") or slugify(request.POST.get("title", ""))
+    if not slug:
+        return None
+    made = (
+        parent_page.get_children()
+        .type(page_class)
+        .filter(
+            slug=slug,
+            owner=request.user,
+            first_published_at__isnull=True,
+            live=False,
+            latest_revision_created_at__gte=timezone.now() - AUTOSAVE_RACE_WINDOW,
+        )
+        .first()
+    )
+    if made is None or made.revisions.exclude(user=request.user).exists():
+        return None
+    return EditView.as_view()(request, page_id=made.pk)

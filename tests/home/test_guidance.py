@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
 from accounts.models import Role
 from home.models import GuidancePage
@@ -168,3 +169,77 @@ class TestEditing:
         labels += ["Accordion", "Link to an agreement", "Content owner"]
         for label in labels:
             assert label in html, label
+
+
+def _guidance_form(owner, **changes):
+    fields = {
+        "title": "Noise diaries",
+        "slug": "noise-diaries",
+        "summary": "For officers handing out noise diaries.",
+        "body": streamfield([("text", rich_text("<p>Ask for two weeks.</p>"))]),
+        "owner_person": owner.pk,
+        "last_reviewed": "2026-12-01",
+        "review_by": "2027-06-01",
+    }
+    return nested_form_data(fields | changes)
+
+
+class TestCreateRacingAutosave:
+    """Submitting a new page just as autosave created it edits that page."""
+
+    def _add_url(self, index):
+        return reverse(
+            "wagtailadmin_pages:add", args=["home", "guidancepage", index.pk]
+        )
+
+    def _autosave(self, client, url, owner):
+        response = client.post(
+            url, _guidance_form(owner), HTTP_ACCEPT="application/json"
+        )
+        assert response.json()["success"]
+
+    def test_the_submit_goes_to_the_page_autosave_made(self):
+        index = guidance_index()
+        editor = UserFactory(roles=[Role.EDITOR])
+        client = verified_client_for(editor)
+        url = self._add_url(index)
+        self._autosave(client, url, editor)
+
+        submitted = _guidance_form(editor, summary="Changed after the autosave.")
+        response = client.post(url, submitted | {"action-submit": "Submit"})
+
+        assert response.status_code == 302
+        page = GuidancePage.objects.get()
+        assert page.workflow_in_progress
+        assert page.get_latest_revision_as_object().summary == (
+            "Changed after the autosave."
+        )
+
+    def test_another_editors_new_page_is_never_taken_over(self):
+        index = guidance_index()
+        first, second = UserFactory.create_batch(2, roles=[Role.EDITOR])
+        url = self._add_url(index)
+        self._autosave(verified_client_for(first), url, first)
+
+        response = verified_client_for(second).post(
+            url, _guidance_form(second) | {"action-submit": "Submit"}
+        )
+
+        assert response.status_code == 200
+        assert "already in use" in response.content.decode()
+        page = GuidancePage.objects.get()
+        assert page.owner == first
+        assert not page.workflow_in_progress
+
+    def test_a_published_page_with_the_slug_is_never_taken_over(self):
+        index = guidance_index()
+        editor = UserFactory(roles=[Role.EDITOR])
+        guidance(title="Noise diaries", owner=editor, summary="Published before.")
+
+        response = verified_client_for(editor).post(
+            self._add_url(index), _guidance_form(editor) | {"action-submit": "Submit"}
+        )
+
+        assert response.status_code == 200
+        assert "already in use" in response.content.decode()
+        assert GuidancePage.objects.get().summary == "Published before."
