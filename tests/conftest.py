@@ -205,23 +205,45 @@ def clamav(settings, clamd_address):
     return clamd_address
 
 
-@pytest.fixture(scope="module")
-def demo_seeded(django_db_setup, django_db_blocker):
-    """The demo partnership, loaded once for a test module inside a transaction
-    that is rolled back after it; returns what seed_demo printed."""
+def _demo_for_module(django_db_blocker, *, run_on_commit: bool):
+    """Load the demo partnership once for a test module, inside a transaction
+    that is rolled back after it; yields what seed_demo printed.
+
+    Each test still runs in a transaction of its own, nested in this one, so
+    tests may change the demo without seeing each other's changes.
+    """
     from io import StringIO
 
     from django.core.management import call_command
     from django.db import transaction
+    from django.test import TestCase
 
     with django_db_blocker.unblock():
         atomic = transaction.atomic()
         atomic.__enter__()
         out = StringIO()
-        call_command("seed_demo", stdout=out)
+        if run_on_commit:
+            # Meeting packs are built when the seed's transaction commits,
+            # which the surrounding transaction would otherwise hold back.
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                call_command("seed_demo", stdout=out)
+        else:
+            call_command("seed_demo", stdout=out)
         yield out.getvalue()
         transaction.set_rollback(True)
         atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def demo_seeded(django_db_setup, django_db_blocker):
+    """The demo partnership, loaded once for a test module."""
+    yield from _demo_for_module(django_db_blocker, run_on_commit=False)
+
+
+@pytest.fixture(scope="module")
+def demo_seeded_with_packs(django_db_setup, django_db_blocker):
+    """The demo partnership with its meeting packs built, once for a module."""
+    yield from _demo_for_module(django_db_blocker, run_on_commit=True)
 
 
 @contextmanager

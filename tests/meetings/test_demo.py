@@ -32,12 +32,8 @@ def _counts():
 
 
 @pytest.fixture
-def seeded(django_capture_on_commit_callbacks):
-    out = StringIO()
-    # The packs are built when the seed's transaction commits.
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("seed_demo", stdout=out)
-    return out.getvalue()
+def seeded(demo_seeded_with_packs):
+    return demo_seeded_with_packs
 
 
 def _text(pack: MeetingPack) -> str:

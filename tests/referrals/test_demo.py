@@ -45,8 +45,8 @@ def _counts():
 
 
 @pytest.fixture
-def seeded():
-    return _seed()
+def seeded(demo_seeded):
+    return demo_seeded
 
 
 class TestDemoReferrals:
