@@ -22,6 +22,8 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
+from .selectors import pages_open_to
+
 
 class HomePage(Page):
     introduction = RichTextField(
@@ -214,9 +216,8 @@ class GuidanceIndexPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["guidance"] = (
-            GuidancePage.objects.live().child_of(self).order_by("title")
-        )
+        guidance = GuidancePage.objects.live().child_of(self).order_by("title")
+        context["guidance"] = pages_open_to(request, guidance)
         return context
 
 

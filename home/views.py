@@ -21,17 +21,15 @@ SEARCH_PAGE_SIZE = 20
 def _searchable_pages(request):
     """Live guidance, agreements and meeting resources, without any section
     whose view restriction this request does not meet."""
-    from wagtail.models import Page, PageViewRestriction
+    from wagtail.models import Page
 
     from agreements.models import AgreementPage
 
     from .models import GuidancePage, MeetingResourcesPage
+    from .selectors import pages_open_to
 
     pages = Page.objects.live().type(GuidancePage, AgreementPage, MeetingResourcesPage)
-    for restriction in PageViewRestriction.objects.select_related("page"):
-        if not restriction.accept_request(request):
-            pages = pages.exclude(path__startswith=restriction.page.path)
-    return pages
+    return pages_open_to(request, pages)
 
 
 def search(request):

@@ -7,8 +7,12 @@ deleted and no server keeps its own copy. A token missing from the cache (it
 was evicted, or the cache was emptied) is simply made again, which also misses.
 
 The portal's own data (accounts, agreements, referrals, meetings, documents and
-pages) outdates the "portal" token whenever a row is saved or deleted
-(``portal.apps``). The audit log and sessions are not portal data: writing them
+pages), and what decides who may see it (groups, their permissions and
+Wagtail's page privacy), outdates the "portal" token whenever a row is saved
+or deleted (``portal.apps``). Writes that send no signal (``QuerySet.update``,
+``bulk_create``, raw SQL) outdate nothing, so a cache must never be what
+decides access: ``portal.page_cache`` checks page privacy again on every
+answer. The audit log and sessions are not portal data: writing them
 on every request must not empty every cache. Downloads of shared files (who
 opened what) have a token of their own, "openings", read only by what shows
 which files are new.
@@ -35,6 +39,21 @@ SEPARATE_MODELS = {"documents.filedownload": OPENINGS}
 # change on most requests and feed none of them.
 WATCHED_APPS = frozenset(
     {"accounts", "agreements", "referrals", "meetings", "documents", "home"}
+)
+# Who may see what, outside those apps: groups and their permissions (roles,
+# the admin link), Wagtail's page privacy (a restriction on a page covers every
+# page below it) and page rows saved without their specific type (a move saves
+# the plain page, and a move can put a page under a restriction). Their
+# many-to-many tables (a restriction's groups, a group's permissions) count
+# too (``_is_through_of_watched``).
+WATCHED_MODELS = frozenset(
+    {
+        "auth.group",
+        "auth.permission",
+        "wagtailcore.page",
+        "wagtailcore.pageviewrestriction",
+        "wagtailcore.grouppagepermission",
+    }
 )
 # Saves of only these fields feed no cached page: signing in stamps
 # last_login, and must not empty every cache.
@@ -138,15 +157,20 @@ def outdate_on_change(sender, **kwargs) -> None:
     separate = SEPARATE_MODELS.get(sender._meta.label_lower)
     if separate is not None:
         outdate(separate)
-    elif sender._meta.app_label in WATCHED_APPS or _is_through_of_watched(sender):
+    elif _is_watched(sender) or _is_through_of_watched(sender):
         outdate()
 
 
+def _is_watched(model) -> bool:
+    meta = model._meta
+    return meta.app_label in WATCHED_APPS or meta.label_lower in WATCHED_MODELS
+
+
 def _is_through_of_watched(sender) -> bool:
-    # m2m_changed sends the through model; user groups (roles) are one.
+    # m2m_changed sends the through model: a user's groups (roles), a group's
+    # permissions, a view restriction's groups.
     return sender._meta.auto_created and any(
-        field.related_model is not None
-        and field.related_model._meta.app_label in WATCHED_APPS
+        field.related_model is not None and _is_watched(field.related_model)
         for field in sender._meta.fields
     )
 

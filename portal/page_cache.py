@@ -11,18 +11,29 @@ and the CSP nonce. A page is kept only when:
 
 - it is a GET without a query string, for a signed-in, verified person;
 - the page type opts in (``shared_page_cache = True``) and has no password
-  restriction (login and group restrictions follow the roles in the key);
-  a page that differs for each person (the home page, with its panels) also
-  sets ``page_cache_personal = True`` and is kept for that person alone, for
-  a minute;
+  restriction; a page that differs for each person (the home page, with its
+  panels) also sets ``page_cache_personal = True`` and is kept for that person
+  alone, for a minute;
 - no message was shown on it, and none is waiting to be shown.
 
-Any change to the portal's data or pages outdates every kept page
-(``portal.freshness``); kept pages also expire after a few minutes.
+Any change to the portal's data, pages, groups or page privacy outdates every
+kept page (``portal.freshness``); kept pages also expire after a few minutes.
+
+Page privacy is Wagtail's, checked in its ``serve``, which a kept page skips.
+So before answering from the cache, the page's privacy as it stands now is
+checked for this request (``_still_served``): the page must still be live and
+every view restriction on it or on a page above it must accept the request,
+by Wagtail's own ``get_view_restrictions`` and ``accept_request``. Otherwise
+the request goes to Wagtail, which refuses it (or asks for the password) as
+it would without the cache. Group and login restrictions do not stop a page
+being kept: everyone under one key is alike in what they decide (signed in,
+administrator or not, the same groups; ``freshness.audience``), and the check
+runs for each reader anyway (docs/caching.md).
 """
 
 import hashlib
 import re
+from dataclasses import dataclass
 
 from django.contrib.messages import get_messages
 from django.core.cache import cache
@@ -32,7 +43,7 @@ from django.template.loader import render_to_string
 from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
 from wagtail import views as wagtail_views
-from wagtail.models import PageViewRestriction
+from wagtail.models import Page, PageViewRestriction
 
 from . import freshness
 
@@ -45,24 +56,72 @@ NONCE = "<!--portal:nonce-->"
 _CSRF_VALUE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A kept page: its HTML with each reader's parts cut out, and which page
+    it is, so that the page's privacy can be checked again on each answer."""
+
+    page_id: int
+    html: str
+
+
 def serve(request, path):
     """Wagtail's page view, with the shared cache in front of it."""
     keys = _keys(request, path)
     if keys is not None:
         found = cache.get_many(keys)
         for key in keys:
-            if key in found:
-                return _filled(request, found[key])
+            kept = found.get(key)
+            if isinstance(kept, Kept):
+                if _still_served(request, kept.page_id):
+                    return _filled(request, kept.html)
+                break  # Wagtail decides, and a refusal is never kept
     response = wagtail_views.serve(request, path)
     if keys is not None and _keepable(request, response):
-        kept = _cut(request, response.content.decode())
-        if kept is not None:
+        html = _cut(request, response.content.decode())
+        if html is not None:
             page = response.context_data["page"]
+            kept = Kept(page.pk, html)
             if getattr(page, "page_cache_personal", False):
                 cache.set(keys[1], kept, PERSONAL_SECONDS)
             else:
                 cache.set(keys[0], kept, SECONDS)
     return response
+
+
+def _still_served(request, page_id: int) -> bool:
+    """Whether Wagtail would still serve the page to this request: it is live,
+    and every view restriction on it or a page above it accepts the request.
+
+    Why on every answer, when restriction and group changes already outdate
+    the cache (``portal.freshness``): a change that sends no signal (a bulk
+    update, a raw insert, another tool writing to the database) outdates
+    nothing, and a kept page must still never reach someone the page's
+    privacy refuses.
+
+    Why read the restrictions as they are now, rather than keep the ones the
+    page had in the entry: a restriction added since, on the page or on any
+    page above it, or a move under a restricted page, would not be in the
+    entry. And why keep restricted pages at all: finding out that an open
+    page has become restricted takes these same queries, so refusing to keep
+    restricted pages would save nothing and slow coordinators' pages.
+
+    Wagtail's own ``get_view_restrictions`` (ancestors and aliases included)
+    and ``accept_request`` decide, so the rule is not copied here. The cost is
+    three small indexed queries (the page, its ancestors, their restrictions),
+    plus the groups when there is a group restriction (docs/caching.md). A
+    password restriction always goes to Wagtail, which asks for the password
+    (or serves the page) and never keeps it.
+    """
+    page = Page.objects.filter(pk=page_id, live=True).only("path", "alias_of").first()
+    if page is None:
+        return False  # unpublished or deleted: Wagtail answers 404
+    restrictions = page.get_view_restrictions().prefetch_related("groups")
+    return all(
+        restriction.restriction_type != PageViewRestriction.PASSWORD
+        and restriction.accept_request(request)
+        for restriction in restrictions
+    )
 
 
 def _keys(request, path) -> tuple[str, str] | None:

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import Role, User, role_group
 from audit.models import AuditEvent
 from documents.services import share_recall
 from tests.conftest import verified_client_for
@@ -96,3 +96,23 @@ def test_every_view_is_audited_even_from_the_shared_page(world):
     assert all(
         event.detail == {"show": "received", "page": 1, "count": 1} for event in viewed
     )
+
+
+def test_a_role_change_shows_at_once(world):
+    """A coordinator made a referrer loses "All shares" and the other
+    agencies' files at once, and a referrer made a coordinator gains them;
+    also when the change is a bulk write that sends no signal."""
+    people = world["people"]
+    coordinator, referrer = people[("C", "Coordinator")], people[("C", "Referrer")]
+    assert "Plan – Flat 3.pdf" in _list(coordinator, "?show=all")
+    coordinator.groups.set([role_group(Role.REFERRER)])
+    html = _list(coordinator, "?show=all")
+    assert "All shares" not in html and "Plan – Flat 3.pdf" not in html
+    assert "Plan – Flat 3.pdf" not in _list(referrer, "?show=all")
+    referrer.groups.add(role_group(Role.COORDINATOR))
+    assert "Plan – Flat 3.pdf" in _list(referrer, "?show=all")
+    # A bulk write sends no signal; the list follows the roles all the same.
+    User.groups.through.objects.filter(
+        user=referrer, group=role_group(Role.COORDINATOR)
+    ).update(group=role_group(Role.SIGNATORY))
+    assert "Plan – Flat 3.pdf" not in _list(referrer, "?show=all")

@@ -8,9 +8,10 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from wagtail.models import PageViewRestriction
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
-from accounts.models import Role
+from accounts.models import Role, role_group
 from home.models import GuidancePage
 from home.services import guidance_due, guidance_review_reminders_send
 from tests.conftest import verified_client_for
@@ -58,6 +59,25 @@ class TestPages:
         assert "Live guidance" in html
         assert "Unpublished guidance" not in html
         assert live.summary in html
+
+    def test_the_index_lists_only_guidance_the_reader_may_open(self):
+        """Page privacy holds in the list too: agency staff are not shown the
+        title and summary of guidance kept for coordinators, and a change to
+        the page's privacy shows in the (cached) index at once."""
+        guidance(title="For everyone")
+        hidden = guidance(title="For coordinators", summary="Panel chairing.")
+        restriction = PageViewRestriction.objects.create(
+            page=hidden, restriction_type=PageViewRestriction.GROUPS
+        )
+        restriction.groups.set([role_group(Role.COORDINATOR)])
+        staff = UserFactory(roles=[Role.REFERRER])
+        html = _read(guidance_index(), staff)
+        assert "For everyone" in html
+        assert "For coordinators" not in html and "Panel chairing." not in html
+        html = _read(guidance_index(), UserFactory(roles=[Role.COORDINATOR]))
+        assert "For coordinators" in html and "Panel chairing." in html
+        restriction.delete()
+        assert "For coordinators" in _read(guidance_index(), staff)
 
     def test_anonymous_people_are_sent_to_sign_in(self, client):
         response = client.get(guidance().url)

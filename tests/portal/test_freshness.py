@@ -1,14 +1,17 @@
 """Cached pages are dropped on every server once the data under them changes."""
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.core.signals import request_started
+from wagtail.models import PageViewRestriction
 
-from accounts.models import Role
+from accounts.models import Role, role_group
 from documents.services import file_download_record
 from portal import freshness
 from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.documents import shared, upload
+from tests.factories.guidance import guidance
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +89,40 @@ def test_every_request_starts_and_ends_with_no_tokens_read(client):
         freshness._read.set(None)  # leave no tokens for the next test
     assert seen == [{}]
     assert after is None
+
+
+class TestWhoMaySeeWhat:
+    """Changes to who may see a page or list outdate every cache at once,
+    however the admin makes them (a save, a delete, a many-to-many change)."""
+
+    def _outdates(self, change) -> bool:
+        before = freshness.token()
+        change()
+        return freshness.token() != before
+
+    def test_page_privacy_added_changed_and_removed(self):
+        page = guidance(title="For coordinators")
+        restriction = PageViewRestriction(
+            page=page, restriction_type=PageViewRestriction.LOGIN
+        )
+        assert self._outdates(restriction.save)
+        restriction.restriction_type = PageViewRestriction.GROUPS
+        assert self._outdates(restriction.save)
+        coordinators = role_group(Role.COORDINATOR)
+        assert self._outdates(lambda: restriction.groups.add(coordinators))
+        assert self._outdates(lambda: restriction.groups.remove(coordinators))
+        assert self._outdates(restriction.delete)
+
+    def test_group_membership_and_group_permissions(self):
+        person = UserFactory(roles=[Role.REFERRER])
+        editors = role_group(Role.EDITOR)
+        assert self._outdates(lambda: person.groups.add(editors))
+        assert self._outdates(lambda: editors.user_set.remove(person))
+        access_admin = Permission.objects.get(codename="access_admin")
+        assert self._outdates(lambda: editors.permissions.remove(access_admin))
+        assert self._outdates(lambda: editors.permissions.add(access_admin))
+        assert self._outdates(lambda: Group.objects.create(name="Board"))
+
+    def test_moving_a_page_under_another(self):
+        page, other = guidance(title="Moving"), guidance(title="Staying")
+        assert self._outdates(lambda: page.move(other, pos="last-child"))

@@ -4,7 +4,7 @@ referral shows at once."""
 
 import pytest
 
-from accounts.models import Role
+from accounts.models import Role, User, role_group
 from audit.models import AuditEvent
 from tests.conftest import verified_client_for
 from tests.factories import OrganisationFactory, UserFactory
@@ -54,3 +54,19 @@ def test_every_view_is_audited_even_from_the_shared_page(world):
         [world["coordinator"].pk, world["second_coordinator"].pk]
     )
     assert all(event.detail == {"page": 1, "count": 1} for event in viewed)
+
+
+def test_a_role_change_shows_at_once(world):
+    """A coordinator made a referrer is not served the coordinator's list, and
+    back again; also when the change is a bulk write that sends no signal."""
+    referral = submitted_referral(world["a_staff"])  # agency A's, not shared
+    coordinator = world["coordinator"]  # at agency B
+    assert referral.reference in _list(coordinator)
+    coordinator.groups.set([role_group(Role.REFERRER)])
+    assert referral.reference not in _list(coordinator)
+    coordinator.groups.set([role_group(Role.COORDINATOR)])
+    assert referral.reference in _list(coordinator)
+    User.groups.through.objects.filter(user=coordinator).update(
+        group=role_group(Role.REFERRER)
+    )
+    assert referral.reference not in _list(coordinator)
