@@ -187,6 +187,19 @@ def full_answers() -> dict:
     return answers
 
 
+# Fields that are about the page, not answers: left out of comparisons.
+_PAGE_ONLY = ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS")
+
+
+def answers_in(raw: dict) -> dict:
+    """The answers a person gave, without blanks and the lists' bookkeeping."""
+    return {
+        name: values
+        for name, values in raw.items()
+        if not name.endswith(_PAGE_ONLY) and any(value != "" for value in values)
+    }
+
+
 def complete_draft(user, answers: dict | None = None) -> ReferralDraft:
     """A draft by ``user`` with every section saved."""
     draft = draft_start(user=user)

@@ -18,15 +18,13 @@ from referrals.models import ReferralDraft, SectionState
 from tests.conftest import verified_client_for
 from tests.factories import UserFactory
 from tests.factories.referrals import (
+    answers_in,
     complete_draft,
     full_answers,
     multi_choice_fields,
 )
 
 pytestmark = pytest.mark.django_db
-
-# Fields that are about the page, not answers: left out of the comparison.
-_PAGE_ONLY = ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS")
 
 
 def posted_back(html: str) -> dict[str, list[str]]:
@@ -61,15 +59,6 @@ def posted_back(html: str) -> dict[str, list[str]]:
     for name, value in data:
         posted.setdefault(name, []).append(value)
     return posted
-
-
-def answers_in(raw: dict) -> dict:
-    """The answers a person gave, without blanks and the lists' bookkeeping."""
-    return {
-        name: values
-        for name, values in raw.items()
-        if not name.endswith(_PAGE_ONLY) and any(value != "" for value in values)
-    }
 
 
 @pytest.fixture
