@@ -13,7 +13,7 @@ from django import forms
 from django.forms.utils import ErrorDict
 from django.http import QueryDict
 
-from portal.forms import error_list
+from portal.forms import error_anchor, error_list, long_date
 
 from .forms import SECTIONS, Repeat, Section
 from .models import PersonRole
@@ -138,6 +138,13 @@ class BoundRepeat:
     def can_add(self) -> bool:
         return self.formset.total_form_count() < self.repeat.max_num
 
+    def list_anchor(self) -> str:
+        """Where a problem with the whole list takes focus: the "Add" button,
+        or the first item's first question once the list is full."""
+        if self.can_add or not self.formset.forms:
+            return f"add-{self.repeat.prefix}"
+        return error_anchor(next(iter(self.formset.forms[0])))
+
 
 class BoundSection:
     """A section's form and lists, bound to raw data or showing initial values."""
@@ -190,7 +197,7 @@ class BoundSection:
                     for anchor, message in error_list(form)
                 ]
             for message in bound.formset.non_form_errors():
-                problems.append((f"add-{bound.repeat.prefix}", message))
+                problems.append((bound.list_anchor(), message))
         return problems
 
     def cleaned(self) -> dict:
@@ -297,8 +304,7 @@ def _display(form_field: forms.Field, value) -> str:
     if isinstance(form_field, forms.BooleanField):
         return "Yes" if value else "No"
     if isinstance(value, str) and hasattr(form_field, "noun"):
-        parsed = date.fromisoformat(value)
-        return f"{parsed.day} {parsed:%B %Y}"
+        return long_date(value)
     choices = dict(getattr(form_field, "choices", []) or [])
     if isinstance(value, list):
         return "; ".join(str(choices.get(item, item)) for item in value)

@@ -30,14 +30,17 @@ def _radios(label, choices, *, required=True, help_text="", messages=None):
     )
 
 
-def _text(label, *, required=False, max_length=200, help_text="", width=None, **kw):
+def _text(
+    label, *, required=False, max_length=200, help_text="", width=None,
+    autocomplete="off", **kw,
+):  # fmt: skip
     css = "govuk-input" + (f" govuk-input--width-{width}" if width else "")
     return forms.CharField(
         label=label,
         required=required,
         max_length=max_length,
         help_text=help_text,
-        widget=forms.TextInput({"class": css, "autocomplete": "off"}),
+        widget=forms.TextInput({"class": css, "autocomplete": autocomplete}),
         **kw,
     )
 
@@ -184,12 +187,18 @@ class EligibilityForm(SectionForm):
 
 
 class ReferrerForm(SectionForm):
-    name = _text("Your full name", required=True, width=20)
-    job_title = _text("Your job title", required=True, width=20)
+    # The referrer's own details carry their input purpose, so browsers and
+    # assistive technology can fill them in: WCAG 2.2 SC 1.3.5,
+    # https://www.w3.org/TR/WCAG22/#input-purposes. Details of the people in
+    # the case stay autocomplete="off": they are not the user's own.
+    name = _text("Your full name", required=True, width=20, autocomplete="name")
+    job_title = _text(
+        "Your job title", required=True, width=20, autocomplete="organization-title"
+    )
     email = forms.EmailField(
         label="Your work email address",
         widget=forms.EmailInput({"class": "govuk-input govuk-input--width-20",
-                                 "spellcheck": "false"}),
+                                 "spellcheck": "false", "autocomplete": "email"}),
         error_messages={
             "required": "Enter your work email address",
             "invalid": "Enter an email address in the correct format, like "
@@ -197,7 +206,9 @@ class ReferrerForm(SectionForm):
         },
     )  # fmt: skip
     phone = PhoneField(
-        label="Your phone number", error_messages=_required("Enter your phone number")
+        label="Your phone number",
+        error_messages=_required("Enter your phone number"),
+        autocomplete="tel",
     )
     line_manager_aware = _radios(
         "Is your line manager aware of this referral?",

@@ -316,6 +316,7 @@ def _render_section(
             "returning_to_check": returning == "check",
             "revision": draft.revision(current.slug),
             "conflict": conflict,
+            "rows": _task_rows(draft),
         },
     )
 

@@ -92,3 +92,28 @@ def page_links(page):
             page.number, on_each_side=2, on_ends=1
         )
     ]
+
+
+@register.filter
+def govuk_date(value) -> str:
+    """ "6 December 2026": one date format on every page (portal.forms.LONG_DATE)."""
+    from portal.forms import long_date
+
+    return long_date(value)
+
+
+@register.filter
+def govuk_datetime(value) -> str:
+    """ "6 December 2026, 14:05"."""
+    from portal.forms import long_datetime
+
+    return long_datetime(value)
+
+
+@register.filter
+def clause(value) -> str:
+    """Text that more of a sentence follows, without its own closing full stop,
+    comma, semicolon or colon: an action typed as "for legal review." then
+    ", due 6 December 2026" reads "for legal review, due ...", not "review., due".
+    """
+    return str(value).rstrip().rstrip(".,;:").rstrip()

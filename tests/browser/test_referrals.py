@@ -4,13 +4,17 @@ screening it. In Chromium, with axe-core on every page on the way."""
 import re
 
 import pytest
+from django import forms as django_forms
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Role
+from portal.forms import DateField
+from referrals.forms import SECTIONS, SECTIONS_BY_SLUG
 from referrals.models import Referral, ReferralDraft, Status
 from tests.conftest import current_code
 from tests.factories import TEST_PASSWORD, TOTPDeviceFactory, UserFactory
+from tests.factories.referrals import answers_in, full_answers, multi_choice_fields
 
 from .conftest import assert_accessible, screenshot
 from .test_sign_in import enter_security_code
@@ -375,3 +379,288 @@ def test_answers_are_saved_while_typing(page, live_server, referrer):
     page.reload()
     expect_section(page, "Eligibility")
     expect(reason).to_have_value("Nothing has worked so far.")
+
+
+# Every question of every section, as a person answers it -------------------------
+#
+# The answers come from tests.factories.referrals.full_answers(): every question
+# answered, two items in every list and two options ticked on every
+# "select all that apply" question, found from the form classes. Each question
+# is found on the page by its label or legend and answered by its widget, so a
+# new question is answered (and checked) here without changing this test.
+
+
+def _choice_label(form_field, value: str) -> str:
+    return str(dict(form_field.choices)[value])
+
+
+def _answer(scope, form_class, raw: dict, prefix: str = "") -> None:
+    """Type into the boxes, click the radios and checkboxes, pick from lists."""
+    for name, form_field in form_class.base_fields.items():
+        key, label = f"{prefix}{name}", str(form_field.label)
+        widget = form_field.widget
+        if isinstance(form_field, DateField):
+            parts = [raw.get(f"{key}_{index}", [""])[0] for index in range(3)]
+            if any(parts):
+                fill_date(scope, label, *parts)
+        elif isinstance(widget, django_forms.CheckboxSelectMultiple):
+            for value in raw.get(key, []):
+                choice = _choice_label(form_field, value)
+                group(scope, label).get_by_label(choice, exact=True).click()
+        elif isinstance(widget, django_forms.RadioSelect):
+            for value in raw.get(key, []):
+                choose(scope, label, _choice_label(form_field, value))
+        elif isinstance(widget, django_forms.CheckboxInput):
+            scope.get_by_label(label, exact=True).set_checked(bool(raw.get(key)))
+        elif isinstance(widget, django_forms.Select):
+            scope.get_by_label(label, exact=True).select_option(raw.get(key, [""])[0])
+        else:
+            box = scope.get_by_label(label, exact=True)
+            box.click()
+            box.fill(raw.get(key, [""])[0])
+
+
+def _expect_answered(scope, form_class, raw: dict, prefix: str = "") -> None:
+    """The page shows exactly what was answered: typed values, and every box
+    and radio checked or not as it was left."""
+    for name, form_field in form_class.base_fields.items():
+        key, label = f"{prefix}{name}", str(form_field.label)
+        widget = form_field.widget
+        if isinstance(form_field, DateField):
+            date = group(scope, label)
+            for index, part in enumerate(("Day", "Month", "Year")):
+                expect(date.get_by_label(part)).to_have_value(
+                    raw.get(f"{key}_{index}", [""])[0]
+                )
+        elif isinstance(widget, django_forms.RadioSelect):
+            chosen = set(raw.get(key, []))
+            for value, choice in form_field.choices:
+                option = group(scope, label).get_by_label(str(choice), exact=True)
+                if value in chosen:
+                    expect(option).to_be_checked()
+                else:
+                    expect(option).not_to_be_checked()
+        elif isinstance(widget, django_forms.CheckboxInput):
+            box = scope.get_by_label(label, exact=True)
+            expect(box).to_be_checked(checked=bool(raw.get(key)))
+        else:
+            expect(scope.get_by_label(label, exact=True)).to_have_value(
+                raw.get(key, [""])[0]
+            )
+
+
+def _items(page, repeat):
+    noun = repeat.noun[0].upper() + repeat.noun[1:]
+    return page.get_by_role("group", name=re.compile(rf"^{noun} \d+$"))
+
+
+def _each_item(page, repeat, raw):
+    count = int(raw[f"{repeat.prefix}-TOTAL_FORMS"][0])
+    noun = repeat.noun[0].upper() + repeat.noun[1:]
+    for index in range(count):
+        yield group(page, f"{noun} {index + 1}"), f"{repeat.prefix}-{index}-"
+
+
+def _answer_section(page, section, raw) -> None:
+    for repeat in section.repeats:
+        wanted = int(raw[f"{repeat.prefix}-TOTAL_FORMS"][0])
+        add = page.get_by_role(
+            "button", name=re.compile(rf"^Add (a|another) {repeat.noun}$")
+        )
+        while _items(page, repeat).count() < wanted:
+            shown = _items(page, repeat).count()
+            add.click()
+            expect(_items(page, repeat)).to_have_count(shown + 1)
+    _answer(page, section.form_class, raw)
+    for repeat in section.repeats:
+        for item, prefix in _each_item(page, repeat, raw):
+            _answer(item, repeat.form_class, raw, prefix)
+
+
+def _expect_section_answered(page, section, raw) -> None:
+    _expect_answered(page, section.form_class, raw)
+    for repeat in section.repeats:
+        expect(_items(page, repeat)).to_have_count(
+            int(raw[f"{repeat.prefix}-TOTAL_FORMS"][0])
+        )
+        for item, prefix in _each_item(page, repeat, raw):
+            _expect_answered(item, repeat.form_class, raw, prefix)
+
+
+def _chosen_labels(form_field, values) -> str:
+    return "; ".join(_choice_label(form_field, value) for value in values)
+
+
+def _expect_every_choice_shown(page, full: dict) -> None:
+    """Each multi-choice answer, every option ticked, on check answers or the
+    case page."""
+    for section in SECTIONS:
+        for name in multi_choice_fields(section.form_class):
+            form_field = section.form_class.base_fields[name]
+            expect(summary_value(page, str(form_field.label))).to_have_text(
+                _chosen_labels(form_field, full[section.slug][name])
+            )
+
+
+def test_every_question_of_every_section_as_a_person_answers_it(
+    page, live_server, referrer
+):
+    full = full_answers()
+    sign_in(page, live_server.url, referrer)
+    page.get_by_role("link", name="Referrals", exact=True).click()
+    page.get_by_role("button", name="Make a referral").click()
+    expect_section(page, "Make a CMARAC referral")
+    task_list = page.url
+
+    for section in SECTIONS:
+        raw = full[section.slug]
+        page.get_by_role("link", name=section.title, exact=True).click()
+        expect_section(page, section.title)
+        expect(page.locator("[aria-current=page]")).to_have_text(section.title)
+        _answer_section(page, section, raw)
+        assert_accessible(page)
+        page.get_by_role("button", name="Save and come back later").click()
+        expect_section(page, "Make a CMARAC referral")
+        status = page.get_by_role("link", name=section.title, exact=True)
+        expect(status).to_have_accessible_description("Completed")
+
+        # What the draft keeps is what was typed and ticked, nothing lost.
+        stored = ReferralDraft.objects.get().answers[section.slug]
+        assert answers_in(stored) == answers_in(raw), section.slug
+
+        # Opened again: every box and value as it was left.
+        page.get_by_role("link", name=section.title, exact=True).click()
+        expect_section(page, section.title)
+        _expect_section_answered(page, section, raw)
+        page.goto(task_list)
+
+    # Saving a section unchanged changes nothing, a list section included.
+    draft = ReferralDraft.objects.get()
+    for slug in ("eligibility", "people"):
+        before = draft.answers[slug]
+        page.get_by_role("link", name=SECTIONS_BY_SLUG[slug].title, exact=True).click()
+        page.get_by_role("button", name="Save and come back later").click()
+        expect_section(page, "Make a CMARAC referral")
+        draft.refresh_from_db()
+        assert draft.answers[slug] == before, slug
+
+    page.get_by_role("button", name="Check your answers").click()
+    expect_section(page, "Check your answers before you submit the referral")
+    expect(page.get_by_text("Not complete")).to_have_count(0)
+    _expect_every_choice_shown(page, full)
+    expect(summary_value(page, "Age (optional)", "Household member 2")).to_have_text(
+        "0"
+    )
+    expect(summary_value(page, "Date of birth", "Child 1")).to_have_text(
+        "12 September 2015"
+    )
+    page.get_by_label("I confirm the information is accurate").check()
+    page.get_by_role("button", name="Submit referral").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Referral submitted")
+    assert_accessible(page)
+
+    referral = Referral.objects.get()
+    for section in SECTIONS:
+        for name in multi_choice_fields(section.form_class):
+            assert (
+                referral.answers[section.slug]["fields"][name]
+                == full[section.slug][name]
+            ), (section.slug, name)
+
+    page.get_by_role("link", name="View the referral").click()
+    expect_section(page, referral.reference)
+    _expect_every_choice_shown(page, full)
+
+
+def test_a_problem_with_the_whole_list_takes_focus_to_its_button(
+    page, live_server, referrer
+):
+    sign_in(page, live_server.url, referrer)
+    page.get_by_role("link", name="Referrals", exact=True).click()
+    page.get_by_role("button", name="Make a referral").click()
+    page.get_by_role("link", name="People", exact=True).click()
+    expect_section(page, "People")
+    page.get_by_role("button", name="Remove person 1").click()
+    expect(page.get_by_text("None added.")).to_be_visible()
+    save_and_continue(page)
+    expect_error(
+        page,
+        "Add at least 1 person",
+        page.get_by_role("button", name="Add a person"),
+        described=group(page, "People in the case"),
+    )
+
+
+# Saving in the background ------------------------------------------------------
+
+
+def _is_autosave(response) -> bool:
+    request = response.request
+    return request.method == "POST" and b'name="action"\r\n\r\nautosave' in (
+        request.post_data_buffer or b""
+    )
+
+
+def _eligibility(page, live_server, referrer) -> str:
+    sign_in(page, live_server.url, referrer)
+    page.get_by_role("link", name="Referrals", exact=True).click()
+    page.get_by_role("button", name="Make a referral").click()
+    page.get_by_role("link", name="Eligibility", exact=True).click()
+    expect_section(page, "Eligibility")
+    return page.url
+
+
+def test_two_ticked_options_are_saved_in_the_background(page, live_server, referrer):
+    _eligibility(page, live_server, referrer)
+    question = group(page, "Who in this case is vulnerable?")
+    with page.expect_response(_is_autosave, timeout=15_000) as saved:
+        question.get_by_label("A victim of anti-social behaviour").click()
+        question.get_by_label("A witness").click()
+    assert saved.value.status == 200
+    expect(page.get_by_role("status")).to_contain_text("Your answers were saved at")
+    assert ReferralDraft.objects.get().answers["eligibility"]["vulnerable"] == [
+        "victim",
+        "witness",
+    ]
+
+    page.reload()
+    expect_section(page, "Eligibility")
+    question = group(page, "Who in this case is vulnerable?")
+    expect(question.get_by_label("A victim of anti-social behaviour")).to_be_checked()
+    expect(question.get_by_label("A witness")).to_be_checked()
+    expect(question.get_by_label("The person causing harm")).not_to_be_checked()
+
+
+def test_a_late_autosave_from_another_tab_keeps_the_newer_answers(
+    page, live_server, referrer
+):
+    url = _eligibility(page, live_server, referrer)
+    # A second tab on the same section, opened before either is saved.
+    other = page.context.new_page()
+    other.goto(url)
+    expect_section(other, "Eligibility")
+
+    # The second tab saves first: victim and witness.
+    question = group(other, "Who in this case is vulnerable?")
+    question.get_by_label("A victim of anti-social behaviour").click()
+    question.get_by_label("A witness").click()
+    other.get_by_role("button", name="Save and come back later").click()
+    expect_section(other, "Make a CMARAC referral")
+
+    # The first tab, still showing the older page, changes its mind later.
+    with page.expect_response(_is_autosave, timeout=15_000) as late:
+        group(page, "Who in this case is vulnerable?").get_by_label(
+            "The person causing harm"
+        ).click()
+    assert late.value.status == 409
+    expect(page.get_by_role("status")).to_contain_text(
+        "This section was saved in another window"
+    )
+    stored = ReferralDraft.objects.get().answers["eligibility"]["vulnerable"]
+    assert stored == ["victim", "witness"]
+
+    page.reload()
+    question = group(page, "Who in this case is vulnerable?")
+    expect(question.get_by_label("A victim of anti-social behaviour")).to_be_checked()
+    expect(question.get_by_label("A witness")).to_be_checked()
+    expect(question.get_by_label("The person causing harm")).not_to_be_checked()

@@ -2,8 +2,10 @@
 
 import copy
 
+from django import forms
+
 from accounts.models import Role
-from referrals.forms import SECTIONS_BY_SLUG
+from referrals.forms import SECTIONS, SECTIONS_BY_SLUG
 from referrals.models import ReferralDraft, ReferralShare
 from referrals.services import draft_save, draft_start, referral_submit
 
@@ -102,6 +104,100 @@ def complete_answers(*, people=None, urgent=False, do_not_disclose=False,
             "consent": consent,
         }
     )
+
+
+def several_choices(form_field) -> list[str]:
+    """Two options of a multi-choice question: the last two, which leaves out
+    the "none" that some lists start with and cannot be ticked with others."""
+    return [str(value) for value, _label in form_field.choices][-2:]
+
+
+def multi_choice_fields(form_class) -> list[str]:
+    """The names of a form's "select all that apply" questions."""
+    return [
+        name
+        for name, form_field in form_class.base_fields.items()
+        if isinstance(form_field, forms.MultipleChoiceField)
+    ]
+
+
+def full_answers() -> dict:
+    """Raw data for every section with every question answered: each list has
+    two items, each multi-choice question (found from the forms, so a new one
+    is included) two options ticked."""
+    answers = complete_answers(
+        people=[
+            person(0, alias="Lexi", age="56", disability="Uses a wheelchair",
+                   ethnicity="White British"),
+            person(1, role="causing_harm", name="Jo Bloggs", born=(2, 2, 1990),
+                   alias="JB", age="34", disability="None known",
+                   ethnicity="Not known", interpreter="yes", leave_message="yes"),
+        ],
+        do_not_disclose=True,
+        anonymous_source=True,
+    )  # fmt: skip
+    answers["eligibility"].update(
+        {"urgent": ["yes"], "urgency_reason": ["Threats made this week."]}
+    )
+    answers["referral-type"] = {
+        "kind": ["repeat"],
+        **_date("last_cmarac_date", 27, 3, 2026),
+        "referred_elsewhere": ["Housing panel, May 2026: no action."],
+        "police_reference": ["CAD 4321"],
+        "agency_references": ["HSG-889"],
+    }
+    answers["household"] = {
+        "members-TOTAL_FORMS": ["2"], "members-INITIAL_FORMS": ["0"],
+        "members-0-name": ["Pat Example"], "members-0-relationship": ["Partner"],
+        "members-0-age": ["58"],
+        "members-1-name": ["Lee Example"], "members-1-relationship": ["Lodger"],
+        "members-1-age": ["0"],
+        "children-TOTAL_FORMS": ["2"], "children-INITIAL_FORMS": ["0"],
+        "children-0-name": ["Rowan Example"],
+        **_date("children-0-date_of_birth", 12, 9, 2015),
+        "children-0-school": ["Example Primary"], "children-0-relationship": ["Son"],
+        "children-1-name": ["Ash Example"],
+        **_date("children-1-date_of_birth", 1, 1, 2020),
+        "children-1-school": ["Little Acorns Nursery"],
+        "children-1-relationship": ["Daughter"],
+    }  # fmt: skip
+    answers["risk"].update(
+        {
+            "asb_other": ["Graffiti on the door"],
+            "personal_vulnerabilities": ["Aged 56, lives alone."],
+            "situational_vulnerabilities": ["Ground-floor flat by the stairs."],
+            "incidental_vulnerabilities": ["Lost her job in June."],
+            "physical_health": ["Arthritis."],
+            "substance_use": ["None known."],
+            "enforcement": ["Community protection warning, July 2026."],
+            "incidents-TOTAL_FORMS": ["2"],
+            **_date("incidents-1-date", 2, 11, 2026),
+            "incidents-1-description": ["Shouting at the window at 2am."],
+            "incidents-1-reference": ["CAD 5678"],
+        }
+    )
+    answers["consent"].update(
+        {"consent": ["unsafe"], "justification": ["Asking would raise the risk."]}
+    )
+    for section in SECTIONS:
+        for name in multi_choice_fields(section.form_class):
+            answers[section.slug][name] = several_choices(
+                section.form_class.base_fields[name]
+            )
+    return answers
+
+
+# Fields that are about the page, not answers: left out of comparisons.
+_PAGE_ONLY = ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS")
+
+
+def answers_in(raw: dict) -> dict:
+    """The answers a person gave, without blanks and the lists' bookkeeping."""
+    return {
+        name: values
+        for name, values in raw.items()
+        if not name.endswith(_PAGE_ONLY) and any(value != "" for value in values)
+    }
 
 
 def complete_draft(user, answers: dict | None = None) -> ReferralDraft:

@@ -12,6 +12,7 @@ from accounts.models import Role, role_group
 from meetings.models import Action, MeetingStatus
 from meetings.services import papers_issue
 from portal import freshness
+from portal.forms import long_date
 from referrals.models import Status
 from referrals.services import draft_start, referral_transition
 from tests.conftest import verified_client_for
@@ -98,7 +99,9 @@ class TestAgencyStaff:
         assert world["asked"].reference in html
         assert "The panel has asked for more information on 1 referral" in html
         assert "Your organisation&#x27;s open actions: 1, 1 overdue" in html
-        assert "Visit the family with housing." in html
+        # One sentence, not "housing., due": the action's own full stop goes.
+        due = long_date(timezone.localdate() - timedelta(days=1))
+        assert f"Visit the family with housing, due {due}" in html
         assert str(world["meeting"]) in html and "papers issued" in html
         assert "Files shared with your organisation: 1 not opened yet" in html
         assert "Patrol log.pdf" in html
