@@ -2,6 +2,7 @@
 
 import secrets
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.signals import user_login_failed
@@ -137,6 +138,10 @@ def _verify_session(request: HttpRequest, device) -> None:
     otp_login(request, device)
     # django_otp.login() keeps the session key; rotate it against fixation.
     request.session.cycle_key()
+    # Only a full sign-in clears failures, and only those against this
+    # username: a password step, or someone else's sign-in from the same
+    # address, must not (docs/security.md, "Lockout").
+    AxesProxyHandler.reset_attempts(username=device.user.get_username())
 
 
 @transaction.atomic
