@@ -197,6 +197,9 @@ TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 # Demo data may only be loaded where a settings module allows it.
 DEMO_DATA_ALLOWED = False
 DEMO_PASSWORD = env.str("DJANGO_DEMO_PASSWORD", default="")
+# A random value made on first use that demo authenticator secrets and backup
+# codes are derived from, so no two installs share them (accounts.demo).
+DEMO_SECRET_FILE = BASE_DIR / "var" / "demo-secret"
 
 # Security headers ---------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
