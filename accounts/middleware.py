@@ -24,8 +24,12 @@ from .receivers import SESSION_SEEN_KEY, SESSION_STARTED_KEY
 from .services import user_has_device
 
 # Wagtail's admin JavaScript fetches these on every admin page, the verify
-# page included; they hold no data (see ../shared/LANDMINES.md).
-ALWAYS_OPEN_PATHS = ("/admin/sprite/", "/admin/jsi18n/")
+# page included; they hold no data. Matched by the route they resolve to, never
+# by a path prefix, which let /admin/sprite/../anything through
+# (docs/security.md, "The second-factor gate").
+ALWAYS_OPEN_URL_NAMES = frozenset(
+    {"wagtailadmin_sprite", "wagtailadmin_javascript_catalog"}
+)
 
 
 # The request being served, for code that Wagtail calls without one (signal
@@ -48,7 +52,8 @@ class SecondFactorGateMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         level = access_level(view_func)
-        if level == PUBLIC or request.path_info.startswith(ALWAYS_OPEN_PATHS):
+        open_asset = request.resolver_match.view_name in ALWAYS_OPEN_URL_NAMES
+        if level == PUBLIC or open_asset:
             return None
         user = request.user
         if not user.is_authenticated:
