@@ -22,6 +22,10 @@ from audit.services import audit_record
 from .access import PASSWORD_ONLY, PUBLIC, access_level
 from .receivers import SESSION_SEEN_KEY, SESSION_STARTED_KEY
 from .services import user_has_device
+from .views import admin_access_refused
+
+# Wagtail's own test for who may use its admin (wagtail.admin.auth).
+ADMIN_ACCESS_PERMISSION = "wagtailadmin.access_admin"
 
 # Wagtail's admin JavaScript fetches these on every admin page, the verify
 # page included; they hold no data. Matched by the route they resolve to, never
@@ -60,11 +64,18 @@ class SecondFactorGateMiddleware:
             return redirect_to_login(
                 request.get_full_path(), reverse(settings.LOGIN_URL)
             )
-        if level == PASSWORD_ONLY or user.is_verified():
+        if level == PASSWORD_ONLY:
             return None
-        target = "accounts:verify" if user_has_device(user) else "accounts:enrol"
-        query = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
-        return redirect(f"{reverse(target)}?{query}")
+        if not user.is_verified():
+            target = "accounts:verify" if user_has_device(user) else "accounts:enrol"
+            query = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
+            return redirect(f"{reverse(target)}?{query}")
+        in_admin = request.path_info.startswith(reverse("wagtailadmin_home"))
+        if in_admin and not user.has_perm(ADMIN_ACCESS_PERMISSION):
+            # Wagtail would send them to sign in, and signing in sends a
+            # signed-in person straight back: a redirect loop. Say no instead.
+            return admin_access_refused(request)
+        return None
 
 
 class SessionLifetimeMiddleware:

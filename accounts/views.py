@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit.models import Outcome
 from audit.services import audit_record
 
 from .access import password_only, public
@@ -322,6 +323,19 @@ def locked_out(request, response=None, credentials=None, *args, **kwargs):
 
 
 locked_out = public(locked_out)
+
+
+def admin_access_refused(request):
+    """Shown by the second-factor gate (accounts.middleware) to a signed-in,
+    verified person who may not use the Wagtail admin."""
+    audit_record(
+        action="auth.admin_refused",
+        request=request,
+        obj=request.user,
+        outcome=Outcome.DENIED,
+        detail={"path": request.path_info},
+    )
+    return render(request, "accounts/admin_refused.html", status=403)
 
 
 def admin_login_redirect(request):
