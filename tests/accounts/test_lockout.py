@@ -130,6 +130,16 @@ class TestSecondFactorLockout:
         assert again.status_code == 429
 
     @override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
+    def test_wrong_passwords_and_wrong_codes_add_up(self, client, user, device):
+        for _ in range(3):
+            _attempt(Client(), user.username)
+        _attempt(client, user.username, TEST_PASSWORD)
+        assert client.post(VERIFY, {"code": "000000"}).status_code == 200
+        assert client.post(VERIFY, {"code": "000000"}).status_code == 429
+        again = _attempt(Client(), user.username, TEST_PASSWORD, ip="10.5.5.5")
+        assert again.status_code == 429
+
+    @override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
     def test_locked_account_cannot_use_an_open_code_page(self, user, device):
         open_page = Client()
         _attempt(open_page, user.username, TEST_PASSWORD, ip="10.6.6.6")
