@@ -1,15 +1,22 @@
 """The demo partnership's organisations and people (development only).
 
-Authenticator secrets and backup codes are derived from SECRET_KEY and the
-username, so an authenticator app set up once keeps working after a rebuild.
+Authenticator secrets and backup codes are derived from the username and a
+random value made once per install (``DEMO_SECRET_FILE``, under var/, never
+committed): an authenticator app set up once keeps working after the database
+is rebuilt, and no two installs share demo secrets (docs/security.md).
 """
 
+import contextlib
 import os
+import secrets
+import tempfile
 from base64 import b32encode
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -158,13 +165,19 @@ def _person(index, username, organisation, roles, job_title) -> dict:
         user.save()
         user.groups.add(*[role_group(role) for role in roles])
 
-    secret = _derived(username, "totp", 20)
-    device, _ = TOTPDevice.objects.get_or_create(
-        user=user,
-        confirmed=True,
-        defaults={"name": "Authenticator app", "key": secret.hex()},
-    )
-    codes = _backup_codes(user)
+    key = _derived(username, "totp", 20).hex()
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    replaced = device is not None and device.key != key
+    if device is None:
+        device = TOTPDevice.objects.create(
+            user=user, name="Authenticator app", confirmed=True, key=key
+        )
+    elif replaced:
+        # Made from another install value, or replaced through the portal:
+        # either way the codes printed below would not work. Put the demo's back.
+        device.key = key
+        device.save(update_fields=["key"])
+    codes = _backup_codes(user, replace=replaced)
     return {
         "username": username,
         "password": settings.DEMO_PASSWORD,
@@ -177,7 +190,7 @@ def _person(index, username, organisation, roles, job_title) -> dict:
     }
 
 
-def _backup_codes(user) -> list[str]:
+def _backup_codes(user, *, replace: bool) -> list[str]:
     codes = []
     for i in range(settings.BACKUP_CODE_COUNT):
         code = "".join(
@@ -189,7 +202,8 @@ def _backup_codes(user) -> list[str]:
     device, created = BackupCodeDevice.objects.get_or_create(
         user=user, defaults={"name": "Backup codes", "confirmed": True}
     )
-    if created:
+    if created or replace:
+        device.codes.all().delete()
         # Hashing is deliberately slow and hashlib releases the GIL while it
         # works, so the demo's 230-odd hashes run on every core at once.
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
@@ -201,5 +215,37 @@ def _backup_codes(user) -> list[str]:
 
 
 def _derived(username: str, purpose: str, length: int) -> bytes:
-    digest = salted_hmac(f"seed_demo.{purpose}", username, algorithm="sha256").digest()
+    digest = salted_hmac(
+        f"seed_demo.{purpose}",
+        username,
+        secret=demo_install_secret(),
+        algorithm="sha256",
+    ).digest()
     return digest[:length]
+
+
+def demo_install_secret() -> bytes:
+    """This install's random demo value: read from DEMO_SECRET_FILE, or made
+    there (readable by its owner only) the first time."""
+    path = Path(settings.DEMO_SECRET_FILE)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written in full under another name, then linked into place: a second
+        # process at the same moment finds the file complete, or makes none.
+        fd, temporary = tempfile.mkstemp(dir=path.parent)  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_hex(32))
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    try:
+        value = bytes.fromhex(path.read_text().strip())
+    except ValueError:
+        value = b""
+    if len(value) < 16:
+        raise ImproperlyConfigured(
+            f"{path} does not hold a demo secret; delete it and seed again."
+        )
+    return value

@@ -22,10 +22,18 @@ from audit.services import audit_record
 from .access import PASSWORD_ONLY, PUBLIC, access_level
 from .receivers import SESSION_SEEN_KEY, SESSION_STARTED_KEY
 from .services import user_has_device
+from .views import admin_access_refused
+
+# Wagtail's own test for who may use its admin (wagtail.admin.auth).
+ADMIN_ACCESS_PERMISSION = "wagtailadmin.access_admin"
 
 # Wagtail's admin JavaScript fetches these on every admin page, the verify
-# page included; they hold no data (see docs/stack-notes.md).
-ALWAYS_OPEN_PATHS = ("/admin/sprite/", "/admin/jsi18n/")
+# page included; they hold no data (docs/stack-notes.md). Matched by the route they resolve to, never
+# by a path prefix, which let /admin/sprite/../anything through
+# (docs/security.md, "The second-factor gate").
+ALWAYS_OPEN_URL_NAMES = frozenset(
+    {"wagtailadmin_sprite", "wagtailadmin_javascript_catalog"}
+)
 
 
 # The request being served, for code that Wagtail calls without one (signal
@@ -48,18 +56,26 @@ class SecondFactorGateMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         level = access_level(view_func)
-        if level == PUBLIC or request.path_info.startswith(ALWAYS_OPEN_PATHS):
+        open_asset = request.resolver_match.view_name in ALWAYS_OPEN_URL_NAMES
+        if level == PUBLIC or open_asset:
             return None
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(
                 request.get_full_path(), reverse(settings.LOGIN_URL)
             )
-        if level == PASSWORD_ONLY or user.is_verified():
+        if level == PASSWORD_ONLY:
             return None
-        target = "accounts:verify" if user_has_device(user) else "accounts:enrol"
-        query = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
-        return redirect(f"{reverse(target)}?{query}")
+        if not user.is_verified():
+            target = "accounts:verify" if user_has_device(user) else "accounts:enrol"
+            query = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
+            return redirect(f"{reverse(target)}?{query}")
+        in_admin = request.path_info.startswith(reverse("wagtailadmin_home"))
+        if in_admin and not user.has_perm(ADMIN_ACCESS_PERMISSION):
+            # Wagtail would send them to sign in, and signing in sends a
+            # signed-in person straight back: a redirect loop. Say no instead.
+            return admin_access_refused(request)
+        return None
 
 
 class SessionLifetimeMiddleware:

@@ -1,9 +1,13 @@
 """Partner organisations, users and their roles, and hashed backup codes."""
 
+import enum
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractUser, Group
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django_otp.models import Device, ThrottlingMixin
@@ -127,6 +131,37 @@ def staff_to_email(organisation: Organisation):
     ).exclude(email="")
 
 
+# How long a used backup code is still recognised as "already used" rather
+# than wrong: long enough for a second tab or a double submit.
+BACKUP_CODE_REPLAY_WINDOW = timedelta(minutes=1)
+
+
+class CodeCheck(enum.Enum):
+    """What checking a security code found."""
+
+    VERIFIED = "verified"
+    # A right code that has been used already, perhaps a moment ago by another
+    # sign-in: refused, but no guess (docs/security.md, "A code used twice").
+    ALREADY_USED = "already used"
+    WRONG = "wrong"
+
+
+def throttle_failure_record(device: ThrottlingMixin) -> None:
+    """django-otp's throttle_increment(), without its save of every field.
+
+    That save writes back whatever the device held when it was read, so a
+    failure racing a success could put back the last used time step and make
+    the code just used valid again.
+    """
+    now = timezone.now()
+    type(device).objects.filter(pk=device.pk).update(
+        throttling_failure_count=F("throttling_failure_count") + 1,
+        throttling_failure_timestamp=now,
+    )
+    device.throttling_failure_count += 1
+    device.throttling_failure_timestamp = now
+
+
 class BackupCodeDevice(ThrottlingMixin, Device):
     """Single-use backup codes, stored hashed with Django's password hashers.
 
@@ -137,23 +172,41 @@ class BackupCodeDevice(ThrottlingMixin, Device):
         return settings.BACKUP_CODE_THROTTLE_FACTOR
 
     def verify_token(self, token):
+        return self.check_token(token) is CodeCheck.VERIFIED
+
+    def check_token(self, token) -> CodeCheck:
         token = normalise_backup_code(token)
         if not token:
-            return False
+            return CodeCheck.WRONG
         verify_allowed, _ = self.verify_is_allowed()
         if not verify_allowed:
-            return False
-        for code in self.codes.filter(used_at__isnull=True):
-            if check_password(token, code.code_hash):
-                # Mark it used only if nobody else used it in the meantime.
-                claimed = BackupCode.objects.filter(
-                    pk=code.pk, used_at__isnull=True
-                ).update(used_at=timezone.now())
-                if claimed:
-                    self.throttle_reset()
-                    return True
-        self.throttle_increment()
-        return False
+            return CodeCheck.WRONG
+        # Codes used a moment ago first: a second tab or a double submit then
+        # costs one hash. Codes used longer ago count as wrong, so checking
+        # them stays throttled like any other guess.
+        recent = timezone.now() - BACKUP_CODE_REPLAY_WINDOW
+        candidates = self.codes.filter(
+            models.Q(used_at__isnull=True) | models.Q(used_at__gte=recent)
+        ).order_by(F("used_at").desc(nulls_last=True), "pk")
+        for code in candidates:
+            if not check_password(token, code.code_hash):
+                continue
+            # Mark it used only if nobody else used it in the meantime.
+            claimed = code.used_at is None and BackupCode.objects.filter(
+                pk=code.pk, used_at__isnull=True
+            ).update(used_at=timezone.now())
+            if not claimed:
+                return CodeCheck.ALREADY_USED
+            self.throttle_reset(commit=False)
+            self.save(
+                update_fields=[
+                    "throttling_failure_count",
+                    "throttling_failure_timestamp",
+                ]
+            )
+            return CodeCheck.VERIFIED
+        throttle_failure_record(self)
+        return CodeCheck.WRONG
 
     @property
     def remaining(self) -> int:

@@ -1,21 +1,31 @@
 """Business rules for accounts: second-factor enrolment and checks, sessions."""
 
 import secrets
+import time
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
+from django.utils import timezone
 from django_otp import login as otp_login
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import Outcome
 from audit.receivers import SECOND_FACTOR_MARKER
 from audit.services import audit_record
 
-from .models import BackupCode, BackupCodeDevice, User
+from .models import (
+    BackupCode,
+    BackupCodeDevice,
+    CodeCheck,
+    User,
+    throttle_failure_record,
+)
 
 # Backup codes avoid look-alike characters (0/o, 1/l/i) so they read aloud well.
 BACKUP_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -44,7 +54,7 @@ def totp_device_confirm(
 
     Returns None, and records nothing, when the code is wrong.
     """
-    if not device.verify_token(token):
+    if totp_check(device=device, token=token) is not CodeCheck.VERIFIED:
         return None
     device.confirmed = True
     device.save(update_fields=["confirmed"])
@@ -89,35 +99,99 @@ def _new_backup_code() -> str:
             return code
 
 
-def second_factor_verify(*, request: HttpRequest, user: User, token: str) -> bool:
-    """Check a code against the user's authenticator, then their backup codes.
+def totp_check(*, device: TOTPDevice, token: str) -> CodeCheck:
+    """Check a code from the user's authenticator app, once only.
 
-    On success the session is marked verified and its key rotated. Failures
-    are fed to django-axes so repeated wrong codes lock the account.
+    django-otp's verify_token() reads the last used time step, compares, then
+    saves: two sign-ins sending the same code at the same moment could both
+    pass, and a failure saved in between could make a used code valid again.
+    Here the time step is claimed by one conditional UPDATE, which exactly one
+    of any number of simultaneous requests wins, on PostgreSQL and SQLite alike.
+    """
+    matched = _totp_matching_step(device, token)
+    if matched is not None and matched[0] <= device.last_t:
+        return CodeCheck.ALREADY_USED
+    if not device.verify_is_allowed()[0]:
+        return CodeCheck.WRONG
+    if matched is None:
+        throttle_failure_record(device)
+        return CodeCheck.WRONG
+    step, drift = matched
+    if not getattr(settings, "OTP_TOTP_SYNC", True):
+        drift = device.drift
+    claimed = TOTPDevice.objects.filter(pk=device.pk, last_t__lt=step).update(
+        last_t=step,
+        drift=drift,
+        throttling_failure_count=0,
+        throttling_failure_timestamp=None,
+        last_used_at=timezone.now(),
+    )
+    if not claimed:
+        return CodeCheck.ALREADY_USED
+    device.last_t, device.drift = step, drift
+    return CodeCheck.VERIFIED
+
+
+def _totp_matching_step(device: TOTPDevice, token: str) -> tuple[int, int] | None:
+    """The time step and drift at which ``token`` is the device's code, if any,
+    within the device's tolerance, whether or not it has been used."""
+    try:
+        value = int(token)
+    except ValueError:
+        return None
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if not totp.verify(value, device.tolerance):
+        return None
+    return totp.t(), totp.drift
+
+
+def second_factor_verify(*, request: HttpRequest, user: User, token: str) -> CodeCheck:
+    """Check a code against the user's authenticator, or their backup codes.
+
+    On success the session is marked verified and its key rotated. Wrong codes
+    are fed to django-axes so repeated wrong codes lock the account; a right
+    code that has already been used is refused without counting as a guess.
     """
     token = (token or "").strip()
-    totp = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if totp is not None and token.isdigit() and totp.verify_token(token):
-        _verify_session(request, totp)
+    # Backup codes always hold a letter, so digits alone are an app code.
+    if token.isdigit():
+        method = "totp"
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        result = totp_check(device=device, token=token) if device else None
+    else:
+        method = "backup_code"
+        device = BackupCodeDevice.objects.filter(user=user, confirmed=True).first()
+        result = device.check_token(token) if device else None
+    if result is CodeCheck.VERIFIED:
+        _verify_session(request, device)
+        if method == "totp":
+            audit_record(
+                action="auth.second_factor",
+                request=request,
+                actor=user,
+                obj=user,
+                detail={"method": "totp"},
+            )
+        else:
+            audit_record(
+                action="auth.backup_code_used",
+                request=request,
+                actor=user,
+                obj=user,
+                detail={"remaining": device.remaining},
+            )
+        return result
+    if result is CodeCheck.ALREADY_USED:
         audit_record(
             action="auth.second_factor",
             request=request,
             actor=user,
             obj=user,
-            detail={"method": "totp"},
+            outcome=Outcome.FAILURE,
+            detail={"method": method, "reason": "code already used"},
         )
-        return True
-    backup = BackupCodeDevice.objects.filter(user=user, confirmed=True).first()
-    if backup is not None and not token.isdigit() and backup.verify_token(token):
-        _verify_session(request, backup)
-        audit_record(
-            action="auth.backup_code_used",
-            request=request,
-            actor=user,
-            obj=user,
-            detail={"remaining": backup.remaining},
-        )
-        return True
+        return result
     audit_record(
         action="auth.second_factor",
         request=request,
@@ -130,13 +204,17 @@ def second_factor_verify(*, request: HttpRequest, user: User, token: str) -> boo
         credentials={"username": user.get_username(), SECOND_FACTOR_MARKER: True},
         request=request,
     )
-    return False
+    return CodeCheck.WRONG
 
 
 def _verify_session(request: HttpRequest, device) -> None:
     otp_login(request, device)
     # django_otp.login() keeps the session key; rotate it against fixation.
     request.session.cycle_key()
+    # Only a full sign-in clears failures, and only those against this
+    # username: a password step, or someone else's sign-in from the same
+    # address, must not (docs/security.md, "Lockout").
+    AxesProxyHandler.reset_attempts(username=device.user.get_username())
 
 
 @transaction.atomic

@@ -20,11 +20,12 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit.models import Outcome
 from audit.services import audit_record
 
 from .access import password_only, public
 from .forms import CodeForm, EnrolForm, SignInForm
-from .models import BackupCodeDevice
+from .models import BackupCodeDevice, CodeCheck
 from .services import (
     backup_codes_generate,
     second_factor_verify,
@@ -85,18 +86,30 @@ def verify(request):
         return _end_locked_session(request, credentials)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if second_factor_verify(
+        result = second_factor_verify(
             request=request, user=user, token=form.cleaned_data["code"]
-        ):
+        )
+        if result is CodeCheck.VERIFIED:
             return redirect(_next_url(request))
-        if getattr(request, "axes_locked_out", False):
+        if result is CodeCheck.ALREADY_USED:
+            # Often the same person a moment ago (a second tab, a double
+            # submit): not a guess, so no lockout and no ended sessions.
+            form.add_error("code", CODE_ALREADY_USED_MESSAGE)
+        elif getattr(request, "axes_locked_out", False):
             return _end_locked_session(request, credentials)
-        form.add_error("code", _wrong_code_message(user))
+        else:
+            form.add_error("code", _wrong_code_message(user))
     return render(
         request,
         "accounts/verify.html",
         {"form": form, "next": _next_url(request, "")},
     )
+
+
+CODE_ALREADY_USED_MESSAGE = (
+    "That code has already been used. Each code works once: wait for your app "
+    "to show a new code, or enter a backup code you have not used."
+)
 
 
 def _wrong_code_message(user) -> str:
@@ -310,6 +323,19 @@ def locked_out(request, response=None, credentials=None, *args, **kwargs):
 
 
 locked_out = public(locked_out)
+
+
+def admin_access_refused(request):
+    """Shown by the second-factor gate (accounts.middleware) to a signed-in,
+    verified person who may not use the Wagtail admin."""
+    audit_record(
+        action="auth.admin_refused",
+        request=request,
+        obj=request.user,
+        outcome=Outcome.DENIED,
+        detail={"path": request.path_info},
+    )
+    return render(request, "accounts/admin_refused.html", status=403)
 
 
 def admin_login_redirect(request):

@@ -181,7 +181,10 @@ AXES_ENABLED = True
 AXES_FAILURE_LIMIT = env.int("DJANGO_LOCKOUT_FAILURES", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+# axes' own reset runs on the password step and clears every failure from the
+# address, whoever they were against; accounts.services clears a username's
+# failures after its full sign-in instead (docs/security.md, "Lockout").
+AXES_RESET_ON_SUCCESS = False
 # Attempts during a lockout do not extend it, so nobody can keep a colleague out.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
@@ -194,6 +197,9 @@ TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 # Demo data may only be loaded where a settings module allows it.
 DEMO_DATA_ALLOWED = False
 DEMO_PASSWORD = env.str("DJANGO_DEMO_PASSWORD", default="")
+# A random value made on first use that demo authenticator secrets and backup
+# codes are derived from, so no two installs share them (accounts.demo).
+DEMO_SECRET_FILE = BASE_DIR / "var" / "demo-secret"
 
 # Security headers ---------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

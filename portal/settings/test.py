@@ -23,6 +23,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         )
     }
 
+# Tests make their own demo value, apart from the one the local demo uses.
+DEMO_SECRET_FILE = BASE_DIR / "var" / "test-demo-secret"
 WHITENOISE_AUTOREFRESH = True
 LOGGING = {
     "version": 1,

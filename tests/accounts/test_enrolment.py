@@ -125,7 +125,7 @@ class TestBackupCodes:
         sign_in_with_password(again, person)
         response = again.post(VERIFY, {"code": codes[0]})
         assert response.status_code == 200
-        assert "That code did not work" in response.content.decode()
+        assert "That code has already been used" in response.content.decode()
 
     def test_backup_code_works_in_capitals_and_without_the_hyphen(self, enrolled):
         person, codes = enrolled

@@ -5,7 +5,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from tests.conftest import current_code
-from tests.factories import TEST_PASSWORD, UserFactory
+from tests.factories import TEST_PASSWORD, TOTPDeviceFactory, UserFactory
 
 LOGIN = reverse("accounts:login")
 VERIFY = reverse("accounts:verify")
@@ -48,12 +48,68 @@ class TestPasswordLockout:
         other = _attempt(Client(), person.username, TEST_PASSWORD, ip="10.4.4.4")
         assert other.status_code == 302
 
-    def test_success_clears_earlier_failures(self, client, user):
+
+class TestWhoseSignInClearsFailures:
+    """Only a person's own full sign-in (password and code) clears their failures.
+
+    Anything less let someone with one working login guess other people's
+    passwords without limit: 4 wrong for one, 1 right for another, repeat.
+    """
+
+    IP = "10.8.8.8"
+
+    def _full_sign_in(self, client, person, device):
+        assert (
+            _attempt(client, person.username, TEST_PASSWORD, self.IP).status_code == 302
+        )
+        response = client.post(
+            VERIFY, {"code": current_code(device)}, REMOTE_ADDR=self.IP
+        )
+        assert response["Location"] == "/"
+
+    def test_another_accounts_password_does_not_reset_the_count(self, user):
+        other = UserFactory()
+        TOTPDeviceFactory(user=other)
+        statuses = []
+        for _ in range(3):
+            for _ in range(4):
+                statuses.append(
+                    _attempt(Client(), user.username, ip=self.IP).status_code
+                )
+            _attempt(Client(), other.username, TEST_PASSWORD, ip=self.IP)
+        # The fifth wrong password locked the account, and every guess after it
+        # was refused without being checked.
+        assert statuses[:4] == [200] * 4
+        assert statuses[4:] == [429] * 8
+        # Locked for its own sake, wherever the right password comes from...
+        elsewhere = _attempt(Client(), user.username, TEST_PASSWORD, ip="10.9.9.9")
+        assert elsewhere.status_code == 429
+        # ...and the address is still counted, for the other account too.
+        again = _attempt(Client(), other.username, TEST_PASSWORD, ip=self.IP)
+        assert again.status_code == 429
+
+    def test_another_accounts_full_sign_in_does_not_reset_the_count(self, user):
+        other = UserFactory()
+        other_device = TOTPDeviceFactory(user=other)
         for _ in range(4):
-            _attempt(client, user.username)
-        assert _attempt(client, user.username, TEST_PASSWORD).status_code == 302
+            _attempt(Client(), user.username, ip=self.IP)
+        self._full_sign_in(Client(), other, other_device)
+        assert _attempt(Client(), user.username, ip=self.IP).status_code == 429
+
+    def test_a_right_password_alone_does_not_reset_the_count(self, user):
         for _ in range(4):
-            assert _attempt(Client(), user.username).status_code == 200
+            _attempt(Client(), user.username, ip=self.IP)
+        assert (
+            _attempt(Client(), user.username, TEST_PASSWORD, self.IP).status_code == 302
+        )
+        assert _attempt(Client(), user.username, ip="10.9.9.9").status_code == 429
+
+    def test_own_full_sign_in_clears_the_accounts_failures(self, user, device):
+        for _ in range(4):
+            _attempt(Client(), user.username, ip=self.IP)
+        self._full_sign_in(Client(), user, device)
+        for _ in range(4):
+            assert _attempt(Client(), user.username, ip=self.IP).status_code == 200
 
 
 class TestSecondFactorLockout:
@@ -70,6 +126,16 @@ class TestSecondFactorLockout:
         assert "Sign-in is locked for now" in response.content.decode()
         # The password-only session is gone, and the right password is refused.
         assert client.get("/")["Location"].startswith(LOGIN)
+        again = _attempt(Client(), user.username, TEST_PASSWORD, ip="10.5.5.5")
+        assert again.status_code == 429
+
+    @override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
+    def test_wrong_passwords_and_wrong_codes_add_up(self, client, user, device):
+        for _ in range(3):
+            _attempt(Client(), user.username)
+        _attempt(client, user.username, TEST_PASSWORD)
+        assert client.post(VERIFY, {"code": "000000"}).status_code == 200
+        assert client.post(VERIFY, {"code": "000000"}).status_code == 429
         again = _attempt(Client(), user.username, TEST_PASSWORD, ip="10.5.5.5")
         assert again.status_code == 429
 

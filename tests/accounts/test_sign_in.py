@@ -4,12 +4,16 @@ import time
 from datetime import timedelta
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth import SESSION_KEY
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
+from accounts.models import BackupCode
 from accounts.receivers import SESSION_SEEN_KEY, SESSION_STARTED_KEY
+from accounts.services import backup_codes_generate
 from tests.conftest import current_code, sign_in_with_password, verify_session
 from tests.factories import TEST_PASSWORD, UserFactory
 
@@ -112,16 +116,48 @@ class TestSecurityCodeStep:
         assert "That code did not work" in page
         assert DEVICE_ID_SESSION_KEY not in client.session
 
-    @override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
     def test_a_code_cannot_be_used_twice(self, user, device):
         code = current_code(device)
         first, second = Client(), Client()
         sign_in(first, user)
         assert first.post(VERIFY, {"code": code})["Location"] == "/"
         sign_in(second, user)
+        for _ in range(6):
+            response = second.post(VERIFY, {"code": code})
+            assert response.status_code == 200
+            assert "That code has already been used" in response.content.decode()
+        # Not a guess: nothing counts towards a lockout, the session that used
+        # the code keeps going and the next code works.
+        assert not AccessAttempt.objects.filter(username=user.username).exists()
+        assert first.get("/account/").status_code == 200
+        response = second.post(VERIFY, {"code": current_code(device, offset=1)})
+        assert response["Location"] == "/"
+
+    def test_a_backup_code_cannot_be_used_twice(self, user, device):
+        code = backup_codes_generate(user=user)[0]
+        first, second = Client(), Client()
+        sign_in(first, user)
+        assert first.post(VERIFY, {"code": code})["Location"] == "/"
+        sign_in(second, user)
         response = second.post(VERIFY, {"code": code})
         assert response.status_code == 200
+        assert "That code has already been used" in response.content.decode()
+        assert not AccessAttempt.objects.filter(username=user.username).exists()
+        assert first.get("/account/").status_code == 200
+
+    def test_a_backup_code_used_long_ago_counts_as_a_wrong_code(self, user, device):
+        code = backup_codes_generate(user=user)[0]
+        first = Client()
+        sign_in(first, user)
+        assert first.post(VERIFY, {"code": code})["Location"] == "/"
+        BackupCode.objects.filter(used_at__isnull=False).update(
+            used_at=timezone.now() - timedelta(minutes=2)
+        )
+        second = Client()
+        sign_in(second, user)
+        response = second.post(VERIFY, {"code": code})
         assert "That code did not work" in response.content.decode()
+        assert AccessAttempt.objects.filter(username=user.username).exists()
 
     def test_wrong_codes_slow_down_further_attempts(self, client, user, device):
         sign_in(client, user)

@@ -22,6 +22,7 @@ from .conftest import assert_accessible, code_from_setup_key, screenshot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WRONG_CODE_MESSAGE = "That code did not work"
+ALREADY_USED_MESSAGE = "That code has already been used"
 
 
 def enter_password(page, base_url: str, username: str) -> None:
@@ -111,7 +112,9 @@ class TestSignInWithAuthenticator:
         enter_password(page, live_server.url, user.username)
         enter_security_code(page, codes[0])
         expect(page).to_have_url(re.compile(r"/sign-in/security-code/$"))
-        expect(page.locator(".govuk-error-summary")).to_contain_text(WRONG_CODE_MESSAGE)
+        expect(page.locator(".govuk-error-summary")).to_contain_text(
+            ALREADY_USED_MESSAGE
+        )
 
         # The refusal is about that code, not the person: the next one works.
         enter_security_code(page, codes[1])

@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 
 from accounts.access import access_level
-from accounts.middleware import ALWAYS_OPEN_PATHS
+from accounts.middleware import ALWAYS_OPEN_URL_NAMES
 
 # Values tried for each path parameter until the URL resolves to the same view.
 SAMPLES = ["1", "x", "a/b", "x/", "2f", "00000000-0000-4000-8000-000000000000"]
@@ -28,7 +28,7 @@ class Route:
 
     @property
     def level(self) -> str:
-        if self.url.startswith(ALWAYS_OPEN_PATHS):
+        if self.name in ALWAYS_OPEN_URL_NAMES:
             return "public"
         return access_level(self.callback)
 

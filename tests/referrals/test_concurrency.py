@@ -6,15 +6,13 @@ locks (SELECT ... FOR UPDATE) do the work; on SQLite write transactions are
 IMMEDIATE (portal.settings.base), so writers queue instead of interleaving.
 """
 
-import threading
-
 import pytest
-from django.db import connections
 
 from accounts.models import Role
 from audit.models import AuditEvent
 from referrals.models import ReferenceCounter, Referral, ReferralDraft
 from referrals.services import draft_start, referral_submit
+from tests.concurrency import at_once
 from tests.factories import UserFactory
 from tests.factories.referrals import complete_answers
 
@@ -25,29 +23,6 @@ def ready_draft(user) -> ReferralDraft:
     draft = draft_start(user=user)
     ReferralDraft.objects.filter(pk=draft.pk).update(answers=complete_answers())
     return draft
-
-
-def at_once(calls):
-    """Run each ``(function, kwargs)`` in its own thread, released together."""
-    results, errors = [], []
-    barrier = threading.Barrier(len(calls))
-
-    def run(function, kwargs):
-        try:
-            barrier.wait()
-            results.append(function(**kwargs))
-        except Exception as exc:  # reported by the test
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=call) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results, errors
 
 
 def test_references_are_unique_and_gapless_under_concurrent_submission():
