@@ -28,9 +28,9 @@ from .views import admin_access_refused
 ADMIN_ACCESS_PERMISSION = "wagtailadmin.access_admin"
 
 # Wagtail's admin JavaScript fetches these on every admin page, the verify
-# page included; they hold no data (docs/stack-notes.md). Matched by the route they resolve to, never
-# by a path prefix, which let /admin/sprite/../anything through
-# (docs/security.md, "The second-factor gate").
+# page included; they hold no data (docs/stack-notes.md). Matched by the route
+# they resolve to, never by a path prefix, which let /admin/sprite/../anything
+# through (docs/security.md, "The second-factor gate").
 ALWAYS_OPEN_URL_NAMES = frozenset(
     {"wagtailadmin_sprite", "wagtailadmin_javascript_catalog"}
 )
