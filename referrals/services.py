@@ -264,7 +264,7 @@ def attachment_check(upload: UploadedFile) -> str:
 
 def _virus_check(upload: UploadedFile, user: User, request) -> None:
     """Scan with ClamAV where it is configured (documents.services)."""
-    from documents.services import virus_check
+    from documents.scanning import virus_check
 
     if not scanning.scanner_configured():
         return
