@@ -13,7 +13,9 @@ class DocumentsConfig(AppConfig):
 
     def ready(self):
         from . import scanning
+        from .checks import limit_pdf_inflation
 
+        limit_pdf_inflation()
         checks.register(
             scanning.scanner_deploy_check, checks.Tags.security, deploy=True
         )
