@@ -6,7 +6,7 @@ reads referrals and drafts only through the selectors.
 """
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -17,6 +17,7 @@ from accounts.models import Role
 from agreements.access import case_material
 from audit.services import audit_read, audit_record
 from documents.checks import too_large_message
+from documents.downloads import private_file_response
 from portal import freshness
 from portal.forms import error_list
 from portal.pdf import render_pdf
@@ -558,9 +559,9 @@ def attachment(request, reference, attachment_id):
         obj=item,
         detail={"reference": referral.reference},
     )
-    return FileResponse(
-        item.file.open("rb"),
-        as_attachment=True,
-        filename=item.original_name,
+    return private_file_response(
+        file=item.file,
+        name=item.original_name,
         content_type=item.content_type,
+        size=item.size,
     )

@@ -7,6 +7,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import TestCase
@@ -32,6 +33,7 @@ from tests.factories.referrals import (
     complete_answers,
     complete_draft,
     share,
+    submitted_referral,
 )
 
 pytestmark = pytest.mark.django_db
@@ -402,6 +404,64 @@ class TestTheListIsPaged:
         assert oldest in second and newest not in second
         assert "page 1 of 2" in first
         assert 'rel="next"' in first and 'rel="prev"' in second
+
+
+class TestAttachmentDownload:
+    def _download(self, client, referrer, name, content_type, content=PDF):
+        referral = submitted_referral(referrer)
+        attachment = ReferralAttachment.objects.create(
+            referral=referral,
+            file=ContentFile(content, name="upload"),
+            original_name=name,
+            content_type=content_type,
+            size=len(content),
+            sha256="0" * 64,
+            uploaded_by=referrer,
+        )
+        url = reverse("referrals:attachment", args=[referral.reference, attachment.pk])
+        return client.get(url)
+
+    def test_served_as_a_download_of_its_checked_type_and_never_sniffed(
+        self, client, referrer
+    ):
+        response = self._download(
+            client, referrer, "risk assessment.pdf", "application/pdf"
+        )
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content) == PDF
+        assert response["Content-Type"] == "application/pdf"
+        assert response["Content-Length"] == str(len(PDF))
+        assert response["Content-Disposition"] == (
+            'attachment; filename="risk assessment.pdf"'
+        )
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["Content-Security-Policy"] == "default-src 'none'"
+        assert "no-store" in response["Cache-Control"]
+
+    @pytest.mark.parametrize(
+        ("name", "served_as"),
+        [
+            # What the outside test stored before attachments were checked.
+            ("update.hta", 'attachment; filename="update.pdf"'),
+            ("x.html", 'attachment; filename="x.pdf"'),
+            ("fdp.exe", 'attachment; filename="fdp.pdf"'),
+            ("..\\..\\evil.hta", 'attachment; filename="evil.pdf"'),
+        ],
+    )
+    def test_the_name_always_ends_in_the_served_type(
+        self, client, referrer, name, served_as
+    ):
+        response = self._download(client, referrer, name, "application/pdf")
+        assert response["Content-Disposition"] == served_as
+        assert response["Content-Type"] == "application/pdf"
+
+    def test_a_name_outside_ascii_arrives_intact(self, client, referrer):
+        response = self._download(
+            client, referrer, "Évaluation – Flat 3.hta", "application/pdf"
+        )
+        assert response["Content-Disposition"] == (
+            "attachment; filename*=utf-8''%C3%89valuation%20%E2%80%93%20Flat%203.pdf"
+        )
 
 
 class TestRefusedAttachment:
