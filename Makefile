@@ -34,12 +34,14 @@ var/.migrated: $(VENV)/.installed $(shell find . -path ./node_modules -prune -o 
 	$(PY) manage.py migrate --no-input -v0
 	touch $@
 
+# dev_server is runserver plus virus scanning: with ClamAV installed it starts a
+# local clamd that knows the EICAR test file (documents/local_clamd.py).
 run: setup ## Set up, load the demo partnership and serve http://127.0.0.1:8000
 	$(PY) manage.py seed_demo
 	@echo ""
 	@echo "Serving the portal on http://127.0.0.1:8000 - sign in with a username and password above,"
 	@echo "then a code from your authenticator app, a backup code, or: $(PY) manage.py demo_code USERNAME"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py dev_server 127.0.0.1:8000
 
 test: setup lint test-python ## Set up and run every check and test
 

@@ -46,6 +46,8 @@ class ShareForm(forms.Form):
             f"smaller than {max_upload_bytes() // (1024 * 1024)} MB."
         ),
         widget=MultipleFileInput({"class": "govuk-file-upload"}),
+        # An empty file is refused by documents.checks, with the file's name.
+        allow_empty_file=True,
         error_messages={"required": "Select at least one file to share"},
     )
     target = forms.ChoiceField(

@@ -8,15 +8,24 @@ https://docs.clamav.net/manual/Usage/Scanning.html#clamd.
 Callers check ``scanner_configured()`` first; where it is true every shared
 file goes through ``scan_file()`` and an upload is refused when it raises
 ``ScannerUnavailable``, so an unreachable scanner never lets a file through.
+Production settings refuse to start without a scanner unless an operator sets
+``DJANGO_CLAMAV_DISABLED=true``, which ``check --deploy`` then reports.
 """
 
+import logging
 import re
 import socket
 import struct
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+
+from audit.models import Outcome
+from audit.services import audit_record
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_SIZE = 64 * 1024
 # clamd's replies are one short line; anything longer is not clamd talking.
@@ -30,6 +39,10 @@ PING_COMMAND = b"zPING\0"
 CHUNK_LENGTH = struct.Struct(">I")
 END_OF_STREAM = CHUNK_LENGTH.pack(0)
 FOUND_REPLY = re.compile(r"stream: (?P<signature>.+) FOUND")
+DISABLED_MESSAGE = (
+    "Virus scanning is switched off (DJANGO_CLAMAV_DISABLED=true): uploaded "
+    "files are stored without a virus scan."
+)
 
 
 class ScannerUnavailable(Exception):
@@ -54,6 +67,70 @@ def scanner_configured() -> bool:
     (``ImproperlyConfigured``) instead of silently turning scanning off.
     """
     return bool(_address_setting())
+
+
+def scanner_deploy_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """``check --deploy``: an error without a scanner, a warning when an operator
+    has switched scanning off. https://docs.djangoproject.com/en/5.2/topics/checks/"""
+    if getattr(settings, "CLAMAV_DISABLED", False):
+        return [
+            checks.Warning(
+                DISABLED_MESSAGE,
+                hint="Set DJANGO_CLAMAV_ADDRESS to a clamd and remove "
+                "DJANGO_CLAMAV_DISABLED.",
+                id="documents.W001",
+            )
+        ]
+    if not scanner_configured():
+        return [
+            checks.Error(
+                "No virus scanner is configured: uploaded files would be stored "
+                "without a virus scan.",
+                hint="Set DJANGO_CLAMAV_ADDRESS to clamd's host:port, or set "
+                "DJANGO_CLAMAV_DISABLED=true to run without scanning on purpose.",
+                id="documents.E001",
+            )
+        ]
+    return []
+
+
+def virus_check(upload, *, user, request, audit_prefix: str) -> str:
+    """Scan an upload before it is stored: "clean", "infected", "unavailable",
+    or "unscanned" where no scanner is configured (development, or production
+    with DJANGO_CLAMAV_DISABLED=true). Every upload path calls this.
+
+    Run it outside any transaction: a refusal's audit event (named
+    ``<audit_prefix>infected_refused`` or ``<audit_prefix>scan_unavailable``)
+    must be kept although nothing else is.
+    """
+    if not scanner_configured():
+        # For whoever runs the server, not the uploader: the console in
+        # development, the service log where scanning is switched off.
+        logger.warning("Upload stored without a virus scan: no scanner configured")
+        return "unscanned"
+    try:
+        result = scan_file(upload)
+    except ScannerUnavailable:
+        logger.exception("Virus scanner unreachable; upload refused")
+        audit_record(
+            action=f"{audit_prefix}scan_unavailable",
+            request=request,
+            actor=user,
+            outcome=Outcome.FAILURE,
+            detail={"size": upload.size},
+        )
+        return "unavailable"
+    if result.clean:
+        return "clean"
+    logger.warning("Infected upload refused: %s", result.signature)
+    audit_record(
+        action=f"{audit_prefix}infected_refused",
+        request=request,
+        actor=user,
+        outcome=Outcome.DENIED,
+        detail={"signature": result.signature, "size": upload.size},
+    )
+    return "infected"
 
 
 def scan_file(fileobj, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> ScanResult:

@@ -1,7 +1,8 @@
 """Business rules for sharing files between agencies.
 
-- Every file is checked (type by content and name, size, zip bombs) and, where
-  ClamAV is configured, scanned, all before anything is written to storage.
+- Every file is checked (documents.checks: type by content and name, size,
+  zip bombs, macros, active PDF content) and, where ClamAV is configured,
+  scanned, all before anything is written to storage.
   An infected file is refused; an unreachable scanner refuses the upload.
 - Stored objects get server-generated names. If anything fails after a file
   is written and before the share commits, the written objects are deleted,
@@ -21,7 +22,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
-from audit.models import Outcome
 from audit.services import audit_record
 
 from . import scanning
@@ -96,48 +96,17 @@ def files_check(
             problems.append(str(exc))
     if problems:
         raise FilesRefused(problems)
-    if scanning.scanner_configured():
-        for upload, info in zip(uploads, checked, strict=True):
-            problems.extend(_scan(upload, info, user, request))
+    for upload, info in zip(uploads, checked, strict=True):
+        problems.extend(_scan(upload, info, user, request))
     if problems:
         raise FilesRefused(problems)
     return checked
 
 
-def virus_check(upload, *, user: User, request, audit_prefix: str) -> str:
-    """Scan ``upload`` with ClamAV: "clean", "infected" or "unavailable".
-
-    Run it outside any transaction: a refusal's audit event (named
-    ``<audit_prefix>infected_refused`` or ``<audit_prefix>scan_unavailable``)
-    must be kept although nothing else is.
-    """
-    try:
-        result = scanning.scan_file(upload)
-    except scanning.ScannerUnavailable:
-        logger.exception("Virus scanner unreachable; upload refused")
-        audit_record(
-            action=f"{audit_prefix}scan_unavailable",
-            request=request,
-            actor=user,
-            outcome=Outcome.FAILURE,
-            detail={"size": upload.size},
-        )
-        return "unavailable"
-    if result.clean:
-        return "clean"
-    logger.warning("Infected upload refused: %s", result.signature)
-    audit_record(
-        action=f"{audit_prefix}infected_refused",
-        request=request,
-        actor=user,
-        outcome=Outcome.DENIED,
-        detail={"signature": result.signature, "size": upload.size},
-    )
-    return "infected"
-
-
 def _scan(upload, info: CheckedFile, user: User, request) -> list[str]:
-    verdict = virus_check(upload, user=user, request=request, audit_prefix="document.")
+    verdict = scanning.virus_check(
+        upload, user=user, request=request, audit_prefix="document."
+    )
     if verdict == "unavailable":
         return [
             f"{info.display_name} could not be checked for viruses just now, so it "

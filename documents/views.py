@@ -7,11 +7,10 @@ selectors (404 for anyone not entitled) and writes an audit event.
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
@@ -25,6 +24,7 @@ from referrals.selectors import referrals_visible_to
 
 from . import selectors
 from .checks import too_large_message
+from .downloads import private_file_response
 from .forms import RecallForm, ShareForm, ShortenExpiryForm, end_of_day
 from .services import (
     FilesRefused,
@@ -35,7 +35,6 @@ from .services import (
     share_expiry_shorten,
     share_recall,
 )
-from .storage import stream_chunks
 
 PAGE_SIZE = 25
 TABS = {
@@ -226,19 +225,12 @@ def download(request, share_id, file_id):
     user = request.user
     item = selectors.file_for_download(user, share_id, file_id)
     file_download_record(item=item, user=user, request=request)
-    response = StreamingHttpResponse(
-        stream_chunks(item.file.storage, item.file.name),
+    return private_file_response(
+        file=item.file,
+        name=item.display_name,
         content_type=item.content_type,
+        size=item.size,
     )
-    response["Content-Length"] = str(item.size)
-    # RFC 6266 filename, with RFC 5987 encoding for names outside ASCII.
-    response["Content-Disposition"] = content_disposition_header(
-        True, item.display_name
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _managed_share(request, share_id):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django import forms
 
 from accounts.models import OrganisationType
+from documents.checks import ACCEPTED_LABEL, max_upload_bytes
 from portal.forms import DateField, PhoneField, PostcodeField
 
 from .models import PersonRole, RiskLevel
@@ -663,10 +664,16 @@ SECTIONS_BY_SLUG = {section.slug: section for section in SECTIONS}
 
 
 class AttachmentForm(forms.Form):
+    # The file's rules (type, size, content) are documents.checks', applied by
+    # the service; an empty file is left to them too, for one message.
     risk_assessment = forms.FileField(
         label="Attach a risk assessment (optional)",
-        help_text="A PDF, Word or OpenDocument file, up to 10 MB.",
+        help_text=(
+            f"A {ACCEPTED_LABEL}, smaller than "
+            f"{max_upload_bytes() // (1024 * 1024)} MB."
+        ),
         required=False,
+        allow_empty_file=True,
         widget=forms.ClearableFileInput({"class": "govuk-file-upload"}),
     )
 

@@ -3,7 +3,6 @@
 import hashlib
 import logging
 import re
-import zipfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -15,7 +14,8 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from audit.services import audit_record
-from documents import scanning
+from documents.checks import CheckedFile, FileRefused, check_file
+from documents.scanning import virus_check
 
 from .answers import bind, raw_from_cleaned
 from .forms import SECTIONS, Section
@@ -32,8 +32,6 @@ from .models import (
 )
 
 logger = logging.getLogger(__name__)
-
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
 
 class ReferralRefused(Exception):
@@ -213,99 +211,54 @@ def draft_problems(draft: ReferralDraft) -> list[Problem]:
 
 # Attachments -------------------------------------------------------------------
 
-_ACCEPTED_TYPES = {
-    "application/pdf": "PDF",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
-    "application/msword": "Word",
-    "application/vnd.oasis.opendocument.text": "OpenDocument",
-}
-
-
-def sniff_type(head: bytes, upload) -> str | None:
-    """The file's real type from its first bytes, not from its name."""
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "application/msword"
-    if head.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(upload) as archive:
-                names = set(archive.namelist())
-                if "mimetype" in names:
-                    mimetype = archive.read("mimetype").decode("ascii", "replace")
-                    if mimetype.strip() == "application/vnd.oasis.opendocument.text":
-                        return mimetype.strip()
-                if "word/document.xml" in names:
-                    return (
-                        "application/vnd.openxmlformats-officedocument."
-                        "wordprocessingml.document"
-                    )
-        except zipfile.BadZipFile:
-            return None
-        finally:
-            upload.seek(0)
-    return None
-
-
-def attachment_check(upload: UploadedFile) -> str:
-    """The upload's content type, or ReferralRefused saying what is wrong."""
-    if upload.size == 0:
-        raise ReferralRefused("The selected file is empty")
-    if upload.size > MAX_ATTACHMENT_BYTES:
-        raise ReferralRefused("The selected file must be smaller than 10 MB")
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    content_type = sniff_type(head, upload)
-    if content_type is None:
-        raise ReferralRefused("The selected file must be a PDF, Word or OpenDocument")
-    return content_type
-
-
-def _virus_check(upload: UploadedFile, user: User, request) -> None:
-    """Scan with ClamAV where it is configured (documents.services)."""
-    from documents.services import virus_check
-
-    if not scanning.scanner_configured():
-        return
-    verdict = virus_check(
-        upload, user=user, request=request, audit_prefix="referral.attachment_"
-    )
-    if verdict == "unavailable":
-        raise ReferralRefused(
-            "The selected file could not be checked for viruses just now. "
-            "Try again in a few minutes"
-        )
-    if verdict == "infected":
-        raise ReferralRefused("The selected file contains a virus")
+# Messages for the one file input on the page, as the GOV.UK pattern words them.
+ATTACHMENT_SUBJECT = "The selected file"
 
 
 def attachment_add(
     *, draft: ReferralDraft, upload: UploadedFile, user: User,
     request: HttpRequest | None = None,
 ) -> ReferralAttachment:  # fmt: skip
-    content_type = attachment_check(upload)
+    """Attach a file to the draft, after the same checks and virus scan as a
+    shared file (documents.checks), or ReferralRefused saying what is wrong."""
+    try:
+        checked = check_file(upload, subject=ATTACHMENT_SUBJECT)
+    except FileRefused as exc:
+        raise ReferralRefused(str(exc)) from exc
     _virus_check(upload, user, request)
-    return _attachment_store(draft, upload, user, request, content_type)
+    return _attachment_store(draft, upload, user, request, checked)
+
+
+def _virus_check(upload: UploadedFile, user: User, request) -> None:
+    verdict = virus_check(
+        upload, user=user, request=request, audit_prefix="referral.attachment_"
+    )
+    if verdict == "unavailable":
+        raise ReferralRefused(
+            f"{ATTACHMENT_SUBJECT} could not be checked for viruses just now. "
+            "Try again in a few minutes"
+        )
+    if verdict == "infected":
+        raise ReferralRefused(f"{ATTACHMENT_SUBJECT} contains a virus")
 
 
 @transaction.atomic
-def _attachment_store(draft, upload, user, request, content_type):
+def _attachment_store(draft, upload, user, request, checked: CheckedFile):
     locked = _locked_draft(draft)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    name = re.sub(r"[^\w.\- ]", "_", upload.name.rsplit("/", 1)[-1])[:150] or "file"
     attachment = ReferralAttachment(
         draft=locked,
-        original_name=name,
-        content_type=content_type,
+        original_name=checked.display_name,
+        content_type=checked.content_type,
         size=upload.size,
         sha256=digest.hexdigest(),
         uploaded_by=user,
     )
-    attachment.file.save(name, upload, save=False)
+    # The stored name comes from the server (attachment_path), not from this.
+    attachment.file.save(checked.display_name, upload, save=False)
     # The file is on disk before the row exists: remove it if the row fails.
     try:
         attachment.full_clean()

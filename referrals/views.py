@@ -6,7 +6,7 @@ reads referrals and drafts only through the selectors.
 """
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -16,6 +16,8 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from agreements.access import case_material
 from audit.services import audit_read, audit_record
+from documents.checks import too_large_message
+from documents.downloads import private_file_response
 from portal import freshness
 from portal.forms import error_list
 from portal.pdf import render_pdf
@@ -30,6 +32,7 @@ from .forms import (
 )
 from .models import EventKind, SectionState, Status
 from .services import (
+    ATTACHMENT_SUBJECT,
     NEEDS_REASON,
     DraftConflict,
     DraftIncomplete,
@@ -206,7 +209,13 @@ def section(request, draft_id, slug):
     current = SECTIONS_BY_SLUG.get(slug)
     if current is None:
         raise Http404("No such section")
-    attachment_form = AttachmentForm() if current.attachments else None
+    attachment_form = None
+    if current.attachments:
+        attachment_form = (
+            AttachmentForm(request.POST, request.FILES)
+            if request.method == "POST"
+            else AttachmentForm()
+        )
     returning = request.POST.get("return_to") or request.GET.get("return")
     if request.method == "GET":
         raw = draft.answers.get(current.slug)
@@ -224,17 +233,11 @@ def section(request, draft_id, slug):
     action = request.POST.get("action", "save")
     raw = raw_from_post(request.POST)
     raw, shown_item, list_message = _list_buttons(request.POST, current, raw)
-    upload_error = None
-    if current.attachments and request.FILES.get("risk_assessment"):
-        try:
-            attachment_add(
-                draft=draft,
-                upload=request.FILES["risk_assessment"],
-                user=request.user,
-                request=request,
-            )
-        except ReferralRefused as exc:
-            upload_error = str(exc)
+    upload_refused = (
+        _attachment_refused(request, draft, attachment_form)
+        if attachment_form is not None
+        else False
+    )
     try:
         complete = draft_save(
             draft=draft,
@@ -261,26 +264,50 @@ def section(request, draft_id, slug):
         return JsonResponse(
             {"saved": True, "complete": complete, "revision": draft.revision(slug)}
         )
+    bound = bind(current, raw)
+    if upload_refused:
+        # The answers are saved; the page comes back as typed, with the file's
+        # problem by its field and in the summary, whichever button was used.
+        if complete:
+            bound.quiet()
+        return _render_section(
+            request, draft, current, bound, attachment_form, returning, status=400
+        )
     if action == "later":
         messages.success(request, f"'{current.title}' is saved. Come back to it "
                          "any time from your referrals.")  # fmt: skip
         return redirect("referrals:task_list", draft.public_id)
-    if upload_error is None and shown_item is not None:
+    if shown_item is not None:
         if list_message:
             messages.success(request, list_message)
         url = reverse("referrals:section", args=[draft.public_id, slug])
         query = "?return=check" if returning == "check" else ""
         return redirect(f"{url}{query}#{shown_item}")
-    if complete and upload_error is None:
+    if complete:
         if returning == "check":
             return redirect("referrals:check", draft.public_id)
         return redirect(_next_url(draft, current))
-    bound = bind(current, raw)
-    if upload_error:
-        attachment_form.add_error("risk_assessment", upload_error)
-        if complete:
-            bound.quiet()
     return _render_section(request, draft, current, bound, attachment_form, returning)
+
+
+def _attachment_refused(request, draft, form) -> bool:
+    """Attach the posted file, if any; True, with the reason on the form's
+    field, when it was refused."""
+    if getattr(request, "uploads_refused_for_size", None):
+        # The upload handler dropped it while it arrived (documents.uploads).
+        form.add_error("risk_assessment", too_large_message(ATTACHMENT_SUBJECT))
+        return True
+    if not form.is_valid():
+        return True
+    upload = form.cleaned_data["risk_assessment"]
+    if not upload:
+        return False
+    try:
+        attachment_add(draft=draft, upload=upload, user=request.user, request=request)
+    except ReferralRefused as exc:
+        form.add_error("risk_assessment", str(exc))
+        return True
+    return False
 
 
 def _next_url(draft, current):
@@ -293,8 +320,9 @@ def _next_url(draft, current):
 
 
 def _render_section(
-    request, draft, current, bound, attachment_form, returning, conflict=False
-):
+    request, draft, current, bound, attachment_form, returning, conflict=False,
+    status=200,
+):  # fmt: skip
     errors = bound.errors() if bound.is_bound else []
     if attachment_form is not None and attachment_form.errors:
         errors = error_list(attachment_form) + errors
@@ -318,6 +346,7 @@ def _render_section(
             "conflict": conflict,
             "rows": _task_rows(draft),
         },
+        status=status,
     )
 
 
@@ -531,9 +560,9 @@ def attachment(request, reference, attachment_id):
         obj=item,
         detail={"reference": referral.reference},
     )
-    return FileResponse(
-        item.file.open("rb"),
-        as_attachment=True,
-        filename=item.original_name,
+    return private_file_response(
+        file=item.file,
+        name=item.original_name,
         content_type=item.content_type,
+        size=item.size,
     )

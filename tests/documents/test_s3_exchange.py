@@ -1,6 +1,8 @@
 """A whole exchange on S3: share through the form, download through the view,
 recall and purge, against the local S3 server with the production options."""
 
+import random
+
 import pytest
 from django.urls import reverse
 
@@ -10,7 +12,7 @@ from tests.conftest import verified_client_for
 from tests.documents import s3
 from tests.documents.s3 import s3_client
 from tests.factories import OrganisationFactory, UserFactory
-from tests.factories.documents import shared, upload
+from tests.factories.documents import pdf, shared, upload
 
 s3_server = s3.s3_server
 s3_storage = s3.s3_storage
@@ -30,7 +32,8 @@ def test_share_download_recall_and_purge_on_s3(
     a, b = OrganisationFactory(), OrganisationFactory()
     sender = UserFactory(organisation=a, roles=[Role.REFERRER])
     reader = UserFactory(organisation=b, roles=[Role.REFERRER])
-    content = b"%PDF-1.4\n" + bytes(range(256)) * 4096  # about 1 MB
+    filler = random.Random(0).randbytes(1024 * 1024)  # does not compress: ~1 MB
+    content = pdf(lambda doc: setattr(doc.Root, "Filler", doc.make_stream(filler)))
     share = shared(sender, [b], files=[upload("plan.pdf", content)])
     item = share.files.get()
 

@@ -301,6 +301,7 @@ def test_production_settings_use_the_tested_options():
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "DJANGO_S3_BUCKET": "portal-private-files",
         "DJANGO_S3_REGION": REGION,
+        "DJANGO_CLAMAV_ADDRESS": "127.0.0.1:3310",
     }
     # Our own interpreter with a fixed script: nothing untrusted.
     result = subprocess.run(  # noqa: S603

@@ -128,6 +128,15 @@ class TestDownload:
             'attachment; filename="notes \\"draft\\".pdf"'
         )
 
+    def test_the_name_ends_in_the_type_it_is_served_as(self, world):
+        # A name that disagrees with the checked type (only possible for rows
+        # stored before the checks) is served with the type's extension.
+        world["file"].display_name = "update.hta"
+        world["file"].save()
+        response = self._download(world)
+        assert response["Content-Disposition"] == 'attachment; filename="update.pdf"'
+        assert response["Content-Type"] == "application/pdf"
+
     def test_conditional_requests_never_get_304(self, world):
         conditional = {
             "HTTP_IF_NONE_MATCH": "*",

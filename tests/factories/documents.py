@@ -3,11 +3,34 @@
 import io
 import zipfile
 
+import pikepdf
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from documents.services import share_create
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+def pdf(build=None, *, object_streams: bool = False) -> bytes:
+    """A real one-page PDF; ``build(pdf)`` may add to it before it is saved.
+
+    With ``object_streams`` its objects are saved compressed inside object
+    streams, so nothing in them can be found by searching the file's bytes.
+    """
+    document = pikepdf.new()
+    document.add_blank_page(page_size=(200, 200))
+    if build is not None:
+        build(document)
+    buffer = io.BytesIO()
+    document.save(
+        buffer,
+        deterministic_id=True,
+        object_stream_mode=pikepdf.ObjectStreamMode.generate
+        if object_streams
+        else pikepdf.ObjectStreamMode.disable,
+    )
+    return buffer.getvalue()
+
+
+PDF = pdf()
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02"
     b"\x00\x00\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00"

@@ -23,6 +23,7 @@ PRODUCTION_ENV = {
     "DJANGO_BASE_URL": "https://portal.example.org",
     "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/x",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "DJANGO_CLAMAV_ADDRESS": "127.0.0.1:3310",
 }
 S3_ENV = {
     "DJANGO_S3_BUCKET": "portal-private-files",
@@ -191,6 +192,62 @@ class TestProductionRefusesToStart:
     def test_starts_with_everything_required(self):
         result = manage("check", **PRODUCTION_ENV)
         assert result.returncode == 0, result.stderr
+
+
+class TestProductionVirusScanning:
+    """Production never stores an unscanned upload by accident: no scanner
+    means no start, unless an operator says so, and then every start and
+    every deploy check says so too."""
+
+    @pytest.mark.parametrize(
+        "address", [None, "", "   "], ids=["unset", "empty", "blank"]
+    )
+    def test_refuses_to_start_without_a_scanner(self, address):
+        variables = without("DJANGO_CLAMAV_ADDRESS")
+        if address is not None:
+            variables["DJANGO_CLAMAV_ADDRESS"] = address
+        result = manage("check", **variables)
+        assert result.returncode != 0
+        assert "ImproperlyConfigured" in result.stderr
+        assert "DJANGO_CLAMAV_ADDRESS must name the clamd" in result.stderr
+
+    def test_the_wsgi_server_refuses_too(self):
+        env = clean_env(
+            DJANGO_SETTINGS_MODULE="portal.settings.production",
+            **without("DJANGO_CLAMAV_ADDRESS"),
+        )
+        result = run(["-c", "import portal.wsgi"], env)
+        assert result.returncode != 0
+        assert "DJANGO_CLAMAV_ADDRESS must name the clamd" in result.stderr
+
+    def test_switched_off_on_purpose_it_starts_and_says_so(self):
+        variables = {
+            **without("DJANGO_CLAMAV_ADDRESS"),
+            "DJANGO_CLAMAV_DISABLED": "true",
+        }
+        result = manage("check", "--deploy", **variables)
+        assert result.returncode == 0, result.stdout + result.stderr
+        # Logged when the process starts, and a warning from the deploy check.
+        assert (
+            "Virus scanning is switched off (DJANGO_CLAMAV_DISABLED=true)"
+            in (result.stderr.split("System check identified")[0])
+        )
+        assert "documents.W001" in result.stderr
+        strict = manage("check", "--deploy", "--fail-level", "WARNING", **variables)
+        assert strict.returncode != 0
+        assert "documents.W001" in strict.stderr
+
+    def test_an_address_and_switched_off_together_is_refused(self):
+        result = manage("check", **PRODUCTION_ENV, DJANGO_CLAMAV_DISABLED="true")
+        assert result.returncode != 0
+        assert "not both" in result.stderr
+
+    def test_other_settings_without_a_scanner_fail_the_deploy_check(self):
+        # Any settings module, not just ours, meets the same check at deploy.
+        env = clean_env(DJANGO_SETTINGS_MODULE="portal.settings.dev")
+        result = run(["manage.py", "check", "--deploy"], env)
+        assert result.returncode != 0
+        assert "documents.E001" in result.stderr
 
 
 class TestProductionSettings:

@@ -22,7 +22,6 @@ from referrals.forms import SECTIONS, SECTIONS_BY_SLUG
 from referrals.models import ReferralAttachment, ReferralDraft, SectionState
 from referrals.selectors import draft_for, drafts_of
 from referrals.services import (
-    MAX_ATTACHMENT_BYTES,
     ReferralRefused,
     attachment_add,
     attachment_remove,
@@ -34,6 +33,7 @@ from referrals.services import (
 )
 from tests.conftest import verified_client_for
 from tests.factories import UserFactory
+from tests.factories.documents import PDF, PNG, office
 from tests.factories.referrals import (
     complete_answers,
     complete_draft,
@@ -350,7 +350,8 @@ class TestWhatIsLeftToDo:
 
 
 def pdf_upload(name="risk-assessment.pdf", size=None):
-    content = b"%PDF-1.7\n" + b"x" * ((size or 100) - 9)
+    # A real PDF, padded with line ends after its end to the size asked for.
+    content = PDF + b"\n" * ((size or len(PDF)) - len(PDF))
     return SimpleUploadedFile(name, content, content_type="application/pdf")
 
 
@@ -367,36 +368,30 @@ class TestAttachments:
         attachment = attachment_add(draft=draft, upload=pdf_upload(), user=referrer)
         assert attachment.original_name == "risk-assessment.pdf"
         assert attachment.content_type == "application/pdf"
-        assert attachment.size == 100
+        assert attachment.size == len(PDF)
         assert len(attachment.sha256) == 64
         assert attachment.uploaded_by == referrer
         assert "risk-assessment" not in attachment.file.name
         assert default_storage.exists(attachment.file.name)
         with attachment.file.open("rb") as stored:
-            assert stored.read().startswith(b"%PDF-")
+            assert stored.read() == PDF
         assert list(draft.attachments.all()) == [attachment]
         assert AuditEvent.objects.filter(action="referral.attachment_added").exists()
 
     @pytest.mark.parametrize(
-        ("name", "files", "content_type"),
+        ("name", "content", "content_type"),
         [
-            (
-                "assessment.docx",
-                {"word/document.xml": b"<w:document/>"},
-                "application/vnd.openxmlformats-officedocument."
-                "wordprocessingml.document",
-            ),
-            (
-                "assessment.odt",
-                {"mimetype": b"application/vnd.oasis.opendocument.text"},
-                "application/vnd.oasis.opendocument.text",
-            ),
+            ("assessment.docx", office("docx"), "application/vnd.openxmlformats-"
+             "officedocument.wordprocessingml.document"),
+            ("assessment.odt", office("odt"),
+             "application/vnd.oasis.opendocument.text"),
+            ("photo.png", PNG, "image/png"),
         ],
-    )
-    def test_word_and_opendocument_files_are_accepted(
-        self, draft, referrer, name, files, content_type
+    )  # fmt: skip
+    def test_the_same_types_as_shared_files_are_accepted(
+        self, draft, referrer, name, content, content_type
     ):
-        upload = zip_upload(name, files)
+        upload = SimpleUploadedFile(name, content)
         attachment = attachment_add(draft=draft, upload=upload, user=referrer)
         assert attachment.content_type == content_type
 
@@ -405,36 +400,37 @@ class TestAttachments:
         [
             (
                 SimpleUploadedFile("report.pdf", b"MZ\x90\x00\x03" + b"\x00" * 200),
-                "The selected file must be a PDF, Word or OpenDocument",
+                "The selected file is not really a PDF file. Check the file, or "
+                "save it again in the right format",
             ),
             (
                 zip_upload("report.docx", {"evil.exe": b"MZ"}),
-                "The selected file must be a PDF, Word or OpenDocument",
+                "The selected file is not a real DOCX",
             ),
             (
                 SimpleUploadedFile("report.pdf", b""),
                 "The selected file is empty",
             ),
             (
-                pdf_upload(size=MAX_ATTACHMENT_BYTES + 1),
-                "The selected file must be smaller than 10 MB",
+                pdf_upload(size=2049),
+                "The selected file must be smaller than 2.0\xa0KB",
             ),
         ],
         ids=["exe-named-pdf", "zip-not-word", "empty", "too-big"],
     )
     def test_other_files_are_refused_with_a_clear_message(
-        self, draft, referrer, upload, message
+        self, draft, referrer, upload, message, settings
     ):
+        settings.DOCUMENTS_MAX_UPLOAD_BYTES = 2048
         with pytest.raises(ReferralRefused) as refused:
             attachment_add(draft=draft, upload=upload, user=referrer)
         assert str(refused.value) == message
         assert not ReferralAttachment.objects.exists()
 
-    def test_a_file_of_exactly_10_mb_is_accepted(self, draft, referrer):
-        upload = pdf_upload(size=MAX_ATTACHMENT_BYTES)
-        assert attachment_add(draft=draft, upload=upload, user=referrer).size == (
-            MAX_ATTACHMENT_BYTES
-        )
+    def test_a_file_of_exactly_the_limit_is_accepted(self, draft, referrer, settings):
+        settings.DOCUMENTS_MAX_UPLOAD_BYTES = 2048
+        upload = pdf_upload(size=2048)
+        assert attachment_add(draft=draft, upload=upload, user=referrer).size == 2048
 
     def test_a_removed_file_is_deleted_from_storage(
         self, draft, referrer, django_capture_on_commit_callbacks

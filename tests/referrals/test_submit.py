@@ -30,6 +30,7 @@ from referrals.services import (
     referral_submit,
 )
 from tests.factories import UserFactory
+from tests.factories.documents import PDF
 from tests.factories.referrals import complete_answers, complete_draft, person
 
 pytestmark = pytest.mark.django_db
@@ -212,7 +213,7 @@ class TestSubmitting:
 
     def test_attachments_move_to_the_referral(self, referrer):
         draft = ready_draft(referrer)
-        upload = SimpleUploadedFile("ra.pdf", b"%PDF-1.7\nrisk assessment")
+        upload = SimpleUploadedFile("ra.pdf", PDF)
         attachment = attachment_add(draft=draft, upload=upload, user=referrer)
         referral, _ = referral_submit(draft=draft, user=referrer)
         assert list(referral.attachments.all()) == [attachment]

@@ -1,10 +1,13 @@
 """The referral form as a person uses it: pages, saving, check answers, submit."""
 
+import html
 import re
+import socket
 from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import TestCase
@@ -14,11 +17,24 @@ from django.utils import timezone
 from accounts.models import Role
 from audit.models import AuditEvent
 from referrals.forms import SECTIONS
-from referrals.models import Referral, ReferralDraft, SectionState, Status
+from referrals.models import (
+    Referral,
+    ReferralAttachment,
+    ReferralDraft,
+    SectionState,
+    Status,
+)
 from referrals.services import attachment_add, referral_submit
 from tests.conftest import verified_client_for
+from tests.documents.clamd import eicar_bytes
 from tests.factories import UserFactory
-from tests.factories.referrals import complete_answers, complete_draft, share
+from tests.factories.documents import PDF
+from tests.factories.referrals import (
+    complete_answers,
+    complete_draft,
+    share,
+    submitted_referral,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -302,7 +318,7 @@ class TestStaleDrafts:
     ):
         settings.REFERRAL_DRAFT_RETENTION_DAYS = 30
         old = complete_draft(referrer)
-        upload = SimpleUploadedFile("r.pdf", b"%PDF-1.4\n", "application/pdf")
+        upload = SimpleUploadedFile("r.pdf", PDF, "application/pdf")
         attachment = attachment_add(draft=old, upload=upload, user=referrer)
         stored = attachment.file.name
         ReferralDraft.objects.filter(pk=old.pk).update(
@@ -388,3 +404,144 @@ class TestTheListIsPaged:
         assert oldest in second and newest not in second
         assert "page 1 of 2" in first
         assert 'rel="next"' in first and 'rel="prev"' in second
+
+
+class TestAttachmentDownload:
+    def _download(self, client, referrer, name, content_type, content=PDF):
+        referral = submitted_referral(referrer)
+        attachment = ReferralAttachment.objects.create(
+            referral=referral,
+            file=ContentFile(content, name="upload"),
+            original_name=name,
+            content_type=content_type,
+            size=len(content),
+            sha256="0" * 64,
+            uploaded_by=referrer,
+        )
+        url = reverse("referrals:attachment", args=[referral.reference, attachment.pk])
+        return client.get(url)
+
+    def test_served_as_a_download_of_its_checked_type_and_never_sniffed(
+        self, client, referrer
+    ):
+        response = self._download(
+            client, referrer, "risk assessment.pdf", "application/pdf"
+        )
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content) == PDF
+        assert response["Content-Type"] == "application/pdf"
+        assert response["Content-Length"] == str(len(PDF))
+        assert response["Content-Disposition"] == (
+            'attachment; filename="risk assessment.pdf"'
+        )
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["Content-Security-Policy"] == "default-src 'none'"
+        assert "no-store" in response["Cache-Control"]
+
+    @pytest.mark.parametrize(
+        ("name", "served_as"),
+        [
+            # What the outside test stored before attachments were checked.
+            ("update.hta", 'attachment; filename="update.pdf"'),
+            ("x.html", 'attachment; filename="x.pdf"'),
+            ("fdp.exe", 'attachment; filename="fdp.pdf"'),
+            ("..\\..\\evil.hta", 'attachment; filename="evil.pdf"'),
+        ],
+    )
+    def test_the_name_always_ends_in_the_served_type(
+        self, client, referrer, name, served_as
+    ):
+        response = self._download(client, referrer, name, "application/pdf")
+        assert response["Content-Disposition"] == served_as
+        assert response["Content-Type"] == "application/pdf"
+
+    def test_a_name_outside_ascii_arrives_intact(self, client, referrer):
+        response = self._download(
+            client, referrer, "Évaluation – Flat 3.hta", "application/pdf"
+        )
+        assert response["Content-Disposition"] == (
+            "attachment; filename*=utf-8''%C3%89valuation%20%E2%80%93%20Flat%203.pdf"
+        )
+
+
+class TestRefusedAttachment:
+    """A refused file never gives a 500: the page comes back with the reason
+    by the file input and in the error summary, and what was typed is kept."""
+
+    def _post(self, client, draft, upload, action="save"):
+        raw = complete_answers()["risk"]
+        raw["impact"] = ["She is afraid to open the door."]
+        data = {**_flat(raw), "action": action}
+        if upload is not None:
+            data["risk_assessment"] = upload
+        return client.post(_section_url(draft, "risk"), data)
+
+    def _assert_refused(self, response, draft, message):
+        assert response.status_code == 400
+        page = html.unescape(response.content.decode())
+        assert "There is a problem" in page
+        assert f'<a href="#id_risk_assessment">{message}</a>' in page
+        assert (
+            '<p id="id_risk_assessment-error-1" class="govuk-error-message">'
+            f'<span class="govuk-visually-hidden">Error:</span> {message}</p>'
+        ) in page
+        # Everything typed is still on the page, and saved.
+        assert "She is afraid to open the door." in page
+        assert 'value="CAD 1234"' in page
+        draft.refresh_from_db()
+        assert draft.answers["risk"]["impact"] == ["She is afraid to open the door."]
+        assert not ReferralAttachment.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("name", "content", "message"),
+        [
+            ("update.hta", b"<html><script>alert(1)</script></html>",
+             "The selected file must be a PDF, Word (DOCX), Excel (XLSX), "
+             "OpenDocument text (ODT), PNG, JPEG, TXT or CSV"),
+            ("risk.pdf", b"", "The selected file is empty"),
+            ("risk.pdf", b"MZ\x90\x00" + bytes(64), "The selected file is not really "
+             "a PDF file. Check the file, or save it again in the right format"),
+        ],
+        ids=["wrong type", "empty", "not what it says"],
+    )  # fmt: skip
+    @pytest.mark.parametrize("action", ["save", "later"])
+    def test_a_file_the_checks_refuse(self, client, name, content, message, action):
+        draft = _start(client)
+        upload = SimpleUploadedFile(name, content)
+        response = self._post(client, draft, upload, action)
+        self._assert_refused(response, draft, message)
+
+    def test_a_file_over_the_limit(self, client, settings):
+        settings.DOCUMENTS_MAX_UPLOAD_BYTES = 1024
+        draft = _start(client)
+        upload = SimpleUploadedFile("risk.pdf", PDF + b"\n" * 1024)
+        response = self._post(client, draft, upload)
+        self._assert_refused(
+            response, draft, "The selected file must be smaller than 1.0\xa0KB"
+        )
+
+    def test_an_infected_file(self, client, clamav):
+        draft = _start(client)
+        upload = SimpleUploadedFile("notes.txt", eicar_bytes())
+        response = self._post(client, draft, upload)
+        self._assert_refused(response, draft, "The selected file contains a virus")
+
+    def test_while_the_scanner_is_down(self, client, settings):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        settings.CLAMAV_ADDRESS = f"127.0.0.1:{port}"  # nothing listens here
+        draft = _start(client)
+        response = self._post(client, draft, SimpleUploadedFile("risk.pdf", PDF))
+        self._assert_refused(
+            response,
+            draft,
+            "The selected file could not be checked for viruses just now. "
+            "Try again in a few minutes",
+        )
+
+    def test_a_good_file_is_attached_and_the_page_moves_on(self, client):
+        draft = _start(client)
+        response = self._post(client, draft, SimpleUploadedFile("risk.pdf", PDF))
+        assert response.status_code == 302
+        assert ReferralAttachment.objects.get().original_name == "risk.pdf"

@@ -16,6 +16,7 @@ from referrals.services import attachment_add, referral_submit
 from tests.conftest import verified_client_for
 from tests.factories import UserFactory, three_agencies
 from tests.factories.agreements import agreement_tree, signatory_for
+from tests.factories.documents import PDF
 from tests.factories.referrals import complete_answers, complete_draft, person, share
 from tests.portal.routes import all_routes
 
@@ -55,7 +56,7 @@ def test_the_matrix_covers_every_referral_route():
 
 
 def _pdf_upload():
-    return SimpleUploadedFile("risk.pdf", b"%PDF-1.4\n%test\n", "application/pdf")
+    return SimpleUploadedFile("risk.pdf", PDF, "application/pdf")
 
 
 @pytest.fixture

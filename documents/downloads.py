@@ -1,0 +1,37 @@
+"""The response that hands a stored private file to the person downloading it.
+
+One place for the headers, so every download (shared files, referral
+attachments) is served the same safe way:
+
+- streamed from storage in chunks, never read whole into memory;
+- always a download (``Content-Disposition: attachment``), never shown inline,
+  under the sender's name made safe with an extension matching its checked
+  type (documents.checks.download_name);
+- the checked type as ``Content-Type``, with ``nosniff`` so a browser never
+  guesses another, and a policy that lets nothing in it run;
+- never cached, by the browser or anything in between.
+"""
+
+from django.db.models.fields.files import FieldFile
+from django.http import StreamingHttpResponse
+from django.utils.http import content_disposition_header
+
+from .checks import download_name, served_type
+from .storage import stream_chunks
+
+
+def private_file_response(
+    *, file: FieldFile, name: str, content_type: str, size: int
+) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        stream_chunks(file.storage, file.name), content_type=served_type(content_type)
+    )
+    response["Content-Length"] = str(size)
+    # RFC 6266 filename, with RFC 5987 encoding for names outside ASCII.
+    response["Content-Disposition"] = content_disposition_header(
+        True, download_name(name, content_type)
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
+    return response
