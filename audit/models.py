@@ -72,6 +72,11 @@ class AuditEvent(models.Model):
         who = self.actor_label or "anonymous"
         return f"{self.at:%Y-%m-%d %H:%M:%S} {who} {self.action} ({self.outcome})"
 
+    def detail_text(self) -> str:
+        return json.dumps(self.detail, sort_keys=True, default=str)
+
+    detail_text.short_description = "Detail"
+
     def canonical(self) -> str:
         """The text the hash covers: every field but the id and the hash.
 
