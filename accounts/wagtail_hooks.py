@@ -8,12 +8,23 @@ from wagtail.admin import messages
 from wagtail.admin.widgets import Button
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 
+from audit.exports import SafeExportIndexView
+
 from .models import Organisation, User
 from .services import devices_remove
 
 
+class OrganisationIndexView(SafeExportIndexView):
+    """Names are typed by administrators and the contact is a person: the
+    export must not run formulas and is recorded, as every other export."""
+
+    audit_name = "organisation"
+    export_filename = "organisations"
+
+
 class OrganisationAdmin(ModelAdmin):
     model = Organisation
+    index_view_class = OrganisationIndexView
     menu_label = "Organisations"
     menu_icon = "group"
     menu_order = 200

@@ -20,9 +20,8 @@ from django.utils.text import slugify
 from wagtail import hooks
 from wagtail_modeladmin.helpers import ButtonHelper
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
-from wagtail_modeladmin.views import IndexView
 
-from audit.exports import spreadsheet_safe
+from audit.exports import SafeExportIndexView, spreadsheet_safe
 from audit.readonly import ReadOnlyPermissionHelper
 from audit.services import audit_record
 
@@ -66,18 +65,24 @@ class CoverageButtons(ButtonHelper):
         return self.coverage_button(obj.pk)
 
 
-class SpreadsheetSafeIndexView(IndexView):
-    """modeladmin's list, with export cells that cannot run as formulas."""
+class CoverageIndexView(SafeExportIndexView):
+    """The versions list, with an export that cannot run formulas and is
+    recorded, as every other export."""
 
-    custom_value_preprocess = {
-        **IndexView.custom_value_preprocess,
-        str: {IndexView.FORMAT_CSV: spreadsheet_safe},
+    audit_name = "agreement_coverage"
+    # Given in full: modeladmin would otherwise Title Case Every Heading.
+    export_headings = {
+        "title": "Title",
+        "reference": "Reference",
+        "number": "Version",
+        "change_type": "Change",
+        "published_at": "Published at",
+        "published_by_label": "Published by",
+        "version_state": "Current or superseded",
+        "coverage_percent": "Coverage",
+        "next_review_date": "Next review",
+        "review_state": "Review",
     }
-
-    @property
-    def export_headings(self):
-        # modeladmin's view reads its own (empty) headings, not the ModelAdmin's.
-        return self.model_admin.export_headings
 
 
 class AgreementCoverageAdmin(ModelAdmin):
@@ -91,7 +96,7 @@ class AgreementCoverageAdmin(ModelAdmin):
     history_view_enabled = False
     permission_helper_class = CoordinatorsReadOnly
     button_helper_class = CoverageButtons
-    index_view_class = SpreadsheetSafeIndexView
+    index_view_class = CoverageIndexView
     list_display = (
         "title",
         "version_number",
@@ -115,19 +120,6 @@ class AgreementCoverageAdmin(ModelAdmin):
         "next_review_date",
         "review_state",
     )
-    # Given in full: modeladmin would otherwise Title Case Every Heading.
-    export_headings = {
-        "title": "Title",
-        "reference": "Reference",
-        "number": "Version",
-        "change_type": "Change",
-        "published_at": "Published at",
-        "published_by_label": "Published by",
-        "version_state": "Current or superseded",
-        "coverage_percent": "Coverage",
-        "next_review_date": "Next review",
-        "review_state": "Review",
-    }
     export_filename = "agreement-coverage"
 
     def get_queryset(self, request):

@@ -63,3 +63,10 @@ def _backward(table: str):
 def append_only(table: str) -> migrations.RunPython:
     """A migration operation that makes ``table`` refuse UPDATE and DELETE."""
     return migrations.RunPython(_forward(table), _backward(table))
+
+
+def append_only_lifted(table: str) -> migrations.RunPython:
+    """The reverse: drop the triggers before a schema change that rebuilds the
+    table (SQLite adds a NOT NULL column by copying the table, and the copy has
+    no triggers). Follow the change with ``append_only(table)``."""
+    return migrations.RunPython(_backward(table), _forward(table))

@@ -1,11 +1,13 @@
-"""Hash chains: each row's SHA-256 covers its content and the previous row's hash.
+"""Hash chains: each row's hash covers its content and the previous row's hash.
 
-Shared by the audit log and by agreement acknowledgements. A model taking part
-has ``previous_hash`` and ``hash`` fields and a ``compute_hash()`` method.
+Shared by the audit log (an HMAC under a key kept outside the database, see
+audit.keys) and by agreement acknowledgements (a plain SHA-256). A model taking
+part has ``previous_hash`` and ``hash`` fields and a ``compute_hash()`` method.
 """
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from django.db import connection, transaction
 
@@ -34,20 +36,48 @@ def chain_append(instance, *, lock_key: int, before_hash: Callable | None = None
     return instance
 
 
+class HashUnverifiable(Exception):
+    """A row's hash cannot be recomputed here (its signing key is not known)."""
+
+
 @dataclass(frozen=True)
 class ChainProblem:
-    row_id: int
+    row: Any
     reason: str
+    kind: Literal["link", "hash", "rule"]
+
+    @property
+    def row_id(self) -> int:
+        return self.row.id
 
 
-def chain_verify(model, *, batch_size: int = 2000) -> ChainProblem | None:
-    """Recompute the chain in id order; return the first broken row, if any."""
+def chain_verify(
+    model,
+    *,
+    batch_size: int = 2000,
+    check_row: Callable[[Any, int], str | None] | None = None,
+) -> ChainProblem | None:
+    """Recompute the chain in id order; return the first broken row, if any.
+
+    ``check_row(row, position)`` runs on each row whose link and hash are
+    sound (position counts from 1), for rules of one chain alone; it returns
+    why the row is wrong, or None.
+    """
     expected_previous = GENESIS_HASH
-    for row in _rows_in_order(model, batch_size):
+    for position, row in enumerate(_rows_in_order(model, batch_size), start=1):
         if row.previous_hash != expected_previous:
-            return ChainProblem(row.id, "its link to the row before it does not match")
-        if row.compute_hash() != row.hash:
-            return ChainProblem(row.id, "its content does not match its hash")
+            return ChainProblem(
+                row, "its link to the row before it does not match", "link"
+            )
+        try:
+            if row.compute_hash() != row.hash:
+                return ChainProblem(row, "its content does not match its hash", "hash")
+        except HashUnverifiable as exc:
+            return ChainProblem(row, str(exc), "rule")
+        if check_row is not None:
+            reason = check_row(row, position)
+            if reason:
+                return ChainProblem(row, reason, "rule")
         expected_previous = row.hash
     return None
 

@@ -29,6 +29,15 @@ class SafeExportIndexView(IndexView):
     log; viewing the list is recorded too."""
 
     audit_name = ""  # e.g. "meeting" gives "meeting.exported"
+
+    @property
+    def exported_action(self) -> str:
+        return f"{self.audit_name}.exported"
+
+    @property
+    def list_viewed_action(self) -> str:
+        return f"{self.audit_name}.list_viewed"
+
     custom_value_preprocess = {
         **IndexView.custom_value_preprocess,
         datetime.datetime: {
@@ -59,7 +68,7 @@ class SafeExportIndexView(IndexView):
     def as_spreadsheet(self, queryset, spreadsheet_format):
         # No filter values in the detail: they say little and may grow.
         audit_record(
-            action=f"{self.audit_name}.exported",
+            action=self.exported_action,
             request=self.request,
             detail={"rows": queryset.count(), "format": spreadsheet_format},
         )
@@ -68,7 +77,7 @@ class SafeExportIndexView(IndexView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         audit_record(
-            action=f"{self.audit_name}.list_viewed",
+            action=self.list_viewed_action,
             request=self.request,
             detail={"count": context["result_count"], "where": "admin"},
         )

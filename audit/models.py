@@ -1,8 +1,11 @@
 """The append-only audit log.
 
-Each row carries a SHA-256 hash over its own content and the previous row's
-hash, so removing or altering a row breaks the chain from that row on.
-Database triggers (see the migrations) refuse UPDATE and DELETE.
+Each row carries an HMAC-SHA256 over its own content and the previous row's
+hash, under a key kept outside the database (audit.keys), so removing or
+altering a row breaks the chain from that row on, and only the key's holder
+can recompute it. Database triggers (see the migrations) refuse UPDATE and
+DELETE; signed checkpoints kept outside the database catch removal of the
+newest rows. See docs/audit.md.
 """
 
 import hashlib
@@ -10,6 +13,9 @@ import json
 
 from django.conf import settings
 from django.db import models
+
+from .chain import HashUnverifiable
+from .keys import key_named
 
 
 class Outcome(models.TextChoices):
@@ -54,6 +60,9 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Which key signed the hash (audit.keys), never the key. Empty for events
+    # written before keyed hashing: their hash is the plain SHA-256 it was.
+    key_id = models.CharField(max_length=16, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -63,28 +72,42 @@ class AuditEvent(models.Model):
         who = self.actor_label or "anonymous"
         return f"{self.at:%Y-%m-%d %H:%M:%S} {who} {self.action} ({self.outcome})"
 
+    def detail_text(self) -> str:
+        return json.dumps(self.detail, sort_keys=True, default=str)
+
+    detail_text.short_description = "Detail"
+
     def canonical(self) -> str:
-        """The text the hash covers: every field but the id and the hash."""
-        return json.dumps(
-            {
-                "at": self.at.isoformat(),
-                "actor": self.actor_id,
-                "actor_label": self.actor_label,
-                "organisation": self.organisation_id,
-                "organisation_label": self.organisation_label,
-                "action": self.action,
-                "object_type": self.object_type,
-                "object_id": self.object_id,
-                "outcome": self.outcome,
-                "ip_address": self.ip_address,
-                "user_agent": self.user_agent,
-                "detail": self.detail,
-                "previous_hash": self.previous_hash,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-            default=str,
-        )
+        """The text the hash covers: every field but the id and the hash.
+
+        An unkeyed event's text is exactly what it was when written.
+        """
+        fields = {
+            "at": self.at.isoformat(),
+            "actor": self.actor_id,
+            "actor_label": self.actor_label,
+            "organisation": self.organisation_id,
+            "organisation_label": self.organisation_label,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "outcome": self.outcome,
+            "ip_address": self.ip_address,
+            "user_agent": self.user_agent,
+            "detail": self.detail,
+            "previous_hash": self.previous_hash,
+        }
+        if self.key_id:
+            fields["key_id"] = self.key_id
+        return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
 
     def compute_hash(self) -> str:
-        return hashlib.sha256(self.canonical().encode()).hexdigest()
+        if not self.key_id:
+            return hashlib.sha256(self.canonical().encode()).hexdigest()
+        key = key_named(self.key_id)
+        if key is None:
+            raise HashUnverifiable(
+                f"it is signed with audit key {self.key_id}, which is not "
+                "configured (DJANGO_AUDIT_HMAC_KEY or DJANGO_AUDIT_HMAC_OLD_KEYS)"
+            )
+        return key.sign(self.canonical().encode())

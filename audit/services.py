@@ -1,12 +1,15 @@
 """Writing to and checking the audit log. Every app records through here."""
 
 import ipaddress
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .chain import ChainProblem, chain_append, chain_verify
+from .chain import GENESIS_HASH, ChainProblem, chain_append, chain_verify
+from .checkpoints import Checkpoint, Unreadable, checkpoint_stores, utc_text
+from .keys import signing_key
 from .models import AuditEvent, Outcome
 
 _CHAIN_LOCK_KEY = 7_306_210_001
@@ -73,6 +76,7 @@ def audit_record(
         ip_address=client_ip(request),
         user_agent=user_agent,
         detail=detail or {},
+        key_id=signing_key().id,
     )
     return chain_append(event, lock_key=_CHAIN_LOCK_KEY, before_hash=_stamp_time)
 
@@ -87,6 +91,178 @@ def audit_read(request: HttpRequest, obj, *, detail: dict | None = None) -> Audi
     return audit_record(action="read", request=request, obj=obj, detail=detail)
 
 
-def audit_chain_verify() -> ChainProblem | None:
-    """The first audit event whose hash or link is wrong, if any."""
-    return chain_verify(AuditEvent)
+@dataclass
+class AuditVerification:
+    """What checking the log found: problems, and the head it vouches for."""
+
+    problems: list[str] = field(default_factory=list)
+    events: int = 0
+    last: AuditEvent | None = None
+    first_keyed_id: int | None = None
+    unkeyed: int = 0
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def audit_chain_verify() -> AuditVerification:
+    """Check every event's link and HMAC, and the table against every signed
+    checkpoint outside the database (docs/audit.md)."""
+    result = AuditVerification()
+    seen = set()
+    for store in checkpoint_stores():
+        try:
+            entries = store.read()
+        except Exception as exc:  # a bucket that cannot be read is a finding
+            result.problems.append(
+                f"The checkpoints in {store.label} could not be read: {exc}."
+            )
+            continue
+        for entry in entries:
+            if isinstance(entry, Unreadable):
+                result.problems.append(f"{entry.source}: {entry.reason}.")
+                continue
+            reason = entry.signature_problem()
+            if reason:
+                result.problems.append(f"{entry.source}: {reason}.")
+            elif entry.signature not in seen:  # the same one, in two stores
+                seen.add(entry.signature)
+                result.checkpoints.append(entry)
+    walk = _CheckpointWalk(result)
+    problem = chain_verify(AuditEvent, check_row=walk.check)
+    if problem is not None:
+        result.problems.append(_describe(problem))
+    else:
+        ending = walk.finish()
+        if ending:
+            result.problems.append(ending)
+    return result
+
+
+class AuditChainBroken(Exception):
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def audit_checkpoint_record() -> tuple[Checkpoint, list[str], list[str]]:
+    """Check the log, then sign its head and write it to every checkpoint store.
+
+    Refuses (AuditChainBroken) when the check finds anything: a checkpoint must
+    never vouch for a log already tampered with. Returns the checkpoint, the
+    stores written and the stores that failed, with why.
+    """
+    verification = audit_chain_verify()
+    if not verification.intact:
+        raise AuditChainBroken(verification.problems)
+    last = verification.last
+    checkpoint = Checkpoint.signed(
+        taken_at=timezone.now(),
+        events=verification.events,
+        last_id=last.id if last else 0,
+        last_hash=last.hash if last else GENESIS_HASH,
+        first_keyed_id=verification.first_keyed_id,
+    )
+    written, failed = [], []
+    for store in checkpoint_stores():
+        try:
+            store.write(checkpoint)
+        except Exception as exc:  # one store down must not stop the others
+            failed.append(f"{store.label}: {exc}")
+        else:
+            written.append(store.label)
+    return checkpoint, written, failed
+
+
+def _describe(problem: ChainProblem) -> str:
+    event = problem.row
+    reason = problem.reason
+    if problem.kind == "hash" and event.key_id:
+        reason = (
+            "its content does not match its HMAC: it was altered, or rehashed "
+            "by someone without the audit key"
+        )
+    elif problem.kind == "link":
+        reason = (
+            "its link to the event before it does not match: an event before "
+            "it was removed or altered"
+        )
+    return (
+        f"The audit chain is broken at event {event.id}, written "
+        f"{utc_text(event.at)}: {reason}."
+    )
+
+
+class _CheckpointWalk:
+    """Rules checked on each event as the chain is walked in id order."""
+
+    def __init__(self, result: AuditVerification):
+        self.result = result
+        # A checkpoint of an empty log vouches for nothing.
+        self.pending = sorted(
+            (c for c in result.checkpoints if c.events),
+            key=lambda c: (c.last_id, c.events),
+        )
+        pinned = [c for c in result.checkpoints if c.first_keyed_id is not None]
+        self.keyed_from = min(pinned, key=lambda c: c.first_keyed_id, default=None)
+
+    def check(self, event: AuditEvent, position: int) -> str | None:
+        result = self.result
+        if event.key_id:
+            if result.first_keyed_id is None:
+                result.first_keyed_id = event.id
+        else:
+            # Unkeyed events are those written before keyed hashing: they may
+            # only come first, or anyone could append or rewrite events in the
+            # old, keyless form.
+            if result.first_keyed_id is not None:
+                return (
+                    f"its hash is unkeyed, yet event {result.first_keyed_id} "
+                    "before it is keyed: it was written or rewritten without "
+                    "the audit key"
+                )
+            pin = self.keyed_from
+            if pin is not None and event.id >= pin.first_keyed_id:
+                return (
+                    f"its hash is unkeyed, yet {pin} records keyed hashing from "
+                    f"event {pin.first_keyed_id}: it was rewritten without the "
+                    "audit key"
+                )
+            result.unkeyed += 1
+        while self.pending and self.pending[0].last_id <= event.id:
+            checkpoint = self.pending.pop(0)
+            if checkpoint.last_id < event.id:
+                return (
+                    f"{checkpoint} records event {checkpoint.last_id} as the "
+                    "newest then, and it is missing"
+                )
+            if position != checkpoint.events or event.hash != checkpoint.last_hash:
+                return (
+                    f"it does not match {checkpoint}, which records it as "
+                    f"event number {checkpoint.events} with hash "
+                    f"{checkpoint.last_hash}"
+                )
+        result.events = position
+        result.last = event
+        return None
+
+    def finish(self) -> str | None:
+        """After the last event: a checkpoint further on means the newest
+        events were removed."""
+        if not self.pending:
+            return None
+        checkpoint = self.pending[0]
+        last = self.result.last
+        now = (
+            f"the log ends at event {last.id}, written {utc_text(last.at)}, "
+            f"after {self.result.events} events"
+            if last
+            else "the log is empty"
+        )
+        return (
+            f"The audit log no longer matches {checkpoint}: it records "
+            f"{checkpoint.events} events up to event {checkpoint.last_id}, but "
+            f"{now}. The newest events were removed."
+        )

@@ -81,6 +81,8 @@ def _environment(database: str, media: Path) -> dict:
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
         "REDIS_URL": "redis://127.0.0.1:6379/7",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        # Production requires it; the benchmark never verifies old events.
+        "DJANGO_AUDIT_HMAC_KEY": secrets.token_urlsafe(48),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_BASE_URL": "https://portal.bench.invalid",
         "DJANGO_SSL_REDIRECT": "false",

@@ -9,8 +9,9 @@ directly instead, and mirrors what the services would have done:
   the next real submission gets the next number;
 - a referral's ``answers`` are cleaned by the real section forms once and
   then templated, so they have exactly the shape the form stores;
-- audit events are hashed by ``AuditEvent.compute_hash`` and chained from the
-  newest event, under the chain's lock, as ``audit_record`` chains them;
+- audit events are signed with the current audit key by
+  ``AuditEvent.compute_hash`` and chained from the newest event, under the
+  chain's lock, as ``audit_record`` chains them;
 - agreements are published, and acknowledged, through the services.
 
 Everything happens in one transaction: a load that fails leaves nothing
@@ -57,6 +58,7 @@ from agreements.models import (
 from agreements.selectors import current_versions
 from agreements.services import acknowledgement_record
 from audit.chain import GENESIS_HASH
+from audit.keys import signing_key
 from audit.models import AuditEvent, Outcome
 from audit.services import _CHAIN_LOCK_KEY
 from documents.models import (
@@ -1295,6 +1297,7 @@ class ScaleLoader:
         meeting_ids = [m.pk for m in self.meetings]
         shares = self.shares
         files = self.files
+        key_id = signing_key().id
         next_id = last_id + 1
         written = 0
         for offsets_chunk in _chunks(offsets):
@@ -1311,6 +1314,7 @@ class ScaleLoader:
                     organisation_label=labels[actor.organisation_id],
                     ip_address=_ip(actor.pk),
                     user_agent=_USER_AGENTS[actor.pk % len(_USER_AGENTS)],
+                    key_id=key_id,
                     **self._audit_subject(kind, actor, referral_ids, meeting_ids,
                                           shares, files),
                 )  # fmt: skip

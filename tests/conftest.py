@@ -91,6 +91,14 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_per_test(settings, tmp_path):
+    """Each test's own checkpoint file: the database is rolled back after each
+    test, and checkpoints left by one would not match the next one's log."""
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"
+    settings.AUDIT_CHECKPOINT_STORAGE = None
+
+
 @contextmanager
 def append_only_triggers_suspended(alias="default"):
     """Let tests empty or tamper with append-only tables (see audit.append_only)."""

@@ -344,6 +344,19 @@ MEETING_REVIEW_DAYS = {"high": 14, "medium": 28, "standard": 56}
 # Bump when the pack template changes, so every pack is rebuilt.
 MEETING_PACK_TEMPLATE_VERSION = "1"
 
+# Audit log integrity (docs/audit.md). Every event is signed with an
+# HMAC-SHA256 under this key, which must never be stored in the database.
+# No default here: dev and test derive one, production requires its own.
+AUDIT_HMAC_KEY = env.str("DJANGO_AUDIT_HMAC_KEY", default="")
+# Keys used before the last rotation, still needed to verify older events.
+AUDIT_HMAC_OLD_KEYS = env.list("DJANGO_AUDIT_HMAC_OLD_KEYS", default=[])
+# Signed checkpoints of the chain's head (manage.py audit_checkpoint, daily) are
+# appended to this file, and where set, written once each to this storage.
+AUDIT_CHECKPOINT_FILE = env.path(
+    "DJANGO_AUDIT_CHECKPOINT_FILE", default=BASE_DIR / "var" / "audit-checkpoints.jsonl"
+)
+AUDIT_CHECKPOINT_STORAGE = None  # a STORAGES alias; production sets it with S3
+
 # Protective marking shown on every page.
 PROTECTIVE_MARKING = "OFFICIAL-SENSITIVE"
 

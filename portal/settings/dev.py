@@ -1,5 +1,7 @@
 """Local development: the embedded defaults (SQLite, local files, console email)."""
 
+import hashlib
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -8,6 +10,12 @@ SECRET_KEY = env.str(
     "DJANGO_SECRET_KEY", default="dev-only-insecure-key-never-use-in-production"
 )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+# Derived from the secret key when not given, so a local install needs no setup;
+# production requires a key of its own (docs/audit.md).
+AUDIT_HMAC_KEY = (
+    env.str("DJANGO_AUDIT_HMAC_KEY", default="")
+    or hashlib.sha256(f"audit-hmac-key:{SECRET_KEY}".encode()).hexdigest()
+)
 
 # Plain http on localhost: no HTTPS redirect, no Secure-only cookies.
 SECURE_SSL_REDIRECT = False

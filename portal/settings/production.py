@@ -1,7 +1,8 @@
 """Production: PostgreSQL, Redis, S3 and SMTP, all from the environment.
 
-The process refuses to start without a secret key, allowed hosts, a database
-and a virus scanner (or DJANGO_CLAMAV_DISABLED=true, set on purpose).
+The process refuses to start without a secret key, the audit log's key, allowed
+hosts, a database and a virus scanner (or DJANGO_CLAMAV_DISABLED=true, set on
+purpose).
 """
 
 from django.core.exceptions import ImproperlyConfigured
@@ -27,6 +28,14 @@ if not SECRET_KEY or len(SECRET_KEY) < 50:
     )
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the portal's host.")
+# Signs the audit log; kept apart from the database and the secret key, so
+# whoever can write the one cannot forge the log (docs/audit.md).
+AUDIT_HMAC_KEY = env.str("DJANGO_AUDIT_HMAC_KEY")  # no default: refuse to start
+if len(AUDIT_HMAC_KEY) < 32 or AUDIT_HMAC_KEY == SECRET_KEY:
+    raise ImproperlyConfigured(
+        "DJANGO_AUDIT_HMAC_KEY must be set to 32 or more random characters, "
+        "different from DJANGO_SECRET_KEY."
+    )
 # Links in emails and PDFs are built from this, so it must be the real address.
 WAGTAILADMIN_BASE_URL = env.str("DJANGO_BASE_URL").rstrip("/")
 if not WAGTAILADMIN_BASE_URL.startswith("https://"):
@@ -64,20 +73,28 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 # documents.storage.s3_options so the moto tests exercise exactly these.
 if env.str("DJANGO_S3_BUCKET", default=""):
     INSTALLED_APPS = [*INSTALLED_APPS, "storages"]
+    _private_bucket = s3_options(
+        bucket=env.str("DJANGO_S3_BUCKET"),
+        region=env.str("DJANGO_S3_REGION", default=None),
+        endpoint_url=env.str("DJANGO_S3_ENDPOINT_URL", default=None),
+    )
     STORAGES = {
+        # Credentials: boto3's chain (AWS_ACCESS_KEY_ID, instance role).
         "default": {
             "BACKEND": "storages.backends.s3.S3Storage",
-            # Credentials: boto3's chain (AWS_ACCESS_KEY_ID, instance role).
-            "OPTIONS": s3_options(
-                bucket=env.str("DJANGO_S3_BUCKET"),
-                region=env.str("DJANGO_S3_REGION", default=None),
-                endpoint_url=env.str("DJANGO_S3_ENDPOINT_URL", default=None),
-            ),
+            "OPTIONS": _private_bucket,
         },
         "staticfiles": {
             "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         },
+        # Audit checkpoints: the same private bucket, under their own prefix,
+        # each a new object never replaced (docs/audit.md).
+        "audit_checkpoints": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {**_private_bucket, "location": "audit-checkpoints"},
+        },
     }
+    AUDIT_CHECKPOINT_STORAGE = "audit_checkpoints"
 
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")

@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 # What a deployment must provide; dummy values, nothing listens at these.
 PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_AUDIT_HMAC_KEY": secrets.token_urlsafe(32),
     "DJANGO_ALLOWED_HOSTS": "portal.example.org",
     "DJANGO_BASE_URL": "https://portal.example.org",
     "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/x",
@@ -61,6 +62,14 @@ print(json.dumps({
     "url": s.url("documents/minutes.pdf"),
     "docs_serve_method": settings.WAGTAILDOCS_SERVE_METHOD,
     "storages_installed": "storages" in settings.INSTALLED_APPS,
+    "checkpoints": {
+        "alias": settings.AUDIT_CHECKPOINT_STORAGE,
+        "class": type(storages["audit_checkpoints"]).__qualname__,
+        "bucket": storages["audit_checkpoints"].bucket_name,
+        "location": storages["audit_checkpoints"].location,
+        "file_overwrite": storages["audit_checkpoints"].file_overwrite,
+        "default_acl": storages["audit_checkpoints"].default_acl,
+    },
 }))
 """
 
@@ -155,6 +164,10 @@ class TestProductionRefusesToStart:
             ("DATABASE_URL", "Set the DATABASE_URL environment variable"),
             ("REDIS_URL", "Set the REDIS_URL environment variable"),
             ("DJANGO_BASE_URL", "Set the DJANGO_BASE_URL environment variable"),
+            (
+                "DJANGO_AUDIT_HMAC_KEY",
+                "Set the DJANGO_AUDIT_HMAC_KEY environment variable",
+            ),
         ],
     )
     def test_without_a_required_variable(self, missing, message):
@@ -170,8 +183,23 @@ class TestProductionRefusesToStart:
             ("DJANGO_SECRET_KEY", "too-short", "DJANGO_SECRET_KEY must be set to 50"),
             ("DJANGO_ALLOWED_HOSTS", "", "DJANGO_ALLOWED_HOSTS must name"),
             ("DJANGO_BASE_URL", "http://portal.example.org", "https address"),
+            ("DJANGO_AUDIT_HMAC_KEY", "", "DJANGO_AUDIT_HMAC_KEY must be set to 32"),
+            ("DJANGO_AUDIT_HMAC_KEY", "short", "DJANGO_AUDIT_HMAC_KEY must be set"),
+            (
+                "DJANGO_AUDIT_HMAC_KEY",
+                PRODUCTION_ENV["DJANGO_SECRET_KEY"],
+                "different from DJANGO_SECRET_KEY",
+            ),
         ],
-        ids=["empty key", "short key", "empty hosts", "plain http base URL"],
+        ids=[
+            "empty key",
+            "short key",
+            "empty hosts",
+            "plain http base URL",
+            "empty audit key",
+            "short audit key",
+            "audit key same as secret key",
+        ],
     )
     def test_with_an_empty_or_weak_value(self, name, value, message):
         result = manage("check", **{**PRODUCTION_ENV, name: value})
@@ -299,6 +327,18 @@ class TestProductionSettings:
         default = production_settings["STORAGES"]["default"]["BACKEND"]
         assert default == "django.core.files.storage.FileSystemStorage"
         assert "storages" not in production_settings["INSTALLED_APPS"]
+        # Audit checkpoints then go to the local file only.
+        assert production_settings["AUDIT_CHECKPOINT_STORAGE"] is None
+
+    def test_audit_log_is_signed_with_the_given_key(self, production_settings):
+        assert (
+            production_settings["AUDIT_HMAC_KEY"]
+            == PRODUCTION_ENV["DJANGO_AUDIT_HMAC_KEY"]
+        )
+        assert production_settings["AUDIT_HMAC_OLD_KEYS"] == []
+        old = "a-retired-audit-key-0123456789abcdef"
+        rotated = production(DJANGO_AUDIT_HMAC_OLD_KEYS=f"{old},another-old-key")
+        assert rotated["AUDIT_HMAC_OLD_KEYS"] == [old, "another-old-key"]
 
 
 class TestProductionS3Storage:
@@ -342,6 +382,16 @@ class TestProductionS3Storage:
     def test_documents_still_go_through_the_authorising_view(self, storage):
         # Remote storage would otherwise default to redirecting to the bucket.
         assert storage["docs_serve_method"] == "serve_view"
+
+    def test_audit_checkpoints_go_to_the_private_bucket_never_replaced(self, storage):
+        assert storage["checkpoints"] == {
+            "alias": "audit_checkpoints",
+            "class": "S3Storage",
+            "bucket": S3_ENV["DJANGO_S3_BUCKET"],
+            "location": "audit-checkpoints",
+            "file_overwrite": False,
+            "default_acl": "private",
+        }
 
 
 class TestDatabaseUrl:
@@ -404,7 +454,14 @@ class TestEnvExample:
         text = (REPO / ".env.example").read_text()
         assert PRODUCTION_ENV["DJANGO_SECRET_KEY"] not in text
         for line in text.splitlines():
-            if line.startswith(("# DJANGO_SECRET_KEY=", "# AWS_SECRET_ACCESS_KEY=")):
+            if line.startswith(
+                (
+                    "# DJANGO_SECRET_KEY=",
+                    "# DJANGO_AUDIT_HMAC_KEY=",
+                    "# DJANGO_AUDIT_HMAC_OLD_KEYS=",
+                    "# AWS_SECRET_ACCESS_KEY=",
+                )
+            ):
                 assert line.split("=", 1)[1] == ""
 
 
