@@ -1,6 +1,7 @@
 """Render Django form widgets with GOV.UK Design System classes and ARIA links."""
 
 from django import template
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -92,3 +93,18 @@ def page_links(page):
             page.number, on_each_side=2, on_ends=1
         )
     ]
+
+
+@register.filter(is_safe=True)
+def back_link_landmark(html):
+    """Wrap a page's back link in a navigation landmark; nothing when it has none.
+
+    GOV.UK places the back link before ``<main>`` so the skip link passes it
+    (https://design-system.service.gov.uk/components/back-link/); a landmark
+    around it keeps every piece of content inside one (WCAG 1.3.1, axe-core's
+    "region" rule) without leaving an empty landmark on other pages.
+    """
+    if not str(html).strip():
+        return ""
+    # The block arrives rendered and marked safe, so format_html keeps it as is.
+    return format_html('<nav class="portal-back-link" aria-label="Back">{}</nav>', html)
