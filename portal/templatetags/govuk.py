@@ -1,5 +1,7 @@
 """Render Django form widgets with GOV.UK Design System classes and ARIA links."""
 
+import itertools
+
 from django import template
 from django.utils.html import format_html
 
@@ -108,3 +110,40 @@ def back_link_landmark(html):
         return ""
     # The block arrives rendered and marked safe, so format_html keeps it as is.
     return format_html('<nav class="portal-back-link" aria-label="Back">{}</nav>', html)
+
+
+@register.tag
+def data_table(parser, token):
+    """Wrap a data table in a labelled, focusable container that scrolls sideways.
+
+    At 320 CSS pixels a wide table would otherwise make the whole page scroll
+    sideways (WCAG 1.4.10 Reflow). Keyboard users scroll the container once it
+    has focus, and the caption names it. Inside the tag ``table_caption_id`` is
+    the id to give the table's ``<caption>``::
+
+        {% data_table %}<table class="govuk-table">
+            <caption id="{{ table_caption_id }}" ...>...</caption>...
+        </table>{% end_data_table %}
+    """
+    nodelist = parser.parse(("end_data_table",))
+    parser.delete_first_token()
+    return DataTableNode(nodelist)
+
+
+class DataTableNode(template.Node):
+    def __init__(self, nodelist):
+        self.nodelist = nodelist
+
+    def render(self, context):
+        # One counter per page render: copies of the context (includes) share
+        # it, so two tables on a page never share an id.
+        counter = context.__dict__.setdefault("_portal_table_ids", itertools.count(1))
+        caption_id = f"table-caption-{next(counter)}"
+        with context.push(table_caption_id=caption_id):
+            table = self.nodelist.render(context)
+        return format_html(
+            '<div class="app-table-container" role="region" '
+            'aria-labelledby="{}" tabindex="0">{}</div>',
+            caption_id,
+            table,
+        )
