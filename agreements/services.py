@@ -5,7 +5,6 @@ import hashlib
 import logging
 from datetime import date
 
-from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -18,6 +17,7 @@ from wagtail.rich_text import expand_db_html
 from accounts.models import Organisation, Role, User
 from audit.chain import chain_append
 from audit.services import audit_record, client_ip
+from portal.addresses import absolute_url
 
 from .models import (
     Acknowledgement,
@@ -334,7 +334,7 @@ def _reminder_recipients(version) -> dict[str, str]:
     signatories of active organisations that have not acknowledged ``version``."""
     from .selectors import Status, coverage
 
-    link = f"{settings.WAGTAILADMIN_BASE_URL}/agreements/"
+    link = absolute_url("/agreements/")
     base = (
         f"The agreement {version.reference} ({version.title}) is due for review "
         f"on {version.next_review_date:%d %B %Y}.\n\n"

@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import Organisation, Role, User, staff_to_email
 from audit.services import audit_record
 from documents.storage import ChunkStream, stream_chunks
+from portal.addresses import absolute_url
 from portal.pdf import html_to_pdf
 from referrals.answers import all_answers
 from referrals.models import Referral, ReferralShare, Status
@@ -756,7 +757,7 @@ def minutes_issue(
 
 def _minutes_notify(meeting_id: int) -> None:
     meeting = Meeting.objects.get(pk=meeting_id)
-    link = f"{settings.WAGTAILADMIN_BASE_URL}{meeting.get_absolute_url()}"
+    link = absolute_url(meeting.get_absolute_url())
     for organisation in invited_organisations(meeting):
         body = render_to_string(
             "meetings/email/minutes_issued.txt",
