@@ -18,6 +18,7 @@ from accounts.models import Organisation, Role, User
 from audit.chain import chain_append
 from audit.services import audit_record, client_ip
 from portal.addresses import absolute_url
+from portal.dates import long_date
 
 from .models import (
     Acknowledgement,
@@ -337,7 +338,7 @@ def _reminder_recipients(version) -> dict[str, str]:
     link = absolute_url("/agreements/")
     base = (
         f"The agreement {version.reference} ({version.title}) is due for review "
-        f"on {version.next_review_date:%d %B %Y}.\n\n"
+        f"on {long_date(version.next_review_date)}.\n\n"
     )
     recipients: dict[str, str] = {}
     officer = Page.objects.get(pk=version.page_id).specific.responsible_officer
