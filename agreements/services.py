@@ -111,6 +111,12 @@ def version_publish(
         next_review = add_months(previous.next_review_date, page.review_cycle_months)
     else:
         next_review = previous.next_review_date
+    # The page's effective date is when the agreement first came into force; a
+    # later version comes into force when it is published, or on that date if
+    # an editor has moved it later.
+    effective_date = page.effective_date
+    if previous is not None:
+        effective_date = max(effective_date, timezone.localdate())
     signatories = [
         {"id": org.pk, "name": org.name}
         for org in page.signatory_organisations.order_by("name")
@@ -122,7 +128,7 @@ def version_publish(
         title=page.title,
         reference=page.reference,
         number=f"{major}.{minor}",
-        effective_date=page.effective_date,
+        effective_date=effective_date,
         signatories=signatories,
         clauses=clauses,
     )
@@ -139,7 +145,7 @@ def version_publish(
         published_by=user,
         published_by_label=str(user) if user else "",
         revision_id=revision_id,
-        effective_date=page.effective_date,
+        effective_date=effective_date,
         next_review_date=next_review,
         review_cycle_months=page.review_cycle_months,
         responsible_officer_label=str(page.responsible_officer),
