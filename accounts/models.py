@@ -106,6 +106,12 @@ class User(AbstractUser):
         return self.is_active and role.value in self.role_names
 
     @property
+    def name_with_organisation(self) -> str:
+        """ "Sam Patel (City Fire Brigade)": where a person is picked from a list,
+        two people with the same name must still be told apart."""
+        return f"{self} ({self.organisation or 'Administrator'})"
+
+    @property
     def works_on_cases(self) -> bool:
         """Coordinators, and referrers at a partner agency: the people the
         referral, meeting and shared-file pages are for. Signatories, editors
