@@ -16,6 +16,20 @@ class AccountsConfig(AppConfig):
 
         post_migrate.connect(roles_sync, dispatch_uid="accounts_roles_sync")
 
+        # Every person picked in Wagtail's admin (page, snippet and modeladmin
+        # forms) is shown with their organisation, so namesakes differ.
+        from django.conf import settings
+        from django.db import models
+        from wagtail.admin.forms.models import register_form_field_override
+
+        from .forms import PersonChoiceField
+
+        register_form_field_override(
+            models.ForeignKey,
+            to=settings.AUTH_USER_MODEL,
+            override={"form_class": PersonChoiceField},
+        )
+
 
 class PortalUsersAppConfig(WagtailUsersAppConfig):
     """Wagtail's user admin, with the partner organisation and job title."""

@@ -74,3 +74,21 @@ class EnrolForm(forms.Form):
         if not (code.isdigit() and len(code) == 6):
             raise forms.ValidationError("The code must be 6 digits, like 123456")
         return code
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    """Choose a person, shown with their organisation (User.name_with_organisation).
+
+    Wagtail's admin forms use it for every link to a user (see AccountsConfig).
+    """
+
+    def _set_queryset(self, queryset):
+        # Also when a form narrows the choices later: one query, not one a person.
+        if queryset is not None:
+            queryset = queryset.select_related("organisation")
+        super()._set_queryset(queryset)
+
+    queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)
+
+    def label_from_instance(self, obj):
+        return obj.name_with_organisation

@@ -110,6 +110,21 @@ class User(AbstractUser):
         return self.is_active and role.value in self.role_names
 
     @property
+    def name_with_organisation(self) -> str:
+        """ "Sam Patel (City Fire Brigade)": where a person is picked from a list,
+        two people with the same name must still be told apart."""
+        return f"{self} ({self.organisation or 'Administrator'})"
+
+    @property
+    def works_on_cases(self) -> bool:
+        """Coordinators, and referrers at a partner agency: the people the
+        referral, meeting and shared-file pages are for. Signatories, editors
+        and administrators without these roles get nothing from them."""
+        return self.has_role(Role.COORDINATOR) or (
+            self.organisation_id is not None and self.has_role(Role.REFERRER)
+        )
+
+    @property
     def roles_display(self) -> str:
         labels = [r.label for r in Role if r.value in self.role_names]
         if self.is_superuser:

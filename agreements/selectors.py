@@ -14,6 +14,7 @@ from wagtail.models import Page
 
 from accounts.models import Organisation, Role, User
 from portal import freshness
+from portal.dates import long_date
 
 from .models import Acknowledgement, AgreementVersion, ChangeType, SharingAgreementPage
 
@@ -36,12 +37,11 @@ class OrganisationStatus:
     def label(self) -> str:
         if self.state == Status.ACKNOWLEDGED:
             ack = self.acknowledgement
-            return (
-                f"Acknowledged v{ack.version.number} on {ack.acknowledged_at:%d %B %Y}"
-            )
+            when = long_date(ack.acknowledged_at)
+            return f"Acknowledged v{ack.version.number} on {when}"
         if self.state == Status.OVERDUE:
-            return f"Overdue since {self.due:%d %B %Y}"
-        return f"Outstanding, due by {self.due:%d %B %Y}"
+            return f"Overdue since {long_date(self.due)}"
+        return f"Outstanding, due by {long_date(self.due)}"
 
 
 def grace_period() -> timedelta:
@@ -359,7 +359,7 @@ def _case_material_access(user) -> AccessDecision:
             reason=(
                 f"{organisation} has not acknowledged version "
                 f"{requirement_version(version).number} of {version.title}, which was "
-                f"due by {status.due:%d %B %Y}. Case material is closed to your "
+                f"due by {long_date(status.due)}. Case material is closed to your "
                 "organisation until one of its signatories acknowledges it."
             ),
             version=version,

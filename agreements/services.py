@@ -5,7 +5,6 @@ import hashlib
 import logging
 from datetime import date
 
-from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -18,6 +17,8 @@ from wagtail.rich_text import expand_db_html
 from accounts.models import Organisation, Role, User
 from audit.chain import chain_append
 from audit.services import audit_record, client_ip
+from portal.addresses import absolute_url
+from portal.dates import long_date
 
 from .models import (
     Acknowledgement,
@@ -110,6 +111,12 @@ def version_publish(
         next_review = add_months(previous.next_review_date, page.review_cycle_months)
     else:
         next_review = previous.next_review_date
+    # The page's effective date is when the agreement first came into force; a
+    # later version comes into force when it is published, or on that date if
+    # an editor has moved it later.
+    effective_date = page.effective_date
+    if previous is not None:
+        effective_date = max(effective_date, timezone.localdate())
     signatories = [
         {"id": org.pk, "name": org.name}
         for org in page.signatory_organisations.order_by("name")
@@ -121,7 +128,7 @@ def version_publish(
         title=page.title,
         reference=page.reference,
         number=f"{major}.{minor}",
-        effective_date=page.effective_date,
+        effective_date=effective_date,
         signatories=signatories,
         clauses=clauses,
     )
@@ -138,7 +145,7 @@ def version_publish(
         published_by=user,
         published_by_label=str(user) if user else "",
         revision_id=revision_id,
-        effective_date=page.effective_date,
+        effective_date=effective_date,
         next_review_date=next_review,
         review_cycle_months=page.review_cycle_months,
         responsible_officer_label=str(page.responsible_officer),
@@ -334,10 +341,10 @@ def _reminder_recipients(version) -> dict[str, str]:
     signatories of active organisations that have not acknowledged ``version``."""
     from .selectors import Status, coverage
 
-    link = f"{settings.WAGTAILADMIN_BASE_URL}/agreements/"
+    link = absolute_url("/agreements/")
     base = (
         f"The agreement {version.reference} ({version.title}) is due for review "
-        f"on {version.next_review_date:%d %B %Y}.\n\n"
+        f"on {long_date(version.next_review_date)}.\n\n"
     )
     recipients: dict[str, str] = {}
     officer = Page.objects.get(pk=version.page_id).specific.responsible_officer

@@ -8,6 +8,7 @@ from wagtail.models import Page
 
 from accounts.models import Role
 from audit.services import audit_read, audit_record
+from portal.dates import long_datetime
 from portal.pdf import render_pdf
 
 from .forms import AcknowledgementForm, ReceiptLookupForm
@@ -77,7 +78,7 @@ def _already_acknowledged(request, acknowledgement):
         request,
         f"{acknowledgement.signatory_name} already acknowledged version "
         f"{acknowledgement.version.number} for {acknowledgement.organisation_name} on "
-        f"{acknowledgement.acknowledged_at:%d %B %Y at %H:%M}.",
+        f"{long_datetime(acknowledgement.acknowledged_at)}.",
     )
     return redirect("agreements:receipt", acknowledgement.pk)
 

@@ -14,7 +14,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import slugify
 from wagtail import hooks
@@ -24,6 +23,7 @@ from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 from audit.exports import SafeExportIndexView, spreadsheet_safe
 from audit.readonly import ReadOnlyPermissionHelper
 from audit.services import audit_record
+from portal.dates import long_date
 
 from .models import AgreementVersion
 from .selectors import Status, coverage, coverage_visible_to
@@ -176,7 +176,7 @@ class AgreementCoverageAdmin(ModelAdmin):
     coverage_percent.short_description = "Coverage"
 
     def next_review(self, obj):
-        text = date_format(obj.next_review_date, "j F Y")
+        text = long_date(obj.next_review_date)
         return f"{text} (overdue)" if self._review_overdue(obj) else text
 
     next_review.short_description = "Next review"

@@ -5,6 +5,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from portal.dates import long_date
 from portal.forms import DateField
 
 from .checks import ACCEPTED_LABEL, max_upload_bytes
@@ -137,7 +138,7 @@ class ShareForm(forms.Form):
         )
         if day and day > latest:
             raise forms.ValidationError(
-                f"Expiry date must be on or before {latest:%-d %B %Y}, "
+                f"Expiry date must be on or before {long_date(latest)}, "
                 f"{settings.DOCUMENTS_MAX_EXPIRY_DAYS} days from today"
             )
         return day

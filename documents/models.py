@@ -18,6 +18,7 @@ from django.utils import timezone
 from wagtail.documents.models import AbstractDocument, Document
 
 from accounts.models import Organisation
+from portal.dates import long_date, long_datetime
 
 from .storage import generated_name, shared_files_storage
 
@@ -132,7 +133,7 @@ class Share(models.Model):
         ]
 
     def __str__(self):
-        return f"Files from {self.sender_organisation} on {self.created_at:%d %B %Y}"
+        return f"Files from {self.sender_organisation} on {long_date(self.created_at)}"
 
     def get_absolute_url(self):
         return reverse("documents:share", args=[self.public_id])
@@ -250,4 +251,4 @@ class FileDownload(models.Model):
         indexes = [models.Index(fields=["file", "organisation"])]
 
     def __str__(self):
-        return f"{self.file} downloaded by {self.user} at {self.at:%d %B %Y %H:%M}"
+        return f"{self.file} downloaded by {self.user} at {long_datetime(self.at)}"

@@ -24,9 +24,7 @@ from .models import FileDownload, Share, SharedFile, ShareRecipient
 def may_exchange(user: User) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    if not (user.has_role(Role.COORDINATOR) or user.has_role(Role.REFERRER)):
-        return False
-    if not user.has_role(Role.COORDINATOR) and user.organisation_id is None:
+    if not user.works_on_cases:
         return False
     return case_material_access(user).allowed
 

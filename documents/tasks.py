@@ -4,13 +4,13 @@ Emails never carry the file, its name or personal data: only who sent
 something and a link to sign in.
 """
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django_tasks import task
 
 from accounts.models import staff_to_email
+from portal.addresses import absolute_url
 
 from .models import Share
 
@@ -19,7 +19,7 @@ from .models import Share
 def send_share_notifications(share_id: int) -> int:
     """Email the staff of each recipient organisation; returns emails sent."""
     share = Share.objects.select_related("sender_organisation").get(pk=share_id)
-    link = f"{settings.WAGTAILADMIN_BASE_URL}{reverse('documents:index')}"
+    link = absolute_url(reverse("documents:index"))
     sent = 0
     for recipient in share.recipients.select_related("organisation"):
         body = render_to_string(

@@ -2,13 +2,14 @@
 
 import logging
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import audit_record
+from portal.addresses import absolute_url
 
 from .models import GuidancePage
 
@@ -40,7 +41,7 @@ def guidance_review_reminders_send(*, today=None) -> int:
             if locked.review_reminder_sent_for == locked.review_by:
                 continue
             if owner.email:
-                link = f"{settings.WAGTAILADMIN_BASE_URL}/admin/pages/{page.pk}/edit/"
+                link = absolute_url(reverse("wagtailadmin_pages:edit", args=[page.pk]))
                 send_mail(
                     f"Guidance due for review: {page.title}",
                     render_to_string(

@@ -40,11 +40,11 @@ def meetings_visible_to(user: User) -> QuerySet[Meeting]:
         return Meeting.objects.none()
     if not case_material_access(user).allowed:
         return Meeting.objects.none()
+    if not user.works_on_cases:
+        return Meeting.objects.none()
     meetings = Meeting.objects.select_related("chair")
     if user.has_role(Role.COORDINATOR):
         return meetings
-    if user.organisation_id is None or not user.has_role(Role.REFERRER):
-        return Meeting.objects.none()
     return meetings.filter(
         status__in=VISIBLE_TO_AGENCIES,
         agenda_items__invited=user.organisation_id,

@@ -21,6 +21,8 @@ from django.utils import timezone
 from accounts.models import Organisation, Role, User, staff_to_email
 from audit.services import audit_record
 from documents.storage import ChunkStream, stream_chunks
+from portal.addresses import absolute_url
+from portal.dates import long_datetime
 from portal.pdf import html_to_pdf
 from referrals.answers import all_answers
 from referrals.models import Referral, ReferralShare, Status
@@ -429,7 +431,7 @@ def watermark_text(user: User, when: datetime | None = None) -> str:
     when = timezone.localtime(when or timezone.now())
     return (
         f"Downloaded by {user.get_full_name() or user.get_username()}, "
-        f"{user.organisation or 'no organisation'}, {when:%d %B %Y %H:%M}"
+        f"{user.organisation or 'no organisation'}, {long_datetime(when)}"
     )
 
 
@@ -756,7 +758,7 @@ def minutes_issue(
 
 def _minutes_notify(meeting_id: int) -> None:
     meeting = Meeting.objects.get(pk=meeting_id)
-    link = f"{settings.WAGTAILADMIN_BASE_URL}{meeting.get_absolute_url()}"
+    link = absolute_url(meeting.get_absolute_url())
     for organisation in invited_organisations(meeting):
         body = render_to_string(
             "meetings/email/minutes_issued.txt",

@@ -7,12 +7,12 @@ has not changed, so a repeated or overlapping run does no harm.
 
 import logging
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django_tasks import task
 
 from accounts.models import staff_to_email
+from portal.addresses import absolute_url
 
 from .models import Meeting
 
@@ -28,7 +28,7 @@ def build_meeting_packs(meeting_id: int, notify: bool = False) -> int:
     meeting = Meeting.objects.get(pk=meeting_id)
     packs = packs_build(meeting)
     if notify:
-        link = f"{settings.WAGTAILADMIN_BASE_URL}{meeting.get_absolute_url()}"
+        link = absolute_url(meeting.get_absolute_url())
         for pack in packs:
             body = render_to_string(
                 "meetings/email/papers_issued.txt",

@@ -19,8 +19,6 @@ from django.contrib.auth.models import Permission
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.urls import re_path
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
@@ -36,6 +34,7 @@ from accounts.models import Role
 from agreements.selectors import case_material_access
 from audit.exports import SafeExportIndexView
 from audit.services import audit_read
+from portal.dates import long_datetime
 
 from .models import Action, Attendance, Meeting, Rag
 from .selectors import chairs_available, full_meetings_ahead, meetings_visible_to
@@ -45,7 +44,7 @@ from .services import MeetingRefused, action_update, meeting_schedule, meeting_u
 def _local(value: datetime.datetime | None) -> str:
     if value is None:
         return ""
-    return date_format(timezone.localtime(value), "j M Y, H:i")
+    return long_datetime(value)
 
 
 def coordinator_may_read(user) -> bool:

@@ -1,5 +1,5 @@
-from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.apps import AppConfig, apps
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 
 class PortalConfig(AppConfig):
@@ -11,6 +11,7 @@ class PortalConfig(AppConfig):
         from wagtail.signals import page_published, page_unpublished
 
         from . import freshness
+        from .addresses import default_site_sync
         from .freshness import outdate_on_change, outdate_on_publish
 
         # Each request reads each token once (portal.freshness.token).
@@ -30,3 +31,10 @@ class PortalConfig(AppConfig):
             publishing = name.endswith("publish")
             receiver = outdate_on_publish if publishing else outdate_on_change
             signal.connect(receiver, dispatch_uid=f"portal_freshness_{name}")
+
+        # Wagtail's Site follows DJANGO_BASE_URL (portal.addresses).
+        post_migrate.connect(
+            default_site_sync,
+            sender=apps.get_app_config("wagtailcore"),
+            dispatch_uid="portal_default_site_sync",
+        )

@@ -6,42 +6,13 @@ UK phone numbers and postcodes are checked with messages that say what to fix.
 """
 
 import re
-from datetime import date, datetime
+from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.dateformat import format as format_date
 
 _PARTS = ("day", "month", "year")
-
-# How a date reads on the page: "6 December 2026", the month in full and no
-# leading zero. https://www.gov.uk/guidance/style-guide/a-to-z-of-gov-uk-style#dates
-LONG_DATE = "j F Y"
-
-
-def long_date(value: date | datetime | str | None) -> str:
-    """A date (or an ISO date string, as answers keep them) the GOV.UK way.
-
-    A moment in time is shown on the local calendar day.
-    """
-    if value in (None, ""):
-        return ""
-    if isinstance(value, str):
-        value = date.fromisoformat(value)
-    if isinstance(value, datetime) and timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return format_date(value, LONG_DATE)
-
-
-def long_datetime(value: datetime | None) -> str:
-    """A moment as its GOV.UK date and the local 24-hour time: "6 December
-    2026, 14:05"."""
-    if value is None:
-        return ""
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return f"{long_date(value)}, {value:%H:%M}"
 
 
 class DateWidget(forms.MultiWidget):

@@ -82,6 +82,7 @@ from meetings.models import (
     MeetingStatus,
 )
 from meetings.services import SHARE_REASON
+from portal.dates import long_datetime
 from referrals.answers import bind
 from referrals.forms import ASB_TYPES, SECTIONS
 from referrals.models import (
@@ -1284,7 +1285,7 @@ class ScaleLoader:
             # Never before the newest event: the log reads in time order.
             start = last_at
             self.report(
-                f"  the audit log already has events up to {last_at:%d %B %Y %H:%M}; "
+                f"  the audit log already has events up to {long_datetime(last_at)}; "
                 "the new ones fall between then and now"
             )
         span = (end - start).total_seconds()

@@ -13,7 +13,8 @@ from django import forms
 from django.forms.utils import ErrorDict
 from django.http import QueryDict
 
-from portal.forms import error_anchor, error_list, long_date
+from portal.dates import long_date
+from portal.forms import error_anchor, error_list
 
 from .forms import SECTIONS, Repeat, Section
 from .models import PersonRole

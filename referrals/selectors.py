@@ -36,10 +36,10 @@ def referrals_visible_to(user: User) -> QuerySet[Referral]:
         return Referral.objects.none()
     if not case_material_access(user).allowed:
         return Referral.objects.none()
+    if not user.works_on_cases:
+        return Referral.objects.none()
     if user.has_role(Role.COORDINATOR):
         return _base()
-    if user.organisation_id is None or not user.has_role(Role.REFERRER):
-        return Referral.objects.none()
     shared = ReferralShare.objects.filter(organisation_id=user.organisation_id)
     return _base().filter(
         Q(organisation_id=user.organisation_id) | Q(pk__in=shared.values("referral_id"))

@@ -6,12 +6,12 @@ and a link to sign in and read the rest.
 
 import logging
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django_tasks import task
 
 from accounts.models import Role, User
+from portal.addresses import absolute_url
 
 from .models import Referral
 
@@ -39,7 +39,7 @@ def send_referral_notifications(referral_id: int, kind: str) -> int:
     referrer answered a request for information). Returns emails sent.
     """
     referral = Referral.objects.select_related("referrer").get(pk=referral_id)
-    link = f"{settings.WAGTAILADMIN_BASE_URL}{referral.get_absolute_url()}"
+    link = absolute_url(referral.get_absolute_url())
     context = {"referral": referral, "link": link, "kind": kind}
     sent = 0
     if kind in _SUBJECTS and referral.referrer.email and referral.referrer.is_active:

@@ -259,6 +259,10 @@ ADMIN_CONTENT_SECURITY_POLICY = {
 # Internationalisation -----------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
+# Dates as GOV.UK writes them, "6 December 2026" (portal.dates).
+FORMAT_MODULE_PATH = ["portal.formats"]
+DATE_FORMAT = "j F Y"  # where no format module applies
+DATETIME_FORMAT = "j F Y, H:i"
 USE_I18N = True
 USE_TZ = True
 

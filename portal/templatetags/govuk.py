@@ -1,6 +1,9 @@
 """Render Django form widgets with GOV.UK Design System classes and ARIA links."""
 
+import itertools
+
 from django import template
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -96,8 +99,8 @@ def page_links(page):
 
 @register.filter
 def govuk_date(value) -> str:
-    """ "6 December 2026": one date format on every page (portal.forms.LONG_DATE)."""
-    from portal.forms import long_date
+    """ "6 December 2026": one date format on every page (portal.dates)."""
+    from portal.dates import long_date
 
     return long_date(value)
 
@@ -105,7 +108,7 @@ def govuk_date(value) -> str:
 @register.filter
 def govuk_datetime(value) -> str:
     """ "6 December 2026, 14:05"."""
-    from portal.forms import long_datetime
+    from portal.dates import long_datetime
 
     return long_datetime(value)
 
@@ -117,3 +120,55 @@ def clause(value) -> str:
     ", due 6 December 2026" reads "for legal review, due ...", not "review., due".
     """
     return str(value).rstrip().rstrip(".,;:").rstrip()
+
+
+@register.filter(is_safe=True)
+def back_link_landmark(html):
+    """Wrap a page's back link in a navigation landmark; nothing when it has none.
+
+    GOV.UK places the back link before ``<main>`` so the skip link passes it
+    (https://design-system.service.gov.uk/components/back-link/); a landmark
+    around it keeps every piece of content inside one (WCAG 1.3.1, axe-core's
+    "region" rule) without leaving an empty landmark on other pages.
+    """
+    if not str(html).strip():
+        return ""
+    # The block arrives rendered and marked safe, so format_html keeps it as is.
+    return format_html('<nav class="portal-back-link" aria-label="Back">{}</nav>', html)
+
+
+@register.tag
+def data_table(parser, token):
+    """Wrap a data table in a labelled, focusable container that scrolls sideways.
+
+    At 320 CSS pixels a wide table would otherwise make the whole page scroll
+    sideways (WCAG 1.4.10 Reflow). Keyboard users scroll the container once it
+    has focus, and the caption names it. Inside the tag ``table_caption_id`` is
+    the id to give the table's ``<caption>``::
+
+        {% data_table %}<table class="govuk-table">
+            <caption id="{{ table_caption_id }}" ...>...</caption>...
+        </table>{% end_data_table %}
+    """
+    nodelist = parser.parse(("end_data_table",))
+    parser.delete_first_token()
+    return DataTableNode(nodelist)
+
+
+class DataTableNode(template.Node):
+    def __init__(self, nodelist):
+        self.nodelist = nodelist
+
+    def render(self, context):
+        # One counter per page render: copies of the context (includes) share
+        # it, so two tables on a page never share an id.
+        counter = context.__dict__.setdefault("_portal_table_ids", itertools.count(1))
+        caption_id = f"table-caption-{next(counter)}"
+        with context.push(table_caption_id=caption_id):
+            table = self.nodelist.render(context)
+        return format_html(
+            '<div class="app-table-container" role="region" '
+            'aria-labelledby="{}" tabindex="0">{}</div>',
+            caption_id,
+            table,
+        )

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from agreements.models import AgreementVersion
 from audit.models import AuditEvent
+from portal.dates import long_date
 from tests.conftest import sign_in_with_password, uncached_queries, verify_session
 from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.agreements import (
@@ -140,7 +141,7 @@ class TestCoverageScreen:
         assert "1 of 3 signatory organisations" in page
         for organisation in organisations:
             assert organisation.name in page
-        assert f"Acknowledged v1.0 on {ack.acknowledged_at:%d %B %Y}" in page
+        assert f"Acknowledged v1.0 on {long_date(ack.acknowledged_at)}" in page
         assert f"{signer.get_full_name()}, Head of service" in page
         assert reverse("agreements:receipt", args=[ack.pk]) in page
         assert page.count("Outstanding, due by") == 2

@@ -209,7 +209,7 @@ class TestThresholds:
         assert {m.subject for m in mailoutbox} == {
             "Agreement review due in 90 days: ISA-1"
         }
-        assert "06 January 2028" in mailoutbox[0].body
+        assert "on 6 January 2028." in mailoutbox[0].body
         assert thresholds_marked(isa, next_review) == {90}
         assert thresholds_marked(isa) == set(REMINDER_DAYS)
 
@@ -266,7 +266,7 @@ class TestRecipients:
         officer = isa_mail[partnership.officer.email].body
         signer = isa_mail[partnership.pending_signer.email].body
         for body in (officer, signer):
-            assert "ISA-1 (CMARAC ISA) is due for review on 06 January 2027" in body
+            assert "ISA-1 (CMARAC ISA) is due for review on 6 January 2027." in body
             assert "http://127.0.0.1:8000/agreements/" in body
         assert "You are its responsible officer" in officer
         assert "has not yet acknowledged version 1.0" in signer

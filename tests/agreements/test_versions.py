@@ -1,15 +1,19 @@
 """Publishing freezes immutable versions; changes are compared clause by clause."""
 
-from datetime import date
+import re
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 from agreements.models import AgreementVersion, ChangeType
 from agreements.selectors import version_diff
 from agreements.services import add_months
 from audit.models import AuditEvent
+from portal.dates import long_date
+from tests.conftest import verified_client_for
 from tests.factories.agreements import agreement_tree, publish_change
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +186,35 @@ class TestClauseDiff:
             c for c in version_diff(old, isa.latest_version) if c.heading == "Retention"
         )
         assert "<script>" not in retention.diff_html
+
+
+class TestInForceFrom:
+    """A new version is in force from when it is published, not from the
+    date the first version came into force."""
+
+    def test_a_new_version_is_in_force_from_the_day_it_is_published(self, client):
+        _, isa, _, coordinator = agreement_tree(effective=date(2026, 1, 6))
+        isa = publish_change(isa, coordinator, number="1.1", edit=_retention_to("3y"))
+        version = isa.latest_version
+        assert version.effective_date == timezone.localdate()
+        first = AgreementVersion.objects.get(page_id=isa.pk, minor=0)
+        assert first.effective_date == date(2026, 1, 6)
+
+    def test_a_later_date_chosen_for_the_new_version_is_kept(self):
+        _, isa, _, coordinator = agreement_tree(effective=date(2026, 1, 6))
+        later = timezone.localdate() + timedelta(days=30)
+
+        def edit(draft):
+            _retention_to("3y")(draft)
+            draft.effective_date = later
+
+        isa = publish_change(isa, coordinator, number="1.1", edit=edit)
+        assert isa.latest_version.effective_date == later
+
+    def test_the_agreement_page_shows_the_new_versions_date(self):
+        _, isa, _, coordinator = agreement_tree(effective=date(2026, 1, 6))
+        isa = publish_change(isa, coordinator, number="1.1", edit=_retention_to("3y"))
+        client = verified_client_for(coordinator)
+        page = client.get(isa.url).content.decode()
+        row = re.search(r"In force from</dt><dd[^>]*>([^<]*)<", page).group(1)
+        assert row == long_date(timezone.localdate())

@@ -213,7 +213,9 @@ class TestSharingThroughTheForm:
         assert response["Location"] == share.get_absolute_url()
         page = sender.get(share.get_absolute_url()).content.decode()
         assert "1 file shared with Agency B" in page
-        assert "Nobody has downloaded this file yet." in page
+        # A sentence, not a table with a caption and no rows.
+        assert "Nobody has opened this file yet." in page
+        assert "<table" not in page
         assert "Not opened yet by: Agency B." in page
 
         recipient = verified_client_for(world["people"][("B", "Referrer")])

@@ -12,7 +12,7 @@ from accounts.models import Role, role_group
 from meetings.models import Action, MeetingStatus
 from meetings.services import papers_issue
 from portal import freshness
-from portal.forms import long_date
+from portal.dates import long_date
 from referrals.models import Status
 from referrals.services import draft_start, referral_transition
 from tests.conftest import verified_client_for

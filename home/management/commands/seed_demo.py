@@ -7,6 +7,11 @@ Refuses to run unless the settings allow demo data (never in production).
 """
 
 import json
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -30,6 +35,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        # With --json stdout carries only the logins, so progress goes to stderr.
+        self._progress = self.stderr if options["json"] else self.stdout
         if not settings.DEMO_DATA_ALLOWED:
             raise CommandError(
                 "Demo data is not allowed with these settings (production?). "
@@ -46,12 +53,16 @@ class Command(BaseCommand):
             ),
             transaction.atomic(),
         ):
-            logins = demo_people_seed()
-            demo_agreements_seed()
-            references = demo_referrals_seed()
-            meetings = demo_meetings_seed()
-            shares = demo_documents_seed()
-            guidance = demo_guidance_seed()
+            logins = self._step(
+                "Organisations, people and authenticators", demo_people_seed
+            )
+            self._step(
+                "Protocol and agreements, with acknowledgements", demo_agreements_seed
+            )
+            references = self._step("Referrals at every stage", demo_referrals_seed)
+            meetings = self._step("Meetings and their packs", demo_meetings_seed)
+            shares = self._step("Shared files", demo_documents_seed)
+            guidance = self._step("Guidance pages", demo_guidance_seed)
         if options["json"]:
             self.stdout.write(json.dumps(logins, indent=2))
         else:
@@ -63,6 +74,16 @@ class Command(BaseCommand):
                 "and open Shared files to see who has opened them"
             )
             self.stdout.write(f"Created {guidance} demo guidance pages")
+
+    def _step(self, label, seed):
+        """Run one part of the demo, saying what it was and how long it took:
+        a few of them take a while, and silence looks like a hang."""
+        self._progress.write(f"{label}...", ending="")
+        self._progress.flush()
+        started = time.monotonic()
+        result = seed()
+        self._progress.write(f" done in {time.monotonic() - started:.1f}s")
+        return result
 
     def _print_table(self, logins):
         write = self.stdout.write
@@ -88,7 +109,7 @@ class Command(BaseCommand):
             write(f"  otpauth URI:  {login['otpauth_uri']}")
             write(f"  backup codes: {' '.join(login['backup_codes'])}")
         write("")
-        write("Or print the current 6-digit code: python manage.py demo_code USERNAME")
+        write(f"Or print the current 6-digit code: {demo_code_command()}")
 
     def _print_referrals(self, references):
         write = self.stdout.write
@@ -103,3 +124,13 @@ class Command(BaseCommand):
             )
         else:
             write("Created 0 demo referrals: the demo referrals are already loaded.")
+
+
+def demo_code_command() -> str:
+    """The demo_code command as it can be typed from the project folder: with
+    the Python running this command (the virtualenv's), not a bare ``python``."""
+    python = Path(sys.executable)
+    relative = os.path.relpath(python, settings.BASE_DIR)
+    if not relative.startswith(".."):
+        python = Path(relative)
+    return f"{shlex.quote(str(python))} manage.py demo_code USERNAME"
