@@ -7,7 +7,7 @@ posts ``form.data`` to ``form.action``. Values follow the HTML standard's form
 submission (https://html.spec.whatwg.org/multipage/form-control-infrastructure.html#constructing-the-form-data-set):
 checked boxes and radios only, a select's selected options (or its first
 option when none is), a textarea's text without the newline right after its
-start tag, and no button unless one is named.
+start tag and with CRLF line breaks, and no button unless one is named.
 """
 
 from dataclasses import dataclass, field
@@ -99,9 +99,11 @@ class _FormsParser(HTMLParser):
         elif tag == "textarea" and self._textarea is not None:
             name, parts = self._textarea
             text = "".join(parts)
-            # HTML drops one newline straight after <textarea> (Django adds it).
+            # HTML drops one newline straight after <textarea> (Django adds
+            # it), and a browser sends every line break as CRLF.
             text = text[1:] if text.startswith("\n") else text
-            self._form.data.append((name, text.replace("\r\n", "\n")))
+            text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+            self._form.data.append((name, text))
             self._textarea = None
         elif tag == "option":
             self._option = None
