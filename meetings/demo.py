@@ -251,17 +251,19 @@ def _past_meeting(coordinator: User, referrals: list[Referral]) -> Meeting:
             user=coordinator,
         )
     actions = [_action(spec, items[spec.case], coordinator) for spec in PAST_ACTIONS]
-    meeting_mark_held(meeting=meeting, user=coordinator)
-    minutes_save(meeting=meeting, general_minutes=GENERAL_MINUTES, user=coordinator)
-    minutes_issue(meeting=meeting, user=coordinator)
-
+    # Back to its day before it is marked held, which needs it to have started.
     starts = _at(day)
     shift = starts - meeting.starts_at
     Meeting.objects.filter(pk=meeting.pk).update(
         starts_at=starts,
         referral_deadline=day - timedelta(days=2),
         papers_issued_at=starts - timedelta(days=5),
-        minutes_issued_at=starts + timedelta(days=2),
+    )
+    meeting_mark_held(meeting=meeting, user=coordinator)
+    minutes_save(meeting=meeting, general_minutes=GENERAL_MINUTES, user=coordinator)
+    minutes_issue(meeting=meeting, user=coordinator)
+    Meeting.objects.filter(pk=meeting.pk).update(
+        minutes_issued_at=starts + timedelta(days=2)
     )
     Attendance.objects.filter(
         meeting=meeting, confidentiality_confirmed_at__isnull=False

@@ -4,7 +4,7 @@ from datetime import datetime, time
 from django import forms
 from django.utils import timezone
 
-from portal.forms import DateField
+from portal.forms import DateField, TextAreaField
 
 from .models import ActionStatus, MeetingKind
 
@@ -16,7 +16,7 @@ class ActionUpdateForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Select where this action is now"},
     )
-    update = forms.CharField(
+    update = TextAreaField(
         label="Progress note",
         help_text="What has been done, and what happens next. Other agencies at "
         "the case's next meeting will read this.",

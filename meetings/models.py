@@ -6,7 +6,8 @@ people, organisations and referrals, which its usage reports do not need.
 """
 
 import uuid
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import models
@@ -28,6 +29,59 @@ class MeetingStatus(models.TextChoices):
     PAPERS_ISSUED = "papers_issued", "Papers issued"
     HELD = "held", "Held"
     MINUTES_ISSUED = "minutes_issued", "Minutes issued"
+
+
+@dataclass(frozen=True)
+class MeetingRule:
+    """When a step in a meeting's life is allowed, and the plain words that
+    refuse it otherwise. ``{status}`` in ``refusal`` is the meeting's status."""
+
+    statuses: tuple[str, ...]
+    refusal: str
+    once_started: bool = False
+
+
+_BEFORE_HELD = (MeetingStatus.PLANNED, MeetingStatus.PAPERS_ISSUED)
+
+# The one table of what may happen to a meeting at each stage. The pages offer
+# a step only when ``Meeting.allows`` says so, and the services refuse it with
+# ``Meeting.refusal``, so what is offered and what is accepted cannot disagree.
+MEETING_RULES: dict[str, MeetingRule] = {
+    "change_details": MeetingRule(
+        _BEFORE_HELD, "A meeting that has been held cannot be changed."
+    ),
+    "change_agenda": MeetingRule(
+        _BEFORE_HELD, "The agenda of a meeting that has been held is final."
+    ),
+    # Until the minutes are issued: an action's owner must be invited to its
+    # case, and who is invited decides who may download the issued minutes.
+    "change_invitations": MeetingRule(
+        (*_BEFORE_HELD, MeetingStatus.HELD),
+        "The minutes of this meeting are issued, so who is invited to its cases "
+        "is final: it decides which organisations can download the minutes.",
+    ),
+    "issue_papers": MeetingRule(
+        (MeetingStatus.PLANNED,),
+        "Papers can be issued only once, before the meeting. This meeting is "
+        "'{status}'.",
+    ),
+    "record": MeetingRule(
+        (MeetingStatus.PAPERS_ISSUED, MeetingStatus.HELD),
+        "This meeting is '{status}': what happened can be recorded once papers "
+        "are issued, until the minutes are issued.",
+    ),
+    "mark_held": MeetingRule(
+        (MeetingStatus.PAPERS_ISSUED,),
+        "Only a meeting whose papers are issued can be marked as held. This "
+        "meeting is '{status}'.",
+        once_started=True,
+    ),
+    "issue_minutes": MeetingRule(
+        (MeetingStatus.HELD,),
+        "Minutes can be issued once the meeting is marked as held, and only "
+        "once. This meeting is '{status}'.",
+    ),
+}
 
 
 class Meeting(models.Model):
@@ -90,6 +144,27 @@ class Meeting(models.Model):
     @property
     def day(self) -> date:
         return timezone.localtime(self.starts_at).date()
+
+    def refusal(self, step: str, now: datetime | None = None) -> str:
+        """Why ``step`` (a key of ``MEETING_RULES``) is not allowed now, in
+        plain words; an empty string when it is."""
+        rule = MEETING_RULES[step]
+        if self.status not in rule.statuses:
+            return rule.refusal.format(status=self.get_status_display())
+        if rule.once_started and self.starts_at > (now or timezone.now()):
+            local = timezone.localtime(self.starts_at)
+            return (
+                f"This meeting starts at {local:%H:%M} on {local.day} "
+                f"{local:%B %Y}: it can be marked as held once it has started."
+            )
+        return ""
+
+    @property
+    def allows(self) -> dict[str, bool]:
+        """Each step of ``MEETING_RULES`` and whether it is allowed now, for
+        pages to offer only what the services accept."""
+        now = timezone.now()
+        return {step: not self.refusal(step, now) for step in MEETING_RULES}
 
 
 class AgendaItem(models.Model):

@@ -3,7 +3,7 @@ discussion and actions, and the general minutes."""
 
 from django import forms
 
-from portal.forms import DateField
+from portal.forms import DateField, TextAreaField
 from referrals.models import RiskLevel
 
 from .models import AttendanceStatus
@@ -53,7 +53,7 @@ class AttendanceForm(forms.Form):
 
 
 class DiscussionForm(forms.Form):
-    discussion = forms.CharField(
+    discussion = TextAreaField(
         label="Discussion summary",
         max_length=20000,
         widget=forms.Textarea(_TEXTAREA),
@@ -69,7 +69,7 @@ class DiscussionForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Select the risk level after discussion"},
     )
-    decisions = forms.CharField(
+    decisions = TextAreaField(
         label="Decisions",
         required=False,
         max_length=20000,
@@ -97,7 +97,7 @@ class ActionForm(forms.Form):
             "max_length": "Named officer must be 200 characters or fewer",
         },
     )
-    description = forms.CharField(
+    description = TextAreaField(
         label="Action",
         max_length=5000,
         widget=forms.Textarea({"class": "govuk-textarea", "rows": 4}),
@@ -119,7 +119,7 @@ class ActionForm(forms.Form):
 
 
 class MinutesForm(forms.Form):
-    general_minutes = forms.CharField(
+    general_minutes = TextAreaField(
         label="General minutes",
         help_text="Apologies, matters arising and anything not about a case. "
         "Each agency's minutes also hold the cases it was invited to.",

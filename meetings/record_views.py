@@ -21,7 +21,6 @@ from . import selectors
 from .models import MeetingStatus
 from .record_forms import ActionForm, AttendanceForm, DiscussionForm, MinutesForm
 from .services import (
-    RECORDING,
     MeetingRefused,
     action_add,
     attendance_record,
@@ -67,8 +66,12 @@ def _record_page(request, meeting, form, held_errors=()):
             "held_errors": held_errors,
             "register": register,
             "items": items,
-            "may_record": meeting.status in RECORDING,
-            "may_mark_held": meeting.status == MeetingStatus.PAPERS_ISSUED,
+            "may_record": meeting.allows["record"],
+            "record_refusal": meeting.refusal("record"),
+            "may_mark_held": meeting.allows["mark_held"],
+            # Papers are out but the meeting has not started: say when it can.
+            "held_refusal": meeting.status == MeetingStatus.PAPERS_ISSUED
+            and meeting.refusal("mark_held"),
         },
     )
 
@@ -205,7 +208,8 @@ def record_case(request, meeting_id, item_id):
                     agenda_item__meeting__starts_at__lt=meeting.starts_at
                 ).select_related("owner", "agenda_item__meeting")
             ),
-            "may_record": meeting.status in RECORDING,
+            "may_record": meeting.allows["record"],
+            "record_refusal": meeting.refusal("record"),
         },
     )
 
@@ -254,8 +258,8 @@ def minutes(request, meeting_id):
             "form": form,
             "errors": [*error_list(form), *issue_errors],
             "issue_errors": issue_errors,
-            "may_write": meeting.status in RECORDING,
-            "may_issue": meeting.status == MeetingStatus.HELD,
+            "may_write": meeting.allows["record"],
+            "may_issue": meeting.allows["issue_minutes"],
             "issued": meeting.status == MeetingStatus.MINUTES_ISSUED,
             "late": late,
             "organisations": invited_organisations(meeting),

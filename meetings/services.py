@@ -99,8 +99,13 @@ def meeting_schedule(
     return meeting
 
 
-def _locked_meeting(meeting: Meeting) -> Meeting:
-    return Meeting.objects.select_for_update().get(pk=meeting.pk)
+def _locked_meeting(meeting: Meeting, step: str | None = None) -> Meeting:
+    """The meeting, locked for this transaction; refused unless ``step`` is
+    allowed now (``meetings.models.MEETING_RULES``)."""
+    locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if step is not None and (refusal := locked.refusal(step)):
+        raise MeetingRefused(refusal)
+    return locked
 
 
 def shares_sync(referral: Referral) -> None:
@@ -129,9 +134,7 @@ def agenda_item_add(
     The referring organisation is always invited.
     """
     _coordinator(user)
-    meeting = _locked_meeting(meeting)
-    if meeting.status not in (MeetingStatus.PLANNED, MeetingStatus.PAPERS_ISSUED):
-        raise MeetingRefused("The agenda of a meeting that has been held is final.")
+    meeting = _locked_meeting(meeting, "change_agenda")
     if referral.status != Status.ACCEPTED:
         raise MeetingRefused(
             f"{referral.reference} is '{referral.get_status_display()}': only "
@@ -164,8 +167,12 @@ def agenda_item_invite(
     request: HttpRequest | None = None,
 ) -> AgendaItem:  # fmt: skip
     _coordinator(user)
-    _locked_meeting(item.meeting)
-    item.invited.set({*invited, item.referral.organisation})
+    _locked_meeting(item.meeting, "change_invitations")
+    wanted = {*invited, item.referral.organisation}
+    if {o.pk for o in wanted} == set(item.invited.values_list("pk", flat=True)):
+        # Saved unchanged: nothing to share, rebuild or record.
+        return item
+    item.invited.set(wanted)
     shares_sync(item.referral)
     audit_record(
         action="meeting.invitations_changed",
@@ -183,7 +190,7 @@ def agenda_item_remove(
     *, item: AgendaItem, user: User, request: HttpRequest | None = None
 ) -> None:
     _coordinator(user)
-    meeting = _locked_meeting(item.meeting)
+    meeting = _locked_meeting(item.meeting, "change_agenda")
     if item.actions.exists():
         raise MeetingRefused(
             "This case has actions agreed at the meeting, so it stays on the agenda."
@@ -207,7 +214,7 @@ def agenda_item_move(
 ) -> None:
     """Move a case up (-1) or down (+1) the agenda."""
     _coordinator(user)
-    meeting = _locked_meeting(item.meeting)
+    meeting = _locked_meeting(item.meeting, "change_agenda")
     items = list(meeting.agenda_items.all())
     index = next(i for i, other in enumerate(items) if other.pk == item.pk)
     target = index + offset
@@ -230,12 +237,7 @@ def papers_issue(
 ) -> Meeting:
     """Issue the papers: packs are built and invited agencies told."""
     _coordinator(user)
-    meeting = _locked_meeting(meeting)
-    if meeting.status != MeetingStatus.PLANNED:
-        raise MeetingRefused(
-            f"Papers can be issued only once, before the meeting. This meeting "
-            f"is '{meeting.get_status_display()}'."
-        )
+    meeting = _locked_meeting(meeting, "issue_papers")
     if not meeting.agenda_items.exists():
         raise MeetingRefused("Add at least one case to the agenda first.")
     meeting.status = MeetingStatus.PAPERS_ISSUED
@@ -500,6 +502,8 @@ def action_update(
     if user.organisation_id != action.owner_id and not user.has_role(Role.COORDINATOR):
         raise MeetingRefused("Only the agency that owns an action can update it.")
     locked = Action.objects.select_for_update().get(pk=action.pk)
+    if (locked.status, locked.update) == (status, update.strip()):
+        return locked  # saved unchanged: the progress note keeps its date
     before = locked.status
     locked.status = ActionStatus(status)
     locked.update = update.strip()
@@ -537,9 +541,7 @@ def meeting_update(
     unknown = set(changes) - set(MEETING_CHANGEABLE)
     if unknown:
         raise MeetingRefused(f"These cannot be changed here: {sorted(unknown)}")
-    locked = _locked_meeting(meeting)
-    if locked.status not in (MeetingStatus.PLANNED, MeetingStatus.PAPERS_ISSUED):
-        raise MeetingRefused("A meeting that has been held cannot be changed.")
+    locked = _locked_meeting(meeting, "change_details")
     for name in ("location", "online_link"):
         if name in changes:
             changes[name] = (changes[name] or "").strip()
@@ -574,18 +576,7 @@ def meeting_update(
 
 # Recording the meeting, actions and minutes ------------------------------------
 
-# What a coordinator may record at each stage: at or after the meeting, until
-# the minutes are issued (then they are final).
-RECORDING = (MeetingStatus.PAPERS_ISSUED, MeetingStatus.HELD)
 MINUTES_DUE_WORKING_DAYS = 3
-
-
-def _recording(meeting: Meeting) -> None:
-    if meeting.status not in RECORDING:
-        raise MeetingRefused(
-            f"This meeting is '{meeting.get_status_display()}': what happened "
-            "can be recorded once papers are issued, until the minutes are issued."
-        )
 
 
 @transaction.atomic
@@ -599,8 +590,7 @@ def attendance_record(
     it is evidence of when they agreed, so a later save does not move it.
     """
     _coordinator(user)
-    meeting = _locked_meeting(meeting)
-    _recording(meeting)
+    meeting = _locked_meeting(meeting, "record")
     name = " ".join(name.split())
     if not name:
         raise MeetingRefused("Enter the name of the person attending")
@@ -610,8 +600,11 @@ def attendance_record(
         .first()
     ) or Attendance(meeting=meeting, organisation=organisation, name=name)
     created = row.pk is None
+    confirming = confidentiality_confirmed and row.confidentiality_confirmed_at is None
+    if not created and row.status == status and not confirming:
+        return row  # saved unchanged
     row.status = status
-    if confidentiality_confirmed and row.confidentiality_confirmed_at is None:
+    if confirming:
         row.confidentiality_confirmed_at = timezone.now()
     row.full_clean()
     row.save()
@@ -631,12 +624,7 @@ def meeting_mark_held(
     *, meeting: Meeting, user: User, request: HttpRequest | None = None
 ) -> Meeting:
     _coordinator(user)
-    meeting = _locked_meeting(meeting)
-    if meeting.status != MeetingStatus.PAPERS_ISSUED:
-        raise MeetingRefused(
-            "Only a meeting whose papers are issued can be marked as held. This "
-            f"meeting is '{meeting.get_status_display()}'."
-        )
+    meeting = _locked_meeting(meeting, "mark_held")
     meeting.status = MeetingStatus.HELD
     meeting.save(update_fields=["status"])
     audit_record(action="meeting.held", request=request, actor=user, obj=meeting)
@@ -651,17 +639,21 @@ def case_discussion_record(
     """What the meeting made of a case; the next review follows from the risk
     (``MEETING_REVIEW_DAYS``)."""
     _coordinator(user)
-    meeting = _locked_meeting(item.meeting)
-    _recording(meeting)
+    meeting = _locked_meeting(item.meeting, "record")
     if risk_after not in settings.MEETING_REVIEW_DAYS:
         raise MeetingRefused("Select the risk level after discussion")
     locked = AgendaItem.objects.select_for_update().get(pk=item.pk)
-    locked.discussion = discussion.strip()
-    locked.risk_after = risk_after
-    locked.decisions = decisions.strip()
-    locked.next_review = meeting.day + timedelta(
-        days=settings.MEETING_REVIEW_DAYS[risk_after]
-    )
+    recorded = {
+        "discussion": discussion.strip(),
+        "risk_after": risk_after,
+        "decisions": decisions.strip(),
+        "next_review": meeting.day
+        + timedelta(days=settings.MEETING_REVIEW_DAYS[risk_after]),
+    }
+    if all(getattr(locked, name) == value for name, value in recorded.items()):
+        return locked  # saved unchanged
+    for name, value in recorded.items():
+        setattr(locked, name, value)
     locked.full_clean()
     locked.save()
     audit_record(
@@ -682,7 +674,7 @@ def action_add(
 ) -> Action:  # fmt: skip
     """An action agreed for a case: the owner must be invited to that case."""
     _coordinator(user)
-    _recording(_locked_meeting(item.meeting))
+    _locked_meeting(item.meeting, "record")
     if not item.invited.filter(pk=owner.pk).exists():
         raise MeetingRefused(
             f"{owner} is not invited to this case: invite it first, or choose "
@@ -721,8 +713,9 @@ def minutes_save(
     request: HttpRequest | None = None,
 ) -> Meeting:  # fmt: skip
     _coordinator(user)
-    meeting = _locked_meeting(meeting)
-    _recording(meeting)
+    meeting = _locked_meeting(meeting, "record")
+    if meeting.general_minutes == general_minutes.strip():
+        return meeting  # saved unchanged
     meeting.general_minutes = general_minutes.strip()
     meeting.full_clean()
     meeting.save(update_fields=["general_minutes"])
@@ -739,12 +732,7 @@ def minutes_issue(
     """Issue the minutes of a held meeting; invited agencies' staff are emailed
     that they are ready (the email holds no personal data)."""
     _coordinator(user)
-    meeting = _locked_meeting(meeting)
-    if meeting.status != MeetingStatus.HELD:
-        raise MeetingRefused(
-            "Minutes can be issued once the meeting is marked as held, and only "
-            f"once. This meeting is '{meeting.get_status_display()}'."
-        )
+    meeting = _locked_meeting(meeting, "issue_minutes")
     meeting.status = MeetingStatus.MINUTES_ISSUED
     meeting.minutes_issued_at = timezone.now()
     meeting.save(update_fields=["status", "minutes_issued_at"])

@@ -25,7 +25,7 @@ from .forms import (
     InvitationsForm,
     MeetingScheduleForm,
 )
-from .models import ActionStatus, MeetingStatus
+from .models import ActionStatus
 from .services import (
     MeetingRefused,
     action_update,
@@ -214,7 +214,7 @@ def _agenda_builder(request, meeting) -> dict:
         "add_form": form,
         "agenda_errors": errors,
         "item_error": kept if typed is None else {},
-        "may_issue": meeting.status == MeetingStatus.PLANNED,
+        "agenda_refusal": meeting.refusal("change_agenda"),
         "packs": list(selectors.packs_of(meeting)),
     }
 
@@ -236,6 +236,9 @@ def agenda_add(request, meeting_id):
     user = request.user
     _coordinators_only(user)
     meeting = selectors.meeting_for(user, meeting_id)
+    if refusal := meeting.refusal("change_agenda"):
+        # The page no longer offers the form, so the message goes by the agenda.
+        return _agenda_refused(request, meeting, refusal, anchor="agenda")
     form = _add_form(user, meeting, request.POST)
     typed = {k: v for k, v in request.POST.lists() if k != "csrfmiddlewaretoken"}
     if not form.is_valid():
@@ -289,20 +292,27 @@ def agenda_remove(request, meeting_id, item_id):
 
 @case_material
 def agenda_invite(request, meeting_id, item_id):
-    """Change which organisations are invited to one case on the agenda."""
+    """Change which organisations are invited to one case on the agenda, until
+    the minutes are issued (then the page only lists them)."""
     user = request.user
     meeting = selectors.meeting_for(user, meeting_id)
     item = selectors.agenda_item_for(user, meeting, item_id)
-    current = list(item.invited.all())
+    current = list(item.invited.order_by("name"))
     referring = item.referral.organisation
-    form = InvitationsForm(
-        request.POST if request.method == "POST" else None,
-        initial={"invited": [o for o in current if o.pk != referring.pk]},
-        organisations=selectors.organisations_to_invite(also=current).exclude(
-            pk=referring.pk
-        ),
-    )
-    if request.method == "POST" and form.is_valid():
+    refusal = meeting.refusal("change_invitations")
+    if refusal and request.method == "POST":
+        # The page offers no form then; a direct post gets the same words.
+        return _agenda_refused(request, meeting, refusal, anchor=f"item-{item.pk}")
+    form = None
+    if not refusal:
+        form = InvitationsForm(
+            request.POST if request.method == "POST" else None,
+            initial={"invited": [o for o in current if o.pk != referring.pk]},
+            organisations=selectors.organisations_to_invite(also=current).exclude(
+                pk=referring.pk
+            ),
+        )
+    if form is not None and request.method == "POST" and form.is_valid():
         try:
             agenda_item_invite(
                 item=item,
@@ -321,7 +331,14 @@ def agenda_invite(request, meeting_id, item_id):
     return render(
         request,
         "meetings/agenda_invite.html",
-        {"meeting": meeting, "item": item, "referring": referring, "form": form},
+        {
+            "meeting": meeting,
+            "item": item,
+            "referring": referring,
+            "form": form,
+            "invited": current,
+            "refusal": refusal,
+        },
     )
 
 
@@ -352,5 +369,6 @@ def issue(request, meeting_id):
             "cases": meeting.agenda_items.count(),
             "organisations": invited_organisations(meeting),
             "errors": errors,
+            "refusal": meeting.refusal("issue_papers"),
         },
     )

@@ -94,6 +94,12 @@ class MeetingsPermissions(CoordinatorsPermissions):
     may_create = True
     may_edit = True
 
+    def user_can_edit_obj(self, user, obj):
+        # No "Edit" button for a meeting the rules no longer let change.
+        return super().user_can_edit_obj(user, obj) and not obj.refusal(
+            "change_details"
+        )
+
 
 class ActionsPermissions(CoordinatorsPermissions):
     may_edit = True
@@ -206,6 +212,16 @@ class MeetingCreateView(CreateView):
 class MeetingEditView(EditView):
     # A narrower form than scheduling: the kind, and which full meeting an
     # urgent one reports to, are fixed once scheduled.
+
+    def dispatch(self, request, *args, **kwargs):
+        # Not offered once held (MeetingsPermissions); a direct visit or post
+        # is sent back to the list with the rule's words rather than a 403.
+        refusal = self.instance.refusal("change_details")
+        if refusal and coordinator_may_read(request.user):
+            messages.error(request, refusal)
+            return redirect(self.index_url)
+        return super().dispatch(request, *args, **kwargs)
+
     def get_edit_handler(self):
         return ObjectList(
             [FieldPanel(name) for name in MeetingEditForm.Meta.fields],

@@ -174,6 +174,20 @@ class PostcodeField(forms.CharField):
         return uk_postcode(value) if value else value
 
 
+class TextAreaField(forms.CharField):
+    """Several lines of text, stored with plain newlines.
+
+    Browsers send a textarea's line breaks as CRLF
+    (https://html.spec.whatwg.org/multipage/form-elements.html#the-textarea-element),
+    so without this, text saved by code and then saved unchanged from a page
+    would differ from what is stored.
+    """
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def error_anchor(bound_field) -> str:
     """The id of the input an error summary link should move focus to."""
     widget = bound_field.field.widget

@@ -1,6 +1,8 @@
 """A coordinator schedules a meeting, puts a case on the agenda inviting another
-agency, and issues the papers; that agency's referrer downloads its pack.
-In Chromium, with axe-core on every page on the way."""
+agency, and issues the papers; that agency's referrer downloads its pack. Then
+every form of a meeting, filled in by clicking and typing, saved, and read back
+from the database and a reloaded page. In Chromium, with axe-core on every page
+on the way."""
 
 import io
 import re
@@ -13,9 +15,17 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from accounts.models import Role
-from meetings.models import Meeting, MeetingPack, MeetingStatus
+from audit.models import AuditEvent
+from meetings.models import (
+    Action,
+    AgendaItem,
+    Attendance,
+    Meeting,
+    MeetingPack,
+    MeetingStatus,
+)
 from tests.factories import OrganisationFactory, TOTPDeviceFactory, UserFactory
-from tests.factories.meetings import accepted
+from tests.factories.meetings import accepted, started
 from tests.factories.referrals import submitted_referral
 
 from .conftest import assert_accessible, screenshot
@@ -120,3 +130,255 @@ def test_coordinator_builds_a_meeting_and_an_agency_downloads_its_pack(
     assert referral.reference in text
     assert "Downloaded by Petra Constable, Police" in text
     context.close()
+
+
+# Every form of a meeting, filled in as a person would ----------------------------
+
+
+def _reloaded(page) -> None:
+    """Load the page afresh (what the server stores, not what was typed), then
+    check it with axe-core."""
+    page.reload()
+    assert_accessible(page)
+
+
+def _invited(item) -> list[str]:
+    return sorted(item.invited.values_list("name", flat=True))
+
+
+def _changes() -> list[str]:
+    """Audit actions other than reads: what saving changed."""
+    return list(
+        AuditEvent.objects.exclude(action="read").values_list("action", flat=True)
+    )
+
+
+@pytest.fixture
+def agencies(people):
+    return {name: OrganisationFactory(name=name) for name in
+            ("Fire", "Health", "Children's services")}  # fmt: skip
+
+
+def test_coordinator_fills_in_every_meeting_form(page, live_server, people, agencies):
+    referral, boss = people["referral"], people["boss"]
+    sign_in(page, live_server.url, boss)
+
+    # Scheduling --------------------------------------------------------------
+    page.goto(f"{live_server.url}/meetings/new/")
+    expect_section(page, "Schedule a meeting")
+    day = timezone.localdate() + timedelta(days=21)
+    deadline = day - timedelta(days=7)
+    group(page, "What kind of meeting is it?").get_by_label("Full meeting").check()
+    fill_date(page, "Date of the meeting", str(day.day), str(day.month), str(day.year))
+    page.get_by_label("Start time").press_sequentially("14:30")
+    page.get_by_label("Where is the meeting?").press_sequentially(
+        "Room 4, Civic Centre"
+    )
+    page.get_by_label("Online meeting link").press_sequentially("meet.example.org/cm")
+    page.get_by_label("Chair").select_option(label="Chris Coordinator")
+    fill_date(page, "Referral deadline (optional)", str(deadline.day),
+              str(deadline.month), str(deadline.year))  # fmt: skip
+    page.get_by_role("button", name="Schedule the meeting").click()
+    meeting = Meeting.objects.get()
+    expect_section(page, str(meeting))
+    _reloaded(page)
+    local = timezone.localtime(meeting.starts_at)
+    assert (local.date(), local.hour, local.minute) == (day, 14, 30)
+    assert meeting.location == "Room 4, Civic Centre"
+    assert meeting.online_link == "https://meet.example.org/cm"
+    assert (meeting.chair, meeting.referral_deadline) == (boss, deadline)
+    assert meeting.kind == "full"
+    facts = page.locator(".govuk-summary-list").first
+    expect(facts).to_contain_text("Room 4, Civic Centre")
+    expect(facts).to_contain_text("Chris Coordinator")
+    expect(facts).to_contain_text(f"{deadline.day} {deadline:%B %Y}")
+    expect(page.get_by_role("link", name="Join the meeting online")).to_have_attribute(
+        "href", "https://meet.example.org/cm"
+    )
+
+    # Adding a case, two agencies ticked ----------------------------------------
+    page.get_by_label("Case to add").select_option(
+        label=f"{referral.reference}, from Housing, risk: High"
+    )
+    invited = group(page, "Which organisations are invited to this case?")
+    invited.get_by_label("Police").check()
+    invited.get_by_label("Fire").check()
+    page.get_by_label("Time for the case, in minutes").fill("")
+    page.get_by_label("Time for the case, in minutes").press_sequentially("20")
+    page.get_by_role("button", name="Add to the agenda").click()
+    expect(page.get_by_text(f"{referral.reference} is on the agenda.")).to_be_visible()
+    _reloaded(page)
+    item = AgendaItem.objects.get(meeting=meeting)
+    assert _invited(item) == ["Fire", "Housing", "Police"]
+    assert item.slot_minutes == 20
+    agenda = page.locator("#agenda + table")
+    expect(agenda).to_contain_text("Fire, Housing, Police")
+    expect(agenda).to_contain_text("20 minutes")
+
+    # Who is invited: saved unchanged, then changed -------------------------------
+    change = page.get_by_role(
+        "link", name=f"Change who is invited to {referral.reference}"
+    )
+    change.click()
+    expect_section(page, f"Who is invited to {referral.reference}")
+    form = group(page, "Which other organisations are invited to this case?")
+    expect(form.get_by_label("Police")).to_be_checked()
+    expect(form.get_by_label("Fire")).to_be_checked()
+    expect(form.get_by_label("Health")).not_to_be_checked()
+    expect(form.get_by_label("Housing")).to_have_count(0)  # referred it: always in
+    before = _changes()
+    page.get_by_role("button", name="Save who is invited").click()
+    expect(
+        page.get_by_text(f"Invitations to {referral.reference} are saved.")
+    ).to_be_visible()
+    _reloaded(page)
+    assert _invited(item) == ["Fire", "Housing", "Police"]
+    assert _changes() == before
+    expect(agenda).to_contain_text("Fire, Housing, Police")
+
+    change.click()
+    form.get_by_label("Fire").uncheck()
+    form.get_by_label("Health").check()
+    form.get_by_label("Children's services").check()
+    page.get_by_role("button", name="Save who is invited").click()
+    expect(
+        page.get_by_text(f"Invitations to {referral.reference} are saved.")
+    ).to_be_visible()
+    _reloaded(page)
+    assert _invited(item) == ["Children's services", "Health", "Housing", "Police"]
+    expect(agenda).to_contain_text("Children's services, Health, Housing, Police")
+    change.click()
+    for name in ("Police", "Health", "Children's services"):
+        expect(form.get_by_label(name)).to_be_checked()
+    expect(form.get_by_label("Fire")).not_to_be_checked()
+    page.get_by_role("link", name="Cancel").click()
+
+    # Papers out, and the meeting day comes ---------------------------------------
+    page.get_by_role("link", name="Issue papers").click()
+    expect_section(page, "Issue papers for 1 case to 4 organisations?")
+    page.get_by_role("button", name="Issue papers").click()
+    expect(page.get_by_role("heading", name="Packs")).to_be_visible()
+    started(meeting)
+
+    # Attendance ----------------------------------------------------------------
+    page.get_by_role("link", name="Record the meeting").click()
+    expect_section(page, "Record the meeting")
+    page.get_by_label("Organisation").select_option(label="Police")
+    page.get_by_label("Name", exact=True).press_sequentially("Sam Sergeant")
+    group(page, "Attendance").get_by_label("Present").check()
+    page.get_by_label("They confirmed the confidentiality statement").check()
+    page.get_by_role("button", name="Save to the register").click()
+    expect(page.get_by_text("Sam Sergeant is on the register.")).to_be_visible()
+    _reloaded(page)
+    row = Attendance.objects.get(meeting=meeting)
+    assert (row.organisation.name, row.name, row.status) == (
+        "Police",
+        "Sam Sergeant",
+        "present",
+    )
+    assert row.confidentiality_confirmed_at is not None
+    register = page.locator("#register + table")
+    expect(register).to_contain_text("Sam Sergeant")
+    expect(register).to_contain_text("Present")
+    expect(register).to_contain_text(
+        f"Yes, at {timezone.localtime(row.confidentiality_confirmed_at):%H:%M}"
+    )
+    # Changing the row shows what is stored; saving it unchanged changes nothing.
+    page.get_by_role("link", name="Change Sam Sergeant, Police").click()
+    expect(page.get_by_label("Name", exact=True)).to_have_value("Sam Sergeant")
+    expect(group(page, "Attendance").get_by_label("Present")).to_be_checked()
+    before = _changes()
+    page.get_by_role("button", name="Save to the register").click()
+    expect(page.get_by_text("Sam Sergeant is on the register.")).to_be_visible()
+    assert _changes() == before
+    assert Attendance.objects.get(pk=row.pk).confidentiality_confirmed_at == (
+        row.confidentiality_confirmed_at
+    )
+
+    # Held once it has started (recording then rebuilds no packs in the request).
+    page.get_by_role("button", name="Mark the meeting as held").click()
+    expect_section(page, "Minutes")
+    meeting.refresh_from_db()
+    assert meeting.status == MeetingStatus.HELD
+    page.get_by_role("link", name="Back to recording the meeting").click()
+
+    # The case: discussion, risk after it, and the review date ----------------------
+    cases = page.locator("#cases + table")
+    cases.get_by_role("link", name=referral.reference).click()
+    expect_section(page, referral.reference)
+    page.get_by_label("Discussion summary").press_sequentially(
+        "Police and health shared recent contact."
+    )
+    group(page, "Risk level after discussion").get_by_label("Medium").check()
+    page.get_by_label("Decisions").press_sequentially("Refer to the IDVA service.")
+    page.get_by_role("button", name="Save the discussion").click()
+    review = meeting.day + timedelta(days=28)
+    expect(
+        page.get_by_text(f"Next review: {review.day} {review:%B %Y}.")
+    ).to_be_visible()
+    _reloaded(page)
+    item.refresh_from_db()
+    assert item.discussion == "Police and health shared recent contact."
+    assert (item.risk_after, item.next_review) == ("medium", review)
+    assert item.decisions == "Refer to the IDVA service."
+    expect(page.get_by_text(re.compile(r"^Next review:"))).to_contain_text(
+        f"{review.day} {review:%B %Y}"
+    )
+    expect(page.get_by_label("Discussion summary")).to_have_value(
+        "Police and health shared recent contact."
+    )
+    expect(
+        group(page, "Risk level after discussion").get_by_label("Medium")
+    ).to_be_checked()
+
+    # An action ------------------------------------------------------------------
+    due = timezone.localdate() + timedelta(days=10)
+    page.get_by_label("Which organisation owns the action?").select_option(
+        label="Health"
+    )
+    page.get_by_label("Named officer").press_sequentially("Dr Nadia Nurse")
+    page.get_by_label("Action", exact=True).press_sequentially("Review the GP records.")
+    fill_date(page, "Due date", str(due.day), str(due.month), str(due.year))
+    page.get_by_role("button", name="Add the action").click()
+    expect(page.get_by_text("The action for Health is added.")).to_be_visible()
+    _reloaded(page)
+    action = Action.objects.get(agenda_item=item)
+    assert (action.owner.name, action.officer, action.due) == (
+        "Health",
+        "Dr Nadia Nurse",
+        due,
+    )
+    assert action.description == "Review the GP records."
+    actions = page.locator("#actions + table")
+    expect(actions).to_contain_text("Review the GP records.")
+    expect(actions).to_contain_text("Dr Nadia Nurse")
+
+    # The minutes -------------------------------------------------------------------
+    page.get_by_role("link", name="Back to recording the meeting").click()
+    page.get_by_role("link", name="Write and issue the minutes").click()
+    expect_section(page, "Minutes")
+    page.get_by_label("General minutes").press_sequentially(
+        "Apologies from Fire.\nNo other business."
+    )
+    page.get_by_role("button", name="Save the minutes").click()
+    expect(page.get_by_text("The general minutes are saved.")).to_be_visible()
+    _reloaded(page)
+    meeting.refresh_from_db()
+    assert meeting.general_minutes == "Apologies from Fire.\nNo other business."
+    expect(page.get_by_label("General minutes")).to_have_value(
+        "Apologies from Fire.\nNo other business."
+    )
+    page.get_by_role("button", name="Issue minutes").click()
+    expect(page.get_by_text("The minutes are issued.")).to_be_visible()
+    _reloaded(page)
+    meeting.refresh_from_db()
+    assert meeting.status == MeetingStatus.MINUTES_ISSUED
+    expect(page.get_by_role("link", name="Health (PDF)")).to_be_visible()
+
+    # Issued: who is invited is final, and the page no longer offers to change it.
+    page.goto(f"{live_server.url}{meeting.get_absolute_url()}")
+    assert_accessible(page)
+    expect(
+        page.get_by_role("link", name=re.compile("^Change who is invited"))
+    ).to_have_count(0)
+    expect(page.get_by_role("button", name="Add to the agenda")).to_have_count(0)

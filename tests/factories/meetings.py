@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from accounts.models import Role
+from meetings.models import Meeting
 from meetings.services import agenda_item_add, meeting_schedule
 from referrals.models import Status
 from referrals.services import referral_transition
@@ -41,3 +42,13 @@ def on_agenda(meeting_, referral, invited, by=None):
     return agenda_item_add(
         meeting=meeting_, referral=referral, invited=invited, user=by
     )
+
+
+def started(meeting_, *, hours_ago=1):
+    """Move a meeting's start into the past, as if it has begun: scheduling
+    only goes ahead, and a meeting is marked held only once it has started."""
+    Meeting.objects.filter(pk=meeting_.pk).update(
+        starts_at=timezone.now() - timedelta(hours=hours_ago)
+    )
+    meeting_.refresh_from_db()
+    return meeting_

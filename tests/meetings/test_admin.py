@@ -211,9 +211,13 @@ class TestScheduleInTheAdmin:
                 "chair": upcoming.chair_id,
                 "referral_deadline": upcoming.referral_deadline.isoformat(),
             },
+            follow=True,
         )
         assert response.status_code == 200
         assert "cannot be changed" in response.content.decode()
+        # Not offered either: the list has no edit link for it.
+        listing = coordinator_client.get(MEETINGS_URL).content.decode()
+        assert f"{MEETINGS_URL}edit/{upcoming.pk}/" not in listing
         upcoming.refresh_from_db()
         assert upcoming.location == "Committee room 2, Town Hall"
 

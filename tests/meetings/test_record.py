@@ -32,7 +32,13 @@ from meetings.services import (
 )
 from tests.conftest import verified_client_for
 from tests.factories import OrganisationFactory, UserFactory
-from tests.factories.meetings import accepted, coordinator, meeting, on_agenda
+from tests.factories.meetings import (
+    accepted,
+    coordinator,
+    meeting,
+    on_agenda,
+    started,
+)
 from tests.factories.referrals import person, submitted_referral
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +75,7 @@ def setup():
     item = on_agenda(upcoming, first, [police], boss)
     other = on_agenda(upcoming, second, [], boss)
     papers_issue(meeting=upcoming, user=boss)  # packs build on commit: not here
-    upcoming.refresh_from_db()
+    started(upcoming)  # under way, so it can be marked held
     return {"boss": boss, "meeting": upcoming, "police": police, "housing": housing,
             "fire": fire, "first": first, "second": second, "item": item,
             "other": other}  # fmt: skip
