@@ -21,9 +21,8 @@ from documents.services import (
     share_recall,
     shared_files_purge,
 )
-from documents.storage import shared_files_storage
 from tests.factories import OrganisationFactory, UserFactory
-from tests.factories.documents import PDF, office, shared, upload
+from tests.factories.documents import PDF, files_storage, office, shared, upload
 from tests.factories.meetings import accepted, meeting, on_agenda
 from tests.factories.referrals import share as referral_share
 from tests.factories.referrals import submitted_referral
@@ -45,7 +44,7 @@ def agencies():
 
 
 def _stored_names():
-    storage = shared_files_storage()
+    storage = files_storage()
     names = []
 
     def walk(folder):
@@ -81,7 +80,7 @@ class TestShareCreate:
         for item in files:
             assert item.file.name.startswith("shared/")
             assert "Risk" not in item.file.name and "." not in item.file.name
-            assert shared_files_storage().exists(item.file.name)
+            assert files_storage().exists(item.file.name)
         assert files[0].sha256 == __import__("hashlib").sha256(PDF).hexdigest()
         assert [r.organisation for r in share.recipients.all()] == [agencies["b"]]
         # One email to B's staff, with neither the file nor its name in it.
@@ -190,7 +189,7 @@ class TestFaults:
 
     def test_a_failure_writing_the_second_file_removes_the_first(self, agencies):
         before = _stored_names()
-        storage = shared_files_storage()
+        storage = files_storage()
         real_save = storage.save
         calls = []
 
@@ -214,7 +213,7 @@ class TestFaults:
         assert not SharedFile.objects.exists()
 
     def test_the_purge_deletes_old_objects_that_no_row_refers_to(self, agencies):
-        storage = shared_files_storage()
+        storage = files_storage()
         from django.core.files.base import ContentFile
 
         orphan = storage.save("shared/2020/01/" + "0" * 32, ContentFile(b"left over"))
@@ -259,7 +258,7 @@ class TestExpiry:
         assert shared_files_purge(now=share.expires_at + timedelta(seconds=1)) == 1
         item.refresh_from_db()
         assert item.purged_at is not None
-        assert not shared_files_storage().exists(item.file.name)
+        assert not files_storage().exists(item.file.name)
         assert FileDownload.objects.filter(file=item).count() == 1
 
 
@@ -273,10 +272,10 @@ class TestRecall:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             share_recall(share=share, user=agencies["sender"], reason="Sent in error")
         # Not yet committed: the object is still there.
-        assert shared_files_storage().exists(item.file.name)
+        assert files_storage().exists(item.file.name)
         for callback in callbacks:
             callback()
-        assert not shared_files_storage().exists(item.file.name)
+        assert not files_storage().exists(item.file.name)
         share.refresh_from_db()
         assert share.state == "Recalled"
         assert share.recall_reason == "Sent in error"

@@ -28,6 +28,7 @@ from documents.storage import (
 )
 from tests.documents import s3
 from tests.documents.s3 import ACCESS_KEY, REGION, SECRET_KEY, s3_client
+from tests.portal.test_settings import PRODUCTION_ENV
 
 # The moto fixtures, bound here so pytest finds them (tests/documents/conftest.py
 # belongs to the scanning tests).
@@ -293,15 +294,10 @@ def test_production_settings_use_the_tested_options():
     """production.py builds its S3 options with s3_options, as the tests do."""
     env = {
         **os.environ,
+        **PRODUCTION_ENV,
         "DJANGO_SETTINGS_MODULE": "portal.settings.production",
-        "DJANGO_SECRET_KEY": "x" * 64,
-        "DJANGO_ALLOWED_HOSTS": "portal.example.org",
-        "DJANGO_BASE_URL": "https://portal.example.org",
-        "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/x",
-        "REDIS_URL": "redis://127.0.0.1:6379/0",
         "DJANGO_S3_BUCKET": "portal-private-files",
         "DJANGO_S3_REGION": REGION,
-        "DJANGO_CLAMAV_ADDRESS": "127.0.0.1:3310",
     }
     # Our own interpreter with a fixed script: nothing untrusted.
     result = subprocess.run(  # noqa: S603

@@ -14,10 +14,9 @@ from django.utils import timezone
 from agreements.selectors import AccessDecision
 from audit.models import AuditEvent
 from documents.models import Share, SharedFile
-from documents.storage import shared_files_storage
 from tests.conftest import verified_client_for
 from tests.factories import three_agencies
-from tests.factories.documents import PDF, shared, upload
+from tests.factories.documents import PDF, files_storage, shared, upload
 from tests.portal.routes import all_routes
 
 pytestmark = pytest.mark.django_db
@@ -268,7 +267,7 @@ class TestSharingThroughTheForm:
         b = world["people"][("B", "Referrer")].organisation
         stored = SharedFile.objects.count()
         with mock.patch.object(
-            shared_files_storage(), "save", side_effect=AssertionError("stored")
+            files_storage(), "save", side_effect=AssertionError("stored")
         ):
             response = self._post(
                 sender, self._form(sender),
@@ -339,7 +338,7 @@ class TestExpiryAndRecallPages:
             response = sender.post(url, {"reason": "Sent to the wrong agency"})
         assert response.status_code == 302
         assert recipient.get(world["file"].get_download_url()).status_code == 404
-        assert not shared_files_storage().exists(world["file"].file.name)
+        assert not files_storage().exists(world["file"].file.name)
         page = recipient.get(world["share"].get_absolute_url()).content.decode()
         assert "These files were recalled on" in page
         assert "Sent to the wrong agency" in page

@@ -74,3 +74,15 @@ def shared(user, organisations, *, files=None, **options):
         **options,
     )
     return share
+
+
+def files_storage():
+    """The storage shared files are written to: the one their model field holds.
+
+    A test that changes the STORAGES setting makes Django build new storage
+    objects afterwards, while the model field keeps the one it was built with;
+    a mock must go on the field's, or it misses the writes it is meant to see.
+    """
+    from documents.models import SharedFile
+
+    return SharedFile._meta.get_field("file").storage
