@@ -856,12 +856,24 @@ def _shares_end_on_close(referral, user, target, request) -> None:
 
 
 def referral_shares_end_expired(*, now: datetime | None = None) -> int:
-    """End the shares past their end date; returns how many (the daily job)."""
+    """The daily job: end the shares past their end date, and those of closed
+    cases whose holders have no open work left (shares made before closing
+    ended them, and those kept for actions since finished); returns how many."""
     now = now or timezone.now()
-    return referral_shares_end(
+    ended = referral_shares_end(
         shares=ReferralShare.objects.filter(ends_at__lte=now),
         reason="The end date passed",
     )
+    closed = Referral.objects.filter(
+        status__in=CLOSING, shares__ended_at__isnull=True
+    ).distinct()
+    for referral in closed:
+        with transaction.atomic():
+            locked = Referral.objects.select_for_update().get(pk=referral.pk)
+            before = locked.shares.filter(ended_at__isnull=True).count()
+            _shares_end_on_close(locked, None, Status(locked.status), None)
+            ended += before - locked.shares.filter(ended_at__isnull=True).count()
+    return ended
 
 
 @transaction.atomic

@@ -4,7 +4,8 @@ Every such share came from a meeting invitation ("On the agenda of a CMARAC
 meeting it is invited to"): it becomes "holds information relevant to the
 case", granted through a meeting, ending the standard period after this
 migration runs, so nobody loses access on the day of the upgrade; the daily
-``end_expired_referral_shares`` job ends it after that (docs/features.md).
+``end_expired_referral_shares`` job ends it after that, and at its first run
+ends those left on cases already closed (docs/features.md).
 """
 
 from datetime import timedelta

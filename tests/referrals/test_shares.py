@@ -208,6 +208,17 @@ class TestClosure:
             .exists()
         )
 
+    def test_the_daily_job_ends_shares_left_on_closed_cases(self, world):
+        # A share left open on a closed case (made before closing ended
+        # shares): the job ends it, keeping those with open actions.
+        self._held_with_action(world)
+        referral = world["referral"]
+        referral.status = Status.CLOSED
+        referral.save(update_fields=["status"])
+        assert referral_shares_end_expired() == 1
+        assert not referrals_visible_to(world["firefighter"]).exists()
+        assert referrals_visible_to(world["officer"]).filter(pk=referral.pk).exists()
+
 
 class TestConsent:
     @pytest.fixture
