@@ -26,8 +26,10 @@ from .models import (
     AgreementVersion,
     ClauseKind,
     ReminderSent,
+    SharingAgreementPage,
     parse_version,
 )
+from .signals import organisations_dropped
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +165,21 @@ def version_publish(
         obj=version,
         detail={"number": version.number, "change_type": version.change_type},
     )
+    if previous is not None and kind == SharingAgreementPage._meta.verbose_name:
+        dropped = {s["id"] for s in previous.signatories} - {
+            s["id"] for s in signatories
+        }
+        if dropped:
+            audit_record(
+                action="agreement.organisations_dropped",
+                request=request,
+                actor=user,
+                obj=version,
+                detail={"organisations": sorted(dropped)},
+            )
+            organisations_dropped.send(
+                sender=AgreementVersion, version=version, organisation_ids=dropped
+            )
     return version
 
 

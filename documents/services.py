@@ -261,7 +261,7 @@ def _recipients(user, organisations, referral, meeting):
             raise ShareRefused("Choose a referral you can see", field="referral")
         recipients = {referral.organisation} | {
             share.organisation
-            for share in referral.shares.select_related("organisation")
+            for share in referral.shares.in_force().select_related("organisation")
         }
     else:
         target = ShareTarget.MEETING

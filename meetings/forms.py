@@ -5,6 +5,8 @@ from django import forms
 from django.utils import timezone
 
 from portal.forms import DateField, TextAreaField
+from referrals.forms import ShareReasonField
+from referrals.models import ShareReason
 
 from .models import ActionStatus, MeetingKind
 
@@ -147,7 +149,26 @@ class InvitedField(forms.ModelMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
 
-class AgendaItemAddForm(forms.Form):
+def _share_reason() -> ShareReasonField:
+    # Recorded on each organisation newly invited (the case is shared with
+    # it); one organisation's reason is changed on the case page.
+    return ShareReasonField(
+        label="Why do the organisations you invite need to see the case?",
+        initial=ShareReason.INFORMATION,
+        required=False,
+        help_text="Recorded for each organisation you newly invite. You can "
+        "change it for one organisation under 'Who can see this case and why' "
+        "on the case page.",
+    )
+
+
+class _ShareReasonMixin:
+    def clean_share_reason(self):
+        # Not chosen (an older page, or a script): the usual reason.
+        return self.cleaned_data.get("share_reason") or ShareReason.INFORMATION
+
+
+class AgendaItemAddForm(_ShareReasonMixin, forms.Form):
     """``referrals`` checks what is posted (so the service can refuse a case
     already on the agenda with its own message); ``waiting`` is what the
     select offers."""
@@ -170,6 +191,7 @@ class AgendaItemAddForm(forms.Form):
         help_text="The referring organisation is always invited, whether or not "
         "you select it.",
     )
+    share_reason = _share_reason()
     slot_minutes = forms.IntegerField(
         label="Time for the case, in minutes",
         initial=15,
@@ -197,12 +219,13 @@ class AgendaItemAddForm(forms.Form):
         self.fields["invited"].queryset = organisations
 
 
-class InvitationsForm(forms.Form):
+class InvitationsForm(_ShareReasonMixin, forms.Form):
     invited = InvitedField(
         label="Which other organisations are invited to this case?",
         queryset=None,
         required=False,
     )
+    share_reason = _share_reason()
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)

@@ -11,7 +11,9 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from accounts.models import Organisation, User
+from agreements.signals import organisations_dropped
 from referrals.models import Referral
+from referrals.signals import shares_kept_on_close
 
 from .models import Meeting
 
@@ -54,3 +56,23 @@ def rebuild_packs_for_chair(sender, instance, created, update_fields, **kwargs):
     if created or not _changes(update_fields, {"first_name", "last_name", "username"}):
         return
     _outdated(Meeting.objects.filter(chair=instance))
+
+
+@receiver(shares_kept_on_close, dispatch_uid="meetings.action_owners_keep_access")
+def action_owners_keep_access(sender, referral, **kwargs) -> set[int]:
+    """Organisations that own open actions keep access to a closing case until
+    those actions are done (``services.action_update`` then ends it)."""
+    from .services import open_action_owners
+
+    return open_action_owners(referral)
+
+
+@receiver(organisations_dropped, dispatch_uid="meetings.packs_delete_on_isa_drop")
+def packs_delete_when_dropped(sender, version, organisation_ids, **kwargs):
+    """An organisation a new ISA version drops loses its meeting packs."""
+    from .services import packs_delete_for_organisations
+
+    packs_delete_for_organisations(
+        organisation_ids=organisation_ids,
+        reason=f"No longer a party to {version.reference} version {version.number}",
+    )

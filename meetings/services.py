@@ -25,7 +25,12 @@ from portal.addresses import absolute_url
 from portal.dates import long_datetime
 from portal.pdf import html_to_pdf
 from referrals.answers import all_answers
-from referrals.models import Referral, ReferralShare, Status
+from referrals.models import Referral, ShareReason, Status
+from referrals.services import (
+    ReferralRefused,
+    referral_share_grant,
+    referral_shares_end,
+)
 
 from .models import (
     Action,
@@ -40,8 +45,6 @@ from .models import (
 from .watermark import STAMP_FORMAT, watermark_prepare, watermark_update
 
 logger = logging.getLogger(__name__)
-
-SHARE_REASON = "On the agenda of a CMARAC meeting it is invited to"
 
 
 class MeetingRefused(Exception):
@@ -108,26 +111,47 @@ def _locked_meeting(meeting: Meeting, step: str | None = None) -> Meeting:
     return locked
 
 
-def shares_sync(referral: Referral) -> None:
-    """Share a referral with exactly the organisations invited to it on any
-    agenda (besides the referring one, which always sees it)."""
+def shares_sync(
+    referral: Referral, *, user: User, reason: str = ShareReason.INFORMATION,
+    grant: bool = True, request: HttpRequest | None = None,
+) -> None:  # fmt: skip
+    """Share a referral with the organisations invited to it on any agenda
+    (besides the referring one, which always sees it), for ``reason``, and end
+    the meeting shares of those no longer invited. The rules (consent, ends)
+    are the referrals app's: ``referral_share_grant``."""
     wanted = set(
         AgendaItem.invited.through.objects.filter(
             agendaitem__referral=referral
         ).values_list("organisation_id", flat=True)
     ) - {referral.organisation_id}
-    existing = set(referral.shares.values_list("organisation_id", flat=True))
-    ReferralShare.objects.bulk_create(
-        ReferralShare(referral=referral, organisation_id=org, reason=SHARE_REASON)
-        for org in wanted - existing
+    shared = set(referral.shares.in_force().values_list("organisation_id", flat=True))
+    missing = wanted - shared if grant else set()
+    for organisation in Organisation.objects.filter(pk__in=missing):
+        try:
+            referral_share_grant(
+                referral=referral,
+                organisation=organisation,
+                reason=reason,
+                via_meeting=True,
+                user=user,
+                request=request,
+            )
+        except ReferralRefused as exc:
+            raise MeetingRefused(str(exc)) from exc
+    referral_shares_end(
+        shares=referral.shares.filter(via_meeting=True).exclude(
+            organisation_id__in=wanted
+        ),
+        reason="No longer invited to a meeting about the case",
+        request=request,
     )
-    referral.shares.filter(organisation_id__in=existing - wanted).delete()
 
 
 @transaction.atomic
 def agenda_item_add(
     *, meeting: Meeting, referral: Referral, invited: list[Organisation],
     user: User, slot_minutes: int = 15, request: HttpRequest | None = None,
+    share_reason: str = ShareReason.INFORMATION,
 ) -> AgendaItem:  # fmt: skip
     """Put an accepted referral on the agenda, inviting the agencies needed.
 
@@ -149,7 +173,7 @@ def agenda_item_add(
     item.full_clean()
     item.save()
     item.invited.set({*invited, referral.organisation})
-    shares_sync(referral)
+    shares_sync(referral, user=user, reason=share_reason, request=request)
     audit_record(
         action="meeting.agenda_item_added",
         request=request,
@@ -164,7 +188,7 @@ def agenda_item_add(
 @transaction.atomic
 def agenda_item_invite(
     *, item: AgendaItem, invited: list[Organisation], user: User,
-    request: HttpRequest | None = None,
+    request: HttpRequest | None = None, share_reason: str = ShareReason.INFORMATION,
 ) -> AgendaItem:  # fmt: skip
     _coordinator(user)
     _locked_meeting(item.meeting, "change_invitations")
@@ -173,7 +197,7 @@ def agenda_item_invite(
         # Saved unchanged: nothing to share, rebuild or record.
         return item
     item.invited.set(wanted)
-    shares_sync(item.referral)
+    shares_sync(item.referral, user=user, reason=share_reason, request=request)
     audit_record(
         action="meeting.invitations_changed",
         request=request,
@@ -204,7 +228,7 @@ def agenda_item_remove(
         if remaining.position != position:
             remaining.position = position
             remaining.save(update_fields=["position"])
-    shares_sync(referral)
+    shares_sync(referral, user=user, grant=False, request=request)
     packs_outdated(meeting)
 
 
@@ -429,6 +453,24 @@ def packs_build(meeting: Meeting) -> list[MeetingPack]:
     return packs
 
 
+def packs_delete_for_organisations(*, organisation_ids, reason: str) -> int:
+    """Delete every meeting pack of these organisations, and its stored file,
+    audited; returns how many (an organisation an ISA version dropped)."""
+    deleted = 0
+    for pack in MeetingPack.objects.filter(organisation_id__in=organisation_ids):
+        name, storage = pack.file.name, pack.file.storage
+        audit_record(
+            action="meeting.pack_deleted",
+            obj=pack,
+            detail={"meeting": pack.meeting_id, "organisation": pack.organisation_id,
+                    "reason": reason},
+        )  # fmt: skip
+        pack.delete()
+        transaction.on_commit(lambda name=name, storage=storage: storage.delete(name))
+        deleted += 1
+    return deleted
+
+
 def watermark_text(user: User, when: datetime | None = None) -> str:
     when = timezone.localtime(when or timezone.now())
     return (
@@ -519,7 +561,32 @@ def action_update(
         detail={"from": before, "to": locked.status},
     )
     packs_outdated_for_cases([locked.referral_id])
+    if locked.status != ActionStatus.OPEN:
+        _shares_end_after_actions(locked, request)
     return locked
+
+
+def open_action_owners(referral: Referral) -> set[int]:
+    """Organisations with open actions on the case: they keep access after it
+    closes, until their actions are done (``referral_transition``)."""
+    return set(
+        Action.objects.filter(referral=referral, status=ActionStatus.OPEN)
+        .values_list("owner_id", flat=True)
+        .distinct()
+    )
+
+
+def _shares_end_after_actions(action: Action, request) -> None:
+    """A closed case stays shared with an agency only while it has open
+    actions on it: the last one done ends the share."""
+    referral = Referral.objects.get(pk=action.referral_id)
+    if referral.is_open or action.owner_id in open_action_owners(referral):
+        return
+    referral_shares_end(
+        shares=referral.shares.filter(organisation_id=action.owner_id),
+        reason="The case is closed and the organisation's actions are finished",
+        request=request,
+    )
 
 
 # Changing a scheduled meeting (admin) ------------------------------------------

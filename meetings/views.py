@@ -249,6 +249,7 @@ def agenda_add(request, meeting_id):
             meeting=meeting,
             referral=referral,
             invited=list(form.cleaned_data["invited"]),
+            share_reason=form.cleaned_data["share_reason"],
             slot_minutes=form.cleaned_data["slot_minutes"],
             user=user,
             request=request,
@@ -317,6 +318,7 @@ def agenda_invite(request, meeting_id, item_id):
             agenda_item_invite(
                 item=item,
                 invited=list(form.cleaned_data["invited"]),
+                share_reason=form.cleaned_data["share_reason"],
                 user=user,
                 request=request,
             )

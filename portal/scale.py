@@ -81,7 +81,6 @@ from meetings.models import (
     MeetingKind,
     MeetingStatus,
 )
-from meetings.services import SHARE_REASON
 from portal.dates import long_datetime
 from referrals.answers import bind
 from referrals.forms import ASB_TYPES, SECTIONS
@@ -96,6 +95,7 @@ from referrals.models import (
     ReferralShare,
     RiskLevel,
     SectionState,
+    ShareReason,
     Status,
 )
 from referrals.services import name_key
@@ -1008,8 +1008,10 @@ class ScaleLoader:
                 ReferralShare(
                     referral_id=referral_id,
                     organisation_id=organisation_id,
-                    reason=SHARE_REASON,
+                    reason=ShareReason.INFORMATION,
+                    via_meeting=True,
                     created_at=min(self.now, at),
+                    ends_at=self.now + timedelta(days=settings.REFERRAL_SHARE_DAYS),
                 )
                 for (referral_id, organisation_id), at in shares.items()
             ],

@@ -21,16 +21,18 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 
 from .forms import SECTIONS_BY_SLUG
-from .models import Referral, ReferralDraft, ReferralShare, Status
+from .models import Referral, ReferralDraft, ShareReason, Status
 from .services import (
     draft_save,
     draft_start,
     information_provide,
+    referral_share_grant,
     referral_submit,
     referral_transition,
+    sharing_without_consent_approve,
 )
 
-SHARE_REASON = "On the agenda of the December CMARAC"
+SHARE_REASON = ShareReason.INFORMATION
 
 
 # Raw form data, as a browser would post it -----------------------------------
@@ -1004,13 +1006,12 @@ def demo_referrals_seed() -> list[str]:
         for step in case.steps:
             referral = _take(step, referral, coordinator, referrer)
         if case.share_with:
-            share = ReferralShare(
+            referral_share_grant(
                 referral=referral,
                 organisation=Organisation.objects.get(slug=case.share_with),
                 reason=SHARE_REASON,
+                user=coordinator,
             )
-            share.full_clean()
-            share.save()
         _backdate(referral, case.days_ago)
         made[case.key] = referral
     _unfinished_draft(User.objects.get(username=DRAFT_OWNER))
@@ -1031,6 +1032,14 @@ def _take(step: _Step, referral: Referral, coordinator: User, referrer: User):
     if step.answer:
         return information_provide(
             referral=referral, user=referrer, message=step.answer
+        )
+    if step.to_status == Status.ACCEPTED and referral.sharing_restricted:
+        # The coordinator weighs the referrer's justification at screening.
+        referral = sharing_without_consent_approve(
+            referral=referral,
+            user=coordinator,
+            reason="Agreed: asking would put him at risk, and the panel needs "
+            "the agencies' information to keep him safe.",
         )
     return referral_transition(
         referral=referral,

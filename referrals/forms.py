@@ -14,7 +14,7 @@ from accounts.models import OrganisationType
 from documents.checks import ACCEPTED_LABEL, max_upload_bytes
 from portal.forms import DateField, PhoneField, PostcodeField
 
-from .models import PersonRole, RiskLevel
+from .models import PersonRole, RiskLevel, ShareReason
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 YES_NO_UNKNOWN = [("yes", "Yes"), ("no", "No"), ("not_known", "Not known")]
@@ -686,3 +686,101 @@ class DeclarationForm(forms.Form):
             "Confirm the information is accurate and sharing it is necessary"
         ),
     )
+
+
+# Who can see a case (coordinators) ---------------------------------------------
+
+_WHY = forms.Textarea({"class": "govuk-textarea", "rows": 3})
+
+
+def _why(label, required_message, help_text=""):
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        max_length=2000,
+        widget=_WHY,
+        error_messages={
+            "required": required_message,
+            "max_length": "The reason must be 2,000 characters or fewer",
+        },
+    )
+
+
+class ShareReasonField(forms.ChoiceField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Why does the organisation need to see the case?")
+        super().__init__(
+            choices=ShareReason.choices,
+            widget=forms.RadioSelect,
+            error_messages=_required(
+                "Select why the organisation needs to see the case"
+            ),
+            **kwargs,
+        )
+
+
+class ShareGrantForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label="Organisation",
+        queryset=None,
+        empty_label="Choose an organisation",
+        widget=forms.Select({"class": "govuk-select"}),
+        error_messages={
+            "required": "Select the organisation to share the case with",
+            "invalid_choice": "Select an organisation from the list",
+        },
+    )
+    reason = ShareReasonField()
+    ends_on = DateField(
+        noun="End date",
+        future=True,
+        required=False,
+        label="Until when? (optional)",
+        help_text="For example, 27 3 2027. Leave it empty for the standard period.",
+    )
+
+    def __init__(self, *args, organisations, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+
+
+class ShareChangeForm(forms.Form):
+    change = forms.ChoiceField(
+        label="What do you want to do?",
+        choices=[("extend", "Change the end date"), ("end", "End access now")],
+        widget=forms.RadioSelect,
+        error_messages=_required("Select whether to change the end date or end access"),
+    )
+    ends_on = DateField(
+        noun="New end date",
+        future=True,
+        required=False,
+        label="New end date",
+        help_text="Needed to change the end date. For example, 27 3 2027.",
+    )
+    why = _why("Why?", "Enter why access changes", "The audit log keeps this.")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        extending = data.get("change") == "extend"
+        if extending and not data.get("ends_on") and "ends_on" not in self.errors:
+            self.add_error("ends_on", "Enter the new end date")
+        return data
+
+
+class SharingWithoutConsentForm(forms.Form):
+    why = _why(
+        "Why is sharing without consent justified?",
+        "Enter why sharing without consent is justified",
+        "Say what harm sharing prevents, and why it outweighs the person's "
+        "wishes. The audit log keeps this.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Organisation
 
@@ -88,6 +89,18 @@ class Referral(models.Model):
     feedback = models.TextField(
         blank=True, help_text="What the referrer was told when the case closed."
     )
+    # Screening: a coordinator approved the referrer's justification for
+    # sharing without consent. Until then a case without consent is shared
+    # only with organisations a coordinator names (docs/features.md).
+    sharing_without_consent_approved_at = models.DateTimeField(null=True, blank=True)
+    sharing_without_consent_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    sharing_without_consent_reason = models.TextField(blank=True)
     started_from = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -118,6 +131,19 @@ class Referral(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def consent_given(self) -> bool:
+        consent = self.answers.get("consent", {}).get("fields", {})
+        return consent.get("consent") == "obtained"
+
+    @property
+    def sharing_restricted(self) -> bool:
+        """No consent and no approved justification: only organisations a
+        coordinator names, with a reason, may see the case."""
+        return (
+            not self.consent_given and self.sharing_without_consent_approved_at is None
+        )
 
     @property
     def subject_names(self) -> str:
@@ -200,11 +226,30 @@ class ReferralEvent(models.Model):
         return f"{self.referral}: {self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
 
 
-class ReferralShare(models.Model):
-    """An organisation outside the referring one that may see a referral.
+class ShareReason(models.TextChoices):
+    """Why an organisation outside the referring one may see a case."""
 
-    The meetings app adds a share when a referral goes on the agenda of a
-    meeting the organisation is invited to, and removes it when it comes off.
+    INFORMATION = "information", "Holds information relevant to the case"
+    ACTION = "action", "Owns an action agreed for the case"
+    SAFEGUARDING = (
+        "safeguarding",
+        "Has a safeguarding concern about someone in the case",
+    )
+
+
+class ReferralShareQuerySet(models.QuerySet):
+    def in_force(self, now=None):
+        """Shares that give access now: not ended and not past their end."""
+        return self.filter(ended_at__isnull=True, ends_at__gt=now or timezone.now())
+
+
+class ReferralShare(models.Model):
+    """An organisation outside the referring one that may see a referral, why,
+    who decided, and until when (docs/features.md, "Who sees what").
+
+    Shares are never deleted: an ended share keeps who ended it and why, so
+    the case page and the audit log can say who could see the case when.
+    Rows are written only by ``referrals.services`` (``referral_share_*``).
     """
 
     wagtail_reference_index_ignore = True  # see the module docstring
@@ -215,18 +260,48 @@ class ReferralShare(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="referral_shares"
     )
-    reason = models.CharField(max_length=200)
+    reason = models.CharField(max_length=30, choices=ShareReason.choices)
+    # Granted by inviting the organisation to the case at a meeting (ends when
+    # it is no longer invited), rather than named by a coordinator on the case.
+    via_meeting = models.BooleanField(default=False)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(db_default=Now())
+    ends_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    end_reason = models.TextField(blank=True)
+
+    objects = ReferralShareQuerySet.as_manager()
 
     class Meta:
+        ordering = ["created_at", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["referral", "organisation"], name="referral_share_once"
+                fields=["referral", "organisation"],
+                condition=models.Q(ended_at__isnull=True),
+                name="referral_share_one_open",
             )
         ]
+        indexes = [models.Index(fields=["organisation", "ended_at"])]
 
     def __str__(self):
         return f"{self.referral} shared with {self.organisation}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.ended_at is None and self.ends_at > timezone.now()
 
 
 class SectionState(models.TextChoices):

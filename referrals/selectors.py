@@ -3,9 +3,11 @@
 Who sees a referral:
 - coordinators see every referral;
 - referrers see their own organisation's referrals;
-- referrers at another organisation see one once it is shared with their
-  organisation (the meetings app shares a referral with every organisation
-  invited to a meeting that has it on the agenda);
+- referrers at another organisation see one while a share with their
+  organisation is in force: not ended and not past its end date (shares are
+  granted by inviting the organisation to the case at a meeting, or by a
+  coordinator on the case page; closing the case, the end date, or the
+  organisation leaving the ISA ends them: docs/features.md, "Who sees what");
 - nobody at an organisation whose ISA acknowledgement is overdue sees any;
 - other roles (signatories, editors, administrators) see none.
 """
@@ -40,7 +42,9 @@ def referrals_visible_to(user: User) -> QuerySet[Referral]:
         return Referral.objects.none()
     if user.has_role(Role.COORDINATOR):
         return _base()
-    shared = ReferralShare.objects.filter(organisation_id=user.organisation_id)
+    shared = ReferralShare.objects.in_force().filter(
+        organisation_id=user.organisation_id
+    )
     return _base().filter(
         Q(organisation_id=user.organisation_id) | Q(pk__in=shared.values("referral_id"))
     )
@@ -101,6 +105,32 @@ def redaction_for(user: User, referral: Referral) -> dict | None:
         "anonymous_source": referral.anonymous_source,
     }
     return flags if any(flags.values()) else None
+
+
+def may_see_access(user: User, referral: Referral) -> bool:
+    """Who sees "Who can see this case and why": coordinators and the
+    referring organisation's staff, not the agencies it is shared with (each
+    would learn which others are involved, which the case may not allow)."""
+    return sees_everything(user, referral)
+
+
+def shares_in_force(referral: Referral) -> QuerySet[ReferralShare]:
+    return (
+        ReferralShare.objects.in_force()
+        .filter(referral=referral)
+        .select_related("organisation", "granted_by")
+        .order_by("organisation__name")
+    )
+
+
+def share_for(user: User, referral: Referral, share_id) -> ReferralShare:
+    """A share in force on the case, for a coordinator to change, or 404."""
+    if not may_screen(user):
+        raise Http404("Only coordinators change access")
+    share = shares_in_force(referral).filter(pk=share_id).first()
+    if share is None:
+        raise Http404("No such share")
+    return share
 
 
 def may_screen(user: User) -> bool:

@@ -70,3 +70,12 @@ def delete_stale_referral_drafts_task() -> int:
     from .services import drafts_delete_stale
 
     return drafts_delete_stale()
+
+
+@task()
+def end_expired_referral_shares_task() -> int:
+    """End shares past their end date; schedule it daily, like
+    ``manage.py end_expired_referral_shares`` from cron."""
+    from .services import referral_shares_end_expired
+
+    return referral_shares_end_expired()

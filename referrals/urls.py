@@ -20,6 +20,17 @@ urlpatterns = [
     path("<str:reference>/submitted/", views.submitted, name="submitted"),
     path("<str:reference>/status/", views.change_status, name="change_status"),
     path("<str:reference>/answer/", views.answer, name="answer"),
+    path("<str:reference>/access/new/", views.access_grant, name="access_grant"),
+    path(
+        "<str:reference>/access/<int:share_id>/",
+        views.access_change,
+        name="access_change",
+    ),
+    path(
+        "<str:reference>/sharing-without-consent/",
+        views.sharing_without_consent,
+        name="sharing_without_consent",
+    ),
     path("<str:reference>/summary.pdf", views.summary_pdf, name="pdf"),
     path(
         "<str:reference>/attachments/<int:attachment_id>/",

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+from accounts.models import Organisation, Role
 from agreements.access import case_material
 from audit.services import audit_read, audit_record
 from documents.checks import too_large_message
@@ -29,6 +29,9 @@ from .forms import (
     SECTIONS_BY_SLUG,
     AttachmentForm,
     DeclarationForm,
+    ShareChangeForm,
+    ShareGrantForm,
+    SharingWithoutConsentForm,
 )
 from .models import EventKind, SectionState, Status
 from .services import (
@@ -45,8 +48,13 @@ from .services import (
     draft_save,
     draft_start,
     information_provide,
+    referral_share_end,
+    referral_share_extend,
+    referral_share_grant,
     referral_submit,
     referral_transition,
+    share_end_of_day,
+    sharing_without_consent_approve,
 )
 
 REFERRALS_PER_PAGE = 25
@@ -466,6 +474,9 @@ def detail(request, reference):
             "information_request": referral.events.filter(
                 kind=EventKind.INFORMATION_REQUESTED
             ).last(),
+            "access": list(selectors.shares_in_force(referral))
+            if selectors.may_see_access(user, referral)
+            else None,
         }
     )
     audit_read(request, referral)
@@ -565,4 +576,129 @@ def attachment(request, reference, attachment_id):
         name=item.original_name,
         content_type=item.content_type,
         size=item.size,
+    )
+
+
+# Who can see a case, and sharing without consent (coordinators) ---------------
+
+
+def _coordinator_case(request, reference):
+    referral = selectors.referral_for(request.user, reference)
+    if not selectors.may_screen(request.user):
+        raise Http404("Only coordinators change who can see a case")
+    return referral
+
+
+def _access_url(referral) -> str:
+    return f"{referral.get_absolute_url()}#who-can-see"
+
+
+@case_material
+def access_grant(request, reference):
+    """Share the case with an organisation, naming why (coordinators)."""
+    referral = _coordinator_case(request, reference)
+    organisations = (
+        Organisation.objects.filter(active=True)
+        .exclude(pk=referral.organisation_id)
+        .exclude(pk__in=selectors.shares_in_force(referral).values("organisation"))
+        .order_by("name")
+    )
+    form = ShareGrantForm(
+        request.POST if request.method == "POST" else None,
+        organisations=organisations,
+    )
+    if request.method == "POST" and form.is_valid():
+        ends_on = form.cleaned_data["ends_on"]
+        try:
+            share = referral_share_grant(
+                referral=referral,
+                organisation=form.cleaned_data["organisation"],
+                reason=form.cleaned_data["reason"],
+                ends_at=share_end_of_day(ends_on) if ends_on else None,
+                user=request.user,
+                request=request,
+            )
+        except ReferralRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, f"{share.organisation} can now see {referral.reference}."
+            )
+            return redirect(_access_url(referral))
+    audit_read(request, referral)
+    return render(
+        request, "referrals/access_grant.html", {"referral": referral, "form": form}
+    )
+
+
+@case_material
+def access_change(request, reference, share_id):
+    """End an organisation's access, or change its end date (coordinators)."""
+    referral = _coordinator_case(request, reference)
+    share = selectors.share_for(request.user, referral, share_id)
+    form = ShareChangeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["change"] == "end":
+                referral_share_end(
+                    share=share, reason=data["why"], user=request.user, request=request
+                )
+                done = f"{share.organisation} can no longer see {referral.reference}."
+            else:
+                referral_share_extend(
+                    share=share,
+                    ends_at=share_end_of_day(data["ends_on"]),
+                    reason=data["why"],
+                    user=request.user,
+                    request=request,
+                )
+                done = f"The end date for {share.organisation} is changed."
+        except ReferralRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, done)
+            return redirect(_access_url(referral))
+    audit_read(request, referral)
+    return render(
+        request,
+        "referrals/access_change.html",
+        {"referral": referral, "share": share, "form": form},
+    )
+
+
+@case_material
+def sharing_without_consent(request, reference):
+    """At screening: record that sharing without consent is justified."""
+    referral = _coordinator_case(request, reference)
+    if referral.consent_given or not referral.sharing_restricted:
+        return redirect(referral)
+    form = SharingWithoutConsentForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sharing_without_consent_approve(
+                referral=referral,
+                reason=form.cleaned_data["why"],
+                user=request.user,
+                request=request,
+            )
+        except ReferralRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"Sharing {referral.reference} without consent is approved: "
+                "invitations to meetings now share it.",
+            )
+            return redirect(referral)
+    audit_read(request, referral)
+    consent = referral.answers.get("consent", {}).get("fields", {})
+    return render(
+        request,
+        "referrals/sharing_without_consent.html",
+        {
+            "referral": referral,
+            "form": form,
+            "justification": consent.get("justification", ""),
+        },
     )

@@ -341,6 +341,11 @@ REFERRAL_DRAFT_RETENTION_DAYS = env.int(
     "DJANGO_REFERRAL_DRAFT_RETENTION_DAYS", default=90
 )
 
+# Referrals: how long a share of a case with another organisation lasts unless
+# a coordinator sets another end; the daily end_expired_referral_shares job
+# ends it then (docs/features.md, "Who sees what").
+REFERRAL_SHARE_DAYS = env.int("DJANGO_REFERRAL_SHARE_DAYS", default=90)
+
 # Meetings: the referral deadline falls this many working days before a meeting;
 # a case's next review follows its risk level after discussion (days).
 MEETING_REFERRAL_DEADLINE_WORKING_DAYS = 10

@@ -1,12 +1,14 @@
 """Referral drafts and referrals, built through the services like a referrer would."""
 
 import copy
+from datetime import timedelta
 
 from django import forms
+from django.utils import timezone
 
 from accounts.models import Role
 from referrals.forms import SECTIONS, SECTIONS_BY_SLUG
-from referrals.models import ReferralDraft, ReferralShare
+from referrals.models import ReferralDraft, ReferralShare, ShareReason
 from referrals.services import draft_save, draft_start, referral_submit
 
 from . import UserFactory
@@ -216,7 +218,10 @@ def submitted_referral(user=None, **answer_options):
     return referral
 
 
-def share(referral, organisation, reason="On the agenda of a meeting"):
+def share(referral, organisation, reason=ShareReason.INFORMATION, **fields):
+    """A share in force for the standard period, written directly (tests of
+    who sees what); ``referral_share_grant`` is the service the app uses."""
+    fields.setdefault("ends_at", timezone.now() + timedelta(days=90))
     return ReferralShare.objects.create(
-        referral=referral, organisation=organisation, reason=reason
+        referral=referral, organisation=organisation, reason=reason, **fields
     )

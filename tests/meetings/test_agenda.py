@@ -238,9 +238,9 @@ class TestAgendaBuilder:
         assert item.slot_minutes == 20
         assert set(item.invited.all()) == {agencies["Police"], agencies["Housing"]}
         shared = set(
-            ReferralShare.objects.filter(referral=waiting).values_list(
-                "organisation__name", flat=True
-            )
+            ReferralShare.objects.in_force()
+            .filter(referral=waiting)
+            .values_list("organisation__name", flat=True)
         )
         assert shared == {"Police"}
         page = boss_client.get(response["Location"]).content.decode()
@@ -327,15 +327,23 @@ class TestAgendaBuilder:
         assert f'value="{agencies["Police"].pk}" checked' in page
         assert f'value="{agencies["Housing"].pk}"' not in page
 
-        response = boss_client.post(url, {"invited": [agencies["Fire"].pk]})
+        assert "Why do the organisations you invite need to see the case?" in page
+
+        response = boss_client.post(
+            url,
+            {"invited": [agencies["Fire"].pk], "share_reason": "safeguarding"},
+        )
         assert response.status_code == 302
         assert set(item.invited.all()) == {agencies["Fire"], agencies["Housing"]}
-        assert set(waiting.shares.values_list("organisation__name", flat=True)) == {
-            "Fire"
-        }
+        fire = waiting.shares.in_force().get()
+        assert (fire.organisation.name, fire.reason) == ("Fire", "safeguarding")
+        assert fire.granted_by == boss
         boss_client.post(url, {})
         assert set(item.invited.all()) == {agencies["Housing"]}
-        assert not waiting.shares.exists()
+        assert not waiting.shares.in_force().exists()
+        # Ended, not deleted: the history says who could see the case and why.
+        ended = waiting.shares.get(organisation=agencies["Fire"])
+        assert ended.end_reason == "No longer invited to a meeting about the case"
 
 
 @pytest.fixture

@@ -149,7 +149,7 @@ class TestSharing:
         }
         assert set(item.invited.all()) == {police, referral.organisation}
         agenda_item_invite(item=item, invited=[], user=boss)
-        assert not referral.shares.exists()
+        assert not referral.shares.in_force().exists()
 
     def test_only_accepted_referrals_go_on_an_agenda(self):
         boss = coordinator()

@@ -133,7 +133,7 @@ class TestDemoReferrals:
 
     def test_shared_referral_is_seen_redacted_by_the_other_agency(self, seeded):
         share = ReferralShare.objects.select_related("referral").get(
-            reason=SHARE_REASON
+            reason=SHARE_REASON, via_meeting=False
         )
         assert share.reason == SHARE_REASON
         assert share.referral.status == Status.ACCEPTED
@@ -161,7 +161,7 @@ class TestDemoPages:
 
     def test_other_agency_sees_the_shared_case_redacted(self, seeded):
         share = ReferralShare.objects.select_related("referral").get(
-            reason=SHARE_REASON
+            reason=SHARE_REASON, via_meeting=False
         )
         outsider = User.objects.get(username=f"{share.organisation.slug}.referrer")
         client = verified_client_for(outsider)

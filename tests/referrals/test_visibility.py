@@ -49,6 +49,9 @@ def test_the_matrix_covers_every_referral_route():
         "referrals:check",
         "referrals:delete_draft",
         "referrals:remove_attachment",
+        "referrals:access_grant",
+        "referrals:access_change",
+        "referrals:sharing_without_consent",
     } <= names
     referral_routes = {r.name for r in ROUTES if r.pattern.startswith("referrals/")}
     # The rest take no object: the list and starting a draft.
@@ -89,7 +92,16 @@ def _may_see_referral(key) -> bool:
 
 
 # Routes narrower than seeing the referral.
-NARROWER = {"referrals:change_status": lambda key: key[1] == "Coordinator"}
+def _coordinator(key) -> bool:
+    return key[1] == "Coordinator"
+
+
+NARROWER = {
+    "referrals:change_status": _coordinator,
+    "referrals:access_grant": _coordinator,
+    "referrals:access_change": _coordinator,
+    "referrals:sharing_without_consent": _coordinator,
+}
 
 
 def _case_url(route, world) -> str:
@@ -97,6 +109,8 @@ def _case_url(route, world) -> str:
     kwargs = {"reference": referral.reference}
     if "attachment_id" in route.pattern:
         kwargs["attachment_id"] = referral.attachments.get().pk
+    if "share_id" in route.pattern:
+        kwargs["share_id"] = referral.shares.get().pk
     return reverse(route.name, kwargs=kwargs)
 
 
