@@ -43,7 +43,13 @@ from referrals.tasks import end_expired_referral_shares_task
 from tests.conftest import verified_client_for
 from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.agreements import agreement_tree, publish_change
-from tests.factories.meetings import accepted, coordinator, meeting, on_agenda
+from tests.factories.meetings import (
+    accepted,
+    coordinator,
+    meeting,
+    on_agenda,
+    started,
+)
 from tests.factories.referrals import (
     complete_answers,
     complete_draft,
@@ -154,7 +160,7 @@ class TestClosure:
         upcoming = meeting(boss)
         item = on_agenda(upcoming, world["referral"], [world["police"], world["fire"]])
         papers_issue(meeting=upcoming, user=boss)
-        meeting_mark_held(meeting=upcoming, user=boss)
+        meeting_mark_held(meeting=started(upcoming), user=boss)
         return action_add(
             item=item,
             owner=world["police"],
