@@ -20,6 +20,11 @@ urlpatterns = [
     path("<str:reference>/submitted/", views.submitted, name="submitted"),
     path("<str:reference>/status/", views.change_status, name="change_status"),
     path("<str:reference>/answer/", views.answer, name="answer"),
+    path(
+        "<str:reference>/free-text/",
+        views.free_text_review,
+        name="free_text_review",
+    ),
     path("<str:reference>/summary.pdf", views.summary_pdf, name="pdf"),
     path(
         "<str:reference>/attachments/<int:attachment_id>/",

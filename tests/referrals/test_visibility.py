@@ -29,6 +29,7 @@ POST_ONLY = {
     "referrals:change_status",
     "referrals:answer",
     "referrals:remove_attachment",
+    "referrals:free_text_review",
 }
 
 VICTIM_PHONE = "07700 900 982"
@@ -49,6 +50,7 @@ def test_the_matrix_covers_every_referral_route():
         "referrals:check",
         "referrals:delete_draft",
         "referrals:remove_attachment",
+        "referrals:free_text_review",
     } <= names
     referral_routes = {r.name for r in ROUTES if r.pattern.startswith("referrals/")}
     # The rest take no object: the list and starting a draft.
@@ -88,8 +90,18 @@ def _may_see_referral(key) -> bool:
     return role == "Coordinator" or (role == "Referrer" and org in "AB")
 
 
-# Routes narrower than seeing the referral.
-NARROWER = {"referrals:change_status": lambda key: key[1] == "Coordinator"}
+def _sees_everything(key) -> bool:
+    org, role = key
+    return role == "Coordinator" or (role == "Referrer" and org == "A")
+
+
+# Routes narrower than seeing the referral. The world's referral is marked "do
+# not disclose", so its file is kept to the referring agency and coordinators.
+NARROWER = {
+    "referrals:change_status": lambda key: key[1] == "Coordinator",
+    "referrals:free_text_review": lambda key: key[1] == "Coordinator",
+    "referrals:attachment": _sees_everything,
+}
 
 
 def _case_url(route, world) -> str:
@@ -189,7 +201,8 @@ class TestAuditedReads:
         )  # fmt: skip
         assert "read" in actions
         assert "referral.pdf_downloaded" in actions
-        assert "referral.attachment_downloaded" in actions
+        # The file is kept from B (restricted): the refused download is recorded.
+        assert "referral.attachment_download_denied" in actions
 
 
 class TestAgreementsGate:
