@@ -12,7 +12,7 @@ from django.dispatch import receiver
 
 from accounts.models import Organisation, User
 from agreements.signals import organisations_dropped
-from referrals.models import Referral
+from referrals.models import Referral, ReferralFreeTextReview
 from referrals.signals import shares_kept_on_close
 
 from .models import Meeting
@@ -34,6 +34,14 @@ def rebuild_packs_for_referral(sender, instance, created, **kwargs):
     if created:
         return
     _outdated(Meeting.objects.filter(agenda_items__referral=instance))
+
+
+@receiver(
+    post_save, sender=ReferralFreeTextReview, dispatch_uid="meetings.review_saved"
+)
+def rebuild_packs_for_free_text_review(sender, instance, **kwargs):
+    """Packs show the partner summary in place of the free text."""
+    _outdated(Meeting.objects.filter(agenda_items__referral_id=instance.referral_id))
 
 
 @receiver(post_save, sender=Organisation, dispatch_uid="meetings.organisation_saved")

@@ -24,8 +24,8 @@ from documents.storage import ChunkStream, stream_chunks
 from portal.addresses import absolute_url
 from portal.dates import long_datetime
 from portal.pdf import html_to_pdf
-from referrals.answers import all_answers
 from referrals.models import Referral, ShareReason, Status
+from referrals.redaction import Audience, case_view
 from referrals.services import (
     ReferralRefused,
     referral_share_grant,
@@ -318,16 +318,6 @@ def invited_organisations(meeting: Meeting) -> list[Organisation]:
     )
 
 
-def _redaction(referral: Referral, organisation: Organisation) -> dict | None:
-    if referral.organisation_id == organisation.pk:
-        return None
-    flags = {
-        "do_not_disclose": referral.do_not_disclose,
-        "anonymous_source": referral.anonymous_source,
-    }
-    return flags if any(flags.values()) else None
-
-
 def outstanding_actions(referral: Referral, before: Meeting) -> list[Action]:
     """Open actions for the case agreed at meetings before ``before``."""
     return list(
@@ -343,7 +333,7 @@ def pack_context(meeting: Meeting, organisation: Organisation) -> dict:
     """Everything one organisation's pack shows: only its cases, redacted."""
     items = list(
         meeting.agenda_items.filter(invited=organisation)
-        .select_related("referral__organisation")
+        .select_related("referral__organisation", "referral__free_text_review")
         .order_by("position")
     )
     start = timezone.localtime(meeting.starts_at)
@@ -351,17 +341,17 @@ def pack_context(meeting: Meeting, organisation: Organisation) -> dict:
     for item in items:
         slot_start = start
         start += timedelta(minutes=item.slot_minutes)
+        # The same redaction as the case page and its PDF, for this agency.
+        view = case_view(Audience.of_organisation(organisation), item.referral)
         cases.append(
             {
                 "item": item,
                 "referral": item.referral,
                 "starts": slot_start,
-                "sections": all_answers(
-                    item.referral.answers,
-                    redact=_redaction(item.referral, organisation),
-                    brief=True,
-                ),
-                "redacted": _redaction(item.referral, organisation) is not None,
+                "sections": view.sections,
+                "redacted": view.redacted,
+                "attachments": view.attachments,
+                "partner_summary": view.partner_summary,
                 "actions": outstanding_actions(item.referral, meeting),
             }
         )

@@ -17,7 +17,11 @@ from portal.dates import long_date
 from portal.forms import error_anchor, error_list
 
 from .forms import SECTIONS, Repeat, Section
-from .models import PersonRole
+
+# The redaction rules live in one place; the names stay importable from here.
+from .redaction import WITHHELD_ANONYMOUS as WITHHELD_ANONYMOUS
+from .redaction import WITHHELD_NOT_DISCLOSED as WITHHELD_NOT_DISCLOSED
+from .redaction import withheld
 
 # Form data that is about the page, not an answer.
 _NOT_ANSWERS = {"csrfmiddlewaretoken", "action", "remove", "return_to", "revision"}
@@ -265,17 +269,6 @@ def bind(section: Section, raw: dict | None, initial: dict | None = None):
 
 # Showing answers ---------------------------------------------------------------
 
-WITHHELD_NOT_DISCLOSED = "Withheld: not to be disclosed to the person causing harm"
-WITHHELD_ANONYMOUS = "Withheld: the source wishes to remain anonymous"
-
-# Details hidden from other agencies when "do not disclose" is ticked, for
-# everyone at risk (not the person causing harm).
-_CONTACT_DETAILS = {
-    "address", "postcode", "landlord", "phone", "contact_times", "leave_message",
-    "safe_contacts", "gp",
-}  # fmt: skip
-_AT_RISK_ROLES = {PersonRole.VICTIM, PersonRole.WITNESS, PersonRole.AT_RISK}
-
 
 @dataclass(frozen=True)
 class Row:
@@ -314,22 +307,6 @@ def _display(form_field: forms.Field, value) -> str:
     return str(value)
 
 
-def _withheld(prefix: str, item: dict, name: str, flags: dict) -> str | None:
-    if prefix == "people":
-        role = item.get("role")
-        if flags.get("anonymous_source") and role == PersonRole.WITNESS:
-            return None if name == "role" else WITHHELD_ANONYMOUS
-        if (
-            flags.get("do_not_disclose")
-            and role in _AT_RISK_ROLES
-            and name in _CONTACT_DETAILS
-        ):
-            return WITHHELD_NOT_DISCLOSED
-    if prefix == "children" and flags.get("do_not_disclose") and name == "school":
-        return WITHHELD_NOT_DISCLOSED
-    return None
-
-
 def _anchor(form_field: forms.Field, html_name: str) -> str:
     """The id of the field's first input, for "Change" links."""
     multiple = (forms.RadioSelect, forms.CheckboxSelectMultiple, forms.MultiWidget)
@@ -343,9 +320,9 @@ def _rows(
     rows = []
     for name, form_field in form_class.base_fields.items():
         anchor = _anchor(form_field, f"{prefix}-{index}-{name}" if prefix else name)
-        withheld = _withheld(prefix, values, name, flags) if flags else None
-        if withheld:
-            rows.append(Row(str(form_field.label), withheld, anchor, withheld=True))
+        instead = withheld(prefix, values, name, form_field, flags) if flags else None
+        if instead:
+            rows.append(Row(str(form_field.label), instead, anchor, withheld=True))
             continue
         if brief and values.get(name) in (None, "", []):
             continue
@@ -361,12 +338,15 @@ def section_answers(
     """A section's answers as rows to show, with details withheld if ``redact``.
 
     ``redact`` holds the referral's flags (``do_not_disclose``,
-    ``anonymous_source``); pass it only for viewers the flags hide things from.
+    ``anonymous_source``) and whether a partner summary replaces the free text;
+    pass it only for viewers it hides things from (``referrals.redaction``).
     ``brief`` leaves out optional questions nobody answered (case pages and
     PDFs); check-your-answers shows them all, so gaps can be filled.
     """
     groups = []
-    own = _rows(section.form_class, answers.get("fields", {}), brief=brief)
+    own = _rows(
+        section.form_class, answers.get("fields", {}), flags=redact, brief=brief
+    )
     if own:
         groups.append(Group(section.title, own))
     for repeat in section.repeats:

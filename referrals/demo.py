@@ -21,10 +21,18 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 
 from .forms import SECTIONS_BY_SLUG
-from .models import Referral, ReferralDraft, ShareReason, Status
+from .models import (
+    FreeTextReviewKind,
+    Referral,
+    ReferralDraft,
+    ShareReason,
+    Status,
+)
+from .redaction import needs_free_text_review
 from .services import (
     draft_save,
     draft_start,
+    free_text_review_record,
     information_provide,
     referral_share_grant,
     referral_submit,
@@ -1028,6 +1036,14 @@ def _submit(case: _Case, referrer: User, on: date, earlier: Referral | None):
     return referral
 
 
+_PARTNER_SUMMARY = (
+    "Repeated targeting of a vulnerable resident by people living nearby, "
+    "escalating over the last three months. Warnings have not stopped it. The "
+    "referrer's own account is kept by the referring agency and the "
+    "coordinators, to protect the people in this case."
+)
+
+
 def _take(step: _Step, referral: Referral, coordinator: User, referrer: User):
     if step.answer:
         return information_provide(
@@ -1040,6 +1056,14 @@ def _take(step: _Step, referral: Referral, coordinator: User, referrer: User):
             user=coordinator,
             reason="Agreed: asking would put him at risk, and the panel needs "
             "the agencies' information to keep him safe.",
+        )
+    if step.to_status == Status.ACCEPTED and needs_free_text_review(referral):
+        # Show the partner summary: the demo's free text mentions places.
+        free_text_review_record(
+            referral=referral,
+            user=coordinator,
+            kind=FreeTextReviewKind.SUMMARY,
+            summary=_PARTNER_SUMMARY,
         )
     return referral_transition(
         referral=referral,

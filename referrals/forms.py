@@ -14,7 +14,7 @@ from accounts.models import OrganisationType
 from documents.checks import ACCEPTED_LABEL, max_upload_bytes
 from portal.forms import DateField, PhoneField, PostcodeField
 
-from .models import PersonRole, RiskLevel, ShareReason
+from .models import AttachmentVisibility, PersonRole, RiskLevel, ShareReason
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 YES_NO_UNKNOWN = [("yes", "Yes"), ("no", "No"), ("not_known", "Not known")]
@@ -676,6 +676,24 @@ class AttachmentForm(forms.Form):
         allow_empty_file=True,
         widget=forms.ClearableFileInput({"class": "govuk-file-upload"}),
     )
+    # Asked for every file: a risk assessment often names the people a "do not
+    # disclose" or "anonymous source" referral protects (referrals.redaction).
+    # Named like the file input, so it is never kept among the risk answers
+    # (answers.raw_from_post).
+    risk_assessment_visibility = forms.ChoiceField(
+        label="Who can see the file?",
+        help_text="Choose the referring agency and coordinators only if the file "
+        "names or could identify a victim, witness or the source.",
+        choices=AttachmentVisibility.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("risk_assessment") and not data.get("risk_assessment_visibility"):
+            self.add_error("risk_assessment_visibility", "Select who can see the file")
+        return data
 
 
 class DeclarationForm(forms.Form):

@@ -366,6 +366,16 @@ class ReferralDraft(models.Model):
         return int(self.revisions.get(section, 0))
 
 
+class AttachmentVisibility(models.TextChoices):
+    """Who outside the referring agency may see an attached file.
+
+    The rule for who sees what lives in ``referrals.redaction``.
+    """
+
+    RESTRICTED = "restricted", "The referring agency and coordinators only"
+    SHARED = "shared", "Every agency the case is shared with"
+
+
 def attachment_path(instance, filename):
     # Random names: the original file name is kept in the row, never the path.
     return f"referrals/{uuid.uuid4().hex}"
@@ -395,6 +405,9 @@ class ReferralAttachment(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
+    visibility = models.CharField(
+        "Who can see this file", max_length=20, choices=AttachmentVisibility.choices
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -405,3 +418,49 @@ class ReferralAttachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class FreeTextReviewKind(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed: no identifying details in the free text"
+    SUMMARY = "summary", "Summary written for partner agencies"
+
+
+class ReferralFreeTextReview(models.Model):
+    """A coordinator's check of a flagged referral's free-text answers.
+
+    A referral marked "do not disclose" or "anonymous source" is accepted only
+    after a coordinator confirms its free text names nobody it protects, or
+    writes a summary that other agencies see instead (``referrals.redaction``).
+    """
+
+    wagtail_reference_index_ignore = True  # see the module docstring
+
+    referral = models.OneToOneField(
+        Referral, on_delete=models.CASCADE, related_name="free_text_review"
+    )
+    kind = models.CharField(max_length=20, choices=FreeTextReviewKind.choices)
+    summary = models.TextField(
+        "Summary for partner agencies",
+        blank=True,
+        help_text="Replaces the free-text answers for agencies other than the "
+        "referring one.",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reviewed_by_label = models.CharField(max_length=300)
+    reviewed_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="confirmed", summary="")
+                    | (models.Q(kind="summary") & ~models.Q(summary=""))
+                ),
+                name="free_text_review_summary_only_with_kind",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.referral}: {self.get_kind_display()}"

@@ -23,6 +23,7 @@ from django.http import Http404
 from accounts.models import Role, User
 from agreements.selectors import case_material_access
 
+from . import redaction
 from .models import Referral, ReferralDraft, ReferralPerson, ReferralShare
 
 REPEAT_WINDOW = timedelta(days=365)
@@ -90,21 +91,24 @@ def referral_for(user: User, reference: str) -> Referral:
 
 def sees_everything(user: User, referral: Referral) -> bool:
     """Coordinators and the referring organisation see the flagged details."""
-    return (
-        user.has_role(Role.COORDINATOR)
-        or user.organisation_id == referral.organisation_id
-    )
+    return redaction.sees_everything(redaction.Audience.of_user(user), referral)
 
 
 def redaction_for(user: User, referral: Referral) -> dict | None:
     """The flags that hide details from ``user``, or None if nothing is hidden."""
-    if sees_everything(user, referral):
-        return None
-    flags = {
-        "do_not_disclose": referral.do_not_disclose,
-        "anonymous_source": referral.anonymous_source,
-    }
-    return flags if any(flags.values()) else None
+    return redaction.redaction_flags(redaction.Audience.of_user(user), referral)
+
+
+def attachments_visible_to(user: User, referral: Referral) -> QuerySet:
+    """The referral's attachments ``user`` may list and download; the only
+    way a view gets them (``referrals.redaction`` holds the rule)."""
+    return redaction.attachments_for(redaction.Audience.of_user(user), referral)
+
+
+def case_view_for(user: User, referral: Referral) -> redaction.CaseView:
+    """The referral's answers, files and partner summary as ``user`` may see
+    them (the case page and its PDF)."""
+    return redaction.case_view(redaction.Audience.of_user(user), referral)
 
 
 def may_see_access(user: User, referral: Referral) -> bool:

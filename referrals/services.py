@@ -20,18 +20,22 @@ from documents.scanning import virus_check
 from .answers import bind, raw_from_cleaned
 from .forms import SECTIONS, Section
 from .models import (
+    AttachmentVisibility,
     EventKind,
+    FreeTextReviewKind,
     ReferenceCounter,
     Referral,
     ReferralAttachment,
     ReferralDraft,
     ReferralEvent,
+    ReferralFreeTextReview,
     ReferralPerson,
     ReferralShare,
     SectionState,
     ShareReason,
     Status,
 )
+from .redaction import default_visibility, is_flagged, needs_free_text_review
 from .signals import shares_kept_on_close
 
 logger = logging.getLogger(__name__)
@@ -218,18 +222,35 @@ def draft_problems(draft: ReferralDraft) -> list[Problem]:
 ATTACHMENT_SUBJECT = "The selected file"
 
 
+def attachment_default_visibility(draft: ReferralDraft) -> str:
+    """Restricted when the draft's consent page says "do not disclose" or
+    "anonymous source" (raw form data: a ticked box is present)."""
+    consent = draft.answers.get("consent") or {}
+    return default_visibility(
+        do_not_disclose=bool(consent.get("do_not_disclose")),
+        anonymous_source=bool(consent.get("anonymous_source")),
+    )
+
+
 def attachment_add(
     *, draft: ReferralDraft, upload: UploadedFile, user: User,
-    request: HttpRequest | None = None,
+    request: HttpRequest | None = None, visibility: str | None = None,
 ) -> ReferralAttachment:  # fmt: skip
     """Attach a file to the draft, after the same checks and virus scan as a
-    shared file (documents.checks), or ReferralRefused saying what is wrong."""
+    shared file (documents.checks), or ReferralRefused saying what is wrong.
+
+    ``visibility`` is who may see it; without one, the draft's default.
+    """
+    if visibility is None:
+        visibility = attachment_default_visibility(draft)
+    if visibility not in AttachmentVisibility.values:
+        raise ReferralRefused("Select who can see the file")
     try:
         checked = check_file(upload, subject=ATTACHMENT_SUBJECT)
     except FileRefused as exc:
         raise ReferralRefused(str(exc)) from exc
     _virus_check(upload, user, request)
-    return _attachment_store(draft, upload, user, request, checked)
+    return _attachment_store(draft, upload, user, request, checked, visibility)
 
 
 def _virus_check(upload: UploadedFile, user: User, request) -> None:
@@ -246,7 +267,9 @@ def _virus_check(upload: UploadedFile, user: User, request) -> None:
 
 
 @transaction.atomic
-def _attachment_store(draft, upload, user, request, checked: CheckedFile):
+def _attachment_store(
+    draft, upload, user, request, checked: CheckedFile, visibility: str
+):
     locked = _locked_draft(draft)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
@@ -258,6 +281,7 @@ def _attachment_store(draft, upload, user, request, checked: CheckedFile):
         content_type=checked.content_type,
         size=upload.size,
         sha256=digest.hexdigest(),
+        visibility=visibility,
         uploaded_by=user,
     )
     # The stored name comes from the server (attachment_path), not from this.
@@ -274,7 +298,11 @@ def _attachment_store(draft, upload, user, request, checked: CheckedFile):
         request=request,
         actor=user,
         obj=attachment,
-        detail={"draft": str(locked.public_id), "size": upload.size},
+        detail={
+            "draft": str(locked.public_id),
+            "size": upload.size,
+            "visibility": visibility,
+        },
     )
     return attachment
 
@@ -516,6 +544,8 @@ def referral_transition(
             raise ReferralRefused("Enter which panel the case is redirected to")
         if target == Status.CLOSED and not feedback:
             raise ReferralRefused("Enter the feedback for the referrer")
+        if target == Status.ACCEPTED and needs_free_text_review(locked):
+            raise FreeTextReviewNeeded(FREE_TEXT_REVIEW_NEEDED)
         locked.status = target
         locked.status_changed_at = timezone.now()
         if target in (Status.REDIRECTED, Status.DECLINED, Status.CLOSED):
@@ -553,6 +583,66 @@ def referral_transition(
         if target in _REFERRER_TOLD:
             transaction.on_commit(lambda: _notify(locked.pk, "news"))
     return locked
+
+
+# The free-text review ------------------------------------------------------------
+
+FREE_TEXT_REVIEW_NEEDED = (
+    "Before you accept this referral, confirm its free-text answers hold no "
+    "identifying details of the people it protects, or write a summary for "
+    "partner agencies"
+)
+
+
+class FreeTextReviewNeeded(ReferralRefused):
+    """A flagged referral cannot be accepted before its free text is checked."""
+
+
+def free_text_review_record(
+    *, referral: Referral, user: User, kind: str, summary: str = "",
+    request: HttpRequest | None = None,
+) -> ReferralFreeTextReview:  # fmt: skip
+    """A coordinator's check of a flagged referral's free text: confirmed to
+    hold no identifying details, or replaced for other agencies by ``summary``
+    (``referrals.redaction``). Recording again replaces the earlier check."""
+    if not user.has_role(Role.COORDINATOR):
+        raise ReferralRefused("Only coordinators can check a referral's free text.")
+    summary = summary.strip()
+    if kind not in FreeTextReviewKind.values:
+        raise ReferralRefused(
+            "Select whether the free text is safe to share or needs a summary"
+        )
+    if kind == FreeTextReviewKind.SUMMARY and not summary:
+        raise ReferralRefused("Enter the summary for partner agencies")
+    if kind == FreeTextReviewKind.CONFIRMED:
+        summary = ""
+    with transaction.atomic():
+        locked = Referral.objects.select_for_update().get(pk=referral.pk)
+        if not is_flagged(locked):
+            raise ReferralRefused(
+                'Only a referral marked "do not disclose" or "anonymous '
+                'source" needs its free text checked.'
+            )
+        if not locked.is_open:
+            raise ReferralRefused("This referral is closed.")
+        review = ReferralFreeTextReview.objects.filter(
+            referral=locked
+        ).first() or ReferralFreeTextReview(referral=locked)
+        review.kind = kind
+        review.summary = summary
+        review.reviewed_by = user
+        review.reviewed_by_label = user.get_full_name() or user.get_username()
+        review.reviewed_at = timezone.now()
+        review.full_clean(validate_unique=False)
+        review.save()
+        audit_record(
+            action="referral.free_text_reviewed",
+            request=request,
+            actor=user,
+            obj=locked,
+            detail={"kind": kind},
+        )
+    return review
 
 
 def information_provide(

@@ -31,6 +31,11 @@ urlpatterns = [
         views.sharing_without_consent,
         name="sharing_without_consent",
     ),
+    path(
+        "<str:reference>/free-text/",
+        views.free_text_review,
+        name="free_text_review",
+    ),
     path("<str:reference>/summary.pdf", views.summary_pdf, name="pdf"),
     path(
         "<str:reference>/attachments/<int:attachment_id>/",

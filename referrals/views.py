@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Organisation, Role
 from agreements.access import case_material
+from audit.models import Outcome
 from audit.services import audit_read, audit_record
 from documents.checks import too_large_message
 from documents.downloads import private_file_response
@@ -22,7 +23,7 @@ from portal import freshness
 from portal.forms import error_list
 from portal.pdf import render_pdf
 
-from . import selectors
+from . import redaction, selectors
 from .answers import all_answers, bind, raw_from_post, repeat_add, repeat_remove
 from .forms import (
     SECTIONS,
@@ -33,20 +34,23 @@ from .forms import (
     ShareGrantForm,
     SharingWithoutConsentForm,
 )
-from .models import EventKind, SectionState, Status
+from .models import EventKind, FreeTextReviewKind, SectionState, Status
 from .services import (
     ATTACHMENT_SUBJECT,
     NEEDS_REASON,
     DraftConflict,
     DraftIncomplete,
+    FreeTextReviewNeeded,
     ReferralRefused,
     allowed_next,
     attachment_add,
+    attachment_default_visibility,
     attachment_remove,
     draft_delete,
     draft_problems,
     draft_save,
     draft_start,
+    free_text_review_record,
     information_provide,
     referral_share_end,
     referral_share_extend,
@@ -219,10 +223,11 @@ def section(request, draft_id, slug):
         raise Http404("No such section")
     attachment_form = None
     if current.attachments:
+        initial = {"risk_assessment_visibility": attachment_default_visibility(draft)}
         attachment_form = (
-            AttachmentForm(request.POST, request.FILES)
+            AttachmentForm(request.POST, request.FILES, initial=initial)
             if request.method == "POST"
-            else AttachmentForm()
+            else AttachmentForm(initial=initial)
         )
     returning = request.POST.get("return_to") or request.GET.get("return")
     if request.method == "GET":
@@ -311,7 +316,13 @@ def _attachment_refused(request, draft, form) -> bool:
     if not upload:
         return False
     try:
-        attachment_add(draft=draft, upload=upload, user=request.user, request=request)
+        attachment_add(
+            draft=draft,
+            upload=upload,
+            user=request.user,
+            request=request,
+            visibility=form.cleaned_data["risk_assessment_visibility"],
+        )
     except ReferralRefused as exc:
         form.add_error("risk_assessment", str(exc))
         return True
@@ -439,15 +450,15 @@ def submitted(request, reference):
 
 def _case_context(request, referral):
     user = request.user
-    redact = selectors.redaction_for(user, referral)
-    sees_all = selectors.sees_everything(user, referral)
+    view = selectors.case_view_for(user, referral)
     return {
         "referral": referral,
-        "sections": all_answers(referral.answers, redact=redact, brief=True),
-        "redacted": redact is not None,
-        "sees_all": sees_all,
-        "events": referral.events.select_related("actor") if sees_all else [],
-        "attachments": referral.attachments.all(),
+        "sections": view.sections,
+        "redacted": view.redacted,
+        "sees_all": view.sees_all,
+        "partner_summary": view.partner_summary,
+        "events": referral.events.select_related("actor") if view.sees_all else [],
+        "attachments": view.attachments,
         "earlier": selectors.earlier_referrals(referral)
         if selectors.may_screen(user)
         else [],
@@ -477,10 +488,23 @@ def detail(request, reference):
             "access": list(selectors.shares_in_force(referral))
             if selectors.may_see_access(user, referral)
             else None,
+            "free_text_check": _free_text_check(user, referral),
         }
     )
     audit_read(request, referral)
     return render(request, "referrals/detail.html", context)
+
+
+def _free_text_check(user, referral) -> dict | None:
+    """What the coordinator's free-text check block shows (coordinators, on
+    referrals marked "do not disclose" or "anonymous source", only)."""
+    if not selectors.may_screen(user) or not redaction.is_flagged(referral):
+        return None
+    return {
+        "review": getattr(referral, "free_text_review", None),
+        "needed": redaction.needs_free_text_review(referral),
+        "may_change": referral.is_open,
+    }
 
 
 @require_POST
@@ -506,6 +530,10 @@ def change_status(request, reference):
         )
         request.session["referral_refusal"] = {
             "form": "status",
+            # The way out of this refusal is the free-text check, so link there.
+            "anchor": "free-text-kind-confirmed"
+            if isinstance(exc, FreeTextReviewNeeded)
+            else "reason",
             "message": message,
             "to_status": request.POST.get("to_status", ""),
             "reason": request.POST.get("reason", ""),
@@ -517,6 +545,39 @@ def change_status(request, reference):
         request,
         f"{referral.reference} is now '{Status(request.POST['to_status']).label}'.",
     )
+    return redirect(referral)
+
+
+@require_POST
+@case_material
+def free_text_review(request, reference):
+    """A coordinator confirms a flagged referral's free text is safe to share,
+    or writes the summary other agencies see instead."""
+    referral = selectors.referral_for(request.user, reference)
+    if not selectors.may_screen(request.user):
+        raise Http404("Only coordinators check a referral's free text")
+    kind = request.POST.get("kind", "")
+    summary = request.POST.get("summary", "")
+    try:
+        free_text_review_record(
+            referral=referral,
+            user=request.user,
+            kind=kind,
+            summary=summary,
+            request=request,
+        )
+    except ReferralRefused as exc:
+        request.session["referral_refusal"] = {
+            "form": "free_text",
+            "message": str(exc),
+            "anchor": "free-text-summary"
+            if kind == FreeTextReviewKind.SUMMARY
+            else "free-text-kind-confirmed",
+            "kind": kind,
+            "summary": summary,
+        }
+        return redirect(f"{referral.get_absolute_url()}#free-text-review")
+    messages.success(request, "The free-text check is recorded.")
     return redirect(referral)
 
 
@@ -564,7 +625,24 @@ def summary_pdf(request, reference):
 @case_material
 def attachment(request, reference, attachment_id):
     referral = selectors.referral_for(request.user, reference)
-    item = get_object_or_404(referral.attachments, pk=attachment_id)
+    item = (
+        selectors.attachments_visible_to(request.user, referral)
+        .filter(pk=attachment_id)
+        .first()
+    )
+    if item is None:
+        # 404 whether it is missing or kept from this agency, so a guessed id
+        # says nothing; the refusal is on record.
+        if referral.attachments.filter(pk=attachment_id).exists():
+            audit_record(
+                action="referral.attachment_download_denied",
+                request=request,
+                object_type="referrals.referralattachment",
+                object_id=attachment_id,
+                outcome=Outcome.DENIED,
+                detail={"reference": referral.reference},
+            )
+        raise Http404("No attachment found")
     audit_record(
         action="referral.attachment_downloaded",
         request=request,

@@ -122,7 +122,13 @@ def attach_through_the_form(sender, name, content):
     }
     url = reverse("referrals:section", args=[draft.public_id, "risk"])
     return client.post(
-        url, {**answers, "action": "save", "risk_assessment": upload(name, content)}
+        url,
+        {
+            **answers,
+            "action": "save",
+            "risk_assessment": upload(name, content),
+            "risk_assessment_visibility": "restricted",
+        },
     )
 
 

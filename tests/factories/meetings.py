@@ -7,8 +7,9 @@ from django.utils import timezone
 from accounts.models import Role
 from meetings.models import Meeting
 from meetings.services import agenda_item_add, meeting_schedule
-from referrals.models import Status
-from referrals.services import referral_transition
+from referrals.models import FreeTextReviewKind, Status
+from referrals.redaction import needs_free_text_review
+from referrals.services import free_text_review_record, referral_transition
 
 from . import UserFactory
 
@@ -17,10 +18,20 @@ def coordinator():
     return UserFactory(roles=[Role.COORDINATOR])
 
 
-def accepted(referral, by=None):
-    """Screen and accept a submitted referral."""
+def accepted(referral, by=None, *, summary=""):
+    """Screen and accept a submitted referral, checking the free text first
+    when it is flagged (confirmed safe, or replaced by ``summary``)."""
     by = by or coordinator()
     for to in (Status.SCREENING, Status.ACCEPTED):
+        if to == Status.ACCEPTED and (summary or needs_free_text_review(referral)):
+            free_text_review_record(
+                referral=referral,
+                user=by,
+                kind=FreeTextReviewKind.SUMMARY
+                if summary
+                else FreeTextReviewKind.CONFIRMED,
+                summary=summary,
+            )
         referral = referral_transition(
             referral=referral, to_status=to, user=by, expected_status=referral.status
         )

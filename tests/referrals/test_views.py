@@ -474,6 +474,7 @@ class TestRefusedAttachment:
         data = {**_flat(raw), "action": action}
         if upload is not None:
             data["risk_assessment"] = upload
+            data["risk_assessment_visibility"] = "restricted"  # as the page sends
         return client.post(_section_url(draft, "risk"), data)
 
     def _assert_refused(self, response, draft, message):

@@ -29,6 +29,7 @@ POST_ONLY = {
     "referrals:change_status",
     "referrals:answer",
     "referrals:remove_attachment",
+    "referrals:free_text_review",
 }
 
 VICTIM_PHONE = "07700 900 982"
@@ -52,6 +53,7 @@ def test_the_matrix_covers_every_referral_route():
         "referrals:access_grant",
         "referrals:access_change",
         "referrals:sharing_without_consent",
+        "referrals:free_text_review",
     } <= names
     referral_routes = {r.name for r in ROUTES if r.pattern.startswith("referrals/")}
     # The rest take no object: the list and starting a draft.
@@ -96,11 +98,20 @@ def _coordinator(key) -> bool:
     return key[1] == "Coordinator"
 
 
+def _sees_everything(key) -> bool:
+    org, role = key
+    return role == "Coordinator" or (role == "Referrer" and org == "A")
+
+
+# The world's referral is marked "do not disclose", so its file is kept to the
+# referring agency and coordinators.
 NARROWER = {
     "referrals:change_status": _coordinator,
     "referrals:access_grant": _coordinator,
     "referrals:access_change": _coordinator,
     "referrals:sharing_without_consent": _coordinator,
+    "referrals:free_text_review": _coordinator,
+    "referrals:attachment": _sees_everything,
 }
 
 
@@ -203,7 +214,8 @@ class TestAuditedReads:
         )  # fmt: skip
         assert "read" in actions
         assert "referral.pdf_downloaded" in actions
-        assert "referral.attachment_downloaded" in actions
+        # The file is kept from B (restricted): the refused download is recorded.
+        assert "referral.attachment_download_denied" in actions
 
 
 class TestAgreementsGate:
