@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Organisation, Role, User, staff_to_email
+from agreements.selectors import organisations_in_good_standing
 from audit.services import audit_record
 from documents.storage import ChunkStream, stream_chunks
 from portal.pdf import html_to_pdf
@@ -65,6 +66,22 @@ def working_days_before(day: date, days: int) -> date:
 def _coordinator(user: User) -> None:
     if not user.has_role(Role.COORDINATOR):
         raise MeetingRefused("Only coordinators manage meetings.")
+
+
+def _parties_only(invited: list[Organisation], referring: Organisation) -> None:
+    """Only parties to the ISA in force that acknowledged it may be invited to
+    a case, whatever the form offered (docs/features.md, "Agreements"). The
+    referring organisation is invited anyway: it already holds the case."""
+    allowed = organisations_in_good_standing()
+    refused = sorted(
+        {o.name for o in invited if o.pk not in allowed and o.pk != referring.pk}
+    )
+    if refused:
+        raise MeetingRefused(
+            f"{', '.join(refused)} cannot be invited: only organisations that are "
+            "parties to the Information Sharing Agreement in force, and have "
+            "acknowledged it, may see a case."
+        )
 
 
 @transaction.atomic
@@ -127,6 +144,7 @@ def agenda_item_add(
     The referring organisation is always invited.
     """
     _coordinator(user)
+    _parties_only(invited, referral.organisation)
     meeting = _locked_meeting(meeting)
     if meeting.status not in (MeetingStatus.PLANNED, MeetingStatus.PAPERS_ISSUED):
         raise MeetingRefused("The agenda of a meeting that has been held is final.")
@@ -162,6 +180,7 @@ def agenda_item_invite(
     request: HttpRequest | None = None,
 ) -> AgendaItem:  # fmt: skip
     _coordinator(user)
+    _parties_only(invited, item.referral.organisation)
     _locked_meeting(item.meeting)
     item.invited.set({*invited, item.referral.organisation})
     shares_sync(item.referral)

@@ -1,8 +1,9 @@
 """The referral form (task list, sections, check answers, submit) and case pages.
 
-Every view is for verified users only (the second-factor gate), refuses
-organisations whose ISA acknowledgement is overdue (``case_material``) and
-reads referrals and drafts only through the selectors.
+Every view is for verified users only (the second-factor gate), is closed to
+anyone the agreement does not let see case material (the structural gate in
+``agreements.middleware``) and reads referrals and drafts only through the
+selectors.
 """
 
 from django.contrib import messages
@@ -14,7 +15,6 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from agreements.access import case_material
 from audit.services import audit_read, audit_record
 from portal import freshness
 from portal.forms import error_list
@@ -49,7 +49,6 @@ from .services import (
 REFERRALS_PER_PAGE = 25
 
 
-@case_material
 def index(request):
     """The person's drafts and the referrals they can see, 25 to a page."""
     user = request.user
@@ -102,7 +101,6 @@ def _listing(user, number) -> dict:
 
 
 @require_POST
-@case_material
 def start(request):
     """Start a draft, empty or from one of the organisation's earlier referrals."""
     source = None
@@ -144,7 +142,6 @@ def _open_draft(request, draft_id):
     return draft, None
 
 
-@case_material
 def task_list(request, draft_id):
     draft, done = _open_draft(request, draft_id)
     if done:
@@ -198,7 +195,6 @@ def _posted_revision(post) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-@case_material
 def section(request, draft_id, slug):
     draft, done = _open_draft(request, draft_id)
     if done:
@@ -322,7 +318,6 @@ def _render_section(
 
 
 @require_POST
-@case_material
 def remove_attachment(request, draft_id, attachment_id):
     draft, done = _open_draft(request, draft_id)
     if done:
@@ -339,7 +334,6 @@ def remove_attachment(request, draft_id, attachment_id):
     return redirect("referrals:section", draft.public_id, "risk")
 
 
-@case_material
 def check(request, draft_id):
     """Check your answers, the declaration, and submit."""
     draft, done = _open_draft(request, draft_id)
@@ -381,7 +375,6 @@ def check(request, draft_id):
     )
 
 
-@case_material
 def delete_draft(request, draft_id):
     draft, done = _open_draft(request, draft_id)
     if done:
@@ -393,7 +386,6 @@ def delete_draft(request, draft_id):
     return render(request, "referrals/delete_draft.html", {"draft": draft})
 
 
-@case_material
 def submitted(request, reference):
     referral = selectors.referral_for(request.user, reference)
     audit_read(request, referral)
@@ -417,7 +409,6 @@ def _case_context(request, referral):
     }
 
 
-@case_material
 def detail(request, reference):
     referral = selectors.referral_for(request.user, reference)
     user = request.user
@@ -444,7 +435,6 @@ def detail(request, reference):
 
 
 @require_POST
-@case_material
 def change_status(request, reference):
     referral = selectors.referral_for(request.user, reference)
     if not selectors.may_screen(request.user):
@@ -481,7 +471,6 @@ def change_status(request, reference):
 
 
 @require_POST
-@case_material
 def answer(request, reference):
     referral = selectors.referral_for(request.user, reference)
     try:
@@ -502,7 +491,6 @@ def answer(request, reference):
     return redirect(referral)
 
 
-@case_material
 def summary_pdf(request, reference):
     referral = selectors.referral_for(request.user, reference)
     context = _case_context(request, referral)
@@ -521,7 +509,6 @@ def summary_pdf(request, reference):
     return response
 
 
-@case_material
 def attachment(request, reference, attachment_id):
     referral = selectors.referral_for(request.user, reference)
     item = get_object_or_404(referral.attachments, pk=attachment_id)
