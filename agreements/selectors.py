@@ -309,11 +309,12 @@ def case_material_access(user) -> AccessDecision:
     "Agreements"): the structural gate (``agreements.middleware``), the
     selectors, the home panels and search all ask here.
 
-    Coordinators run the partnership and always pass. Anyone else passes only
-    if their organisation is active, is a party to the current version of an
-    Information Sharing Agreement in force, and has acknowledged it (or an
-    earlier version, while the grace period after a new material version
-    runs). No ISA published means no case material for anyone else.
+    A person passes only if their organisation is active, is a party to the
+    current version of an Information Sharing Agreement in force, and has
+    acknowledged it (or an earlier version, while the grace period after a new
+    material version runs). No ISA published means no case material for
+    anyone but coordinators, who run the partnership. Administrators without
+    an organisation are no party and see no case material.
 
     A page asks several times (the view, its selectors, the menu); the answer
     is kept on the user object, which lives for one request.
@@ -337,19 +338,27 @@ SHARED_SECONDS = 300
 def _shared_decision(user, key) -> "AccessDecision":
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return AccessDecision(False, code=Refusal.NO_ORGANISATION)
-    if user.has_role(Role.COORDINATOR):
-        return AccessDecision(True)
     organisation_id = getattr(user, "organisation_id", None)
     if organisation_id is None:
-        return _no_organisation()
-    _, today, grace = key
-    shared_key = (
-        f"isa-access:{organisation_id}:{freshness.token()}:{today}:{grace.days}"
-    )
-    decision = cache.get(shared_key)
-    if decision is None:
-        decision = organisation_access(user.organisation)
-        cache.set(shared_key, decision, SHARED_SECONDS)
+        decision = _no_organisation()
+    else:
+        _, today, grace = key
+        shared_key = (
+            f"isa-access:{organisation_id}:{freshness.token()}:{today}:{grace.days}"
+        )
+        decision = cache.get(shared_key)
+        if decision is None:
+            decision = organisation_access(user.organisation)
+            cache.set(shared_key, decision, SHARED_SECONDS)
+    # Coordinators set the partnership up before its first ISA is published,
+    # so they keep case material while none is in force; once one is, their
+    # organisation answers to it like every other.
+    if (
+        not decision.allowed
+        and user.has_role(Role.COORDINATOR)
+        and not sharing_agreements_in_force()
+    ):
+        return AccessDecision(True)
     return decision
 
 

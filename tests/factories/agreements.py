@@ -131,7 +131,9 @@ def clause(heading, text, kind="other"):
 
 def agreement_tree(*, organisations=None, coordinator=None, effective=None):
     """A published protocol and an ISA under it, both at version 1.0."""
-    coordinator = coordinator or UserFactory(roles=["Coordinators"])
+    coordinator = coordinator or UserFactory(
+        roles=["Coordinators"], organisation__party=False
+    )
     organisations = organisations or [
         OrganisationFactory(party=False) for _ in range(3)
     ]
