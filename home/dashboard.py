@@ -79,9 +79,12 @@ def dashboard_for(user: User) -> dict:
         "resources_page": MeetingResourcesPage.objects.live().first(),
     }
     if coverage_visible_to(user):
-        context["overdue_reviews"] = [
-            version for version in current_versions() if version.review_overdue()
-        ]
+        # About the agreements, not cases: shown whether or not case material
+        # is open to the coordinator's organisation.
+        versions = current_versions()
+        context["overdue_reviews"] = [v for v in versions if v.review_overdue()]
+        if user.has_role(Role.COORDINATOR):
+            context["coverage"] = [(v, coverage(v)[1]) for v in versions]
     access = case_material_access(user)
     if not access.allowed:
         # The same rule as every case route: no case material at all, and
@@ -187,7 +190,6 @@ def _coordinator_panels(user: User, today) -> dict:
         .order_by("review_due")
     )
     late = minutes_late(today)
-    versions = current_versions()
     return {
         "screening": Panel(
             "Screening queue",
@@ -209,5 +211,4 @@ def _coordinator_panels(user: User, today) -> dict:
             reverse("meetings:index"),
             "All meetings",
         ),
-        "coverage": [(version, coverage(version)[1]) for version in versions],
     }

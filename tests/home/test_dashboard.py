@@ -242,6 +242,9 @@ class TestCaseMaterialClosed:
         assert "Case material is closed to you" in html
         assert "has not acknowledged version 1.0 of CMARAC ISA" in html
         assert f'href="{isa.url}"' in html
+        # No menu links into the case routes that would refuse them.
+        assert 'href="/referrals/"' not in html
+        assert 'href="/files/"' not in html
 
     def test_an_organisation_outside_the_isa_sees_none_and_why(self, world):
         agreement_tree(organisations=[world["b"]])

@@ -120,6 +120,7 @@ class TestLetIn:
         for name in ("referrals:index", "meetings:index", "documents:index"):
             assert client.get(reverse(name)).status_code == 200, name
         assert _denials() == 0
+        assert 'href="/referrals/"' in client.get("/").content.decode()
 
     def test_a_coordinator_gets_case_pages_with_no_isa(self):
         coordinator = UserFactory(
