@@ -1,5 +1,6 @@
 """Demo agreements: a Protocol v1.0 and the CMARAC ISA v1.0, published, some
 organisations acknowledged and some not, and a v1.1 draft awaiting approval.
+Every partner with demo cases has acknowledged the ISA, so it sees them.
 
 The text is our own plain-English summary of what such agreements cover; it is
 illustrative demo content, not a real agreement.
@@ -224,13 +225,19 @@ def _publish(parent, page, organisations, effective, coordinator):
 
 
 def _acknowledge_some(protocol, isa, organisations):
-    """Most partners have acknowledged; fire, voluntary and health have not."""
-    outstanding = {"fire", "voluntary", "health"}
+    """Most partners have acknowledged both. Fire has acknowledged the ISA but
+    not yet the protocol, so it still sees its cases (the ISA decides who sees
+    case material); voluntary and health have acknowledged neither, so case
+    material is closed to them and their home page says why."""
+    outstanding = {
+        protocol.pk: {"fire", "voluntary", "health"},
+        isa.pk: {"voluntary", "health"},
+    }
     factory = RequestFactory()
     for page in (protocol, isa):
         version = page.latest_version
         for organisation in organisations:
-            if organisation.slug in outstanding:
+            if organisation.slug in outstanding[page.pk]:
                 continue
             signatory = User.objects.get(
                 organisation=organisation,

@@ -270,14 +270,28 @@ def agreement_page_context(page, user, requested: str | None = None) -> dict:
     }
 
 
+class Refusal:
+    """Why case material is closed, for the refusal page and the audit log."""
+
+    NO_AGREEMENT = "no_agreement"
+    NOT_PARTY = "not_party"
+    NOT_ACKNOWLEDGED = "not_acknowledged"
+    WITHDRAWN = "withdrawn"
+    NO_ORGANISATION = "no_organisation"
+
+
 @dataclass
 class AccessDecision:
-    """Whether an organisation may see case material under the agreement."""
+    """Whether a person may see case material under the agreement."""
 
     allowed: bool
     reason: str = ""
     version: AgreementVersion | None = None
     signatories: list[User] = field(default_factory=list)
+    code: str = ""
+    # Whom to ask when no signatory of the organisation can fix it.
+    coordinators: list[User] = field(default_factory=list)
+    agreement_url: str = ""
 
 
 # Bumped whenever a version is published or an acknowledgement recorded
@@ -291,11 +305,16 @@ def access_decisions_outdated(**kwargs) -> None:
 
 
 def case_material_access(user) -> AccessDecision:
-    """The one check that referral, meeting and document views call.
+    """The one rule for case material, deny by default (docs/features.md,
+    "Agreements"): the structural gate (``agreements.middleware``), the
+    selectors, the home panels and search all ask here.
 
-    An organisation that has not acknowledged the current material version of
-    an ISA it signs within the grace period loses access to case material
-    until it does. Administrators (no organisation) are not affected.
+    A person passes only if their organisation is active, is a party to the
+    current version of an Information Sharing Agreement in force, and has
+    acknowledged it (or an earlier version, while the grace period after a new
+    material version runs). No ISA published means no case material for
+    anyone but coordinators, who run the partnership. Administrators without
+    an organisation are no party and see no case material.
 
     A page asks several times (the view, its selectors, the menu); the answer
     is kept on the user object, which lives for one request.
@@ -317,36 +336,147 @@ SHARED_SECONDS = 300
 
 
 def _shared_decision(user, key) -> "AccessDecision":
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return AccessDecision(False, code=Refusal.NO_ORGANISATION)
     organisation_id = getattr(user, "organisation_id", None)
     if organisation_id is None:
-        return _case_material_access(user)
-    _, today, grace = key
-    shared_key = (
-        f"isa-access:{organisation_id}:{freshness.token()}:{today}:{grace.days}"
-    )
-    decision = cache.get(shared_key)
-    if decision is None:
-        decision = _case_material_access(user)
-        cache.set(shared_key, decision, SHARED_SECONDS)
+        decision = _no_organisation()
+    else:
+        _, today, grace = key
+        shared_key = (
+            f"isa-access:{organisation_id}:{freshness.token()}:{today}:{grace.days}"
+        )
+        decision = cache.get(shared_key)
+        if decision is None:
+            decision = organisation_access(user.organisation)
+            cache.set(shared_key, decision, SHARED_SECONDS)
+    # Coordinators set the partnership up before its first ISA is published,
+    # so they keep case material while none is in force; once one is, their
+    # organisation answers to it like every other.
+    if (
+        not decision.allowed
+        and user.has_role(Role.COORDINATOR)
+        and not sharing_agreements_in_force()
+    ):
+        return AccessDecision(True)
     return decision
 
 
-def _case_material_access(user) -> AccessDecision:
-    organisation: Organisation | None = getattr(user, "organisation", None)
-    if organisation is None:
-        return AccessDecision(True)
-    today = timezone.localdate()
-    for version in current_versions():
-        page_type = (
-            Page.objects.filter(pk=version.page_id)
-            .values_list("content_type__model", flat=True)
-            .first()
+def sharing_agreements_in_force() -> list[AgreementVersion]:
+    """The current version of every live Information Sharing Agreement (the
+    Protocol grants nothing by itself)."""
+    versions = current_versions()
+    isa_pages = set(
+        Page.objects.filter(
+            pk__in=[v.page_id for v in versions],
+            content_type__model=SharingAgreementPage._meta.model_name,
+            content_type__app_label=SharingAgreementPage._meta.app_label,
+        ).values_list("pk", flat=True)
+    )
+    return [v for v in versions if v.page_id in isa_pages]
+
+
+def _in_standing(version: AgreementVersion, today: date) -> set[int]:
+    """Parties to ``version`` that may see case material under it: those that
+    acknowledged the version it needs, or an earlier version while the grace
+    period after a new material version runs."""
+    covered = set(_covering_acknowledgements(version))
+    due = (
+        timezone.localtime(requirement_version(version).published_at).date()
+        + grace_period()
+    )
+    if today <= due:
+        covered |= set(
+            Acknowledgement.objects.filter(version__page_id=version.page_id)
+            .values_list("organisation_id", flat=True)
+            .distinct()
         )
-        if page_type != SharingAgreementPage._meta.model_name:
+    return covered & version.signatory_ids
+
+
+def organisations_in_good_standing() -> set[int]:
+    """Ids of the active organisations that may see case material now: the
+    only organisations a case may be shared with, invited to or sent files."""
+    isas = sharing_agreements_in_force()
+    if not isas:
+        return set()
+    today = timezone.localdate()
+    active = set(Organisation.objects.filter(active=True).values_list("pk", flat=True))
+    parties = set().union(*(v.signatory_ids for v in isas)) & active
+    for version in isas:
+        parties -= version.signatory_ids - _in_standing(version, today)
+    return parties
+
+
+def _coordinators() -> list[User]:
+    return list(
+        User.objects.filter(
+            is_active=True, groups__name=Role.COORDINATOR.value
+        ).order_by("last_name", "first_name")
+    )
+
+
+def _page_url(version: AgreementVersion) -> str:
+    page = Page.objects.filter(pk=version.page_id).first()
+    return (page.url or "") if page is not None else ""
+
+
+def _no_organisation() -> AccessDecision:
+    return AccessDecision(
+        False,
+        code=Refusal.NO_ORGANISATION,
+        reason=(
+            "Your account belongs to no partner organisation, so it is not a party "
+            "to the Information Sharing Agreement. Case material is shared only "
+            "with the organisations listed in it."
+        ),
+        coordinators=_coordinators(),
+    )
+
+
+def organisation_access(organisation: Organisation) -> AccessDecision:
+    """The decision for everyone at ``organisation`` who is not a coordinator."""
+    if not organisation.active:
+        return AccessDecision(
+            False,
+            code=Refusal.WITHDRAWN,
+            reason=(
+                f"{organisation} has withdrawn from the partnership, so case "
+                "material is no longer shared with it."
+            ),
+            coordinators=_coordinators(),
+        )
+    isas = sharing_agreements_in_force()
+    if not isas:
+        return AccessDecision(
+            False,
+            code=Refusal.NO_AGREEMENT,
+            reason=(
+                "No Information Sharing Agreement is in force, so no case material "
+                "is shared with partner organisations until one is published."
+            ),
+            coordinators=_coordinators(),
+        )
+    mine = [v for v in isas if organisation.pk in v.signatory_ids]
+    if not mine:
+        return AccessDecision(
+            False,
+            code=Refusal.NOT_PARTY,
+            reason=(
+                f"{organisation} is not a party to the current version of "
+                f"{isas[0].title}, so case material is not shared with it. Only "
+                "the organisations listed in the agreement may see it."
+            ),
+            version=isas[0],
+            coordinators=_coordinators(),
+            agreement_url=_page_url(isas[0]),
+        )
+    today = timezone.localdate()
+    for version in mine:
+        if organisation.pk in _in_standing(version, today):
             continue
-        status = organisation_status(version, organisation)
-        if status is None or status.state != Status.OVERDUE or today <= status.due:
-            continue
+        required = requirement_version(version)
+        due = timezone.localtime(required.published_at).date() + grace_period()
         signatories = list(
             User.objects.filter(
                 organisation=organisation,
@@ -354,15 +484,18 @@ def _case_material_access(user) -> AccessDecision:
                 groups__name=Role.SIGNATORY.value,
             ).order_by("last_name")
         )
+        when = f", which was due by {long_date(due)}" if today > due else ""
         return AccessDecision(
             False,
+            code=Refusal.NOT_ACKNOWLEDGED,
             reason=(
-                f"{organisation} has not acknowledged version "
-                f"{requirement_version(version).number} of {version.title}, which was "
-                f"due by {long_date(status.due)}. Case material is closed to your "
+                f"{organisation} has not acknowledged version {required.number} of "
+                f"{version.title}{when}. Case material is closed to your "
                 "organisation until one of its signatories acknowledges it."
             ),
             version=version,
             signatories=signatories,
+            coordinators=_coordinators(),
+            agreement_url=_page_url(version),
         )
     return AccessDecision(True)

@@ -14,6 +14,10 @@ from .models import AuditEvent, Outcome
 
 _CHAIN_LOCK_KEY = 7_306_210_001
 
+# Set on a request once a "denied" event is written for it, so a gate that
+# audits every refusal (agreements.middleware) writes one event, not two.
+DENIAL_RECORDED = "_audit_denial_recorded"
+
 
 def client_ip(request: HttpRequest | None) -> str | None:
     """The client's address, trusting only as many proxies as configured."""
@@ -78,7 +82,10 @@ def audit_record(
         detail=detail or {},
         key_id=signing_key().id,
     )
-    return chain_append(event, lock_key=_CHAIN_LOCK_KEY, before_hash=_stamp_time)
+    event = chain_append(event, lock_key=_CHAIN_LOCK_KEY, before_hash=_stamp_time)
+    if request is not None and outcome == Outcome.DENIED:
+        setattr(request, DENIAL_RECORDED, True)
+    return event
 
 
 def _stamp_time(event: AuditEvent) -> None:

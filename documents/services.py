@@ -22,6 +22,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
+from agreements.selectors import organisations_in_good_standing
 from audit.services import audit_record
 
 from . import scanning
@@ -245,6 +246,8 @@ def _recipients(user, organisations, referral, meeting):
     from meetings.services import invited_organisations
     from referrals.selectors import referrals_visible_to
 
+    # Never trust the list the form offered (docs/features.md, "Agreements").
+    parties = organisations_in_good_standing()
     chosen = [x for x in (organisations, referral, meeting) if x]
     if len(chosen) != 1:
         raise ShareRefused("Choose who should receive the files", field="target")
@@ -254,6 +257,14 @@ def _recipients(user, organisations, referral, meeting):
         if len(recipients) != len(set(organisations)):
             raise ShareRefused(
                 "One of the organisations no longer takes part", field="organisations"
+            )
+        refused = sorted(o.name for o in recipients if o.pk not in parties)
+        if refused:
+            raise ShareRefused(
+                f"{', '.join(refused)} cannot be sent files: only organisations "
+                "that are parties to the Information Sharing Agreement in force, "
+                "and have acknowledged it, may receive case material",
+                field="organisations",
             )
     elif referral is not None:
         target = ShareTarget.REFERRAL
@@ -268,6 +279,9 @@ def _recipients(user, organisations, referral, meeting):
         if not meetings_visible_to(user).filter(pk=meeting.pk).exists():
             raise ShareRefused("Choose a meeting you can see", field="meeting")
         recipients = set(invited_organisations(meeting))
+    # A case's files go only to those of its organisations the agreement
+    # still lets see it; the others would be sent what they may not open.
+    recipients = {org for org in recipients if org.pk in parties}
     recipients.discard(user.organisation)
     if not recipients:
         raise ShareRefused(

@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Organisation, Role
-from agreements.access import case_material
+from agreements.selectors import organisations_in_good_standing
 from audit.services import audit_read, audit_record
 from meetings.models import Meeting
 from meetings.selectors import meetings_visible_to
@@ -49,7 +49,6 @@ def _exchange_only(user) -> None:
         raise Http404("Sharing files is for partner agency staff")
 
 
-@case_material
 def index(request):
     user = request.user
     tabs = dict(TABS)
@@ -127,9 +126,10 @@ def _share_form(request, data=None, files=None):
     def lookup(reference):
         return referrals.filter(reference=reference).first()
 
-    organisations = Organisation.objects.filter(active=True).exclude(
-        pk=user.organisation_id
-    )
+    # Only parties to the ISA in force that acknowledged it may receive files.
+    organisations = Organisation.objects.filter(
+        pk__in=organisations_in_good_standing()
+    ).exclude(pk=user.organisation_id)
     # The 50 latest: a select longer than that is no help to anyone.
     latest = meetings_visible_to(user).values_list("pk", flat=True)[:50]
     initial = {}
@@ -147,7 +147,6 @@ def _share_form(request, data=None, files=None):
     )
 
 
-@case_material
 def new(request):
     """Share files. Without JavaScript it is a plain form; with it, the page
     shows upload progress (static/js/portal.js)."""
@@ -210,7 +209,6 @@ def _share_page(request, item, *, shorten_form=None, status=200):
     )
 
 
-@case_material
 def share(request, share_id):
     item = selectors.share_for(request.user, share_id)
     audit_read(request, item, detail={"files": item.files.count()})
@@ -218,7 +216,6 @@ def share(request, share_id):
 
 
 @require_GET
-@case_material
 def download(request, share_id, file_id):
     """Stream the file. The authorising check runs before anything else, so an
     unauthorised request gets 404 whatever conditional headers it sends."""
@@ -241,7 +238,6 @@ def _managed_share(request, share_id):
 
 
 @require_POST
-@case_material
 def shorten(request, share_id):
     item = _managed_share(request, share_id)
     form = ShortenExpiryForm(request.POST, prefix="shorten")
@@ -261,7 +257,6 @@ def shorten(request, share_id):
     return _share_page(request, item, shorten_form=form, status=400)
 
 
-@case_material
 def recall(request, share_id):
     item = _managed_share(request, share_id)
     if item.recalled_at is not None:

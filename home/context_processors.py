@@ -21,4 +21,11 @@ def navigation(request):
             cache.set(key, url, NAVIGATION_SECONDS)
         return url
 
-    return {"guidance_url": guidance_url}
+    def case_material_open() -> bool:
+        # No menu links into case routes the agreement would refuse
+        # (agreements.middleware); the home page says why instead.
+        from agreements.selectors import case_material_access
+
+        return case_material_access(request.user).allowed
+
+    return {"guidance_url": guidance_url, "case_material_open": case_material_open}

@@ -23,6 +23,7 @@ from accounts.models import Role, User
 from agreements.models import AgreementIndexPage
 from agreements.selectors import (
     acknowledgements_awaiting,
+    case_material_access,
     coverage,
     coverage_visible_to,
     current_versions,
@@ -77,24 +78,40 @@ def dashboard_for(user: User) -> dict:
         "agreements_index": AgreementIndexPage.objects.live().first(),
         "resources_page": MeetingResourcesPage.objects.live().first(),
     }
+    if coverage_visible_to(user):
+        # About the agreements, not cases: shown whether or not case material
+        # is open to the coordinator's organisation.
+        versions = current_versions()
+        context["overdue_reviews"] = [v for v in versions if v.review_overdue()]
+        if user.has_role(Role.COORDINATOR):
+            context["coverage"] = [(v, coverage(v)[1]) for v in versions]
+    access = case_material_access(user)
+    if not access.allowed:
+        # The same rule as every case route: no case material at all, and
+        # the reason, for people at an organisation the agreement closes it to.
+        if user.organisation_id:
+            context["case_material_closed"] = access
+        return context | _guidance_panels(user, today)
     if user.has_role(Role.REFERRER) and user.organisation_id:
         context.update(_agency_panels(user, today))
     if user.has_role(Role.COORDINATOR):
         context.update(_coordinator_panels(user, today))
-    if coverage_visible_to(user):
-        context["overdue_reviews"] = [
-            version for version in current_versions() if version.review_overdue()
-        ]
-    if user.has_role(Role.EDITOR) or user.has_role(Role.COORDINATOR):
-        owned = GuidancePage.objects.filter(
-            owner_person=user, review_by__lte=today + timedelta(days=30)
-        ).order_by("review_by")
-        context["guidance_due"] = Panel(
+    return context | _guidance_panels(user, today)
+
+
+def _guidance_panels(user: User, today) -> dict:
+    if not (user.has_role(Role.EDITOR) or user.has_role(Role.COORDINATOR)):
+        return {}
+    owned = GuidancePage.objects.filter(
+        owner_person=user, review_by__lte=today + timedelta(days=30)
+    ).order_by("review_by")
+    return {
+        "guidance_due": Panel(
             "Your guidance due for review",
             owned.count(),
             list(owned[:ROWS]),
         )
-    return context
+    }
 
 
 def _agency_panels(user: User, today) -> dict:
@@ -173,7 +190,6 @@ def _coordinator_panels(user: User, today) -> dict:
         .order_by("review_due")
     )
     late = minutes_late(today)
-    versions = current_versions()
     return {
         "screening": Panel(
             "Screening queue",
@@ -195,5 +211,4 @@ def _coordinator_panels(user: User, today) -> dict:
             reverse("meetings:index"),
             "All meetings",
         ),
-        "coverage": [(version, coverage(version)[1]) for version in versions],
     }

@@ -2,7 +2,7 @@
 the actions agreed, and the minutes. Agencies download their own minutes.
 
 Recording is for coordinators only; anyone else gets 404, as for a meeting
-they cannot see. Every view is behind the 2FA gate and ``case_material``.
+they cannot see. Every view is behind the 2FA gate and the case-material gate.
 """
 
 from django.contrib import messages
@@ -13,7 +13,6 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from agreements.access import case_material
 from audit.services import audit_read
 from portal.forms import error_list
 
@@ -76,7 +75,6 @@ def _record_page(request, meeting, form, held_errors=()):
     )
 
 
-@case_material
 def record(request, meeting_id):
     """The attendance register and the cases to record."""
     meeting = _coordinator_meeting(request, meeting_id)
@@ -116,7 +114,6 @@ def record(request, meeting_id):
 
 
 @require_POST
-@case_material
 def record_held(request, meeting_id):
     meeting = _coordinator_meeting(request, meeting_id)
     try:
@@ -129,7 +126,6 @@ def record_held(request, meeting_id):
     return redirect("meetings:minutes", meeting.pk)
 
 
-@case_material
 def record_case(request, meeting_id, item_id):
     """One case: the discussion, risk after it and decisions; and its actions.
 
@@ -214,7 +210,6 @@ def record_case(request, meeting_id, item_id):
     )
 
 
-@case_material
 def minutes(request, meeting_id):
     """Write the general minutes, then issue them."""
     meeting = _coordinator_meeting(request, meeting_id)
@@ -267,7 +262,6 @@ def minutes(request, meeting_id):
     )
 
 
-@case_material
 def minutes_download(request, meeting_id):
     """An organisation's minutes, watermarked for the person downloading."""
     user = request.user

@@ -4,17 +4,21 @@
 - Referrers (agency staff) see a meeting once papers are issued if their
   organisation is invited to at least one case on it, and download only
   their own organisation's pack.
-- An organisation overdue with the ISA sees nothing (``case_material``).
+- An organisation the agreement does not cover sees nothing
+  (``agreements.selectors.case_material_access``).
 """
 
 from datetime import datetime
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
-from agreements.selectors import case_material_access
+from agreements.selectors import (
+    case_material_access,
+    organisations_in_good_standing,
+)
 from referrals.models import Referral, Status
 from referrals.selectors import referrals_visible_to
 
@@ -123,10 +127,12 @@ def referrals_for_agenda(user: User, meeting: Meeting) -> QuerySet[Referral]:
 
 
 def organisations_to_invite(also=()) -> QuerySet[Organisation]:
-    """Active organisations, and any in ``also`` (already invited, so an
-    organisation made inactive is not dropped by saving the form)."""
+    """Parties to the ISA in force that have acknowledged it: nobody else may
+    see a case (``agreements.selectors.case_material_access``). ``also`` (the
+    organisations already invited) are offered again only while they still
+    qualify, so saving the form drops one that no longer does."""
     return Organisation.objects.filter(
-        Q(active=True) | Q(pk__in=[o.pk for o in also])
+        pk__in=organisations_in_good_standing()
     ).order_by("name")
 
 

@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Organisation, Role, User, staff_to_email
+from agreements.selectors import organisations_in_good_standing
 from audit.services import audit_record
 from documents.storage import ChunkStream, stream_chunks
 from portal.addresses import absolute_url
@@ -70,6 +71,22 @@ def working_days_before(day: date, days: int) -> date:
 def _coordinator(user: User) -> None:
     if not user.has_role(Role.COORDINATOR):
         raise MeetingRefused("Only coordinators manage meetings.")
+
+
+def _parties_only(invited: list[Organisation], referring: Organisation) -> None:
+    """Only parties to the ISA in force that acknowledged it may be invited to
+    a case, whatever the form offered (docs/features.md, "Agreements"). The
+    referring organisation is invited anyway: it already holds the case."""
+    allowed = organisations_in_good_standing()
+    refused = sorted(
+        {o.name for o in invited if o.pk not in allowed and o.pk != referring.pk}
+    )
+    if refused:
+        raise MeetingRefused(
+            f"{', '.join(refused)} cannot be invited: only organisations that are "
+            "parties to the Information Sharing Agreement in force, and have "
+            "acknowledged it, may see a case."
+        )
 
 
 @transaction.atomic
@@ -158,6 +175,7 @@ def agenda_item_add(
     The referring organisation is always invited.
     """
     _coordinator(user)
+    _parties_only(invited, referral.organisation)
     meeting = _locked_meeting(meeting, "change_agenda")
     if referral.status != Status.ACCEPTED:
         raise MeetingRefused(
@@ -191,6 +209,7 @@ def agenda_item_invite(
     request: HttpRequest | None = None, share_reason: str = ShareReason.INFORMATION,
 ) -> AgendaItem:  # fmt: skip
     _coordinator(user)
+    _parties_only(invited, item.referral.organisation)
     _locked_meeting(item.meeting, "change_invitations")
     wanted = {*invited, item.referral.organisation}
     if {o.pk for o in wanted} == set(item.invited.values_list("pk", flat=True)):

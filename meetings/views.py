@@ -1,8 +1,9 @@
 """Meetings for partner staff: the meetings their agency is invited to, its
 pack (watermarked per download), and its actions.
 
-Every view is for verified users (the gate), refuses organisations overdue
-with the ISA (``case_material``) and reads through the selectors.
+Every view is for verified users (the gate), is closed to anyone the agreement
+does not let see case material (``agreements.middleware``) and reads through
+the selectors.
 """
 
 from django.contrib import messages
@@ -13,7 +14,6 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from agreements.access import case_material
 from audit.services import audit_read, audit_record
 from portal.forms import error_list
 from referrals.selectors import referrals_visible_to
@@ -40,7 +40,6 @@ from .services import (
 )
 
 
-@case_material
 def index(request):
     meetings = list(selectors.meetings_visible_to(request.user)[:100])
     return render(
@@ -50,7 +49,6 @@ def index(request):
     )
 
 
-@case_material
 def detail(request, meeting_id):
     user = request.user
     meeting = selectors.meeting_for(user, meeting_id)
@@ -76,7 +74,6 @@ def detail(request, meeting_id):
     )
 
 
-@case_material
 def pack(request, meeting_id):
     user = request.user
     meeting = selectors.meeting_for(user, meeting_id)
@@ -96,7 +93,6 @@ def pack(request, meeting_id):
     return response
 
 
-@case_material
 def our_actions(request):
     user = request.user
     if user.organisation_id is None or not user.has_role(Role.REFERRER):
@@ -112,7 +108,6 @@ def our_actions(request):
     )
 
 
-@case_material
 def update_action(request, action_id):
     user = request.user
     if user.organisation_id is None or not user.has_role(Role.REFERRER):
@@ -150,7 +145,6 @@ def _coordinators_only(user) -> None:
         raise Http404("Only coordinators build meetings")
 
 
-@case_material
 def schedule(request):
     user = request.user
     _coordinators_only(user)
@@ -231,7 +225,6 @@ def _agenda_refused(request, meeting, message, *, data=None, anchor=""):
 
 
 @require_POST
-@case_material
 def agenda_add(request, meeting_id):
     user = request.user
     _coordinators_only(user)
@@ -261,7 +254,6 @@ def agenda_add(request, meeting_id):
 
 
 @require_POST
-@case_material
 def agenda_move(request, meeting_id, item_id):
     user = request.user
     meeting = selectors.meeting_for(user, meeting_id)
@@ -277,7 +269,6 @@ def agenda_move(request, meeting_id, item_id):
 
 
 @require_POST
-@case_material
 def agenda_remove(request, meeting_id, item_id):
     user = request.user
     meeting = selectors.meeting_for(user, meeting_id)
@@ -291,7 +282,6 @@ def agenda_remove(request, meeting_id, item_id):
     return redirect(f"{meeting.get_absolute_url()}#agenda")
 
 
-@case_material
 def agenda_invite(request, meeting_id, item_id):
     """Change which organisations are invited to one case on the agenda, until
     the minutes are issued (then the page only lists them)."""
@@ -344,7 +334,6 @@ def agenda_invite(request, meeting_id, item_id):
     )
 
 
-@case_material
 def issue(request, meeting_id):
     """Confirm, then issue the papers: packs are built and agencies emailed."""
     user = request.user

@@ -1400,15 +1400,14 @@ class ScaleLoader:
     def load_agreements(self) -> str:
         """Published agreements, acknowledged by most scale organisations.
 
-        If agreements are published already (the demo's), they stay as they
-        are: the scale organisations are not among their signatories, so the
-        ISA gate does not hold them back."""
-        if current_versions():
+        Only parties to an ISA in force see case material (docs/features.md,
+        "Agreements"). If agreements are published already (the demo's), they
+        stay as they are and the scale agreements name only the organisations
+        no agreement names yet."""
+        if SharingAgreementPage.objects.filter(slug="scale-cmarac-isa").exists():
             self.counts["acknowledgements"] = 0
-            return (
-                "agreements already published; the scale organisations are not "
-                "their signatories, so the ISA gate lets them see case material"
-            )
+            return "scale agreements already published"
+        named = set().union(*(v.signatory_ids for v in current_versions()))
         coordinator = self.coordinators[0]
         home = HomePage.objects.first()
         index = AgreementIndexPage.objects.first()
@@ -1423,7 +1422,9 @@ class ScaleLoader:
                     ),
                 )
             )
-        organisations = list(Organisation.objects.filter(active=True))
+        organisations = list(
+            Organisation.objects.filter(active=True).exclude(pk__in=named)
+        )
         effective = date(self.today.year, 1, 6)
         if effective >= self.today:
             effective = date(self.today.year - 1, 1, 6)
@@ -1455,8 +1456,8 @@ class ScaleLoader:
             effective,
             coordinator,
         )
-        # One organisation in ten has not acknowledged yet (still within the
-        # grace period, so it keeps access until it is overdue).
+        # One organisation in ten has not acknowledged yet, so case material
+        # is closed to it until it does.
         factory = RequestFactory()
         made = 0
         for page in (protocol, isa):

@@ -1,8 +1,9 @@
 """The referral form (task list, sections, check answers, submit) and case pages.
 
-Every view is for verified users only (the second-factor gate), refuses
-organisations whose ISA acknowledgement is overdue (``case_material``) and
-reads referrals and drafts only through the selectors.
+Every view is for verified users only (the second-factor gate), is closed to
+anyone the agreement does not let see case material (the structural gate in
+``agreements.middleware``) and reads referrals and drafts only through the
+selectors.
 """
 
 from django.contrib import messages
@@ -14,7 +15,6 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.models import Organisation, Role
-from agreements.access import case_material
 from audit.models import Outcome
 from audit.services import audit_read, audit_record
 from documents.checks import too_large_message
@@ -64,7 +64,6 @@ from .services import (
 REFERRALS_PER_PAGE = 25
 
 
-@case_material
 def index(request):
     """The person's drafts and the referrals they can see, 25 to a page."""
     user = request.user
@@ -117,7 +116,6 @@ def _listing(user, number) -> dict:
 
 
 @require_POST
-@case_material
 def start(request):
     """Start a draft, empty or from one of the organisation's earlier referrals."""
     source = None
@@ -159,7 +157,6 @@ def _open_draft(request, draft_id):
     return draft, None
 
 
-@case_material
 def task_list(request, draft_id):
     draft, done = _open_draft(request, draft_id)
     if done:
@@ -213,7 +210,6 @@ def _posted_revision(post) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-@case_material
 def section(request, draft_id, slug):
     draft, done = _open_draft(request, draft_id)
     if done:
@@ -370,7 +366,6 @@ def _render_section(
 
 
 @require_POST
-@case_material
 def remove_attachment(request, draft_id, attachment_id):
     draft, done = _open_draft(request, draft_id)
     if done:
@@ -387,7 +382,6 @@ def remove_attachment(request, draft_id, attachment_id):
     return redirect("referrals:section", draft.public_id, "risk")
 
 
-@case_material
 def check(request, draft_id):
     """Check your answers, the declaration, and submit."""
     draft, done = _open_draft(request, draft_id)
@@ -429,7 +423,6 @@ def check(request, draft_id):
     )
 
 
-@case_material
 def delete_draft(request, draft_id):
     draft, done = _open_draft(request, draft_id)
     if done:
@@ -441,7 +434,6 @@ def delete_draft(request, draft_id):
     return render(request, "referrals/delete_draft.html", {"draft": draft})
 
 
-@case_material
 def submitted(request, reference):
     referral = selectors.referral_for(request.user, reference)
     audit_read(request, referral)
@@ -465,7 +457,6 @@ def _case_context(request, referral):
     }
 
 
-@case_material
 def detail(request, reference):
     referral = selectors.referral_for(request.user, reference)
     user = request.user
@@ -508,7 +499,6 @@ def _free_text_check(user, referral) -> dict | None:
 
 
 @require_POST
-@case_material
 def change_status(request, reference):
     referral = selectors.referral_for(request.user, reference)
     if not selectors.may_screen(request.user):
@@ -549,7 +539,6 @@ def change_status(request, reference):
 
 
 @require_POST
-@case_material
 def free_text_review(request, reference):
     """A coordinator confirms a flagged referral's free text is safe to share,
     or writes the summary other agencies see instead."""
@@ -582,7 +571,6 @@ def free_text_review(request, reference):
 
 
 @require_POST
-@case_material
 def answer(request, reference):
     referral = selectors.referral_for(request.user, reference)
     try:
@@ -603,7 +591,6 @@ def answer(request, reference):
     return redirect(referral)
 
 
-@case_material
 def summary_pdf(request, reference):
     referral = selectors.referral_for(request.user, reference)
     context = _case_context(request, referral)
@@ -622,7 +609,6 @@ def summary_pdf(request, reference):
     return response
 
 
-@case_material
 def attachment(request, reference, attachment_id):
     referral = selectors.referral_for(request.user, reference)
     item = (
@@ -671,7 +657,6 @@ def _access_url(referral) -> str:
     return f"{referral.get_absolute_url()}#who-can-see"
 
 
-@case_material
 def access_grant(request, reference):
     """Share the case with an organisation, naming why (coordinators)."""
     referral = _coordinator_case(request, reference)
@@ -709,7 +694,6 @@ def access_grant(request, reference):
     )
 
 
-@case_material
 def access_change(request, reference, share_id):
     """End an organisation's access, or change its end date (coordinators)."""
     referral = _coordinator_case(request, reference)
@@ -745,7 +729,6 @@ def access_change(request, reference, share_id):
     )
 
 
-@case_material
 def sharing_without_consent(request, reference):
     """At screening: record that sharing without consent is justified."""
     referral = _coordinator_case(request, reference)

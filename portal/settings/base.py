@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.SessionLifetimeMiddleware",
     "accounts.middleware.SecondFactorGateMiddleware",
+    # After the second factor: case routes need a party to the ISA in force.
+    "agreements.middleware.CaseMaterialGateMiddleware",
     "accounts.middleware.NoStoreForAuthenticatedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -79,6 +81,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "portal.urls"
+# URL namespaces that hold case material: every route in them is refused to
+# anyone the agreement does not let see it (agreements.middleware).
+CASE_MATERIAL_NAMESPACES = frozenset({"referrals", "meetings", "documents"})
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [

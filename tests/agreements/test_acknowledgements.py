@@ -16,14 +16,16 @@ from django.test import RequestFactory
 
 from agreements.models import Acknowledgement, ChangeType
 from agreements.selectors import (
+    Refusal,
     Status,
     acknowledgements_awaiting,
     case_material_access,
     coverage,
+    organisations_in_good_standing,
 )
 from agreements.services import AcknowledgementRefused, acknowledgement_record
 from audit.chain import chain_verify
-from tests.factories import UserFactory
+from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.agreements import (
     acknowledge,
     agreement_tree,
@@ -173,15 +175,27 @@ class TestCoverage:
 
 
 class TestCaseMaterialAccess:
-    def test_access_closes_after_the_grace_period_and_reopens(self, settings):
+    """Deny by default: only parties to the ISA in force that acknowledged it
+    (docs/features.md, "Agreements")."""
+
+    def test_a_party_needs_its_acknowledgement_and_keeps_a_grace_period(self, settings):
         _, isa, organisations, coordinator = agreement_tree()
         person = UserFactory(organisation=organisations[0])
-        # The ISA was published today: within the grace period.
+        # Never acknowledged: closed, even while others are still in time.
+        decision = case_material_access(person)
+        assert not decision.allowed
+        assert decision.code == Refusal.NOT_ACKNOWLEDGED
+        assert "has not acknowledged version 1.0" in decision.reason
+        acknowledge(isa.latest_version, organisations[0])
+        assert case_material_access(person).allowed
+        # A new material version: the earlier acknowledgement carries the
+        # organisation through the grace period, and no further.
+        isa = publish_change(isa, coordinator, number="2.0")
         assert case_material_access(person).allowed
         settings.AGREEMENT_ACKNOWLEDGEMENT_GRACE_DAYS = -1
         decision = case_material_access(person)
         assert not decision.allowed
-        assert "has not acknowledged version 1.0" in decision.reason
+        assert "has not acknowledged version 2.0" in decision.reason
         acknowledge(isa.latest_version, organisations[0])
         assert case_material_access(person).allowed
 
@@ -192,17 +206,58 @@ class TestCaseMaterialAccess:
         decision = case_material_access(UserFactory(organisation=organisations[1]))
         assert decision.signatories == [signer]
 
-    def test_protocol_alone_does_not_close_access(self, settings):
+    def test_an_organisation_not_named_in_the_isa_is_refused(self):
         _, isa, organisations, _ = agreement_tree()
         acknowledge(isa.latest_version, organisations[0])
-        settings.AGREEMENT_ACKNOWLEDGEMENT_GRACE_DAYS = -1
-        assert case_material_access(UserFactory(organisation=organisations[0])).allowed
+        outsider = UserFactory(organisation=OrganisationFactory(party=False))
+        decision = case_material_access(outsider)
+        assert not decision.allowed
+        assert decision.code == Refusal.NOT_PARTY
+        assert "is not a party to the current version of CMARAC ISA" in (
+            decision.reason
+        )
 
-    def test_administrators_are_not_affected(self, settings):
-        agreement_tree()
-        settings.AGREEMENT_ACKNOWLEDGEMENT_GRACE_DAYS = -1
+    def test_a_party_to_the_protocol_alone_is_refused(self):
+        protocol, isa, organisations, coordinator = agreement_tree()
+        # Named in the protocol, acknowledged it, but not in the ISA.
+        extra = OrganisationFactory(party=False)
+        protocol.signatory_organisations.add(extra)
+        protocol = publish_change(protocol, coordinator, number="1.1")
+        acknowledge(protocol.latest_version, extra)
+        decision = case_material_access(UserFactory(organisation=extra))
+        assert decision.code == Refusal.NOT_PARTY
+
+    def test_a_withdrawn_organisation_is_refused(self):
+        _, isa, organisations, _ = agreement_tree()
+        acknowledge(isa.latest_version, organisations[0])
+        organisations[0].active = False
+        organisations[0].save()
+        decision = case_material_access(UserFactory(organisation=organisations[0]))
+        assert decision.code == Refusal.WITHDRAWN
+
+    def test_without_a_published_isa_only_coordinators_see_case_material(self):
+        organisation = OrganisationFactory(party=False)
+        decision = case_material_access(UserFactory(organisation=organisation))
+        assert not decision.allowed
+        assert decision.code == Refusal.NO_AGREEMENT
+        coordinator = UserFactory(organisation=organisation, roles=["Coordinators"])
+        assert case_material_access(coordinator).allowed
+
+    def test_administrators_without_an_organisation_see_no_case_material(self):
+        _, isa, _, _ = agreement_tree()
         admin = UserFactory(organisation=None, is_superuser=True)
-        assert case_material_access(admin).allowed
+        decision = case_material_access(admin)
+        assert not decision.allowed
+        assert decision.code == Refusal.NO_ORGANISATION
+
+    def test_only_parties_in_good_standing_may_be_sent_material(self):
+        _, isa, organisations, _ = agreement_tree()
+        acknowledge(isa.latest_version, organisations[0])
+        acknowledge(isa.latest_version, organisations[1])
+        organisations[1].active = False
+        organisations[1].save()
+        OrganisationFactory(party=False)
+        assert organisations_in_good_standing() == {organisations[0].pk}
 
     def test_grace_period_counts_from_publication(self, settings):
         _, isa, organisations, _ = agreement_tree()

@@ -4,12 +4,9 @@ import io
 import re
 
 import pytest
-from django.http import HttpResponse
-from django.test import RequestFactory
 from django.urls import reverse
 from pypdf import PdfReader
 
-from agreements.access import case_material
 from agreements.models import Acknowledgement
 from audit.models import AuditEvent
 from tests.conftest import verified_client_for
@@ -244,25 +241,24 @@ class TestHomePage:
 
 
 class TestCaseMaterialGate:
-    def _view(self):
-        return case_material(lambda request: HttpResponse("case file"))
+    """The gate in front of every case route, seen through one of them."""
 
     def test_overdue_organisation_is_told_why_and_who_can_fix_it(self, tree, settings):
         _, _, organisations, _ = tree
         signer = signatory_for(organisations[0])
         settings.AGREEMENT_ACKNOWLEDGEMENT_GRACE_DAYS = -1
-        request = RequestFactory().get("/")
-        request.user = UserFactory(organisation=organisations[0])
-        response = self._view()(request)
+        referrer = UserFactory(organisation=organisations[0], roles=["Referrers"])
+        response = verified_client_for(referrer).get(reverse("referrals:index"))
         assert response.status_code == 403
         page = response.content.decode()
-        assert "Case material is closed to your organisation" in page
+        assert "Case material is closed to you" in page
+        assert "has not acknowledged version 1.0 of CMARAC ISA" in page
         assert signer.get_full_name() in page
 
     def test_acknowledged_organisation_gets_through(self, tree, settings):
         _, isa, organisations, _ = tree
         acknowledge(isa.latest_version, organisations[0])
         settings.AGREEMENT_ACKNOWLEDGEMENT_GRACE_DAYS = -1
-        request = RequestFactory().get("/")
-        request.user = UserFactory(organisation=organisations[0])
-        assert self._view()(request).content == b"case file"
+        referrer = UserFactory(organisation=organisations[0], roles=["Referrers"])
+        response = verified_client_for(referrer).get(reverse("referrals:index"))
+        assert response.status_code == 200

@@ -7,6 +7,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
@@ -21,6 +22,7 @@ from documents.services import (
     share_recall,
     shared_files_purge,
 )
+from tests.conftest import verified_client_for
 from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.documents import PDF, files_storage, office, shared, upload
 from tests.factories.meetings import accepted, meeting, on_agenda
@@ -291,3 +293,21 @@ class TestRecall:
         share_recall(share=share, user=coordinator, reason="Wrong case")
         share.refresh_from_db()
         assert share.recalled_by == coordinator
+
+
+class TestOnlyParties:
+    """Files go only to parties to the ISA in force that acknowledged it,
+    whatever the form offered (docs/features.md, "Agreements")."""
+
+    def test_the_form_offers_only_parties(self, agencies):
+        outsider = OrganisationFactory(name="Outsider agency", party=False)
+        page = verified_client_for(agencies["sender"]).get(reverse("documents:new"))
+        html = page.content.decode()
+        assert "Agency B" in html
+        assert outsider.name not in html
+
+    def test_the_service_refuses_an_organisation_outside_the_isa(self, agencies):
+        outsider = OrganisationFactory(name="Outsider agency", party=False)
+        with pytest.raises(ShareRefused, match="Outsider agency cannot be sent files"):
+            shared(agencies["sender"], [agencies["b"], outsider])
+        assert not Share.objects.exists()

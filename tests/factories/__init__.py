@@ -11,10 +11,20 @@ TEST_PASSWORD = "correct-horse-battery-staple"
 class OrganisationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Organisation
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Partner agency {n}")
     slug = factory.Sequence(lambda n: f"partner-{n}")
     type = OrganisationType.HOUSING
+
+    @factory.post_generation
+    def party(self, create, extracted, **kwargs):
+        """Partners are parties to the ISA in force and have acknowledged it,
+        or they see no case material; ``party=False`` makes an outsider."""
+        if create and extracted is not False:
+            from tests.factories.agreements import party_to_stand_in_agreement
+
+            party_to_stand_in_agreement(self)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -1,20 +1,128 @@
 """Build agreement pages and publish versions the way editors and coordinators do."""
 
+import hashlib
 from datetime import date
 
 from django.test import RequestFactory
+from django.utils import timezone
 from wagtail.models import Page
 
-from accounts.models import Role
+from accounts.models import Role, User
 from agreements.models import (
+    Acknowledgement,
     AgreementIndexPage,
+    AgreementVersion,
     ChangeType,
     ProtocolPage,
     SharingAgreementPage,
 )
+from agreements.selectors import access_decisions_outdated
 from agreements.services import acknowledgement_record
+from audit.chain import chain_append
 from home.models import HomePage
 from tests.factories import OrganisationFactory, UserFactory
+
+# Case material is shared only with parties to an ISA in force that have
+# acknowledged it (docs/features.md, "Agreements"). Tests that are not about
+# the agreement get one made for them: every organisation the factory builds
+# is a party to this stand-in and has acknowledged it. A test that publishes
+# its own ISA (``publish_new``) retires the stand-in and names its parties.
+STAND_IN_SLUG = "stand-in-sharing-agreement"
+STAND_IN_OFFICER = "stand-in-agreement-officer"
+
+
+def party_to_stand_in_agreement(organisation) -> None:
+    """Make ``organisation`` a party to the stand-in ISA that acknowledged it.
+
+    Versions are append-only, so each new party gets an editorial version
+    naming everyone so far (no one else need acknowledge again). Rows are
+    written directly, as no person did any of it: no audit events, emails or
+    page revisions for tests to trip over.
+    """
+    if SharingAgreementPage.objects.live().exclude(slug=STAND_IN_SLUG).exists():
+        return  # the test publishes its own agreement and names its parties
+    latest = (
+        AgreementVersion.objects.filter(page__slug=STAND_IN_SLUG)
+        .order_by("-major", "-minor")
+        .first()
+    )
+    if latest is not None and not latest.page.live:
+        return  # retired by a test that published its own agreement
+    version = _stand_in_version(latest, organisation)
+    officer = version.published_by
+    chain_append(
+        Acknowledgement(
+            version=version,
+            organisation=organisation,
+            organisation_name=organisation.name,
+            user=officer,
+            username=officer.username,
+            signatory_name="Stand-in signatory",
+            signatory_role="Head of service",
+            content_hash=version.content_hash,
+        ),
+        lock_key=7_306_210_002,  # the acknowledgement chain's (agreements.services)
+        before_hash=lambda ack: setattr(ack, "acknowledged_at", timezone.now()),
+    )
+
+
+def _stand_in_version(latest, organisation) -> AgreementVersion:
+    today = timezone.localdate()
+    if latest is None:
+        officer, _ = User.objects.get_or_create(
+            username=STAND_IN_OFFICER,
+            defaults={"is_superuser": True, "is_active": False},
+        )
+        page = SharingAgreementPage(
+            title="Stand-in ISA",
+            slug=STAND_IN_SLUG,
+            reference="ISA-TEST",
+            summary="Made by the test factories.",
+            responsible_officer=officer,
+            date_of_request=today,
+            effective_date=today,
+            first_review_date=today.replace(year=today.year + 1),
+        )
+        parent = HomePage.objects.first() or Page.get_first_root_node()
+        parent.add_child(instance=page)
+        signatories, minor, change = [], 0, ChangeType.MATERIAL
+    else:
+        page, officer = latest.page, latest.published_by
+        signatories, minor = latest.signatories, latest.minor + 1
+        change = ChangeType.EDITORIAL
+    signatories = [*signatories, {"id": organisation.pk, "name": organisation.name}]
+    text = f"Stand-in ISA 1.{minor}: {signatories}"
+    return AgreementVersion.objects.create(
+        page_id=page.pk,
+        kind=SharingAgreementPage._meta.verbose_name,
+        title="Stand-in ISA",
+        reference="ISA-TEST",
+        major=1,
+        minor=minor,
+        change_type=change,
+        published_at=timezone.now(),
+        published_by=officer,
+        published_by_label=str(officer),
+        effective_date=today,
+        next_review_date=today.replace(year=today.year + 1),
+        review_cycle_months=12,
+        responsible_officer_label=str(officer),
+        signatories=signatories,
+        clauses=[],
+        canonical_text=text,
+        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+    )
+
+
+def retire_stand_in_agreement() -> None:
+    """A test publishing its own ISA decides the parties itself. Versions and
+    acknowledgements are append-only, so the stand-in is taken off the site."""
+    page = SharingAgreementPage.objects.filter(slug=STAND_IN_SLUG, live=True).first()
+    if page is None:
+        return
+    page.live = False
+    page.save(clean=False, update_fields=["live"])
+    access_decisions_outdated()
 
 
 def clause(heading, text, kind="other"):
@@ -23,8 +131,12 @@ def clause(heading, text, kind="other"):
 
 def agreement_tree(*, organisations=None, coordinator=None, effective=None):
     """A published protocol and an ISA under it, both at version 1.0."""
-    coordinator = coordinator or UserFactory(roles=["Coordinators"])
-    organisations = organisations or [OrganisationFactory() for _ in range(3)]
+    coordinator = coordinator or UserFactory(
+        roles=["Coordinators"], organisation__party=False
+    )
+    organisations = organisations or [
+        OrganisationFactory(party=False) for _ in range(3)
+    ]
     effective = effective or date(2026, 1, 6)
     index = HomePage.objects.first().add_child(
         instance=AgreementIndexPage(title="Agreements", slug="agreements")
@@ -54,6 +166,8 @@ def agreement_tree(*, organisations=None, coordinator=None, effective=None):
 
 
 def publish_new(parent, page, organisations, user, effective, clauses):
+    if isinstance(page, SharingAgreementPage):
+        retire_stand_in_agreement()
     page.responsible_officer = user
     page.date_of_request = effective
     page.effective_date = effective

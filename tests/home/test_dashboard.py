@@ -225,3 +225,30 @@ class TestCachedPanels:
         response = client.get("/")
         assert response.status_code == 302
         assert world["asked"].reference not in response.content.decode()
+
+
+class TestCaseMaterialClosed:
+    """The home page follows the agreement's rule: with case material closed
+    it lists none of it and says why (docs/features.md, "Agreements")."""
+
+    def test_a_late_organisation_sees_no_case_material_and_why(self, world, settings):
+        _, isa, _, _ = agreement_tree(organisations=[world["a"], world["b"]])
+        settings.AGREEMENT_ACKNOWLEDGEMENT_GRACE_DAYS = -1
+        html = _home(world["a_staff"])
+        assert world["asked"].reference not in html
+        assert "Visit the family with housing" not in html
+        assert "Patrol log.pdf" not in html
+        assert str(world["meeting"]) not in html
+        assert "Case material is closed to you" in html
+        assert "has not acknowledged version 1.0 of CMARAC ISA" in html
+        assert f'href="{isa.url}"' in html
+        # No menu links into the case routes that would refuse them.
+        assert 'href="/referrals/"' not in html
+        assert 'href="/files/"' not in html
+
+    def test_an_organisation_outside_the_isa_sees_none_and_why(self, world):
+        agreement_tree(organisations=[world["b"]])
+        html = _home(world["a_staff"])
+        assert world["asked"].reference not in html
+        assert "Visit the family with housing" not in html
+        assert "is not a party to the current version of CMARAC ISA" in html

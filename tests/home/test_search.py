@@ -94,3 +94,15 @@ class TestReferrals:
 def test_complete_answers_factory_takes_people():
     # Guard for the fixture above: the name really is on the referral.
     assert complete_answers(people=[person(0, name="X Y")])["people"]
+
+
+class TestCaseMaterialClosed:
+    """Search applies the agreement's rule (docs/features.md, "Agreements")."""
+
+    def test_a_coordinator_outside_the_isa_finds_no_referrals(self, cases):
+        _, referral = cases
+        coordinator = UserFactory(roles=[Role.COORDINATOR], organisation__party=False)
+        agreement_tree(organisations=[referral.organisation])
+        html = _search(coordinator, referral.reference)
+        assert f">{referral.reference}</a>" not in html
+        assert "Morgan" not in html

@@ -13,7 +13,11 @@ from pypdf import PdfReader
 from accounts.models import Role
 from audit.models import AuditEvent
 from meetings.models import AgendaItem, Meeting, MeetingKind, MeetingPack
-from meetings.services import working_days_before
+from meetings.services import (
+    MeetingRefused,
+    agenda_item_invite,
+    working_days_before,
+)
 from referrals.models import ReferralShare
 from tests.conftest import verified_client_for
 from tests.factories import OrganisationFactory, UserFactory
@@ -446,3 +450,35 @@ class TestAgencyAccess:
         event = AuditEvent.objects.filter(action="meeting.pack_downloaded").last()
         assert event is not None
         assert event.detail["organisation"] == issued["Police"].pk
+
+
+class TestOnlyPartiesInvited:
+    """Only parties to the ISA in force that acknowledged it may be invited
+    to a case, whatever the form offered (docs/features.md, "Agreements")."""
+
+    def test_the_form_offers_only_parties_and_a_forged_choice_is_refused(
+        self, boss, boss_client, agencies, waiting
+    ):
+        outsider = OrganisationFactory(name="Outsider agency", party=False)
+        upcoming = meeting(boss)
+        item = on_agenda(upcoming, waiting, [agencies["Police"]], boss)
+        url = reverse("meetings:agenda_invite", args=[upcoming.pk, item.pk])
+        page = boss_client.get(url).content.decode()
+        assert f'value="{agencies["Fire"].pk}"' in page
+        assert f'value="{outsider.pk}"' not in page
+        response = boss_client.post(url, {"invited": [outsider.pk]})
+        assert response.status_code == 200
+        assert outsider not in item.invited.all()
+        assert not waiting.shares.filter(organisation=outsider).exists()
+
+    def test_the_services_refuse_an_organisation_outside_the_isa(
+        self, boss, agencies, waiting
+    ):
+        outsider = OrganisationFactory(name="Outsider agency", party=False)
+        upcoming = meeting(boss)
+        with pytest.raises(MeetingRefused, match="Outsider agency cannot be invited"):
+            on_agenda(upcoming, waiting, [outsider], boss)
+        item = on_agenda(upcoming, waiting, [agencies["Police"]], boss)
+        with pytest.raises(MeetingRefused, match="Outsider agency cannot be invited"):
+            agenda_item_invite(item=item, invited=[outsider], user=boss)
+        assert outsider not in item.invited.all()
