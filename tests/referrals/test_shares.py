@@ -42,7 +42,7 @@ from referrals.services import (
 from referrals.tasks import end_expired_referral_shares_task
 from tests.conftest import verified_client_for
 from tests.factories import OrganisationFactory, UserFactory
-from tests.factories.agreements import agreement_tree, publish_change
+from tests.factories.agreements import acknowledge, agreement_tree, publish_change
 from tests.factories.meetings import (
     accepted,
     coordinator,
@@ -362,6 +362,8 @@ class TestAgreementDrop:
             organisations=[world["housing"], world["police"], world["fire"]],
             coordinator=world["boss"],
         )
+        for organisation in organisations:
+            acknowledge(isa.latest_version, organisation)
         invited = [world["police"], world["fire"]]
         on_agenda(meeting(world["boss"]), world["referral"], invited)
         police_pack = MeetingPack.objects.create(
