@@ -330,8 +330,15 @@ def _enqueue_build(meeting_id: int, notify: bool) -> None:
 
 
 def invited_organisations(meeting: Meeting) -> list[Organisation]:
+    """The invited organisations that may see case material now: packs are
+    built, and papers and minutes announced, for these alone. An organisation
+    a new agreement version dropped, or one that has fallen behind with it,
+    gets no pack (its old one is deleted at the next build) and no email."""
     return list(
-        Organisation.objects.filter(agenda_invitations__meeting=meeting)
+        Organisation.objects.filter(
+            agenda_invitations__meeting=meeting,
+            pk__in=organisations_in_good_standing(),
+        )
         .distinct()
         .order_by("name")
     )

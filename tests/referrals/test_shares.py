@@ -28,6 +28,7 @@ from meetings.services import (
     action_update,
     agenda_item_invite,
     meeting_mark_held,
+    packs_build,
     papers_issue,
 )
 from referrals.models import ReferralShare, ShareReason, Status
@@ -388,6 +389,12 @@ class TestAgreementDrop:
         )
         assert world["referral"].shares.get(organisation=world["fire"]).in_force
         assert not MeetingPack.objects.filter(pk=police_pack.pk).exists()
+        # Police are still on the invitation list, but the next build of the
+        # papers makes no pack for an organisation the agreement no longer
+        # covers.
+        packs_build(world["referral"].agenda_items.get().meeting)
+        assert not MeetingPack.objects.filter(organisation=world["police"]).exists()
+        assert MeetingPack.objects.filter(organisation=world["fire"]).exists()
         assert AuditEvent.objects.filter(action="meeting.pack_deleted").exists()
         assert AuditEvent.objects.filter(
             action="agreement.organisations_dropped"
