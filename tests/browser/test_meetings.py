@@ -211,7 +211,7 @@ def test_coordinator_fills_in_every_meeting_form(page, live_server, people, agen
     item = AgendaItem.objects.get(meeting=meeting)
     assert _invited(item) == ["Fire", "Housing", "Police"]
     assert item.slot_minutes == 20
-    agenda = page.locator("#agenda + table")
+    agenda = page.locator("#agenda + .app-table-container table")
     expect(agenda).to_contain_text("Fire, Housing, Police")
     expect(agenda).to_contain_text("20 minutes")
 
@@ -277,7 +277,7 @@ def test_coordinator_fills_in_every_meeting_form(page, live_server, people, agen
         "present",
     )
     assert row.confidentiality_confirmed_at is not None
-    register = page.locator("#register + table")
+    register = page.locator("#register + .app-table-container table")
     expect(register).to_contain_text("Sam Sergeant")
     expect(register).to_contain_text("Present")
     expect(register).to_contain_text(
@@ -303,7 +303,7 @@ def test_coordinator_fills_in_every_meeting_form(page, live_server, people, agen
     page.get_by_role("link", name="Back to recording the meeting").click()
 
     # The case: discussion, risk after it, and the review date ----------------------
-    cases = page.locator("#cases + table")
+    cases = page.locator("#cases + .app-table-container table")
     cases.get_by_role("link", name=referral.reference).click()
     expect_section(page, referral.reference)
     page.get_by_label("Discussion summary").press_sequentially(
@@ -349,7 +349,7 @@ def test_coordinator_fills_in_every_meeting_form(page, live_server, people, agen
         due,
     )
     assert action.description == "Review the GP records."
-    actions = page.locator("#actions + table")
+    actions = page.locator("#actions + .app-table-container table")
     expect(actions).to_contain_text("Review the GP records.")
     expect(actions).to_contain_text("Dr Nadia Nurse")
 

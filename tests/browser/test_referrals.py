@@ -14,6 +14,7 @@ from referrals.forms import SECTIONS, SECTIONS_BY_SLUG
 from referrals.models import Referral, ReferralDraft, Status
 from tests.conftest import current_code
 from tests.factories import TEST_PASSWORD, TOTPDeviceFactory, UserFactory
+from tests.factories.documents import PDF
 from tests.factories.referrals import answers_in, full_answers, multi_choice_fields
 
 from .conftest import assert_accessible, screenshot
@@ -21,11 +22,11 @@ from .test_sign_in import enter_security_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# The smallest file the upload accepts: the type is read from the first bytes.
+# A small, well-formed PDF: the upload checks open it (documents.checks).
 RISK_ASSESSMENT = {
     "name": "risk-assessment.pdf",
     "mimeType": "application/pdf",
-    "buffer": b"%PDF-1.4\n%%EOF\n",
+    "buffer": PDF,
 }
 
 
@@ -252,6 +253,7 @@ def test_referrer_submits_and_coordinator_starts_screening(
     page.get_by_label("Attach a risk assessment (optional)").set_input_files(
         RISK_ASSESSMENT
     )
+    choose(page, "Who can see the file?", "Every agency the case is shared with")
     save_and_continue(page)
 
     # 7. What has been done
