@@ -201,7 +201,10 @@ class TestInForceFrom:
         assert first.effective_date == date(2026, 1, 6)
 
     def test_a_later_date_chosen_for_the_new_version_is_kept(self):
-        _, isa, _, coordinator = agreement_tree(effective=date(2026, 1, 6))
+        # Relative to today, so the first review (a year after the agreement
+        # took effect) always falls after the later date chosen here.
+        effective = timezone.localdate() - timedelta(days=60)
+        _, isa, _, coordinator = agreement_tree(effective=effective)
         later = timezone.localdate() + timedelta(days=30)
 
         def edit(draft):
