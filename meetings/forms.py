@@ -4,12 +4,12 @@ from datetime import datetime, time
 from django import forms
 from django.utils import timezone
 
-from portal.forms import DateField
+from portal.forms import DateField, RefusesNullCharacters
 
 from .models import ActionStatus, MeetingKind
 
 
-class ActionUpdateForm(forms.Form):
+class ActionUpdateForm(RefusesNullCharacters, forms.Form):
     status = forms.ChoiceField(
         label="Where is this action now?",
         choices=ActionStatus.choices,
@@ -40,7 +40,7 @@ class ChairField(forms.ModelChoiceField):
         return obj.get_full_name() or obj.get_username()
 
 
-class MeetingScheduleForm(forms.Form):
+class MeetingScheduleForm(RefusesNullCharacters, forms.Form):
     kind = forms.ChoiceField(
         label="What kind of meeting is it?",
         choices=MeetingKind.choices,
@@ -147,7 +147,7 @@ class InvitedField(forms.ModelMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
 
-class AgendaItemAddForm(forms.Form):
+class AgendaItemAddForm(RefusesNullCharacters, forms.Form):
     """``referrals`` checks what is posted (so the service can refuse a case
     already on the agenda with its own message); ``waiting`` is what the
     select offers."""
@@ -197,7 +197,7 @@ class AgendaItemAddForm(forms.Form):
         self.fields["invited"].queryset = organisations
 
 
-class InvitationsForm(forms.Form):
+class InvitationsForm(RefusesNullCharacters, forms.Form):
     invited = InvitedField(
         label="Which other organisations are invited to this case?",
         queryset=None,

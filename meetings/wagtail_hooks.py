@@ -36,6 +36,7 @@ from accounts.models import Role
 from agreements.selectors import case_material_access
 from audit.exports import SafeExportIndexView
 from audit.services import audit_read
+from portal.forms import RefusesNullCharacters
 
 from .models import Action, Attendance, Meeting, Rag
 from .selectors import chairs_available, full_meetings_ahead, meetings_visible_to
@@ -139,7 +140,7 @@ class CaseRecordAdmin(ModelAdmin):
 # Meetings -----------------------------------------------------------------------
 
 
-class MeetingForm(WagtailAdminModelForm):
+class MeetingForm(RefusesNullCharacters, WagtailAdminModelForm):
     """The fields a coordinator sets; the services apply the rules on save."""
 
     # Links are typed without a scheme as often as with; assume https.
@@ -299,7 +300,7 @@ class MeetingAdmin(CaseRecordAdmin):
 # Actions ------------------------------------------------------------------------
 
 
-class ActionProgressForm(WagtailAdminModelForm):
+class ActionProgressForm(RefusesNullCharacters, WagtailAdminModelForm):
     class Meta:
         model = Action
         fields = ["status", "update"]

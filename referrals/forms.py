@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django import forms
 
 from accounts.models import OrganisationType
-from portal.forms import DateField, PhoneField, PostcodeField
+from portal.forms import DateField, PhoneField, PostcodeField, RefusesNullCharacters
 
 from .models import PersonRole, RiskLevel
 
@@ -57,7 +57,7 @@ def _required(message):
     return {"required": message}
 
 
-class SectionForm(forms.Form):
+class SectionForm(RefusesNullCharacters, forms.Form):
     """Base for section forms: GOV.UK error messages for required fields."""
 
     def __init__(self, *args, **kwargs):
@@ -651,7 +651,7 @@ SECTIONS = (
 SECTIONS_BY_SLUG = {section.slug: section for section in SECTIONS}
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(RefusesNullCharacters, forms.Form):
     risk_assessment = forms.FileField(
         label="Attach a risk assessment (optional)",
         help_text="A PDF, Word or OpenDocument file, up to 10 MB.",
@@ -660,7 +660,7 @@ class AttachmentForm(forms.Form):
     )
 
 
-class DeclarationForm(forms.Form):
+class DeclarationForm(RefusesNullCharacters, forms.Form):
     confirm = forms.BooleanField(
         label="I confirm the information is accurate to the best of my knowledge "
         "and that sharing it is necessary and proportionate",
