@@ -6,13 +6,15 @@ from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.widgets import Button
-from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
+from wagtail_modeladmin.options import modeladmin_register
+
+from portal.modeladmin import PortalModelAdmin
 
 from .models import Organisation, User
 from .services import devices_remove
 
 
-class OrganisationAdmin(ModelAdmin):
+class OrganisationAdmin(PortalModelAdmin):
     model = Organisation
     menu_label = "Organisations"
     menu_icon = "group"

@@ -19,12 +19,13 @@ from django.utils.html import format_html
 from django.utils.text import slugify
 from wagtail import hooks
 from wagtail_modeladmin.helpers import ButtonHelper
-from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
+from wagtail_modeladmin.options import modeladmin_register
 from wagtail_modeladmin.views import IndexView
 
 from audit.exports import spreadsheet_safe
 from audit.readonly import ReadOnlyPermissionHelper
 from audit.services import audit_record
+from portal.modeladmin import DeclaredFiltersIndexView, PortalModelAdmin
 
 from .models import AgreementVersion
 from .selectors import Status, coverage, coverage_visible_to
@@ -66,7 +67,7 @@ class CoverageButtons(ButtonHelper):
         return self.coverage_button(obj.pk)
 
 
-class SpreadsheetSafeIndexView(IndexView):
+class SpreadsheetSafeIndexView(DeclaredFiltersIndexView):
     """modeladmin's list, with export cells that cannot run as formulas."""
 
     custom_value_preprocess = {
@@ -80,7 +81,7 @@ class SpreadsheetSafeIndexView(IndexView):
         return self.model_admin.export_headings
 
 
-class AgreementCoverageAdmin(ModelAdmin):
+class AgreementCoverageAdmin(PortalModelAdmin):
     model = AgreementVersion
     menu_label = "Agreement coverage"
     menu_icon = "doc-full"

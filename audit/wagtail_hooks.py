@@ -1,6 +1,8 @@
 """The audit log in the Wagtail admin: read-only, for administrators only."""
 
-from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
+from wagtail_modeladmin.options import modeladmin_register
+
+from portal.modeladmin import PortalModelAdmin
 
 from .models import AuditEvent
 from .readonly import ReadOnlyPermissionHelper
@@ -14,7 +16,7 @@ class AdministratorsReadOnly(ReadOnlyPermissionHelper):
         return user.is_active and user.is_superuser
 
 
-class AuditEventAdmin(ModelAdmin):
+class AuditEventAdmin(PortalModelAdmin):
     model = AuditEvent
     menu_label = "Audit log"
     menu_icon = "history"

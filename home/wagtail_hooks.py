@@ -5,7 +5,9 @@ from datetime import timedelta
 
 from django.contrib.admin import SimpleListFilter
 from django.utils import timezone
-from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
+from wagtail_modeladmin.options import modeladmin_register
+
+from portal.modeladmin import PortalModelAdmin
 
 from .models import GuidancePage
 
@@ -29,7 +31,7 @@ class ReviewStateFilter(SimpleListFilter):
         return queryset
 
 
-class GuidanceReviewAdmin(ModelAdmin):
+class GuidanceReviewAdmin(PortalModelAdmin):
     model = GuidancePage
     menu_label = "Guidance reviews"
     menu_icon = "date"

@@ -25,11 +25,7 @@ from django.utils.html import format_html
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail_modeladmin.helpers import PermissionHelper
-from wagtail_modeladmin.options import (
-    ModelAdmin,
-    ModelAdminGroup,
-    modeladmin_register,
-)
+from wagtail_modeladmin.options import ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import CreateView, EditView
 
 from accounts.models import Role
@@ -37,6 +33,7 @@ from agreements.selectors import case_material_access
 from audit.exports import SafeExportIndexView
 from audit.services import audit_read
 from portal.forms import RefusesNullCharacters
+from portal.modeladmin import PortalModelAdmin
 
 from .models import Action, Attendance, Meeting, Rag
 from .selectors import chairs_available, full_meetings_ahead, meetings_visible_to
@@ -101,7 +98,7 @@ class ActionsPermissions(CoordinatorsPermissions):
     may_edit = True
 
 
-class CaseRecordAdmin(ModelAdmin):
+class CaseRecordAdmin(PortalModelAdmin):
     """What the three lists share."""
 
     permission_helper_class = CoordinatorsPermissions
