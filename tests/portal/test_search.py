@@ -2,7 +2,9 @@
 on SQLite's full-text search and on PostgreSQL alike."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import reverse
+from wagtail.documents import get_document_model
 
 from accounts.models import Role
 from tests.conftest import verified_client_for
@@ -41,9 +43,14 @@ def test_words_in_quotes_are_still_found(referrer_client, page, query):
 
 
 def test_the_admin_searches_safely_too(page):
+    get_document_model().objects.create(
+        title="Terms of reference", file=ContentFile(b"%PDF-1.7", name="terms.pdf")
+    )
     admin = verified_client_for(UserFactory(is_superuser=True, organisation=None))
     for url in ("/admin/documents/", "/admin/pages/search/", "/admin/images/"):
         assert admin.get(url, {"q": '"'}).status_code == 200, url
+    found = admin.get("/admin/documents/", {"q": '"terms"'}).content.decode()
+    assert "Terms of reference" in found
 
 
 @pytest.mark.parametrize("query", ["a\x00b", "\x00"])
