@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from portal.forms import RefusesNullCharacters
+
 CODE_ATTRS = {
     # WCAG 2.2 3.3.8: let browsers and password managers fill and paste codes.
     "autocomplete": "one-time-code",
@@ -13,7 +15,7 @@ CODE_ATTRS = {
 }
 
 
-class SignInForm(AuthenticationForm):
+class SignInForm(RefusesNullCharacters, AuthenticationForm):
     error_messages = {
         "invalid_login": (
             "Enter a correct username and password. Both are case-sensitive."
@@ -41,7 +43,7 @@ class SignInForm(AuthenticationForm):
         self.fields["password"].error_messages["required"] = "Enter your password"
 
 
-class CodeForm(forms.Form):
+class CodeForm(RefusesNullCharacters, forms.Form):
     code = forms.CharField(
         label="Security code",
         help_text=(
@@ -60,7 +62,7 @@ class CodeForm(forms.Form):
         return code
 
 
-class EnrolForm(forms.Form):
+class EnrolForm(RefusesNullCharacters, forms.Form):
     code = forms.CharField(
         label="Code from your authenticator app",
         help_text="Enter the 6-digit code your app shows now.",

@@ -39,10 +39,16 @@ def _next_url(request, default="/"):
     candidate = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(
         REDIRECT_FIELD_NAME
     )
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate,
-        allowed_hosts={request.get_host()},
-        require_https=request.is_secure(),
+    # A path on this site only: redirect() would read anything else, such as
+    # "?next=9", as the name of a view and fail looking it up.
+    if (
+        candidate
+        and candidate.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            candidate,
+            allowed_hosts={request.get_host()},
+            require_https=request.is_secure(),
+        )
     ):
         return candidate
     return default

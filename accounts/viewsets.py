@@ -4,10 +4,12 @@ from django import forms
 from wagtail.users.forms import UserCreationForm, UserEditForm
 from wagtail.users.views.users import UserViewSet
 
+from portal.forms import RefusesNullCharacters
+
 from .models import Organisation
 
 
-class _PartnerFieldsMixin(forms.Form):
+class _PartnerFieldsMixin(RefusesNullCharacters, forms.Form):
     organisation = forms.ModelChoiceField(
         queryset=Organisation.objects.filter(active=True),
         required=False,

@@ -6,9 +6,10 @@ from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.widgets import Button
-from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
+from wagtail_modeladmin.options import modeladmin_register
 
 from audit.exports import SafeExportIndexView
+from portal.modeladmin import PortalModelAdmin
 
 from .models import Organisation, User
 from .services import devices_remove
@@ -22,7 +23,7 @@ class OrganisationIndexView(SafeExportIndexView):
     export_filename = "organisations"
 
 
-class OrganisationAdmin(ModelAdmin):
+class OrganisationAdmin(PortalModelAdmin):
     model = Organisation
     index_view_class = OrganisationIndexView
     menu_label = "Organisations"

@@ -1,9 +1,11 @@
 from django import forms
 
+from portal.forms import RefusesNullCharacters
+
 from .models import Acknowledgement
 
 
-class AcknowledgementForm(forms.Form):
+class AcknowledgementForm(RefusesNullCharacters, forms.Form):
     confirm = forms.BooleanField(
         label=(
             "I confirm that I have read this agreement and that my organisation "
@@ -28,7 +30,7 @@ class AcknowledgementForm(forms.Form):
     )
 
 
-class ReceiptLookupForm(forms.Form):
+class ReceiptLookupForm(RefusesNullCharacters, forms.Form):
     receipt = forms.CharField(
         label="Receipt number",
         help_text="The 64-character receipt hash printed on the receipt.",

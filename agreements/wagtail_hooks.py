@@ -18,12 +18,13 @@ from django.utils.html import format_html
 from django.utils.text import slugify
 from wagtail import hooks
 from wagtail_modeladmin.helpers import ButtonHelper
-from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
+from wagtail_modeladmin.options import modeladmin_register
 
 from audit.exports import SafeExportIndexView, spreadsheet_safe
 from audit.readonly import ReadOnlyPermissionHelper
 from audit.services import audit_record
 from portal.dates import long_date
+from portal.modeladmin import PortalModelAdmin
 
 from .models import AgreementVersion
 from .selectors import Status, coverage, coverage_visible_to
@@ -85,7 +86,7 @@ class CoverageIndexView(SafeExportIndexView):
     }
 
 
-class AgreementCoverageAdmin(ModelAdmin):
+class AgreementCoverageAdmin(PortalModelAdmin):
     model = AgreementVersion
     menu_label = "Agreement coverage"
     menu_icon = "doc-full"

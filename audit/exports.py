@@ -11,6 +11,8 @@ from django.contrib.admin.utils import lookup_field
 from django.utils import timezone
 from wagtail_modeladmin.views import IndexView
 
+from portal.modeladmin import DeclaredFiltersIndexView
+
 from .services import audit_record
 
 # Spreadsheet programs run a cell that starts with one of these as a formula;
@@ -24,9 +26,10 @@ def spreadsheet_safe(value):
     return value
 
 
-class SafeExportIndexView(IndexView):
+class SafeExportIndexView(DeclaredFiltersIndexView):
     """A list whose export cannot run formulas and is recorded in the audit
-    log; viewing the list is recorded too."""
+    log; viewing the list is recorded too. Like every admin list, it applies
+    only the filters it declares (portal.modeladmin)."""
 
     audit_name = ""  # e.g. "meeting" gives "meeting.exported"
 

@@ -1,6 +1,8 @@
 """The audit log in the Wagtail admin: read-only, for administrators only."""
 
-from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
+from wagtail_modeladmin.options import modeladmin_register
+
+from portal.modeladmin import PortalModelAdmin
 
 from .checkpoints import utc_text
 from .exports import SafeExportIndexView
@@ -43,7 +45,7 @@ class AuditLogIndexView(SafeExportIndexView):
     }
 
 
-class AuditEventAdmin(ModelAdmin):
+class AuditEventAdmin(PortalModelAdmin):
     model = AuditEvent
     menu_label = "Audit log"
     menu_icon = "history"

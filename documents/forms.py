@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from portal.dates import long_date
-from portal.forms import DateField
+from portal.forms import DateField, RefusesNullCharacters
 
 from .checks import ACCEPTED_LABEL, max_upload_bytes
 from .models import ShareTarget
@@ -38,7 +38,7 @@ def end_of_day(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
 
 
-class ShareForm(forms.Form):
+class ShareForm(RefusesNullCharacters, forms.Form):
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     files = MultipleFileField(
         label="Files to share",
@@ -174,7 +174,7 @@ class ShareForm(forms.Form):
         return end_of_day(self.cleaned_data["expires"])
 
 
-class ShortenExpiryForm(forms.Form):
+class ShortenExpiryForm(RefusesNullCharacters, forms.Form):
     expires = DateField(
         noun="New expiry date",
         future=True,
@@ -184,7 +184,7 @@ class ShortenExpiryForm(forms.Form):
     )
 
 
-class RecallForm(forms.Form):
+class RecallForm(RefusesNullCharacters, forms.Form):
     reason = forms.CharField(
         label="Why are you recalling these files?",
         help_text="Recipients see this. Do not include personal details.",

@@ -9,7 +9,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from wagtail import hooks
 from wagtail.admin.views.pages.edit import EditView
-from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
+from wagtail_modeladmin.options import modeladmin_register
+
+from portal.modeladmin import PortalModelAdmin
 
 from .models import GuidancePage
 
@@ -33,7 +35,7 @@ class ReviewStateFilter(SimpleListFilter):
         return queryset
 
 
-class GuidanceReviewAdmin(ModelAdmin):
+class GuidanceReviewAdmin(PortalModelAdmin):
     model = GuidancePage
     menu_label = "Guidance reviews"
     menu_icon = "date"

@@ -4,14 +4,14 @@ from datetime import datetime, time
 from django import forms
 from django.utils import timezone
 
-from portal.forms import DateField, TextAreaField
+from portal.forms import DateField, RefusesNullCharacters, TextAreaField
 from referrals.forms import ShareReasonField
 from referrals.models import ShareReason
 
 from .models import ActionStatus, MeetingKind
 
 
-class ActionUpdateForm(forms.Form):
+class ActionUpdateForm(RefusesNullCharacters, forms.Form):
     status = forms.ChoiceField(
         label="Where is this action now?",
         choices=ActionStatus.choices,
@@ -42,7 +42,7 @@ class ChairField(forms.ModelChoiceField):
         return obj.get_full_name() or obj.get_username()
 
 
-class MeetingScheduleForm(forms.Form):
+class MeetingScheduleForm(RefusesNullCharacters, forms.Form):
     kind = forms.ChoiceField(
         label="What kind of meeting is it?",
         choices=MeetingKind.choices,
@@ -168,7 +168,7 @@ class _ShareReasonMixin:
         return self.cleaned_data.get("share_reason") or ShareReason.INFORMATION
 
 
-class AgendaItemAddForm(_ShareReasonMixin, forms.Form):
+class AgendaItemAddForm(_ShareReasonMixin, RefusesNullCharacters, forms.Form):
     """``referrals`` checks what is posted (so the service can refuse a case
     already on the agenda with its own message); ``waiting`` is what the
     select offers."""
@@ -219,7 +219,7 @@ class AgendaItemAddForm(_ShareReasonMixin, forms.Form):
         self.fields["invited"].queryset = organisations
 
 
-class InvitationsForm(_ShareReasonMixin, forms.Form):
+class InvitationsForm(_ShareReasonMixin, RefusesNullCharacters, forms.Form):
     invited = InvitedField(
         label="Which other organisations are invited to this case?",
         queryset=None,

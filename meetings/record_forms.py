@@ -3,7 +3,7 @@ discussion and actions, and the general minutes."""
 
 from django import forms
 
-from portal.forms import DateField, TextAreaField
+from portal.forms import DateField, RefusesNullCharacters, TextAreaField
 from referrals.models import RiskLevel
 
 from .models import AttendanceStatus
@@ -17,7 +17,7 @@ class OrganisationField(forms.ModelChoiceField):
         return obj.name
 
 
-class AttendanceForm(forms.Form):
+class AttendanceForm(RefusesNullCharacters, forms.Form):
     organisation = OrganisationField(
         label="Organisation",
         queryset=None,
@@ -52,7 +52,7 @@ class AttendanceForm(forms.Form):
         self.fields["organisation"].queryset = organisations
 
 
-class DiscussionForm(forms.Form):
+class DiscussionForm(RefusesNullCharacters, forms.Form):
     discussion = TextAreaField(
         label="Discussion summary",
         max_length=20000,
@@ -78,7 +78,7 @@ class DiscussionForm(forms.Form):
     )
 
 
-class ActionForm(forms.Form):
+class ActionForm(RefusesNullCharacters, forms.Form):
     owner = OrganisationField(
         label="Which organisation owns the action?",
         queryset=None,
@@ -118,7 +118,7 @@ class ActionForm(forms.Form):
         self.fields["owner"].queryset = organisations
 
 
-class MinutesForm(forms.Form):
+class MinutesForm(RefusesNullCharacters, forms.Form):
     general_minutes = TextAreaField(
         label="General minutes",
         help_text="Apologies, matters arising and anything not about a case. "

@@ -23,11 +23,7 @@ from django.utils.html import format_html
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail_modeladmin.helpers import PermissionHelper
-from wagtail_modeladmin.options import (
-    ModelAdmin,
-    ModelAdminGroup,
-    modeladmin_register,
-)
+from wagtail_modeladmin.options import ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import CreateView, EditView
 
 from accounts.models import Role
@@ -35,6 +31,8 @@ from agreements.selectors import case_material_access
 from audit.exports import SafeExportIndexView
 from audit.services import audit_read
 from portal.dates import long_datetime
+from portal.forms import RefusesNullCharacters
+from portal.modeladmin import PortalModelAdmin
 
 from .models import Action, Attendance, Meeting, Rag
 from .selectors import chairs_available, full_meetings_ahead, meetings_visible_to
@@ -105,7 +103,7 @@ class ActionsPermissions(CoordinatorsPermissions):
     may_edit = True
 
 
-class CaseRecordAdmin(ModelAdmin):
+class CaseRecordAdmin(PortalModelAdmin):
     """What the three lists share."""
 
     permission_helper_class = CoordinatorsPermissions
@@ -144,7 +142,7 @@ class CaseRecordAdmin(ModelAdmin):
 # Meetings -----------------------------------------------------------------------
 
 
-class MeetingForm(WagtailAdminModelForm):
+class MeetingForm(RefusesNullCharacters, WagtailAdminModelForm):
     """The fields a coordinator sets; the services apply the rules on save."""
 
     # Links are typed without a scheme as often as with; assume https.
@@ -314,7 +312,7 @@ class MeetingAdmin(CaseRecordAdmin):
 # Actions ------------------------------------------------------------------------
 
 
-class ActionProgressForm(WagtailAdminModelForm):
+class ActionProgressForm(RefusesNullCharacters, WagtailAdminModelForm):
     class Meta:
         model = Action
         fields = ["status", "update"]

@@ -10,9 +10,12 @@ class PortalConfig(AppConfig):
         from django.core.signals import request_finished, request_started
         from wagtail.signals import page_published, page_unpublished
 
-        from . import freshness
+        from . import freshness, lookups
         from .addresses import default_site_sync
         from .freshness import outdate_on_change, outdate_on_publish
+
+        # Integer ids too large for the database find nothing (portal.lookups).
+        lookups.register()
 
         # Each request reads each token once (portal.freshness.token).
         request_started.connect(

@@ -3,6 +3,7 @@
 Dates are three boxes (day, month, year) with the error messages the Design
 System recommends: https://design-system.service.gov.uk/components/date-input/
 UK phone numbers and postcodes are checked with messages that say what to fix.
+Every form in the project refuses NUL characters (``RefusesNullCharacters``).
 """
 
 import re
@@ -11,8 +12,66 @@ from datetime import date
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 
 _PARTS = ("day", "month", "year")
+
+NULL_CHARACTER_MESSAGE = (
+    "Remove the null character from your answer: it cannot be saved"
+)
+
+
+def contains_null_character(value) -> bool:
+    """Whether text, or any text in a list or dict of it, holds a NUL (``\\x00``).
+
+    PostgreSQL refuses NUL in text and JSON columns, so such a value would fail
+    with a 500 when saved or looked up; no keyboard types one.
+    """
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, MultiValueDict):  # request.POST: every value, not the last
+        return contains_null_character(dict(value.lists()))
+    if isinstance(value, dict):
+        return any(
+            contains_null_character(key) or contains_null_character(item)
+            for key, item in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return any(contains_null_character(item) for item in value)
+    return False
+
+
+def _refuse_null_character(*_value):
+    raise ValidationError(NULL_CHARACTER_MESSAGE, code="null_character")
+
+
+class RefusesNullCharacters:
+    """A form mixin: a field whose submitted value holds a NUL character gets
+    one plain error, whatever kind of field it is, and is not cleaned further.
+
+    Django's text fields already refuse NUL, but choices, dates, check boxes
+    and model choices (which look the value up) do not, and data kept as
+    typed (referral drafts) must not hold one. Every form class in the project
+    uses this (tests/portal/test_null_characters.py checks).
+    """
+
+    def full_clean(self):
+        if self.is_bound:
+            for name, field in self.fields.items():
+                if not field.disabled and contains_null_character(self._sent(name)):
+                    # This form's own copy of the field: other forms are untouched.
+                    field.clean = _refuse_null_character
+        super().full_clean()
+
+    def _sent(self, name) -> list:
+        """What was sent for a field, as sent: a check box's widget reads any
+        text as True, so the raw values are looked at as well."""
+        bound = self[name]
+        suffixes = getattr(bound.field.widget, "widgets_names", ())
+        keys = [bound.html_name, *(bound.html_name + suffix for suffix in suffixes)]
+        getlist = getattr(self.data, "getlist", None)
+        raw = [getlist(key) if getlist else self.data.get(key) for key in keys]
+        return [*raw, bound.data]
 
 
 class DateWidget(forms.MultiWidget):

@@ -12,7 +12,7 @@ from django import forms
 
 from accounts.models import OrganisationType
 from documents.checks import ACCEPTED_LABEL, max_upload_bytes
-from portal.forms import DateField, PhoneField, PostcodeField
+from portal.forms import DateField, PhoneField, PostcodeField, RefusesNullCharacters
 
 from .models import AttachmentVisibility, PersonRole, RiskLevel, ShareReason
 
@@ -61,7 +61,7 @@ def _required(message):
     return {"required": message}
 
 
-class SectionForm(forms.Form):
+class SectionForm(RefusesNullCharacters, forms.Form):
     """Base for section forms: GOV.UK error messages for required fields."""
 
     def __init__(self, *args, **kwargs):
@@ -663,7 +663,7 @@ SECTIONS = (
 SECTIONS_BY_SLUG = {section.slug: section for section in SECTIONS}
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(RefusesNullCharacters, forms.Form):
     # The file's rules (type, size, content) are documents.checks', applied by
     # the service; an empty file is left to them too, for one message.
     risk_assessment = forms.FileField(
@@ -696,7 +696,7 @@ class AttachmentForm(forms.Form):
         return data
 
 
-class DeclarationForm(forms.Form):
+class DeclarationForm(RefusesNullCharacters, forms.Form):
     confirm = forms.BooleanField(
         label="I confirm the information is accurate to the best of my knowledge "
         "and that sharing it is necessary and proportionate",

@@ -22,6 +22,7 @@ from django.http import Http404
 
 from accounts.models import Role, User
 from agreements.selectors import case_material_access
+from portal.forms import contains_null_character
 
 from . import redaction
 from .models import Referral, ReferralDraft, ReferralPerson, ReferralShare
@@ -83,6 +84,8 @@ def referrals_page(user: User, number, per_page: int) -> Page:
 def referral_for(user: User, reference: str) -> Referral:
     """The referral, or 404 if ``user`` may not see it (never 403: a 403 would
     confirm the reference exists)."""
+    if contains_null_character(reference):  # PostgreSQL cannot compare it
+        raise Http404("No referral found")
     referral = referrals_visible_to(user).filter(reference=reference).first()
     if referral is None:
         raise Http404("No referral found")

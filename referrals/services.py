@@ -16,6 +16,7 @@ from accounts.models import Organisation, Role, User
 from audit.services import audit_record
 from documents.checks import CheckedFile, FileRefused, check_file
 from documents.scanning import virus_check
+from portal.forms import NULL_CHARACTER_MESSAGE, contains_null_character
 
 from .answers import bind, raw_from_cleaned
 from .forms import SECTIONS, Section
@@ -515,6 +516,8 @@ def referral_transition(
         redirected_to.strip(),
         feedback.strip(),
     )
+    if contains_null_character([reason, redirected_to, feedback]):
+        raise ReferralRefused(NULL_CHARACTER_MESSAGE)  # PostgreSQL cannot keep it
     with transaction.atomic():
         locked = Referral.objects.select_for_update().get(pk=referral.pk)
         current = Status(locked.status)
@@ -656,6 +659,8 @@ def information_provide(
     message = message.strip()
     if not message:
         raise ReferralRefused("Enter the information the coordinator asked for")
+    if contains_null_character(message):
+        raise ReferralRefused(NULL_CHARACTER_MESSAGE)  # PostgreSQL cannot keep it
     if user.organisation_id != referral.organisation_id or not user.has_role(
         Role.REFERRER
     ):

@@ -7,6 +7,7 @@ selectors.
 """
 
 from django.contrib import messages
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -20,7 +21,7 @@ from audit.services import audit_read, audit_record
 from documents.checks import too_large_message
 from documents.downloads import private_file_response
 from portal import freshness
-from portal.forms import error_list
+from portal.forms import NULL_CHARACTER_MESSAGE, contains_null_character, error_list
 from portal.pdf import render_pdf
 
 from . import redaction, selectors
@@ -241,6 +242,18 @@ def section(request, draft_id, slug):
 
     action = request.POST.get("action", "save")
     raw = raw_from_post(request.POST)
+    if contains_null_character(raw):
+        # PostgreSQL cannot keep a NUL: nothing is saved, and the page comes
+        # back as typed with the error next to the answer holding it.
+        if action == "autosave":
+            return JsonResponse({"saved": False}, status=400)
+        bound = bind(current, raw)
+        if not any(NULL_CHARACTER_MESSAGE in message for _, message in bound.errors()):
+            # Not in any answer: the request was made by hand.
+            raise BadRequest("A NUL character outside the answers")
+        return _render_section(
+            request, draft, current, bound, attachment_form, returning
+        )
     raw, shown_item, list_message = _list_buttons(request.POST, current, raw)
     upload_refused = (
         _attachment_refused(request, draft, attachment_form)

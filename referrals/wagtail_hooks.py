@@ -14,13 +14,14 @@ from django.urls import re_path
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
-from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
+from wagtail_modeladmin.options import modeladmin_register
 from wagtail_modeladmin.views import InspectView
 
 from accounts.models import Role
 from audit.exports import SafeExportIndexView
 from audit.readonly import ReadOnlyPermissionHelper
 from audit.services import audit_read
+from portal.modeladmin import PortalModelAdmin
 
 from .answers import all_answers
 from .forms import ASB_TYPES
@@ -130,7 +131,7 @@ class ReferralInspectView(InspectView):
         )
 
 
-class ReferralAdmin(ModelAdmin):
+class ReferralAdmin(PortalModelAdmin):
     model = Referral
     menu_label = "Referrals"
     menu_icon = "form"

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that looks the address up (sessions, redirects, views).
+    "portal.middleware.RefuseNullCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.AdminContentSecurityPolicyMiddleware",
@@ -318,7 +320,8 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 WAGTAIL_SITE_NAME = "CMARAC partner portal"
 WAGTAILADMIN_BASE_URL = env.str("DJANGO_BASE_URL", default="http://127.0.0.1:8000")
 WAGTAIL_GRAVATAR_PROVIDER_URL = None  # never fetch avatars from the internet
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Wagtail's database backend, with search terms escaped for SQLite (portal.search).
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "portal.search"}}
 # Documents are served only through the authorising view, never a storage URL.
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILDOCS_DOCUMENT_MODEL = "documents.PortalDocument"

@@ -4,12 +4,19 @@ The permission ladders walk this list, so a view added later is covered
 without anyone remembering to add a test.
 """
 
+import inspect
 import itertools
 import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
+from wagtail.admin.views.generic.base import BaseListingView
+from wagtail.admin.viewsets.pages import page_viewset_registry
+from wagtail.models import Page
+from wagtail_modeladmin.options import ModelAdmin
+from wagtail_modeladmin.views import IndexView as ModelAdminIndexView
 
 from accounts.access import access_level
 from accounts.middleware import ALWAYS_OPEN_URL_NAMES
@@ -34,6 +41,36 @@ class Route:
 
     def __str__(self):
         return f"{self.name or self.pattern} ({self.url})"
+
+    def url_with(self, value: str) -> str:
+        """The route's address with every path parameter set to ``value``
+        (percent-encoded), whether or not the route would accept it."""
+        template = _template(self.pattern)
+        slots = [quote(value, safe="")] * template.count("{}")
+        return "/" + template.format(*slots).lstrip("/")
+
+    @property
+    def model_admin(self) -> ModelAdmin | None:
+        """The wagtail-modeladmin ModelAdmin whose screen this is, if any."""
+        owner = getattr(inspect.unwrap(self.callback), "__self__", None)
+        return owner if isinstance(owner, ModelAdmin) else None
+
+    @property
+    def list_view_class(self) -> type | None:
+        """The admin list view behind the route: a wagtail-modeladmin index,
+        or any Wagtail listing (viewsets, reports, the page explorer)."""
+        view = inspect.unwrap(self.callback)
+        if self.model_admin and view.__name__ == "index_view":
+            return self.model_admin.index_view_class
+        if view.__name__ == "view_router":
+            # Page routes go through a router that picks the page type's
+            # viewset; the view it routes to is named in its closure.
+            view_name = inspect.getclosurevars(view).nonlocals["view_name"]
+            view = page_viewset_registry.get_by_type(Page).get_view_by_name(view_name)
+        view_class = getattr(view, "view_class", None)
+        if view_class and issubclass(view_class, BaseListingView | ModelAdminIndexView):
+            return view_class
+        return None
 
 
 # Patterns whose nested groups defeat the sampler, with URLs to try instead.
@@ -78,10 +115,15 @@ def _walk(patterns, prefix="", namespace=""):
             yield text, entry.callback, name
 
 
-def _sample_url(pattern: str, callback) -> str | None:
+def _template(pattern: str) -> str:
+    """The pattern with each path parameter as ``{}``."""
     template = re.sub(r"<(?:\w+:)?\w+>", "{}", pattern)
     template = template.replace("^", "").replace("$", "").replace("\\", "")
-    template = REGEX_GROUP.sub("{}", template)
+    return REGEX_GROUP.sub("{}", template)
+
+
+def _sample_url(pattern: str, callback) -> str | None:
+    template = _template(pattern)
     slots = template.count("{}")
     candidates = [
         "/" + template.format(*values).lstrip("/")
