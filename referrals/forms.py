@@ -737,7 +737,7 @@ class ShareReasonField(forms.ChoiceField):
         )
 
 
-class ShareGrantForm(forms.Form):
+class ShareGrantForm(RefusesNullCharacters, forms.Form):
     organisation = forms.ModelChoiceField(
         label="Organisation",
         queryset=None,
@@ -763,7 +763,7 @@ class ShareGrantForm(forms.Form):
         self.fields["organisation"].queryset = organisations
 
 
-class ShareChangeForm(forms.Form):
+class ShareChangeForm(RefusesNullCharacters, forms.Form):
     change = forms.ChoiceField(
         label="What do you want to do?",
         choices=[("extend", "Change the end date"), ("end", "End access now")],
@@ -791,7 +791,7 @@ class ShareChangeForm(forms.Form):
         return data
 
 
-class SharingWithoutConsentForm(forms.Form):
+class SharingWithoutConsentForm(RefusesNullCharacters, forms.Form):
     why = _why(
         "Why is sharing without consent justified?",
         "Enter why sharing without consent is justified",
