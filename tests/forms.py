@@ -10,9 +10,16 @@ option when none is), a textarea's text without the newline right after its
 start tag and with CRLF line breaks, and no button unless one is named.
 """
 
+import importlib
+import pkgutil
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urljoin
+
+from django import forms
+from django.apps import apps
+from django.conf import settings
 
 _NO_VALUE_TYPES = {"submit", "button", "reset", "image", "file"}
 
@@ -147,3 +154,34 @@ def post_back_unchanged(client, url: str, *, with_field: str, button=None):
     form = form_on(page.content.decode(), with_field=with_field, page_url=url)
     assert form.method == "post", form.method
     return client.post(form.action, form.post_data(button))
+
+
+def project_form_classes():
+    """Every form class defined in the project's own apps."""
+    ours = [
+        config
+        for config in apps.get_app_configs()
+        if Path(config.path).parent == Path(settings.BASE_DIR)
+    ]
+    for config in ours:
+        for module in pkgutil.walk_packages([config.path], f"{config.name}."):
+            # Settings modules read the environment; migrations hold no forms.
+            if ".settings" in module.name or ".migrations" in module.name:
+                continue
+            if module.name.endswith(".wsgi"):
+                continue
+            try:
+                importlib.import_module(module.name)
+            except LookupError:  # made for another database (portal.sqlite_search)
+                continue
+    found, seen = [], set()
+    pending = list(forms.BaseForm.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.split(".")[0] in {config.name for config in ours}:
+            found.append(cls)
+    return sorted(found, key=lambda cls: f"{cls.__module__}.{cls.__qualname__}")

@@ -8,55 +8,22 @@ anyone remembering to list it here.
 """
 
 import copy
-import importlib
-import pkgutil
 import re
 
 import pytest
 from django import forms
 
 from portal.templatetags.govuk import govuk_field
+from tests.forms import project_form_classes
 
-PROJECT_APPS = (
-    "portal",
-    "accounts",
-    "audit",
-    "home",
-    "agreements",
-    "referrals",
-    "meetings",
-    "documents",
-)
 # Sample choices put in place of each field's own, which for model choice
 # fields come from an empty test database.
 SAMPLE_CHOICES = [("first", "First"), ("second", "Second"), ("third", "Third")]
 
 
-def _import_project_modules() -> None:
-    for app in PROJECT_APPS:
-        package = importlib.import_module(app)
-        for module in pkgutil.walk_packages(package.__path__, f"{app}."):
-            # Settings modules are read at start-up, and production's refuses
-            # to load without its secrets.
-            if ".migrations" in module.name or module.name.startswith(
-                "portal.settings"
-            ):
-                continue
-            importlib.import_module(module.name)
-
-
-def _subclasses(cls):
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _subclasses(sub)
-
-
 def _multi_choice_fields():
-    _import_project_modules()
     found = []
-    for form_class in set(_subclasses(forms.BaseForm)):
-        if not form_class.__module__.startswith(PROJECT_APPS):
-            continue
+    for form_class in project_form_classes():
         for name, field in form_class.base_fields.items():
             if isinstance(
                 field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField

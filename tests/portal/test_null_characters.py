@@ -4,14 +4,8 @@ and with a plain 400 page anywhere in an address (portal.middleware).
 PostgreSQL refuses NUL in text and JSON, so each of these was a 500 there.
 """
 
-import importlib
-import pkgutil
-from pathlib import Path
-
 import pytest
 from django import forms
-from django.apps import apps
-from django.conf import settings
 from django.http import QueryDict
 
 from accounts.models import Organisation
@@ -22,42 +16,12 @@ from portal.forms import (
     contains_null_character,
 )
 from tests.factories import OrganisationFactory
+from tests.forms import project_form_classes
 
 NUL = "\x00"
 
 
-def _project_form_classes():
-    """Every form class defined in the project's own apps."""
-    ours = [
-        config
-        for config in apps.get_app_configs()
-        if Path(config.path).parent == Path(settings.BASE_DIR)
-    ]
-    for config in ours:
-        for module in pkgutil.walk_packages([config.path], f"{config.name}."):
-            # Settings modules read the environment; migrations hold no forms.
-            if ".settings" in module.name or ".migrations" in module.name:
-                continue
-            if module.name.endswith(".wsgi"):
-                continue
-            try:
-                importlib.import_module(module.name)
-            except LookupError:  # made for another database (portal.sqlite_search)
-                continue
-    found, seen = [], set()
-    pending = list(forms.BaseForm.__subclasses__())
-    while pending:
-        cls = pending.pop()
-        if cls in seen:
-            continue
-        seen.add(cls)
-        pending.extend(cls.__subclasses__())
-        if cls.__module__.split(".")[0] in {config.name for config in ours}:
-            found.append(cls)
-    return sorted(found, key=lambda cls: f"{cls.__module__}.{cls.__qualname__}")
-
-
-FORM_CLASSES = _project_form_classes()
+FORM_CLASSES = project_form_classes()
 
 
 def test_the_project_forms_are_found():
