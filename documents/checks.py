@@ -242,8 +242,9 @@ def _check_archive(upload, subject: str, extension: str) -> None:
                 _check_member(archive, member, subject)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
         raise FileRefused(_damaged_message(subject)) from exc
-    except (RuntimeError, NotImplementedError) as exc:
-        # Encrypted members, or a compression method Office does not use.
+    except RuntimeError as exc:
+        # Encrypted members, or a compression method Office does not use
+        # (zipfile's NotImplementedError is a RuntimeError).
         raise FileRefused(_damaged_message(subject)) from exc
     finally:
         upload.seek(0)
