@@ -5,6 +5,7 @@ the page editor's guard against a create that raced autosave."""
 from datetime import timedelta
 
 from django.contrib.admin import SimpleListFilter
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.text import slugify
 from wagtail import hooks
@@ -35,6 +36,26 @@ class ReviewStateFilter(SimpleListFilter):
         return queryset
 
 
+class OwnerFilter(SimpleListFilter):
+    """Only the people who own a guidance page, not every account."""
+
+    title = "owner"
+    parameter_name = "owner"
+
+    def lookups(self, request, model_admin):
+        owners = get_user_model().objects.filter(
+            pk__in=GuidancePage.objects.values("owner_person")
+        )
+        named = [(str(p.pk), p.get_full_name() or p.get_username()) for p in owners]
+        return sorted(named, key=lambda choice: choice[1].lower())
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(owner_person_id=int(value))
+        return queryset
+
+
 class GuidanceReviewAdmin(PortalModelAdmin):
     model = GuidancePage
     menu_label = "Guidance reviews"
@@ -42,7 +63,9 @@ class GuidanceReviewAdmin(PortalModelAdmin):
     menu_order = 250
     add_to_settings_menu = False
     list_display = ("title", "owner_person", "last_reviewed", "review_by", "state")
-    list_filter = (ReviewStateFilter, "owner_person")
+    list_filter = (ReviewStateFilter, OwnerFilter)
+    # Wagtail keeps each page's history; a second, model-level one would be empty.
+    history_view_enabled = False
     ordering = ("review_by", "title")
     search_fields = ("title",)
 

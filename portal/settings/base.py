@@ -332,6 +332,8 @@ WAGTAILDOCS_EXTENSIONS = [
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAILADMIN_LOGIN_URL = "accounts:login"
+# Page privacy sends people to our two-step sign-in, never Wagtail's own form.
+WAGTAIL_FRONTEND_LOGIN_URL = "accounts:login"
 # Password changes go through our own pages, which audit them.
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
 WAGTAIL_PASSWORD_RESET_ENABLED = False  # our own reset flow, which audits

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from wagtail.models import PageViewRestriction
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
@@ -84,6 +84,19 @@ class TestPages:
         assert response.status_code == 302
         assert response["Location"].startswith("/sign-in/")
 
+    def test_a_page_kept_for_another_group_sends_to_our_sign_in(self):
+        """Wagtail's privacy check asks for a different account through our
+        two-step sign-in, never through Wagtail's password-only form."""
+        page = guidance(title="For coordinators")
+        restriction = PageViewRestriction.objects.create(
+            page=page, restriction_type=PageViewRestriction.GROUPS
+        )
+        restriction.groups.set([role_group(Role.COORDINATOR)])
+        staff = verified_client_for(UserFactory(roles=[Role.REFERRER]))
+        response = staff.get(page.url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("accounts:login"))
+
     def test_the_review_date_must_follow_the_last_review(self):
         page = guidance()
         page.review_by = page.last_reviewed
@@ -123,6 +136,22 @@ class TestStaleGuidance:
         assert "Review overdue" in html
         html = coordinator.get(url, {"review": "overdue"}).content.decode()
         assert "Overdue page" in html and "Due later" not in html
+
+    def test_the_owner_filter_offers_only_people_who_own_guidance(self):
+        owner = UserFactory(roles=[Role.EDITOR], first_name="Ola", last_name="Owner")
+        UserFactory(first_name="Nadia", last_name="Nobody")
+        guidance(title="Owned page", owner=owner)
+        guidance(title="Someone else's page", owner=UserFactory(roles=[Role.EDITOR]))
+        coordinator = verified_client_for(UserFactory(roles=[Role.COORDINATOR]))
+        url = reverse("home_guidancepage_modeladmin_index")
+        html = coordinator.get(url).content.decode()
+        assert "Ola Owner" in html and "Nadia Nobody" not in html
+        html = coordinator.get(url, {"owner": owner.pk}).content.decode()
+        assert "Owned page" in html and "Someone else" not in html
+
+    def test_the_report_has_no_second_page_history(self):
+        with pytest.raises(NoReverseMatch):
+            reverse("home_guidancepage_modeladmin_history", args=[1])
 
 
 class TestSupersededAgreements:
