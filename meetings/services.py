@@ -21,8 +21,9 @@ from django.utils import timezone
 from accounts.models import Organisation, Role, User, staff_to_email
 from agreements.selectors import organisations_in_good_standing
 from audit.services import audit_record
-from documents.storage import ChunkStream, stream_chunks
+from files.storage import ChunkStream, stream_chunks
 from portal.addresses import absolute_url
+from portal.calendar import working_days_before
 from portal.dates import long_datetime
 from portal.pdf import html_to_pdf
 from referrals.models import Referral, ShareReason, Status
@@ -50,22 +51,6 @@ logger = logging.getLogger(__name__)
 
 class MeetingRefused(Exception):
     """Not allowed; the message says why in plain words."""
-
-
-def working_days_after(day: date, days: int) -> date:
-    """``days`` working days (Monday to Friday) after ``day``; before it if
-    ``days`` is negative. Bank holidays are not known here."""
-    step = timedelta(days=1 if days >= 0 else -1)
-    current, left = day, abs(days)
-    while left:
-        current += step
-        if current.weekday() < 5:
-            left -= 1
-    return current
-
-
-def working_days_before(day: date, days: int) -> date:
-    return working_days_after(day, -days)
 
 
 def _coordinator(user: User) -> None:

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "portal",
     "accounts",
     "audit",
+    "files",
     "home",
     "agreements",
     "referrals",
@@ -287,9 +288,9 @@ STORAGES = {
     },
 }
 # Shared files: the size limit is enforced while the upload arrives, before
-# anything reaches storage (documents.uploads), for every upload on the site.
+# anything reaches storage (files.uploads), for every upload on the site.
 FILE_UPLOAD_HANDLERS = [
-    "documents.uploads.SizeLimitUploadHandler",
+    "files.uploads.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
@@ -325,7 +326,7 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "portal.search"}}
 # Documents are served only through the authorising view, never a storage URL.
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILDOCS_DOCUMENT_MODEL = "documents.PortalDocument"
-# The same types partners may share (documents.checks.ACCEPTED).
+# The same types partners may share (files.checks.ACCEPTED).
 WAGTAILDOCS_EXTENSIONS = [
     *("pdf", "docx", "xlsx", "odt", "png", "jpg", "jpeg", "txt", "csv")
 ]
