@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -294,14 +293,9 @@ class AccessDecision:
     agreement_url: str = ""
 
 
-# Bumped whenever a version is published or an acknowledgement recorded
-# (agreements.receivers), so a decision kept on a user object is never used
-# after either; kept decisions also end with the day.
-_access_generation = [0]
-
-
-def access_decisions_outdated(**kwargs) -> None:
-    _access_generation[0] += 1
+# The decision is the organisation's, so every server shares it for a few
+# minutes at most.
+SHARED_SECONDS = 300
 
 
 def case_material_access(user) -> AccessDecision:
@@ -316,40 +310,24 @@ def case_material_access(user) -> AccessDecision:
     anyone but coordinators, who run the partnership. Administrators without
     an organisation are no party and see no case material.
 
-    A page asks several times (the view, its selectors, the menu); the answer
-    is kept on the user object, which lives for one request.
+    The organisation's decision is shared through ``portal.freshness``
+    (docs/caching.md), which also answers a page's repeated asks (the view,
+    its selectors, the menu) from the one request.
     """
-    key = (_access_generation[0], timezone.localdate(), grace_period())
-    kept = getattr(user, "_case_material_access", None)
-    if kept is not None and kept[0] == key:
-        return kept[1]
-    decision = _shared_decision(user, key)
-    if getattr(user, "is_authenticated", False):
-        user._case_material_access = (key, decision)
-    return decision
-
-
-# The decision is the organisation's, so every server shares it for a few
-# minutes, until agreements, acknowledgements or accounts change
-# (portal.freshness) or the day ends.
-SHARED_SECONDS = 300
-
-
-def _shared_decision(user, key) -> "AccessDecision":
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return AccessDecision(False, code=Refusal.NO_ORGANISATION)
     organisation_id = getattr(user, "organisation_id", None)
     if organisation_id is None:
         decision = _no_organisation()
     else:
-        _, today, grace = key
-        shared_key = (
-            f"isa-access:{organisation_id}:{freshness.token()}:{today}:{grace.days}"
+        # Kept until agreements, acknowledgements or accounts change (a new
+        # version or acknowledgement is saved, so it outdates the token), or
+        # the day or the grace period changes.
+        decision = freshness.remember(
+            ("isa-access", organisation_id, timezone.localdate(), grace_period().days),
+            lambda: organisation_access(user.organisation),
+            SHARED_SECONDS,
         )
-        decision = cache.get(shared_key)
-        if decision is None:
-            decision = organisation_access(user.organisation)
-            cache.set(shared_key, decision, SHARED_SECONDS)
     # Coordinators set the partnership up before its first ISA is published,
     # so they keep case material while none is in force; once one is, their
     # organisation answers to it like every other.
