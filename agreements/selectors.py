@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.db import models
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -18,27 +19,30 @@ from portal.dates import long_date
 from .models import Acknowledgement, AgreementVersion, ChangeType, SharingAgreementPage
 
 
-class Status:
-    ACKNOWLEDGED = "acknowledged"
-    OUTSTANDING = "outstanding"
-    OVERDUE = "overdue"
+class AcknowledgementState(models.TextChoices):
+    """Where an organisation stands with the current version of an agreement
+    (not a referral's ``Status``)."""
+
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    OUTSTANDING = "outstanding", "Outstanding"
+    OVERDUE = "overdue", "Overdue"
 
 
 @dataclass
 class OrganisationStatus:
     organisation_id: int
     organisation_name: str
-    state: str
+    state: AcknowledgementState
     due: date
     acknowledgement: Acknowledgement | None = None
 
     @property
     def label(self) -> str:
-        if self.state == Status.ACKNOWLEDGED:
+        if self.state == AcknowledgementState.ACKNOWLEDGED:
             ack = self.acknowledgement
             when = long_date(ack.acknowledged_at)
             return f"Acknowledged v{ack.version.number} on {when}"
-        if self.state == Status.OVERDUE:
+        if self.state == AcknowledgementState.OVERDUE:
             return f"Overdue since {long_date(self.due)}"
         return f"Outstanding, due by {long_date(self.due)}"
 
@@ -109,13 +113,13 @@ def coverage(version: AgreementVersion, *, today: date | None = None):
     for entry in sorted(version.signatories, key=lambda s: s["name"]):
         ack = acks.get(entry["id"])
         if ack is not None:
-            state = Status.ACKNOWLEDGED
+            state = AcknowledgementState.ACKNOWLEDGED
         elif today > due:
-            state = Status.OVERDUE
+            state = AcknowledgementState.OVERDUE
         else:
-            state = Status.OUTSTANDING
+            state = AcknowledgementState.OUTSTANDING
         rows.append(OrganisationStatus(entry["id"], entry["name"], state, due, ack))
-    done = sum(1 for row in rows if row.state == Status.ACKNOWLEDGED)
+    done = sum(1 for row in rows if row.state == AcknowledgementState.ACKNOWLEDGED)
     percent = round(100 * done / len(rows)) if rows else 100
     return rows, percent
 
@@ -163,7 +167,8 @@ def acknowledgements_awaiting(user) -> list[AgreementSummary]:
     return [
         summary
         for summary in agreements_in_force_for(user)
-        if summary.status is not None and summary.status.state != Status.ACKNOWLEDGED
+        if summary.status is not None
+        and summary.status.state != AcknowledgementState.ACKNOWLEDGED
     ]
 
 
@@ -262,7 +267,7 @@ def agreement_page_context(page, user, requested: str | None = None) -> dict:
         "status": status,
         "can_acknowledge": (
             status is not None
-            and status.state != Status.ACKNOWLEDGED
+            and status.state != AcknowledgementState.ACKNOWLEDGED
             and user.has_role(Role.SIGNATORY)
         ),
         "review_overdue": current.review_overdue(timezone.localdate()),

@@ -81,6 +81,7 @@ from meetings.models import (
     MeetingKind,
     MeetingStatus,
 )
+from meetings.services import REVIEW_DAYS
 from portal.calendar import working_day_on_or_after
 from portal.dates import long_datetime
 from referrals.answers import bind
@@ -977,9 +978,7 @@ class ScaleLoader:
                         "continues, and the victim's health is getting worse."
                     )
                     item.decisions = "Actions agreed below. Review at a later meeting."
-                    item.next_review = day + timedelta(
-                        days=settings.MEETING_REVIEW_DAYS[risk_after]
-                    )
+                    item.next_review = day + timedelta(days=REVIEW_DAYS[risk_after])
                 others = [
                     org.pk
                     for org in rng.sample(

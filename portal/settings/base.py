@@ -355,10 +355,9 @@ REFERRAL_DRAFT_RETENTION_DAYS = env.int(
 # ends it then (docs/features.md, "Who sees what").
 REFERRAL_SHARE_DAYS = env.int("DJANGO_REFERRAL_SHARE_DAYS", default=90)
 
-# Meetings: the referral deadline falls this many working days before a meeting;
-# a case's next review follows its risk level after discussion (days).
+# Meetings: the referral deadline falls this many working days before a meeting.
+# (A case's next review by risk level is meetings.services.REVIEW_DAYS.)
 MEETING_REFERRAL_DEADLINE_WORKING_DAYS = 10
-MEETING_REVIEW_DAYS = {"high": 14, "medium": 28, "standard": 56}
 # Bump when the pack template changes, so every pack is rebuilt.
 MEETING_PACK_TEMPLATE_VERSION = "1"
 
