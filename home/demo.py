@@ -126,7 +126,9 @@ def _pages(isa) -> list[dict]:
 
 
 def demo_guidance_seed() -> int:
-    """Create the guidance; returns pages created (0 if they exist)."""
+    """Create the meeting resources page and the guidance; returns guidance
+    pages created (0 if they exist)."""
+    demo_resources_page_seed()
     if GuidanceIndexPage.objects.exists():
         return 0
     home = HomePage.objects.get()

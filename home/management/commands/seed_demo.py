@@ -21,7 +21,7 @@ from django.test import override_settings
 from accounts.demo import demo_people_seed
 from agreements.demo import demo_agreements_seed
 from documents.demo import demo_documents_seed
-from home.demo import demo_guidance_seed, demo_resources_page_seed
+from home.demo import demo_guidance_seed
 from meetings.demo import demo_meetings_seed
 from referrals.demo import demo_referrals_seed
 
@@ -62,7 +62,6 @@ class Command(BaseCommand):
             references = self._step("Referrals at every stage", demo_referrals_seed)
             meetings = self._step("Meetings and their packs", demo_meetings_seed)
             shares = self._step("Shared files", demo_documents_seed)
-            self._step("Meeting resources page", demo_resources_page_seed)
             guidance = self._step("Guidance pages", demo_guidance_seed)
         if options["json"]:
             self.stdout.write(json.dumps(logins, indent=2))
