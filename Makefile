@@ -53,9 +53,10 @@ test-python:
 bench: setup ## Load 20,000 referrals into PostgreSQL and measure pages (needs wrk)
 	$(PY) bench/run.py $(BENCH_ARGS)
 
-lint: $(VENV)/.installed ## Lint with ruff
+lint: $(VENV)/.installed ## Lint with ruff; check the dependency map (.importlinter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: $(VENV)/.installed ## Format and fix with ruff
 	$(VENV)/bin/ruff format .

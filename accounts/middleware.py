@@ -1,7 +1,7 @@
 """The one gate in front of every page, and the session and header rules.
 
 Every view needs a logged-in user whose second factor is verified, unless the
-view is marked with one of the decorators in ``accounts.access``.
+view is marked with one of the decorators in ``portal.access``.
 """
 
 import time
@@ -18,9 +18,9 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
 from audit.services import audit_record
+from portal.access import PASSWORD_ONLY, PUBLIC, access_level
+from portal.session_keys import SESSION_SEEN_KEY, SESSION_STARTED_KEY
 
-from .access import PASSWORD_ONLY, PUBLIC, access_level
-from .receivers import SESSION_SEEN_KEY, SESSION_STARTED_KEY
 from .services import user_has_device
 from .views import admin_access_refused
 

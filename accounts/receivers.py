@@ -6,11 +6,10 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 
+from portal.session_keys import SESSION_SEEN_KEY, SESSION_STARTED_KEY
+
 from .models import User
 from .services import user_sessions_end
-
-SESSION_STARTED_KEY = "portal_session_started"
-SESSION_SEEN_KEY = "portal_session_seen"
 
 
 @receiver(user_logged_in, dispatch_uid="accounts_session_started")

@@ -22,8 +22,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import Outcome
 from audit.services import audit_record
+from portal.access import password_only, public
 
-from .access import password_only, public
 from .forms import CodeForm, EnrolForm, SignInForm
 from .models import BackupCodeDevice, CodeCheck
 from .services import (

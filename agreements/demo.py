@@ -10,10 +10,9 @@ from datetime import date
 
 from django.test import RequestFactory
 from django.utils import timezone
-from wagtail.models import Page
+from wagtail.models import Page, Site
 
 from accounts.models import Organisation, Role, User
-from home.models import HomePage
 
 from .models import (
     AgreementIndexPage,
@@ -159,7 +158,8 @@ def demo_agreements_seed() -> None:
     coordinator = User.objects.get(username="coordinator")
     editor = User.objects.get(username="editor")
     organisations = list(Organisation.objects.filter(active=True))
-    home = HomePage.objects.first()
+    # The site's root page (the home page): agreements sit directly under it.
+    home = Site.objects.get(is_default_site=True).root_page
     index = home.add_child(
         instance=AgreementIndexPage(
             title="Agreements",

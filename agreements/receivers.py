@@ -1,13 +1,11 @@
 """Freeze a version whenever an agreement page is published."""
 
-from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from wagtail.signals import page_published
 
 from accounts.middleware import current_request
 
-from .models import Acknowledgement, AgreementPage, AgreementVersion
-from .selectors import access_decisions_outdated
+from .models import AgreementPage
 from .services import version_publish
 
 
@@ -39,17 +37,3 @@ def _clear_completes_review(page, revision):
     if revision is not None:
         revision.content["completes_review"] = False
         revision.save(update_fields=["content"])
-
-
-# A new version or acknowledgement can change who may see case material.
-for _model in (AgreementVersion, Acknowledgement):
-    post_save.connect(
-        access_decisions_outdated,
-        sender=_model,
-        dispatch_uid=f"agreements_access_outdated_{_model.__name__}",
-    )
-    post_delete.connect(
-        access_decisions_outdated,
-        sender=_model,
-        dispatch_uid=f"agreements_access_outdated_deleted_{_model.__name__}",
-    )

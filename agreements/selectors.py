@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import models
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -19,27 +19,30 @@ from portal.dates import long_date
 from .models import Acknowledgement, AgreementVersion, ChangeType, SharingAgreementPage
 
 
-class Status:
-    ACKNOWLEDGED = "acknowledged"
-    OUTSTANDING = "outstanding"
-    OVERDUE = "overdue"
+class AcknowledgementState(models.TextChoices):
+    """Where an organisation stands with the current version of an agreement
+    (not a referral's ``Status``)."""
+
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    OUTSTANDING = "outstanding", "Outstanding"
+    OVERDUE = "overdue", "Overdue"
 
 
 @dataclass
 class OrganisationStatus:
     organisation_id: int
     organisation_name: str
-    state: str
+    state: AcknowledgementState
     due: date
     acknowledgement: Acknowledgement | None = None
 
     @property
     def label(self) -> str:
-        if self.state == Status.ACKNOWLEDGED:
+        if self.state == AcknowledgementState.ACKNOWLEDGED:
             ack = self.acknowledgement
             when = long_date(ack.acknowledged_at)
             return f"Acknowledged v{ack.version.number} on {when}"
-        if self.state == Status.OVERDUE:
+        if self.state == AcknowledgementState.OVERDUE:
             return f"Overdue since {long_date(self.due)}"
         return f"Outstanding, due by {long_date(self.due)}"
 
@@ -110,13 +113,13 @@ def coverage(version: AgreementVersion, *, today: date | None = None):
     for entry in sorted(version.signatories, key=lambda s: s["name"]):
         ack = acks.get(entry["id"])
         if ack is not None:
-            state = Status.ACKNOWLEDGED
+            state = AcknowledgementState.ACKNOWLEDGED
         elif today > due:
-            state = Status.OVERDUE
+            state = AcknowledgementState.OVERDUE
         else:
-            state = Status.OUTSTANDING
+            state = AcknowledgementState.OUTSTANDING
         rows.append(OrganisationStatus(entry["id"], entry["name"], state, due, ack))
-    done = sum(1 for row in rows if row.state == Status.ACKNOWLEDGED)
+    done = sum(1 for row in rows if row.state == AcknowledgementState.ACKNOWLEDGED)
     percent = round(100 * done / len(rows)) if rows else 100
     return rows, percent
 
@@ -164,7 +167,8 @@ def acknowledgements_awaiting(user) -> list[AgreementSummary]:
     return [
         summary
         for summary in agreements_in_force_for(user)
-        if summary.status is not None and summary.status.state != Status.ACKNOWLEDGED
+        if summary.status is not None
+        and summary.status.state != AcknowledgementState.ACKNOWLEDGED
     ]
 
 
@@ -263,7 +267,7 @@ def agreement_page_context(page, user, requested: str | None = None) -> dict:
         "status": status,
         "can_acknowledge": (
             status is not None
-            and status.state != Status.ACKNOWLEDGED
+            and status.state != AcknowledgementState.ACKNOWLEDGED
             and user.has_role(Role.SIGNATORY)
         ),
         "review_overdue": current.review_overdue(timezone.localdate()),
@@ -294,14 +298,9 @@ class AccessDecision:
     agreement_url: str = ""
 
 
-# Bumped whenever a version is published or an acknowledgement recorded
-# (agreements.receivers), so a decision kept on a user object is never used
-# after either; kept decisions also end with the day.
-_access_generation = [0]
-
-
-def access_decisions_outdated(**kwargs) -> None:
-    _access_generation[0] += 1
+# The decision is the organisation's, so every server shares it for a few
+# minutes at most.
+SHARED_SECONDS = 300
 
 
 def case_material_access(user) -> AccessDecision:
@@ -316,40 +315,24 @@ def case_material_access(user) -> AccessDecision:
     anyone but coordinators, who run the partnership. Administrators without
     an organisation are no party and see no case material.
 
-    A page asks several times (the view, its selectors, the menu); the answer
-    is kept on the user object, which lives for one request.
+    The organisation's decision is shared through ``portal.freshness``
+    (docs/caching.md), which also answers a page's repeated asks (the view,
+    its selectors, the menu) from the one request.
     """
-    key = (_access_generation[0], timezone.localdate(), grace_period())
-    kept = getattr(user, "_case_material_access", None)
-    if kept is not None and kept[0] == key:
-        return kept[1]
-    decision = _shared_decision(user, key)
-    if getattr(user, "is_authenticated", False):
-        user._case_material_access = (key, decision)
-    return decision
-
-
-# The decision is the organisation's, so every server shares it for a few
-# minutes, until agreements, acknowledgements or accounts change
-# (portal.freshness) or the day ends.
-SHARED_SECONDS = 300
-
-
-def _shared_decision(user, key) -> "AccessDecision":
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return AccessDecision(False, code=Refusal.NO_ORGANISATION)
     organisation_id = getattr(user, "organisation_id", None)
     if organisation_id is None:
         decision = _no_organisation()
     else:
-        _, today, grace = key
-        shared_key = (
-            f"isa-access:{organisation_id}:{freshness.token()}:{today}:{grace.days}"
+        # Kept until agreements, acknowledgements or accounts change (a new
+        # version or acknowledgement is saved, so it outdates the token), or
+        # the day or the grace period changes.
+        decision = freshness.remember(
+            ("isa-access", organisation_id, timezone.localdate(), grace_period().days),
+            lambda: organisation_access(user.organisation),
+            SHARED_SECONDS,
         )
-        decision = cache.get(shared_key)
-        if decision is None:
-            decision = organisation_access(user.organisation)
-            cache.set(shared_key, decision, SHARED_SECONDS)
     # Coordinators set the partnership up before its first ISA is published,
     # so they keep case material while none is in force; once one is, their
     # organisation answers to it like every other.

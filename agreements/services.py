@@ -356,7 +356,7 @@ def _reminder_subject(version, days_left) -> str:
 def _reminder_recipients(version) -> dict[str, str]:
     """Email address -> body: the responsible officer, then the active
     signatories of active organisations that have not acknowledged ``version``."""
-    from .selectors import Status, coverage
+    from .selectors import AcknowledgementState, coverage
 
     link = absolute_url("/agreements/")
     base = (
@@ -378,7 +378,9 @@ def _reminder_recipients(version) -> dict[str, str]:
     # One pass over the acknowledgements, not a query per organisation.
     rows, _ = coverage(version)
     outstanding = [
-        row.organisation_id for row in rows if row.state != Status.ACKNOWLEDGED
+        row.organisation_id
+        for row in rows
+        if row.state != AcknowledgementState.ACKNOWLEDGED
     ]
     signatories = (
         User.objects.filter(

@@ -27,7 +27,7 @@ from portal.dates import long_date
 from portal.modeladmin import PortalModelAdmin
 
 from .models import AgreementVersion
-from .selectors import Status, coverage, coverage_visible_to
+from .selectors import AcknowledgementState, coverage, coverage_visible_to
 
 
 class CoordinatorsReadOnly(ReadOnlyPermissionHelper):
@@ -223,7 +223,9 @@ def agreement_coverage(request, version_id):
             "version": version,
             "rows": rows,
             "percent": percent,
-            "acknowledged": sum(1 for r in rows if r.state == Status.ACKNOWLEDGED),
+            "acknowledged": sum(
+                1 for r in rows if r.state == AcknowledgementState.ACKNOWLEDGED
+            ),
             "review_overdue": version.is_current and version.review_overdue(today),
             "header_title": f"Coverage: {version}",
             "page_title": "Agreement coverage",

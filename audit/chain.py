@@ -14,6 +14,17 @@ from django.db import connection, transaction
 GENESIS_HASH = "0" * 64
 
 
+def chain_lock(lock_key: int) -> None:
+    """Hold a chain's append lock until the current transaction ends.
+
+    An advisory lock on PostgreSQL; SQLite's write transactions are IMMEDIATE
+    (settings), which serialises writers without one.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key])
+
+
 def chain_append(instance, *, lock_key: int, before_hash: Callable | None = None):
     """Link ``instance`` to the newest row of its table and insert it.
 
@@ -24,9 +35,7 @@ def chain_append(instance, *, lock_key: int, before_hash: Callable | None = None
     """
     model = type(instance)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key])
+        chain_lock(lock_key)
         last = model.objects.order_by("-id").values_list("hash", flat=True).first()
         instance.previous_hash = last or GENESIS_HASH
         if before_hash is not None:

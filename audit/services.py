@@ -7,7 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .chain import GENESIS_HASH, ChainProblem, chain_append, chain_verify
+from .chain import GENESIS_HASH, ChainProblem, chain_append, chain_lock, chain_verify
 from .checkpoints import Checkpoint, Unreadable, checkpoint_stores, utc_text
 from .keys import signing_key
 from .models import AuditEvent, Outcome
@@ -86,6 +86,12 @@ def audit_record(
     if request is not None and outcome == Outcome.DENIED:
         setattr(request, DENIAL_RECORDED, True)
     return event
+
+
+def audit_chain_lock() -> None:
+    """Hold the lock ``audit_record`` appends under until the current
+    transaction ends, for a bulk writer that chains many events at once."""
+    chain_lock(_CHAIN_LOCK_KEY)
 
 
 def _stamp_time(event: AuditEvent) -> None:

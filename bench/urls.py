@@ -1,7 +1,7 @@
 from django.http import HttpResponse
 from django.urls import path
 
-from accounts.access import public
+from portal.access import public
 from portal.urls import handler404, handler500
 from portal.urls import urlpatterns as portal_urlpatterns
 

@@ -1,25 +1,6 @@
-import logging
-
 from django.apps import AppConfig
-from django.conf import settings
-from django.core import checks
-
-logger = logging.getLogger(__name__)
 
 
 class DocumentsConfig(AppConfig):
     name = "documents"
     verbose_name = "Shared files"
-
-    def ready(self):
-        from . import scanning
-        from .checks import limit_pdf_inflation
-
-        limit_pdf_inflation()
-        checks.register(
-            scanning.scanner_deploy_check, checks.Tags.security, deploy=True
-        )
-        if getattr(settings, "CLAMAV_DISABLED", False):
-            # An operator's explicit choice: said once at every start, so it is
-            # in the service's log and never forgotten.
-            logger.warning(scanning.DISABLED_MESSAGE)

@@ -23,6 +23,8 @@ from .services import file_download_record, share_create, share_recall
 
 DEMO_SENDERS = ("police.referrer", "noise.referrer", "housing.referrer")
 RESOURCES_COLLECTION = "Meeting resources"
+# The home app's meeting resources page links this document (home/demo.py).
+RESOURCES_DOCUMENT_TITLE = "CMARAC terms of reference"
 
 
 def _file(name: str, text: str) -> SimpleUploadedFile:
@@ -127,7 +129,7 @@ def _resources_seed() -> PortalDocument:
         collection=collection, restriction_type=CollectionViewRestriction.LOGIN
     )
     document = PortalDocument.objects.filter(
-        collection=collection, title="CMARAC terms of reference"
+        collection=collection, title=RESOURCES_DOCUMENT_TITLE
     ).first()
     if document is None:
         content = _pdf(
@@ -141,41 +143,8 @@ def _resources_seed() -> PortalDocument:
             ],
         )
         document = PortalDocument.objects.create(
-            title="CMARAC terms of reference",
+            title=RESOURCES_DOCUMENT_TITLE,
             file=ContentFile(content, name="cmarac-terms-of-reference.pdf"),
             collection=collection,
         )
-    _resources_page_seed(document)
     return document
-
-
-def _resources_page_seed(document: PortalDocument) -> None:
-    from home.models import HomePage, MeetingResourcesPage
-
-    if MeetingResourcesPage.objects.exists():
-        return
-    page = MeetingResourcesPage(
-        title="Meeting resources",
-        slug="meeting-resources",
-        introduction=(
-            "<p>What every member agency needs for CMARAC meetings: the terms "
-            "of reference, and how meetings run.</p>"
-        ),
-        body=(
-            "<h2>Before a meeting</h2><p>Read your agency's pack and bring updates "
-            "on your open actions.</p><h2>Apologies</h2><p>Send a deputy who can "
-            "agree actions for your agency, and tell the coordinator.</p>"
-        ),
-        resources=[
-            (
-                "document",
-                {
-                    "document": document,
-                    "title": "",
-                    "description": "Read before your first meeting.",
-                },
-            )
-        ],
-    )
-    HomePage.objects.get().add_child(instance=page)
-    page.save_revision().publish()

@@ -5,10 +5,10 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from files.checks import ACCEPTED_LABEL, max_upload_bytes
 from portal.dates import long_date
 from portal.forms import DateField, RefusesNullCharacters
 
-from .checks import ACCEPTED_LABEL, max_upload_bytes
 from .models import ShareTarget
 
 _SELECT = {"class": "govuk-select"}
@@ -47,7 +47,7 @@ class ShareForm(RefusesNullCharacters, forms.Form):
             f"smaller than {max_upload_bytes() // (1024 * 1024)} MB."
         ),
         widget=MultipleFileInput({"class": "govuk-file-upload"}),
-        # An empty file is refused by documents.checks, with the file's name.
+        # An empty file is refused by files.checks, with the file's name.
         allow_empty_file=True,
         error_messages={"required": "Select at least one file to share"},
     )

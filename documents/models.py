@@ -18,9 +18,8 @@ from django.utils import timezone
 from wagtail.documents.models import AbstractDocument, Document
 
 from accounts.models import Organisation
+from files.storage import generated_name, shared_files_storage
 from portal.dates import long_date, long_datetime
-
-from .storage import generated_name, shared_files_storage
 
 
 class PortalDocument(AbstractDocument):
@@ -39,7 +38,7 @@ class PortalDocument(AbstractDocument):
         if self.file and not getattr(self.file, "_committed", True):
             from django.core.exceptions import ValidationError
 
-            from .checks import FileRefused, check_file
+            from files.checks import FileRefused, check_file
 
             try:
                 check_file(self.file.file)

@@ -1,6 +1,6 @@
 """Business rules for sharing files between agencies.
 
-- Every file is checked (documents.checks: type by content and name, size,
+- Every file is checked (files.checks: type by content and name, size,
   zip bombs, macros, active PDF content) and, where ClamAV is configured,
   scanned, all before anything is written to storage.
   An infected file is refused; an unreachable scanner refuses the upload.
@@ -23,10 +23,11 @@ from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
 from agreements.selectors import organisations_in_good_standing
-from audit.services import audit_record
+from audit.services import audit_record, client_ip
+from files import scanning
+from files.checks import CheckedFile, FileRefused, check_file
+from files.scanning import ScanVerdict
 
-from . import scanning
-from .checks import CheckedFile, FileRefused, check_file
 from .models import (
     FileDownload,
     ScanStatus,
@@ -108,12 +109,12 @@ def _scan(upload, info: CheckedFile, user: User, request) -> list[str]:
     verdict = scanning.virus_check(
         upload, user=user, request=request, audit_prefix="document."
     )
-    if verdict == "unavailable":
+    if verdict == ScanVerdict.UNAVAILABLE:
         return [
             f"{info.display_name} could not be checked for viruses just now, so it "
             "was not shared. Try again in a few minutes"
         ]
-    if verdict == "infected":
+    if verdict == ScanVerdict.INFECTED:
         return [f"{info.display_name} contains a virus and was not shared"]
     return []
 
@@ -378,7 +379,7 @@ def file_download_record(
             file=item,
             user=user,
             organisation_id=user.organisation_id,
-            ip_address=_ip(request),
+            ip_address=client_ip(request),
         )
         audit_record(
             action="document.downloaded",
@@ -388,12 +389,6 @@ def file_download_record(
             detail={"share": str(item.share.public_id), "size": item.size},
         )
     return download
-
-
-def _ip(request) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def shared_files_purge(*, now: datetime | None = None) -> int:

@@ -17,14 +17,14 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Organisation, Role
 from agreements.selectors import organisations_in_good_standing
 from audit.services import audit_read, audit_record
+from files.checks import too_large_message
+from files.downloads import private_file_response
 from meetings.models import Meeting
 from meetings.selectors import meetings_visible_to
 from portal import freshness
 from referrals.selectors import referrals_visible_to
 
 from . import selectors
-from .checks import too_large_message
-from .downloads import private_file_response
 from .forms import RecallForm, ShareForm, ShortenExpiryForm, end_of_day
 from .services import (
     FilesRefused,

@@ -1,5 +1,3 @@
-from django.core.cache import cache
-
 from portal import freshness
 
 NAVIGATION_SECONDS = 300
@@ -13,13 +11,13 @@ def navigation(request):
     def guidance_url() -> str:
         from .models import GuidanceIndexPage
 
-        key = f"navigation:guidance:{freshness.token()}:{request.get_host()}"
-        url = cache.get(key)
-        if url is None:
+        def build() -> str:
             index = GuidanceIndexPage.objects.live().first()
-            url = (index.get_url(request) or "") if index else ""
-            cache.set(key, url, NAVIGATION_SECONDS)
-        return url
+            return (index.get_url(request) or "") if index else ""
+
+        return freshness.remember(
+            ("navigation", "guidance", request.get_host()), build, NAVIGATION_SECONDS
+        )
 
     def case_material_open() -> bool:
         # No menu links into case routes the agreement would refuse

@@ -4,11 +4,11 @@ Each panel is read through the app's own selectors, so nobody sees on the
 dashboard what they could not open. Every list is cut to a few rows and every
 total is one COUNT, so the number of queries does not grow with the data.
 
-The panels are rendered once and kept in the shared cache for a minute per
-person (``dashboard_html``, through ``portal.freshness.remember``), under the
-token of the portal's data and the one of file openings: any change to a
-referral, action, meeting, share, agreement, page or account, or a colleague
-opening a file, makes every server render them afresh.
+The home page that shows the panels is kept whole in the shared cache for a
+minute per person (``portal.page_cache``), under the token of the portal's
+data and the one of file openings: any change to a referral, action, meeting,
+share, agreement, page or account, or a colleague opening a file, makes every
+server render them afresh (docs/caching.md).
 """
 
 from dataclasses import dataclass, field
@@ -31,14 +31,12 @@ from agreements.selectors import (
 from documents.selectors import may_exchange, shares_received, unopened_count
 from meetings.models import ActionStatus
 from meetings.selectors import actions_of, meetings_visible_to, minutes_late
-from portal import freshness
 from referrals.models import OPEN_STATUSES, Status
 from referrals.selectors import drafts_of, referrals_visible_to
 
 from .models import GuidancePage, MeetingResourcesPage
 
 ROWS = 5
-CACHE_SECONDS = 60
 SCREENING = (Status.SUBMITTED, Status.SCREENING)
 
 
@@ -54,20 +52,10 @@ class Panel:
 
 
 def dashboard_html(user: User) -> SafeString:
-    """The rendered panels for ``user``, from the cache when nothing changed."""
-
-    def build() -> str:
-        context = {"organisation": user.organisation, **dashboard_for(user)}
-        return render_to_string("home/includes/dashboard.html", context)
-
-    # Per person: the panels name the person's own drafts and actions.
-    who = (user.pk, *freshness.audience(user))
-    html = freshness.remember(
-        ("dashboard", timezone.localdate().isoformat(), *who),
-        build,
-        CACHE_SECONDS,
-        tokens=(freshness.PORTAL, freshness.OPENINGS),  # "New" files
-    )
+    """The rendered panels for ``user``. Not cached here: the home page that
+    shows them is kept whole, per person (``portal.page_cache``)."""
+    context = {"organisation": user.organisation, **dashboard_for(user)}
+    html = render_to_string("home/includes/dashboard.html", context)
     return mark_safe(html)  # noqa: S308  (our own template's output)
 
 

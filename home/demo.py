@@ -7,8 +7,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from agreements.models import SharingAgreementPage
+from documents.demo import RESOURCES_COLLECTION, RESOURCES_DOCUMENT_TITLE
+from documents.models import PortalDocument
 
-from .models import GuidanceIndexPage, GuidancePage, HomePage
+from .models import GuidanceIndexPage, GuidancePage, HomePage, MeetingResourcesPage
 
 
 def _text(html: str):
@@ -124,7 +126,9 @@ def _pages(isa) -> list[dict]:
 
 
 def demo_guidance_seed() -> int:
-    """Create the guidance; returns pages created (0 if they exist)."""
+    """Create the meeting resources page and the guidance; returns guidance
+    pages created (0 if they exist)."""
+    demo_resources_page_seed()
     if GuidanceIndexPage.objects.exists():
         return 0
     home = HomePage.objects.get()
@@ -155,3 +159,38 @@ def demo_guidance_seed() -> int:
         page.save_revision(user=owner).publish(user=publisher)
         made += 1
     return made
+
+
+def demo_resources_page_seed() -> None:
+    """The meeting resources page, linking the terms of reference that the
+    shared files demo put in the private resources collection."""
+    if MeetingResourcesPage.objects.exists():
+        return
+    document = PortalDocument.objects.get(
+        title=RESOURCES_DOCUMENT_TITLE, collection__name=RESOURCES_COLLECTION
+    )
+    page = MeetingResourcesPage(
+        title="Meeting resources",
+        slug="meeting-resources",
+        introduction=(
+            "<p>What every member agency needs for CMARAC meetings: the terms "
+            "of reference, and how meetings run.</p>"
+        ),
+        body=(
+            "<h2>Before a meeting</h2><p>Read your agency's pack and bring updates "
+            "on your open actions.</p><h2>Apologies</h2><p>Send a deputy who can "
+            "agree actions for your agency, and tell the coordinator.</p>"
+        ),
+        resources=[
+            (
+                "document",
+                {
+                    "document": document,
+                    "title": "",
+                    "description": "Read before your first meeting.",
+                },
+            )
+        ],
+    )
+    HomePage.objects.get().add_child(instance=page)
+    page.save_revision().publish()

@@ -3,9 +3,9 @@ from urllib.parse import urlencode
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
-from accounts.access import public
 from accounts.models import Role
 from audit.services import audit_record
+from portal.access import public
 
 
 @public

@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from portal.calendar import working_day_on_or_after
 from referrals.demo import DEMO_REFERRERS
 from referrals.models import Referral, RiskLevel, Status
 from referrals.services import referral_transition
@@ -206,13 +207,6 @@ def _at(day: date, hour: int = 10) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour=hour)))
 
 
-def _weekday(day: date) -> date:
-    """The Monday after a weekend day; the day itself otherwise."""
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
-
-
 def _organisations(slugs) -> list[Organisation]:
     return list(Organisation.objects.filter(slug__in=slugs))
 
@@ -222,7 +216,7 @@ def _past_meeting(coordinator: User, referrals: list[Referral]) -> Meeting:
     move its dates back (services only schedule ahead and refuse past dues)."""
     today = timezone.localdate()
     # Forward to a weekday, so never before the cases were accepted.
-    day = _weekday(today - timedelta(days=PAST_DAYS_AGO))
+    day = working_day_on_or_after(today - timedelta(days=PAST_DAYS_AGO))
     meeting = meeting_schedule(
         user=coordinator,
         starts_at=_at(today + timedelta(days=30)),
@@ -324,7 +318,9 @@ def _action(spec: _DemoAction, item: AgendaItem, coordinator) -> Action:
 
 
 def _upcoming_meeting(coordinator: User, cases) -> Meeting:
-    day = _weekday(timezone.localdate() + timedelta(days=UPCOMING_DAYS_AHEAD))
+    day = working_day_on_or_after(
+        timezone.localdate() + timedelta(days=UPCOMING_DAYS_AHEAD)
+    )
     meeting = meeting_schedule(
         user=coordinator,
         starts_at=_at(day),

@@ -19,6 +19,7 @@ from agreements.selectors import (
     case_material_access,
     organisations_in_good_standing,
 )
+from portal.calendar import working_days_before
 from referrals.models import Referral, Status
 from referrals.selectors import referrals_visible_to
 
@@ -175,7 +176,7 @@ def minutes_late(today=None) -> QuerySet[Meeting]:
     past that, which is when the day falls before ``working_days_before(today,
     3)``.
     """
-    from .services import MINUTES_DUE_WORKING_DAYS, working_days_before
+    from .services import MINUTES_DUE_WORKING_DAYS
 
     today = today or timezone.localdate()
     cutoff = working_days_before(today, MINUTES_DUE_WORKING_DAYS)

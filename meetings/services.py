@@ -21,11 +21,12 @@ from django.utils import timezone
 from accounts.models import Organisation, Role, User, staff_to_email
 from agreements.selectors import organisations_in_good_standing
 from audit.services import audit_record
-from documents.storage import ChunkStream, stream_chunks
+from files.storage import ChunkStream, stream_chunks
 from portal.addresses import absolute_url
+from portal.calendar import working_days_before
 from portal.dates import long_datetime
 from portal.pdf import html_to_pdf
-from referrals.models import Referral, ShareReason, Status
+from referrals.models import Referral, RiskLevel, ShareReason, Status
 from referrals.redaction import Audience, case_view
 from referrals.services import (
     ReferralRefused,
@@ -48,24 +49,12 @@ from .watermark import STAMP_FORMAT, watermark_prepare, watermark_update
 logger = logging.getLogger(__name__)
 
 
+# A case's next review after discussion, by its risk level then (days).
+REVIEW_DAYS = {RiskLevel.HIGH: 14, RiskLevel.MEDIUM: 28, RiskLevel.STANDARD: 56}
+
+
 class MeetingRefused(Exception):
     """Not allowed; the message says why in plain words."""
-
-
-def working_days_after(day: date, days: int) -> date:
-    """``days`` working days (Monday to Friday) after ``day``; before it if
-    ``days`` is negative. Bank holidays are not known here."""
-    step = timedelta(days=1 if days >= 0 else -1)
-    current, left = day, abs(days)
-    while left:
-        current += step
-        if current.weekday() < 5:
-            left -= 1
-    return current
-
-
-def working_days_before(day: date, days: int) -> date:
-    return working_days_after(day, -days)
 
 
 def _coordinator(user: User) -> None:
@@ -720,18 +709,17 @@ def case_discussion_record(
     user: User, request: HttpRequest | None = None,
 ) -> AgendaItem:  # fmt: skip
     """What the meeting made of a case; the next review follows from the risk
-    (``MEETING_REVIEW_DAYS``)."""
+    (``REVIEW_DAYS``)."""
     _coordinator(user)
     meeting = _locked_meeting(item.meeting, "record")
-    if risk_after not in settings.MEETING_REVIEW_DAYS:
+    if risk_after not in REVIEW_DAYS:
         raise MeetingRefused("Select the risk level after discussion")
     locked = AgendaItem.objects.select_for_update().get(pk=item.pk)
     recorded = {
         "discussion": discussion.strip(),
         "risk_after": risk_after,
         "decisions": decisions.strip(),
-        "next_review": meeting.day
-        + timedelta(days=settings.MEETING_REVIEW_DAYS[risk_after]),
+        "next_review": meeting.day + timedelta(days=REVIEW_DAYS[risk_after]),
     }
     if all(getattr(locked, name) == value for name, value in recorded.items()):
         return locked  # saved unchanged

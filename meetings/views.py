@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from audit.services import audit_read, audit_record
 from portal.forms import error_list
+from portal.session_keys import meeting_agenda_key
 from referrals.selectors import referrals_visible_to
 
 from . import selectors
@@ -176,10 +177,6 @@ def schedule(request):
     return render(request, "meetings/schedule.html", {"form": form})
 
 
-def _agenda_key(meeting) -> str:
-    return f"meetings.agenda.{meeting.pk}"
-
-
 def _add_form(user, meeting, data=None) -> AgendaItemAddForm:
     return AgendaItemAddForm(
         data,
@@ -192,7 +189,7 @@ def _add_form(user, meeting, data=None) -> AgendaItemAddForm:
 def _agenda_builder(request, meeting) -> dict:
     """The coordinator's part of the meeting page: the form to add a case (with
     what was typed, if it was refused), the issue button and the packs."""
-    kept = request.session.pop(_agenda_key(meeting), None) or {}
+    kept = request.session.pop(meeting_agenda_key(meeting.pk), None) or {}
     data = kept.get("data")
     typed = MultiValueDict(data) if data is not None else None
     form = _add_form(request.user, meeting, typed)
@@ -215,7 +212,7 @@ def _agenda_builder(request, meeting) -> dict:
 
 def _agenda_refused(request, meeting, message, *, data=None, anchor=""):
     """Keep a refusal (and what was typed) for the meeting page to show."""
-    request.session[_agenda_key(meeting)] = {
+    request.session[meeting_agenda_key(meeting.pk)] = {
         "message": message,
         "data": data,
         "anchor": anchor,

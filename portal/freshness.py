@@ -66,6 +66,8 @@ BOOKKEEPING_FIELDS = frozenset({"last_login"})
 # seen had it run a moment earlier. Emptied as each request starts and ends
 # (portal.apps); this process's own changes update it at once.
 _read = ContextVar("freshness_read", default=None)
+# Values ``remember`` answered during the current request, by their full key.
+_remembered = ContextVar("freshness_remembered", default=None)
 
 
 def token(name: str = PORTAL) -> str:
@@ -81,10 +83,12 @@ def token(name: str = PORTAL) -> str:
 
 def request_started(**kwargs) -> None:
     _read.set({})
+    _remembered.set({})
 
 
 def request_finished(**kwargs) -> None:
     _read.set(None)
+    _remembered.set(None)
 
 
 T = TypeVar("T")
@@ -99,10 +103,18 @@ def remember(parts, build: Callable[[], T], seconds: int, *, tokens=(PORTAL,)) -
     (see ``audience``), which page, and so on.
     """
     key = ":".join(["remember", *map(token, tokens), *map(str, parts)])
+    # Asked again in the same request (the ISA decision: the view, its
+    # selectors, the menu): answered from the request, with no round trip.
+    # A change in between replaces a token, and so the key.
+    kept = _remembered.get()
+    if kept is not None and key in kept:
+        return kept[key]
     value = cache.get(key)
     if value is None:
         value = build()
         cache.set(key, value, seconds)
+    if kept is not None:
+        kept[key] = value
     return value
 
 
@@ -178,3 +190,13 @@ def _is_through_of_watched(sender) -> bool:
 def outdate_on_publish(sender, **kwargs) -> None:
     """Receiver for Wagtail's page_published and page_unpublished."""
     outdate()
+
+
+def cache_answers() -> bool:
+    """Whether the shared cache takes a value and gives it back (the health
+    check): a throwaway key, removed again."""
+    key = f"{PREFIX}health:{uuid4().hex}"
+    cache.set(key, "1", timeout=5)
+    answered = cache.get(key) == "1"
+    cache.delete(key)
+    return answered

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django import forms
 
 from accounts.models import OrganisationType
-from documents.checks import ACCEPTED_LABEL, max_upload_bytes
+from files.checks import ACCEPTED_LABEL, max_upload_bytes
 from portal.forms import DateField, PhoneField, PostcodeField, RefusesNullCharacters
 
 from .models import AttachmentVisibility, PersonRole, RiskLevel, ShareReason
@@ -664,7 +664,7 @@ SECTIONS_BY_SLUG = {section.slug: section for section in SECTIONS}
 
 
 class AttachmentForm(RefusesNullCharacters, forms.Form):
-    # The file's rules (type, size, content) are documents.checks', applied by
+    # The file's rules (type, size, content) are files.checks', applied by
     # the service; an empty file is left to them too, for one message.
     risk_assessment = forms.FileField(
         label="Attach a risk assessment (optional)",

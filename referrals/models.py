@@ -10,6 +10,7 @@ people and organisations, which its usage reports do not need, and indexing
 them would add a query to every write.
 """
 
+import re
 import uuid
 
 from django.conf import settings
@@ -159,6 +160,15 @@ class ReferenceCounter(models.Model):
 
     def __str__(self):
         return f"{self.year}: {self.last_number}"
+
+
+def name_key(name: str) -> str:
+    """Lower-case letters only, words sorted: matches despite punctuation and order.
+
+    Apostrophes join (O'Brien is obrien); other punctuation separates words.
+    """
+    words = re.findall(r"[^\W\d_]+", re.sub(r"['\u2019]", "", name.casefold()))
+    return " ".join(sorted(words))
 
 
 class ReferralPerson(models.Model):

@@ -25,7 +25,13 @@ from agreements.selectors import case_material_access
 from portal.forms import contains_null_character
 
 from . import redaction
-from .models import Referral, ReferralDraft, ReferralPerson, ReferralShare
+from .models import (
+    Referral,
+    ReferralDraft,
+    ReferralPerson,
+    ReferralShare,
+    name_key,
+)
 
 REPEAT_WINDOW = timedelta(days=365)
 
@@ -213,8 +219,6 @@ REFERENCE_PATTERN = re.compile(r"^CM-\d{4}-\d{4,}$", re.IGNORECASE)
 def referrals_matching(user: User, text: str) -> QuerySet[Referral]:
     """Coordinators' search: a reference, or every word of a person's name
     (any order, any case, punctuation ignored). Nobody else searches cases."""
-    from .services import name_key
-
     if not user.has_role(Role.COORDINATOR):
         return Referral.objects.none()
     text = text.strip()

@@ -2,7 +2,6 @@
 
 import hashlib
 import logging
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -14,8 +13,8 @@ from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
 from audit.services import audit_record
-from documents.checks import CheckedFile, FileRefused, check_file
-from documents.scanning import virus_check
+from files.checks import CheckedFile, FileRefused, check_file
+from files.scanning import ScanVerdict, virus_check
 from portal.forms import NULL_CHARACTER_MESSAGE, contains_null_character
 
 from .answers import bind, raw_from_cleaned
@@ -35,9 +34,11 @@ from .models import (
     SectionState,
     ShareReason,
     Status,
+    name_key,
 )
 from .redaction import default_visibility, is_flagged, needs_free_text_review
 from .signals import shares_kept_on_close
+from .tasks import NotificationKind
 
 logger = logging.getLogger(__name__)
 
@@ -238,7 +239,7 @@ def attachment_add(
     request: HttpRequest | None = None, visibility: str | None = None,
 ) -> ReferralAttachment:  # fmt: skip
     """Attach a file to the draft, after the same checks and virus scan as a
-    shared file (documents.checks), or ReferralRefused saying what is wrong.
+    shared file (files.checks), or ReferralRefused saying what is wrong.
 
     ``visibility`` is who may see it; without one, the draft's default.
     """
@@ -258,12 +259,12 @@ def _virus_check(upload: UploadedFile, user: User, request) -> None:
     verdict = virus_check(
         upload, user=user, request=request, audit_prefix="referral.attachment_"
     )
-    if verdict == "unavailable":
+    if verdict == ScanVerdict.UNAVAILABLE:
         raise ReferralRefused(
             f"{ATTACHMENT_SUBJECT} could not be checked for viruses just now. "
             "Try again in a few minutes"
         )
-    if verdict == "infected":
+    if verdict == ScanVerdict.INFECTED:
         raise ReferralRefused(f"{ATTACHMENT_SUBJECT} contains a virus")
 
 
@@ -345,15 +346,6 @@ def _allocate_reference(year: int) -> tuple[int, str]:
     return counter.last_number, f"CM-{year}-{counter.last_number:04d}"
 
 
-def name_key(name: str) -> str:
-    """Lower-case letters only, words sorted: matches despite punctuation and order.
-
-    Apostrophes join (O'Brien is obrien); other punctuation separates words.
-    """
-    words = re.findall(r"[^\W\d_]+", re.sub(r"['\u2019]", "", name.casefold()))
-    return " ".join(sorted(words))
-
-
 def referral_submit(
     *, draft: ReferralDraft, user: User, request: HttpRequest | None = None
 ) -> tuple[Referral, bool]:
@@ -388,7 +380,7 @@ def referral_submit(
             obj=referral,
             detail={"reference": referral.reference, "urgent": referral.urgent},
         )
-        transaction.on_commit(lambda: _notify(referral.pk, "submitted"))
+        transaction.on_commit(lambda: _notify(referral.pk, NotificationKind.SUBMITTED))
     return referral, True
 
 
@@ -584,7 +576,7 @@ def referral_transition(
             detail={"from": current.value, "to": target.value},
         )
         if target in _REFERRER_TOLD:
-            transaction.on_commit(lambda: _notify(locked.pk, "news"))
+            transaction.on_commit(lambda: _notify(locked.pk, NotificationKind.NEWS))
     return locked
 
 
@@ -691,11 +683,11 @@ def information_provide(
             actor=user,
             obj=locked,
         )
-        transaction.on_commit(lambda: _notify(locked.pk, "answered"))
+        transaction.on_commit(lambda: _notify(locked.pk, NotificationKind.ANSWERED))
     return locked
 
 
-def _notify(referral_id: int, kind: str) -> None:
+def _notify(referral_id: int, kind: NotificationKind) -> None:
     from .tasks import send_referral_notifications
 
     send_referral_notifications.enqueue(referral_id, kind)

@@ -5,6 +5,7 @@ and a link to sign in and read the rest.
 """
 
 import logging
+from enum import StrEnum
 
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
@@ -17,9 +18,18 @@ from .models import Referral
 
 logger = logging.getLogger(__name__)
 
+
+class NotificationKind(StrEnum):
+    """Why a referral's emails go out (the templates test these values)."""
+
+    SUBMITTED = "submitted"
+    NEWS = "news"  # the status changed
+    ANSWERED = "answered"  # the referrer answered a request for information
+
+
 _SUBJECTS = {
-    "submitted": "Referral {reference} received",
-    "news": "Update on referral {reference}",
+    NotificationKind.SUBMITTED: "Referral {reference} received",
+    NotificationKind.NEWS: "Update on referral {reference}",
 }
 
 
@@ -35,8 +45,8 @@ def coordinators() -> list[User]:
 def send_referral_notifications(referral_id: int, kind: str) -> int:
     """Email the referrer and, for new referrals and answers, the coordinators.
 
-    ``kind`` is "submitted", "news" (the status changed) or "answered" (the
-    referrer answered a request for information). Returns emails sent.
+    ``kind`` is a ``NotificationKind`` value (a plain string once queued).
+    Returns emails sent.
     """
     referral = Referral.objects.select_related("referrer").get(pk=referral_id)
     link = absolute_url(referral.get_absolute_url())
@@ -49,11 +59,11 @@ def send_referral_notifications(referral_id: int, kind: str) -> int:
             None,
             [referral.referrer.email],
         )
-    if kind in ("submitted", "answered"):
+    if kind in (NotificationKind.SUBMITTED, NotificationKind.ANSWERED):
         prefix = "URGENT: " if referral.urgent else ""
         subject = (
             f"{prefix}New CMARAC referral {referral.reference}"
-            if kind == "submitted"
+            if kind == NotificationKind.SUBMITTED
             else f"{prefix}Information provided for referral {referral.reference}"
         )
         body = render_to_string("referrals/email/coordinator.txt", context)

@@ -18,11 +18,12 @@ from django.views.decorators.http import require_POST
 from accounts.models import Organisation, Role
 from audit.models import Outcome
 from audit.services import audit_read, audit_record
-from documents.checks import too_large_message
-from documents.downloads import private_file_response
+from files.checks import too_large_message
+from files.downloads import private_file_response
 from portal import freshness
 from portal.forms import NULL_CHARACTER_MESSAGE, contains_null_character, error_list
 from portal.pdf import render_pdf
+from portal.session_keys import REFERRAL_REFUSAL_KEY
 
 from . import redaction, selectors
 from .answers import all_answers, bind, raw_from_post, repeat_add, repeat_remove
@@ -316,7 +317,7 @@ def _attachment_refused(request, draft, form) -> bool:
     """Attach the posted file, if any; True, with the reason on the form's
     field, when it was refused."""
     if getattr(request, "uploads_refused_for_size", None):
-        # The upload handler dropped it while it arrived (documents.uploads).
+        # The upload handler dropped it while it arrived (files.uploads).
         form.add_error("risk_assessment", too_large_message(ATTACHMENT_SUBJECT))
         return True
     if not form.is_valid():
@@ -485,7 +486,7 @@ def detail(request, reference):
             and user.organisation_id == referral.organisation_id
             and user.has_role(Role.REFERRER),
             "may_start_from": selectors.may_start_from(user, referral),
-            "refusal": request.session.pop("referral_refusal", None),
+            "refusal": request.session.pop(REFERRAL_REFUSAL_KEY, None),
             "information_request": referral.events.filter(
                 kind=EventKind.INFORMATION_REQUESTED
             ).last(),
@@ -531,7 +532,7 @@ def change_status(request, reference):
         message = (
             str(exc) if isinstance(exc, ReferralRefused) else "Select a new status"
         )
-        request.session["referral_refusal"] = {
+        request.session[REFERRAL_REFUSAL_KEY] = {
             "form": "status",
             # The way out of this refusal is the free-text check, so link there.
             "anchor": "free-text-kind-confirmed"
@@ -569,7 +570,7 @@ def free_text_review(request, reference):
             request=request,
         )
     except ReferralRefused as exc:
-        request.session["referral_refusal"] = {
+        request.session[REFERRAL_REFUSAL_KEY] = {
             "form": "free_text",
             "message": str(exc),
             "anchor": "free-text-summary"
@@ -594,7 +595,7 @@ def answer(request, reference):
             request=request,
         )
     except ReferralRefused as exc:
-        request.session["referral_refusal"] = {
+        request.session[REFERRAL_REFUSAL_KEY] = {
             "form": "answer",
             "message": str(exc),
             "answer": request.POST.get("message", ""),

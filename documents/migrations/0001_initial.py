@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 import documents.models
-import documents.storage
+import files.storage
 
 
 class Migration(migrations.Migration):
@@ -208,7 +208,7 @@ class Migration(migrations.Migration):
                     "file",
                     models.FileField(
                         max_length=255,
-                        storage=documents.storage.shared_files_storage,
+                        storage=files.storage.shared_files_storage,
                         upload_to=documents.models._storage_name,
                     ),
                 ),

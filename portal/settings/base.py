@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "portal",
     "accounts",
     "audit",
+    "files",
     "home",
     "agreements",
     "referrals",
@@ -287,9 +288,9 @@ STORAGES = {
     },
 }
 # Shared files: the size limit is enforced while the upload arrives, before
-# anything reaches storage (documents.uploads), for every upload on the site.
+# anything reaches storage (files.uploads), for every upload on the site.
 FILE_UPLOAD_HANDLERS = [
-    "documents.uploads.SizeLimitUploadHandler",
+    "files.uploads.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
@@ -325,7 +326,7 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "portal.search"}}
 # Documents are served only through the authorising view, never a storage URL.
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILDOCS_DOCUMENT_MODEL = "documents.PortalDocument"
-# The same types partners may share (documents.checks.ACCEPTED).
+# The same types partners may share (files.checks.ACCEPTED).
 WAGTAILDOCS_EXTENSIONS = [
     *("pdf", "docx", "xlsx", "odt", "png", "jpg", "jpeg", "txt", "csv")
 ]
@@ -356,10 +357,9 @@ REFERRAL_DRAFT_RETENTION_DAYS = env.int(
 # ends it then (docs/features.md, "Who sees what").
 REFERRAL_SHARE_DAYS = env.int("DJANGO_REFERRAL_SHARE_DAYS", default=90)
 
-# Meetings: the referral deadline falls this many working days before a meeting;
-# a case's next review follows its risk level after discussion (days).
+# Meetings: the referral deadline falls this many working days before a meeting.
+# (A case's next review by risk level is meetings.services.REVIEW_DAYS.)
 MEETING_REFERRAL_DEADLINE_WORKING_DAYS = 10
-MEETING_REVIEW_DAYS = {"high": 14, "medium": 28, "standard": 56}
 # Bump when the pack template changes, so every pack is rebuilt.
 MEETING_PACK_TEMPLATE_VERSION = "1"
 

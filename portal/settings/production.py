@@ -7,7 +7,7 @@ purpose).
 
 from django.core.exceptions import ImproperlyConfigured
 
-from documents.storage import s3_options
+from portal.s3 import s3_options
 
 from .base import *  # noqa: F403
 from .base import (
@@ -70,7 +70,7 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
 # Private S3 storage for uploaded files; static files are served by WhiteNoise.
 # The options (private ACL, no overwrite, 60-second s3v4 links, SSE) live in
-# documents.storage.s3_options so the moto tests exercise exactly these.
+# portal.s3.s3_options so the moto tests exercise exactly these.
 if env.str("DJANGO_S3_BUCKET", default=""):
     INSTALLED_APPS = [*INSTALLED_APPS, "storages"]
     _private_bucket = s3_options(

@@ -27,7 +27,7 @@ from audit.checkpoints import (
 from audit.keys import AuditKey, key_id_of, signing_key
 from audit.models import AuditEvent
 from audit.services import _CHAIN_LOCK_KEY, audit_record
-from documents.storage import s3_options
+from portal.s3 import s3_options
 from tests.conftest import append_only_triggers_suspended
 from tests.documents import s3
 

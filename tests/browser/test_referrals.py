@@ -22,7 +22,7 @@ from .test_sign_in import enter_security_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# A small, well-formed PDF: the upload checks open it (documents.checks).
+# A small, well-formed PDF: the upload checks open it (files.checks).
 RISK_ASSESSMENT = {
     "name": "risk-assessment.pdf",
     "mimeType": "application/pdf",

@@ -1,10 +1,10 @@
-"""The tests' clamd: documents.local_clamd, started once per run (tests/conftest.py)."""
+"""The tests' clamd: files.local_clamd, started once per run (tests/conftest.py)."""
 
 import os
 
 import pytest
 
-from documents.local_clamd import (  # noqa: F401  (the tests' names for them)
+from files.local_clamd import (  # noqa: F401  (the tests' names for them)
     EICAR_REPORTED_SIGNATURE,
     EICAR_SIGNATURE_NAME,
     INSTALL_HINT,

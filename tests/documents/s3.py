@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from documents.storage import s3_options
+from portal.s3 import s3_options
 
 REGION = "eu-west-2"
 ACCESS_KEY = "testing"

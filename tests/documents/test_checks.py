@@ -9,7 +9,7 @@ import zlib
 import pikepdf
 import pytest
 
-from documents.checks import (
+from files.checks import (
     PDF_MAX_INFLATED_BYTES,
     FileRefused,
     check_file,

@@ -14,10 +14,10 @@ from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from documents import scanning
+from files import scanning
 from tests.documents.clamd import eicar_bytes, require_clamav
 
-COMMAND = "documents.management.commands.dev_server"
+COMMAND = "files.management.commands.dev_server"
 
 
 class FakeServer:

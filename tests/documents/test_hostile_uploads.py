@@ -1,7 +1,7 @@
 """The files an outside security test uploaded, through both upload paths.
 
 Shared files and referral attachments go through one checker
-(documents.checks), so each hostile file is refused by both, with the same
+(files.checks), so each hostile file is refused by both, with the same
 rule and a message that says what to do, and nothing is stored; plain files
 are still accepted by both. To add a case, add one line to HOSTILE.
 """

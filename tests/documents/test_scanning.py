@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 
-from documents.scanning import (
+from files.scanning import (
     ScannerUnavailable,
     ScanResult,
     scan_file,

@@ -19,7 +19,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, storages
 
-from documents.storage import (
+from files.storage import (
     ChunkStream,
     generated_name,
     s3_options,

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from agreements.selectors import AccessDecision
 from audit.models import AuditEvent
-from documents.models import Share, SharedFile
+from documents.models import FileDownload, Share, SharedFile
 from tests.conftest import verified_client_for
 from tests.factories import three_agencies
 from tests.factories.documents import PDF, files_storage, shared, upload
@@ -168,6 +168,22 @@ class TestDownload:
         assert event.ip_address == "192.0.2.7"
         assert event.at >= before
         assert event.object_id == str(world["file"].pk)
+
+    def test_behind_a_trusted_proxy_the_download_records_the_clients_address(
+        self, world, settings
+    ):
+        # The load balancer's own address is REMOTE_ADDR; the person's is the
+        # last hop it added to X-Forwarded-For.
+        settings.TRUSTED_PROXY_COUNT = 1
+        self._download(
+            world,
+            REMOTE_ADDR="10.0.0.5",
+            HTTP_X_FORWARDED_FOR="203.0.113.50, 198.51.100.23",
+        )
+        download = FileDownload.objects.get(file=world["file"])
+        event = AuditEvent.objects.get(action="document.downloaded")
+        assert download.ip_address == "198.51.100.23"
+        assert event.ip_address == "198.51.100.23"
 
     def test_expired_files_stop_at_once(self, world):
         Share.objects.update(

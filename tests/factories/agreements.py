@@ -16,7 +16,6 @@ from agreements.models import (
     ProtocolPage,
     SharingAgreementPage,
 )
-from agreements.selectors import access_decisions_outdated
 from agreements.services import acknowledgement_record
 from audit.chain import chain_append
 from home.models import HomePage
@@ -121,8 +120,8 @@ def retire_stand_in_agreement() -> None:
     if page is None:
         return
     page.live = False
+    # The save outdates the shared access decisions (portal.freshness).
     page.save(clean=False, update_fields=["live"])
-    access_decisions_outdated()
 
 
 def clause(heading, text, kind="other"):

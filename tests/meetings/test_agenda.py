@@ -16,8 +16,8 @@ from meetings.models import AgendaItem, Meeting, MeetingKind, MeetingPack
 from meetings.services import (
     MeetingRefused,
     agenda_item_invite,
-    working_days_before,
 )
+from portal.calendar import working_days_before
 from referrals.models import ReferralShare
 from tests.conftest import verified_client_for
 from tests.factories import OrganisationFactory, UserFactory

@@ -14,8 +14,8 @@ from meetings.services import (
     pack_download,
     packs_build,
     papers_issue,
-    working_days_before,
 )
+from portal.calendar import working_days_before
 from referrals.models import Status
 from referrals.services import referral_transition
 from tests.factories import OrganisationFactory, UserFactory

@@ -27,9 +27,8 @@ from meetings.services import (
     pack_context,
     pack_download,
     papers_issue,
-    working_days_after,
-    working_days_before,
 )
+from portal.calendar import working_days_after, working_days_before
 from tests.conftest import verified_client_for
 from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.meetings import (

@@ -18,8 +18,8 @@ from wagtail.models import Page
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import IndexView as ModelAdminIndexView
 
-from accounts.access import access_level
 from accounts.middleware import ALWAYS_OPEN_URL_NAMES
+from portal.access import access_level
 
 # Values tried for each path parameter until the URL resolves to the same view.
 SAMPLES = ["1", "x", "a/b", "x/", "2f", "00000000-0000-4000-8000-000000000000"]

@@ -69,7 +69,7 @@ class TestHealthCheck:
         }
 
     def test_cache_that_loses_values_answers_503(self, client):
-        with mock.patch("portal.health.cache.get", return_value=None):
+        with mock.patch("portal.freshness.cache.get", return_value=None):
             response = client.get(HEALTH)
         assert response.status_code == 503
         assert response.json()["checks"]["cache"] == "failing"

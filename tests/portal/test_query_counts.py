@@ -1,6 +1,6 @@
 """Each page issues the same number of queries with ten rows as with a thousand.
 
-The scale loader (portal.scale) builds a small partnership and then, in its
+The scale loader (bench.scale) builds a small partnership and then, in its
 place, a large one; every page is requested once to warm the caches and once
 under CaptureQueriesContext. A page whose count grows with its rows has a
 per-row query: a missing select_related or prefetch, or a template asking the
@@ -24,11 +24,11 @@ from django.utils import timezone
 from accounts.models import Organisation, OrganisationType, Role, User
 from agreements.models import Acknowledgement, ChangeType
 from audit.chain import GENESIS_HASH
+from bench.scale import SLUG_PREFIX, Sizes, load_scale_data
 from documents.models import PortalDocument
 from documents.selectors import shares_received, shares_sent
 from home.models import GuidanceIndexPage, GuidancePage
 from portal import freshness
-from portal.scale import SLUG_PREFIX, Sizes, load_scale_data
 from referrals.models import OPEN_STATUSES
 from referrals.selectors import referrals_visible_to
 from tests.conftest import verified_client_for

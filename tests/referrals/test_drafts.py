@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from audit.models import AuditEvent
-from documents.scanning import ScanResult
+from files.scanning import ScanResult
 from referrals.answers import bind, repeat_add, repeat_remove
 from referrals.forms import SECTIONS, SECTIONS_BY_SLUG
 from referrals.models import ReferralAttachment, ReferralDraft, SectionState
@@ -480,7 +480,7 @@ class TestAttachmentVirusScanning:
         settings.CLAMAV_ADDRESS = "127.0.0.1:3310"
         infected = ScanResult(clean=False, signature="Local.Test.EICAR.UNOFFICIAL")
         with (
-            mock.patch("documents.scanning.scan_file", return_value=infected),
+            mock.patch("files.scanning.scan_file", return_value=infected),
             pytest.raises(ReferralRefused, match="The selected file contains a virus"),
         ):
             attachment_add(draft=draft, upload=pdf_upload(), user=referrer)

@@ -1,7 +1,7 @@
 """``manage.py dev_server``: the development server, with uploads virus scanned.
 
 ``make run`` uses it. Where ClamAV is installed and no scanner is configured,
-it starts a local clamd (documents.local_clamd: the EICAR test signature only,
+it starts a local clamd (files.local_clamd: the EICAR test signature only,
 so the scan path really runs and EICAR is refused) and stops it when the server
 stops. With DJANGO_CLAMAV_ADDRESS set it uses that clamd instead. Without
 ClamAV it says here, in the console, that uploads are stored unscanned; the
@@ -18,7 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from documents import local_clamd, scanning
+from files import local_clamd, scanning
 
 
 def run_server(args: list[str], *, env: dict[str, str]) -> None:

@@ -36,46 +36,6 @@ def generated_name(prefix: str = "shared") -> str:
     return f"{prefix}/{now:%Y}/{now:%m}/{uuid.uuid4().hex}"
 
 
-def s3_options(
-    *,
-    bucket: str,
-    region: str | None,
-    endpoint_url: str | None = None,
-    access_key: str | None = None,
-    secret_key: str | None = None,
-) -> dict[str, Any]:
-    """S3Storage options for private files, used by production and the tests.
-
-    https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
-    """
-    options: dict[str, Any] = {
-        "bucket_name": bucket,
-        "region_name": region,
-        "endpoint_url": endpoint_url,
-        # Objects are never public; reads go through our view or a signed URL.
-        "default_acl": "private",
-        # Never replace an existing object; a clash gets a new name instead.
-        "file_overwrite": False,
-        "querystring_auth": True,
-        "querystring_expire": 60,
-        "signature_version": "s3v4",
-        # A custom domain makes url() return unsigned links: keep it off even if
-        # an AWS_S3_CUSTOM_DOMAIN setting appears somewhere.
-        "custom_domain": None,
-        "object_parameters": {"ServerSideEncryption": "AES256"},
-        # storage.open() downloads the whole object into a SpooledTemporaryFile
-        # (default max 0 = all in memory): spill to disk beyond 5 MB. Reads in
-        # our code use stream_chunks(), which does not go through open().
-        "max_memory_size": 5 * 1024 * 1024,
-    }
-    # Without explicit keys boto3 uses its own chain (AWS_ACCESS_KEY_ID and
-    # AWS_SECRET_ACCESS_KEY, ~/.aws, an instance role).
-    if access_key or secret_key:
-        options["access_key"] = access_key
-        options["secret_key"] = secret_key
-    return options
-
-
 class ChunkStream(Iterator[bytes]):
     """Chunks of one stored file; closes it when exhausted or on close().
 

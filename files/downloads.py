@@ -6,7 +6,7 @@ attachments) is served the same safe way:
 - streamed from storage in chunks, never read whole into memory;
 - always a download (``Content-Disposition: attachment``), never shown inline,
   under the sender's name made safe with an extension matching its checked
-  type (documents.checks.download_name);
+  type (files.checks.download_name);
 - the checked type as ``Content-Type``, with ``nosniff`` so a browser never
   guesses another, and a policy that lets nothing in it run;
 - never cached, by the browser or anything in between.

@@ -17,6 +17,7 @@ import re
 import socket
 import struct
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.conf import settings
 from django.core import checks
@@ -43,6 +44,15 @@ DISABLED_MESSAGE = (
     "Virus scanning is switched off (DJANGO_CLAMAV_DISABLED=true): uploaded "
     "files are stored without a virus scan."
 )
+
+
+class ScanVerdict(StrEnum):
+    """What ``virus_check`` decided about an upload."""
+
+    CLEAN = "clean"
+    INFECTED = "infected"  # refused
+    UNAVAILABLE = "unavailable"  # the scanner did not answer: refused
+    UNSCANNED = "unscanned"  # no scanner configured: stored unscanned
 
 
 class ScannerUnavailable(Exception):
@@ -94,10 +104,10 @@ def scanner_deploy_check(app_configs=None, **kwargs) -> list[checks.CheckMessage
     return []
 
 
-def virus_check(upload, *, user, request, audit_prefix: str) -> str:
-    """Scan an upload before it is stored: "clean", "infected", "unavailable",
-    or "unscanned" where no scanner is configured (development, or production
-    with DJANGO_CLAMAV_DISABLED=true). Every upload path calls this.
+def virus_check(upload, *, user, request, audit_prefix: str) -> ScanVerdict:
+    """Scan an upload before it is stored; ``ScanVerdict.UNSCANNED`` where no
+    scanner is configured (development, or production with
+    DJANGO_CLAMAV_DISABLED=true). Every upload path calls this.
 
     Run it outside any transaction: a refusal's audit event (named
     ``<audit_prefix>infected_refused`` or ``<audit_prefix>scan_unavailable``)
@@ -107,7 +117,7 @@ def virus_check(upload, *, user, request, audit_prefix: str) -> str:
         # For whoever runs the server, not the uploader: the console in
         # development, the service log where scanning is switched off.
         logger.warning("Upload stored without a virus scan: no scanner configured")
-        return "unscanned"
+        return ScanVerdict.UNSCANNED
     try:
         result = scan_file(upload)
     except ScannerUnavailable:
@@ -119,9 +129,9 @@ def virus_check(upload, *, user, request, audit_prefix: str) -> str:
             outcome=Outcome.FAILURE,
             detail={"size": upload.size},
         )
-        return "unavailable"
+        return ScanVerdict.UNAVAILABLE
     if result.clean:
-        return "clean"
+        return ScanVerdict.CLEAN
     logger.warning("Infected upload refused: %s", result.signature)
     audit_record(
         action=f"{audit_prefix}infected_refused",
@@ -130,7 +140,7 @@ def virus_check(upload, *, user, request, audit_prefix: str) -> str:
         outcome=Outcome.DENIED,
         detail={"signature": result.signature, "size": upload.size},
     )
-    return "infected"
+    return ScanVerdict.INFECTED
 
 
 def scan_file(fileobj, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> ScanResult:

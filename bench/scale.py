@@ -60,7 +60,7 @@ from agreements.services import acknowledgement_record
 from audit.chain import GENESIS_HASH
 from audit.keys import signing_key
 from audit.models import AuditEvent, Outcome
-from audit.services import _CHAIN_LOCK_KEY
+from audit.services import audit_chain_lock
 from documents.models import (
     FileDownload,
     ScanStatus,
@@ -69,7 +69,7 @@ from documents.models import (
     ShareRecipient,
     ShareTarget,
 )
-from documents.storage import generated_name
+from files.storage import generated_name
 from home.models import GuidanceIndexPage, GuidancePage, HomePage
 from meetings.models import (
     Action,
@@ -81,6 +81,8 @@ from meetings.models import (
     MeetingKind,
     MeetingStatus,
 )
+from meetings.services import REVIEW_DAYS
+from portal.calendar import working_day_on_or_after
 from portal.dates import long_datetime
 from referrals.answers import bind
 from referrals.forms import ASB_TYPES, SECTIONS
@@ -97,8 +99,8 @@ from referrals.models import (
     SectionState,
     ShareReason,
     Status,
+    name_key,
 )
-from referrals.services import name_key
 
 SLUG_PREFIX = "scale-"
 USERNAME_PREFIX = "scale-user-"
@@ -428,12 +430,6 @@ def cleaned_template() -> dict:
             raise ValueError(f"Scale answers for {section.slug}: {bound.errors()}")
         answers[section.slug] = bound.cleaned()
     return answers
-
-
-def _weekday(day: date) -> date:
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
 
 
 def _chunks(items: list, size: int = BATCH_SIZE):
@@ -893,10 +889,20 @@ class ScaleLoader:
         span = 480
         for index in range(past):
             back = span - index * (span - 3) / max(1, past - 1) if past > 1 else 10
-            days.append((_weekday(self.today - timedelta(days=round(back))), False))
+            days.append(
+                (
+                    working_day_on_or_after(self.today - timedelta(days=round(back))),
+                    False,
+                )
+            )
         for index in range(self.sizes.upcoming_meetings):
             ahead = 7 + index * 53 / max(1, self.sizes.upcoming_meetings)
-            days.append((_weekday(self.today + timedelta(days=round(ahead))), True))
+            days.append(
+                (
+                    working_day_on_or_after(self.today + timedelta(days=round(ahead))),
+                    True,
+                )
+            )
         return days
 
     def load_meetings(self) -> str:
@@ -972,9 +978,7 @@ class ScaleLoader:
                         "continues, and the victim's health is getting worse."
                     )
                     item.decisions = "Actions agreed below. Review at a later meeting."
-                    item.next_review = day + timedelta(
-                        days=settings.MEETING_REVIEW_DAYS[risk_after]
-                    )
+                    item.next_review = day + timedelta(days=REVIEW_DAYS[risk_after])
                 others = [
                     org.pk
                     for org in rng.sample(
@@ -1271,12 +1275,9 @@ class ScaleLoader:
         """A year of use, chained onto the newest event exactly as
         ``audit_record`` would have chained each one."""
         rng, total = self.rng, self.sizes.audit_events
-        if connection.vendor == "postgresql":
-            # The lock audit_record appends under, held until the load commits:
-            # no other writer can hash onto the event this chain starts from.
-            # (SQLite write transactions are IMMEDIATE, which serialises them.)
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+        # The lock audit_record appends under, held until the load commits:
+        # no other writer can hash onto the event this chain starts from.
+        audit_chain_lock()
         last = (
             AuditEvent.objects.order_by("-id").values_list("id", "hash", "at").first()
         )

@@ -149,7 +149,7 @@ def _wait_until_answering(process: subprocess.Popen, port: int) -> bool:
 
 
 def _pings(port: int) -> bool:
-    # Independent of documents.scanning, so a bug there cannot hide here.
+    # Independent of files.scanning, so a bug there cannot hide here.
     try:
         with socket.create_connection((HOST, port), timeout=1) as connection:
             connection.sendall(b"zPING\0")

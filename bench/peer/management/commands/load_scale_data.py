@@ -1,6 +1,6 @@
 """Load a partnership ten times the demo's size, for benchmarks.
 
-Bulk inserts (see portal.scale): 60 organisations, 2,000 users, 20,000
+Bulk inserts (see bench.scale): 60 organisations, 2,000 users, 20,000
 referrals, 500 meetings, 50,000 shared files, 200 guidance pages and 500,000
 audit events at ``--scale 1``, in minutes. Refused where the settings do not
 allow demo data, unless told this database is not production, and refused if
@@ -10,7 +10,7 @@ scale data is loaded already.
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.scale import BENCH_PASSWORD, ScaleDataExists, load_scale_data
+from bench.scale import BENCH_PASSWORD, ScaleDataExists, load_scale_data
 
 
 class Command(BaseCommand):

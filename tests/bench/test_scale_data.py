@@ -17,10 +17,11 @@ from agreements.models import Acknowledgement
 from agreements.selectors import case_material_access, current_versions
 from audit.models import AuditEvent
 from audit.services import audit_chain_verify
+from bench.peer.management.commands.load_scale_data import Command as LoadScaleData
+from bench.scale import SLUG_PREFIX, USERNAME_PREFIX, sizes_for
 from documents.models import FileDownload, Share, SharedFile, ShareRecipient
 from home.models import GuidancePage
 from meetings.models import Action, AgendaItem, Attendance, Meeting, MeetingStatus
-from portal.scale import SLUG_PREFIX, USERNAME_PREFIX, sizes_for
 from referrals.answers import bind, raw_from_cleaned
 from referrals.forms import SECTIONS
 from referrals.models import (
@@ -31,13 +32,16 @@ from referrals.models import (
     ReferralPerson,
     ReferralShare,
     Status,
+    name_key,
 )
 from referrals.selectors import referrals_visible_to
-from referrals.services import name_key
 from tests.conftest import verified_client_for
 from tests.factories.referrals import submitted_referral
 
 pytestmark = pytest.mark.django_db
+
+# The command lives in the benchmark app, installed only by bench.settings, so
+# the tests call it as an object rather than by name.
 
 SCALE = 0.005
 SIZES = sizes_for(SCALE)
@@ -52,7 +56,7 @@ def loaded(django_db_setup, django_db_blocker):
         atomic.__enter__()
         events_before = AuditEvent.objects.count()
         out = StringIO()
-        call_command("load_scale_data", "--scale", str(SCALE), stdout=out)
+        call_command(LoadScaleData(), "--scale", str(SCALE), stdout=out)
         yield {"output": out.getvalue(), "events_before": events_before}
         transaction.set_rollback(True)
         atomic.__exit__(None, None, None)
@@ -307,7 +311,7 @@ class TestRefusals:
     def test_a_second_run_is_refused(self, loaded):
         before = Referral.objects.count()
         with pytest.raises(CommandError, match="already loaded"):
-            call_command("load_scale_data", "--scale", str(SCALE), stdout=StringIO())
+            call_command(LoadScaleData(), "--scale", str(SCALE), stdout=StringIO())
         assert Referral.objects.count() == before
 
     def test_the_flag_passes_production_settings(self, loaded, settings):
@@ -315,7 +319,7 @@ class TestRefusals:
         # Past the production check, refused only because it is loaded already.
         with pytest.raises(CommandError, match="already loaded"):
             call_command(
-                "load_scale_data",
+                LoadScaleData(),
                 "--scale",
                 str(SCALE),
                 "--i-know-this-is-not-production",
@@ -328,6 +332,6 @@ class TestRefusals:
         with pytest.raises(
             CommandError, match="--i-know-this-is-not-production"
         ) as refused:
-            call_command("load_scale_data", "--scale", str(SCALE), stdout=StringIO())
+            call_command(LoadScaleData(), "--scale", str(SCALE), stdout=StringIO())
         assert "DEMO_DATA_ALLOWED" in str(refused.value)
         assert Organisation.objects.count() == before
