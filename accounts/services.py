@@ -233,3 +233,44 @@ def user_sessions_end(*, user: User) -> None:
     """End every session the user has, on every server, whatever the backend."""
     User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
     user.refresh_from_db(fields=["session_epoch"])
+
+
+@transaction.atomic
+def accounts_after_restore(*, reset_authenticators: bool = False) -> dict[str, int]:
+    """Close what a restore from an older database dump reopens; returns counts.
+
+    The dump predates codes people used since: their backup codes would work
+    again, and every session in it would be live. So every unused backup code
+    is spent (people get new ones from their account page), every
+    authenticator's last used time step moves to now (no code shown before the
+    restore is accepted), and every session ends. With
+    ``reset_authenticators`` (a dump that may have been read by someone else:
+    it holds the TOTP secrets) every second factor is removed and everyone
+    enrols again at their next sign-in. Audited (docs/operations.md).
+    """
+    from django.contrib.sessions.models import Session
+
+    now = timezone.now()
+    counts = {
+        "backup_codes_spent": BackupCode.objects.filter(used_at__isnull=True).update(
+            used_at=now
+        ),
+        "users_signed_out": User.objects.update(session_epoch=F("session_epoch") + 1),
+        "sessions_deleted": Session.objects.all().delete()[0],
+        "authenticators_removed": 0,
+        "authenticators_advanced": 0,
+    }
+    if reset_authenticators:
+        counts["authenticators_removed"] = TOTPDevice.objects.all().delete()[0]
+        BackupCodeDevice.objects.all().delete()
+    else:
+        for device in TOTPDevice.objects.all():
+            step = int((time.time() - device.t0) // device.step)
+            counts["authenticators_advanced"] += TOTPDevice.objects.filter(
+                pk=device.pk, last_t__lt=step
+            ).update(last_t=step)
+    audit_record(
+        action="auth.after_restore",
+        detail={**counts, "reset_authenticators": reset_authenticators},
+    )
+    return counts

@@ -4,9 +4,11 @@
   zip bombs, macros, active PDF content) and, where ClamAV is configured,
   scanned, all before anything is written to storage.
   An infected file is refused; an unreachable scanner refuses the upload.
-- Stored objects get server-generated names. If anything fails after a file
-  is written and before the share commits, the written objects are deleted,
-  so there is neither an orphan object nor a row without its file.
+- Stored objects get server-generated names and are written through
+  files.stored: a crash leaves a committed share with its files or a
+  pending mark the sweeper clears, never a file nobody will delete. A commit
+  whose reply is lost keeps its files, and a share is reported as made only
+  once its files are found in storage.
 - A share expires (default 30 days, at most 90); expiry can be brought
   forward, never pushed back. Expired and recalled files stop being served at
   once (the selectors check) and their objects are purged after commit.
@@ -27,6 +29,13 @@ from audit.services import audit_record, client_ip
 from files import scanning
 from files.checks import CheckedFile, FileRefused, check_file
 from files.scanning import ScanVerdict
+from files.stored import (
+    kind_for,
+    object_present,
+    object_write,
+    objects_abandon,
+    objects_kept,
+)
 
 from .models import (
     FileDownload,
@@ -141,6 +150,8 @@ def share_create(
         if existing is not None:
             if existing.sent_by_id != user.pk:
                 raise ShareRefused("This form has already been used. Start again.")
+            # A repeated form: its files were verified when it was made.
+            _share_files_verify(existing, check_hash=False)
             return existing, False
     if user.organisation_id is None:
         raise ShareRefused("Only people at a partner organisation can share files.")
@@ -149,8 +160,13 @@ def share_create(
     _check_expiry(expires_at, now, latest_expiry(now))
     target, recipients = _recipients(user, organisations, referral, meeting)
     checked = files_check(uploads=uploads, user=user, request=request)
-    written: list[str] = []
+    kind = kind_for(SharedFile, "file")
+    items: list[SharedFile] = []
     try:
+        # Each file is written (and its pending mark committed) before the
+        # share's transaction starts: files.stored explains why.
+        for upload, info in zip(uploads, checked, strict=True):
+            items.append(_file_write(upload, info))
         with transaction.atomic():
             share = Share(
                 submission_key=submission_key,
@@ -168,8 +184,11 @@ def share_create(
             ShareRecipient.objects.bulk_create(
                 ShareRecipient(share=share, organisation=org) for org in recipients
             )
-            for upload, info in zip(uploads, checked, strict=True):
-                _file_store(share, upload, info, written)
+            for item in items:
+                item.share = share
+                item.full_clean()
+                item.save()
+            objects_kept([item.file.name for item in items])
             audit_record(
                 action="document.shared",
                 request=request,
@@ -184,19 +203,27 @@ def share_create(
             )
             transaction.on_commit(lambda: _notify(share.pk))
     except Exception:
-        _objects_delete(written)
+        ours = objects_abandon(kind, [item.file.name for item in items])
         if submission_key is not None:
-            # Two submissions raced: the other one committed the share.
             existing = Share.objects.filter(submission_key=submission_key).first()
             if existing is not None and existing.sent_by_id == user.pk:
+                if ours:
+                    # Our own commit went through but its reply was lost (a
+                    # failover, a pooler restart): its on-commit work did not
+                    # run, so the recipients are told now.
+                    _share_files_verify(existing)
+                    _notify(existing.pk)
+                    return existing, False
+                # Two submissions raced: the other one committed the share.
+                _share_files_verify(existing)
                 return existing, False
         raise
     return share, True
 
 
-def _file_store(share: Share, upload, info: CheckedFile, written: list[str]) -> None:
+def _file_write(upload, info: CheckedFile) -> SharedFile:
+    """The file's row, not yet saved, with its file written to storage."""
     item = SharedFile(
-        share=share,
         display_name=info.display_name,
         content_type=info.content_type,
         size=upload.size,
@@ -207,26 +234,33 @@ def _file_store(share: Share, upload, info: CheckedFile, written: list[str]) -> 
             else ScanStatus.NOT_SCANNED
         ),
     )
-    # FileField.save streams the upload's chunks to storage under a name made
-    # by the server (documents.models._storage_name).
-    item.file.save(info.display_name, upload, save=False)
-    written.append(item.file.name)
-    item.full_clean()
-    item.save()
+    # Streamed in chunks under a name made by the server
+    # (documents.models._storage_name); the sender's name is display text.
+    object_write(item, "file", upload, filename=info.display_name)
+    return item
+
+
+FILES_LOST_MESSAGE = (
+    "Your files were recorded but could not all be stored, so recipients "
+    "cannot download them. Recall this share from the Sent tab and share the "
+    "files again. If this keeps happening, tell the CMARAC coordinator."
+)
+
+
+def _share_files_verify(share: Share, *, check_hash: bool = True) -> None:
+    """Before saying a share already made succeeded: every file it lists is
+    in storage (and matches its digest), or ShareRefused says so plainly."""
+    kind = kind_for(SharedFile, "file")
+    for item in share.files.filter(purged_at__isnull=True):
+        if not object_present(kind, item, check_hash=check_hash):
+            logger.error("Share %s lists file %s, missing from storage",
+                         share.pk, item.pk)  # fmt: skip
+            raise ShareRefused(FILES_LOST_MESSAGE)
 
 
 def _storage():
     """The storage shared files are in: the one the model field was built with."""
     return SharedFile._meta.get_field("file").storage
-
-
-def _objects_delete(names: list[str]) -> None:
-    storage = _storage()
-    for name in names:
-        try:
-            storage.delete(name)
-        except Exception:
-            logger.exception("Could not delete stored object %s", name)
 
 
 def _check_expiry(expires_at: datetime, now: datetime, latest: datetime) -> None:
@@ -410,48 +444,6 @@ def shared_files_purge(*, now: datetime | None = None) -> int:
             purged_at=timezone.now()
         )
         purged += 1
-    _orphans_delete(storage, now)
     if purged:
         audit_record(action="document.purged", detail={"files": purged})
     return purged
-
-
-def _stored_names(storage, folder: str):
-    try:
-        folders, files = storage.listdir(folder)
-    except FileNotFoundError:
-        return
-    for name in files:
-        yield f"{folder}/{name}"
-    for sub in folders:
-        yield from _stored_names(storage, f"{folder}/{sub}")
-
-
-def _orphans_delete(storage, now: datetime) -> int:
-    """Objects no row refers to: left by a process killed between writing a
-    file and committing its share. Only old ones, so an upload in progress is
-    never touched."""
-    cutoff = now - timedelta(hours=settings.DOCUMENTS_ORPHAN_GRACE_HOURS)
-    deleted = 0
-    batch: list[str] = []
-
-    def flush() -> int:
-        known = set(
-            SharedFile.objects.filter(file__in=batch).values_list("file", flat=True)
-        )
-        count = 0
-        for name in batch:
-            if name not in known and storage.get_modified_time(name) < cutoff:
-                storage.delete(name)
-                logger.warning("Deleted orphaned stored object %s", name)
-                count += 1
-        batch.clear()
-        return count
-
-    for name in _stored_names(storage, "shared"):
-        batch.append(name)
-        if len(batch) >= 500:
-            deleted += flush()
-    if batch:
-        deleted += flush()
-    return deleted

@@ -18,7 +18,8 @@ from accounts.models import Organisation, Role
 from agreements.selectors import organisations_in_good_standing
 from audit.services import audit_read, audit_record
 from files.checks import too_large_message
-from files.downloads import private_file_response
+from files.downloads import missing_file_page, private_file_response
+from files.stored import StorageUnavailable
 from meetings.models import Meeting
 from meetings.selectors import meetings_visible_to
 from portal import freshness
@@ -179,6 +180,11 @@ def new(request):
                 form.add_error("files", problem)
         except ShareRefused as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        except StorageUnavailable as exc:
+            # A full, read-only or unreachable file store: nothing was kept.
+            # The form comes back as filled in (files must be chosen again).
+            form.add_error("files", exc.message)
+            return render(request, "documents/new.html", {"form": form}, status=503)
         else:
             if created:
                 messages.success(
@@ -221,13 +227,29 @@ def download(request, share_id, file_id):
     unauthorised request gets 404 whatever conditional headers it sends."""
     user = request.user
     item = selectors.file_for_download(user, share_id, file_id)
-    file_download_record(item=item, user=user, request=request)
-    return private_file_response(
-        file=item.file,
-        name=item.display_name,
-        content_type=item.content_type,
-        size=item.size,
-    )
+    try:
+        # Opened before the download is recorded: a missing file is not one.
+        response = private_file_response(
+            file=item.file,
+            name=item.display_name,
+            content_type=item.content_type,
+            size=item.size,
+        )
+    except FileNotFoundError:
+        return missing_file_page(
+            request,
+            obj=item,
+            name=item.display_name,
+            action="document.download_failed",
+            sender=str(item.share.sender_organisation),
+            back_url=item.share.get_absolute_url(),
+        )
+    try:
+        file_download_record(item=item, user=user, request=request)
+    except BaseException:
+        response.close()
+        raise
+    return response
 
 
 def _managed_share(request, share_id):

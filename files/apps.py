@@ -10,9 +10,9 @@ logger = logging.getLogger(__name__)
 class FilesConfig(AppConfig):
     """The domain-free file layer: checks, scanning, private storage, downloads.
 
-    An app so that its start-up checks and the dev_server command are found;
-    it has no models. Every app that stores files uses it, and it uses no
-    domain app (docs/architecture.md).
+    An app so that its start-up checks, the dev_server command and its one
+    model (files about to be written) are found. Every app that stores files
+    uses it, and it uses no domain app (docs/architecture.md).
     """
 
     name = "files"

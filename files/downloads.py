@@ -1,4 +1,5 @@
-"""The response that hands a stored private file to the person downloading it.
+"""The response that hands a stored private file to the person downloading it,
+and the page shown instead when the file is missing from storage.
 
 One place for the headers, so every download (shared files, referral
 attachments) is served the same safe way:
@@ -12,12 +13,21 @@ attachments) is served the same safe way:
 - never cached, by the browser or anything in between.
 """
 
+import logging
+
+from django.db.models import Model
 from django.db.models.fields.files import FieldFile
-from django.http import StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.utils.http import content_disposition_header
+
+from audit.models import Outcome
+from audit.services import audit_record
 
 from .checks import download_name, served_type
 from .storage import stream_chunks
+
+logger = logging.getLogger(__name__)
 
 
 def private_file_response(
@@ -35,3 +45,25 @@ def private_file_response(
     response["Content-Security-Policy"] = "default-src 'none'"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def missing_file_page(
+    request: HttpRequest, *, obj: Model, name: str, action: str,
+    sender: str = "", back_url: str = "",
+) -> HttpResponse:  # fmt: skip
+    """410 Gone, in plain words, for a row whose stored file is not there,
+    instead of a server error; the failed download is audited."""
+    logger.error("Stored file missing for %s %s", obj._meta.label_lower, obj.pk)
+    audit_record(
+        action=action,
+        request=request,
+        obj=obj,
+        outcome=Outcome.FAILURE,
+        detail={"reason": "file missing from storage"},
+    )
+    return render(
+        request,
+        "documents/file_missing.html",
+        {"name": name, "sender": sender, "back_url": back_url},
+        status=410,
+    )

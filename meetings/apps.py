@@ -6,4 +6,11 @@ class MeetingsConfig(AppConfig):
     verbose_name = "CMARAC meetings"
 
     def ready(self):
+        from files.stored import StoredKind, kind_register
+
         from . import receivers  # noqa: F401  (packs follow their referrals)
+
+        kind_register(
+            StoredKind(name="meeting_pack", model="meetings.MeetingPack",
+                       prefix="meeting-packs")
+        )  # fmt: skip

@@ -22,6 +22,7 @@ from accounts.models import Organisation, Role, User, staff_to_email
 from agreements.selectors import organisations_in_good_standing
 from audit.services import audit_record
 from files.storage import ChunkStream, stream_chunks
+from files.stored import kind_for, object_write, objects_abandon, objects_kept
 from portal.addresses import absolute_url
 from portal.calendar import working_days_before
 from portal.dates import long_datetime
@@ -415,29 +416,41 @@ def pack_build(meeting: Meeting, organisation: Organisation) -> MeetingPack:
     started = time.perf_counter()
     prepared = watermark_prepare(html_to_pdf(html))
     seconds = time.perf_counter() - started
-    with transaction.atomic():
-        pack = (
-            MeetingPack.objects.select_for_update()
-            .filter(meeting=meeting, organisation=organisation)
-            .first()
-        ) or MeetingPack(meeting=meeting, organisation=organisation)
-        old_name = pack.file.name if pack.pk else None
-        pack.file.save(
-            f"{meeting.pk}-{organisation.slug}.pdf",
-            ContentFile(prepared.pdf),
-            save=False,
-        )
-        pack.source_hash, pack.pages, pack.build_seconds = (
-            source,
-            prepared.pages,
-            seconds,
-        )
-        pack.stamp = prepared.stamp
-        pack.built_at = timezone.now()
-        pack.save()
-        if old_name:
-            storage = pack.file.storage
-            transaction.on_commit(lambda: storage.delete(old_name))
+    # The file is written (its pending mark committed first) before the row's
+    # transaction, so a crash leaves nothing the sweeper cannot find.
+    written = MeetingPack(meeting=meeting, organisation=organisation)
+    name = object_write(
+        written,
+        "file",
+        ContentFile(prepared.pdf),
+        filename=f"{meeting.pk}-{organisation.slug}.pdf",
+    )
+    try:
+        with transaction.atomic():
+            pack = (
+                MeetingPack.objects.select_for_update()
+                .filter(meeting=meeting, organisation=organisation)
+                .first()
+            ) or written
+            old_name = pack.file.name if pack.pk else None
+            pack.file.name = name
+            pack.source_hash, pack.pages, pack.build_seconds = (
+                source,
+                prepared.pages,
+                seconds,
+            )
+            pack.stamp = prepared.stamp
+            pack.built_at = timezone.now()
+            pack.save()
+            objects_kept([name])
+            if old_name:
+                storage = pack.file.storage
+                transaction.on_commit(lambda: storage.delete(old_name))
+    except Exception:
+        if not objects_abandon(kind_for(MeetingPack, "file"), [name]):
+            raise
+        # Committed, though the reply was lost: the new row is the pack.
+        pack = MeetingPack.objects.get(file=name)
     logger.info(
         "Built meeting pack %s: %s pages in %.1f s", pack.pk, prepared.pages, seconds
     )

@@ -15,6 +15,14 @@ from accounts.models import Organisation, Role, User
 from audit.services import audit_record
 from files.checks import CheckedFile, FileRefused, check_file
 from files.scanning import ScanVerdict, virus_check
+from files.stored import (
+    StorageUnavailable,
+    kind_for,
+    object_present,
+    object_write,
+    objects_abandon,
+    objects_kept,
+)
 from portal.forms import NULL_CHARACTER_MESSAGE, contains_null_character
 
 from .answers import bind, raw_from_cleaned
@@ -268,17 +276,14 @@ def _virus_check(upload: UploadedFile, user: User, request) -> None:
         raise ReferralRefused(f"{ATTACHMENT_SUBJECT} contains a virus")
 
 
-@transaction.atomic
 def _attachment_store(
     draft, upload, user, request, checked: CheckedFile, visibility: str
 ):
-    locked = _locked_draft(draft)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
     attachment = ReferralAttachment(
-        draft=locked,
         original_name=checked.display_name,
         content_type=checked.content_type,
         size=upload.size,
@@ -286,27 +291,48 @@ def _attachment_store(
         visibility=visibility,
         uploaded_by=user,
     )
-    # The stored name comes from the server (attachment_path), not from this.
-    attachment.file.save(checked.display_name, upload, save=False)
-    # The file is on disk before the row exists: remove it if the row fails.
+    # Written (its pending mark committed first) before the row's transaction,
+    # under a name from the server (attachment_path): files.stored.
     try:
-        attachment.full_clean()
-        attachment.save()
+        object_write(attachment, "file", upload, filename=checked.display_name)
+    except StorageUnavailable as exc:
+        raise ReferralRefused(exc.message) from exc
+    name = attachment.file.name
+    try:
+        with transaction.atomic():
+            locked = _locked_draft(draft)
+            attachment.draft = locked
+            attachment.full_clean()
+            attachment.save()
+            objects_kept([name])
+            audit_record(
+                action="referral.attachment_added",
+                request=request,
+                actor=user,
+                obj=attachment,
+                detail={
+                    "draft": str(locked.public_id),
+                    "size": upload.size,
+                    "visibility": visibility,
+                },
+            )
     except Exception:
-        attachment.file.delete(save=False)
-        raise
-    audit_record(
-        action="referral.attachment_added",
-        request=request,
-        actor=user,
-        obj=attachment,
-        detail={
-            "draft": str(locked.public_id),
-            "size": upload.size,
-            "visibility": visibility,
-        },
-    )
+        kind = kind_for(ReferralAttachment, "file")
+        if not objects_abandon(kind, [name]):
+            raise
+        # The row committed but the reply was lost: report success only if
+        # the file it refers to is there, whole.
+        saved = ReferralAttachment.objects.get(file=name)
+        if not object_present(kind, saved):
+            raise ReferralRefused(ATTACHMENT_LOST_MESSAGE) from None
+        return saved
     return attachment
+
+
+ATTACHMENT_LOST_MESSAGE = (
+    f"{ATTACHMENT_SUBJECT} was recorded but could not be stored. Remove it "
+    "from the list and attach it again"
+)
 
 
 def _attachment_discard(attachment: ReferralAttachment) -> None:

@@ -19,7 +19,7 @@ from accounts.models import Organisation, Role
 from audit.models import Outcome
 from audit.services import audit_read, audit_record
 from files.checks import too_large_message
-from files.downloads import private_file_response
+from files.downloads import missing_file_page, private_file_response
 from portal import freshness
 from portal.forms import NULL_CHARACTER_MESSAGE, contains_null_character, error_list
 from portal.pdf import render_pdf
@@ -643,18 +643,33 @@ def attachment(request, reference, attachment_id):
                 detail={"reference": referral.reference},
             )
         raise Http404("No attachment found")
-    audit_record(
-        action="referral.attachment_downloaded",
-        request=request,
-        obj=item,
-        detail={"reference": referral.reference},
-    )
-    return private_file_response(
-        file=item.file,
-        name=item.original_name,
-        content_type=item.content_type,
-        size=item.size,
-    )
+    try:
+        response = private_file_response(
+            file=item.file,
+            name=item.original_name,
+            content_type=item.content_type,
+            size=item.size,
+        )
+    except FileNotFoundError:
+        return missing_file_page(
+            request,
+            obj=item,
+            name=item.original_name,
+            action="referral.attachment_download_failed",
+            sender=str(referral.organisation),
+            back_url=referral.get_absolute_url(),
+        )
+    try:
+        audit_record(
+            action="referral.attachment_downloaded",
+            request=request,
+            obj=item,
+            detail={"reference": referral.reference},
+        )
+    except BaseException:
+        response.close()
+        raise
+    return response
 
 
 # Who can see a case, and sharing without consent (coordinators) ---------------

@@ -299,8 +299,9 @@ DOCUMENTS_MAX_UPLOAD_BYTES = (
 )
 DOCUMENTS_DEFAULT_EXPIRY_DAYS = env.int("DJANGO_DOCUMENTS_EXPIRY_DAYS", default=30)
 DOCUMENTS_MAX_EXPIRY_DAYS = 90
-# Stored objects no share refers to are deleted once this old (a crashed upload).
-DOCUMENTS_ORPHAN_GRACE_HOURS = 24
+# Stored files no row refers to (a crashed upload) are deleted by
+# `manage.py sweep_storage` once this old, so an upload in progress is safe.
+STORAGE_SWEEP_GRACE_HOURS = env.int("DJANGO_STORAGE_SWEEP_GRACE_HOURS", default=24)
 # Where set, every uploaded file is scanned; uploads are refused while clamd is
 # down. Production refuses to start without it unless scanning is switched off
 # on purpose with DJANGO_CLAMAV_DISABLED=true (logged, and a deploy warning).

@@ -58,3 +58,24 @@ def test_share_download_recall_and_purge_on_s3(
     listed = client.list_objects_v2(Bucket=on_s3.bucket_name).get("Contents", [])
     assert key not in [entry["Key"] for entry in listed]
     assert verified_client_for(reader).get(item.get_download_url()).status_code == 404
+
+
+def test_the_sweeper_finds_orphans_on_s3_and_keeps_referenced_files(on_s3):
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from files.stored import storage_sweep
+
+    a, b = OrganisationFactory(), OrganisationFactory()
+    sender = UserFactory(organisation=a, roles=[Role.REFERRER])
+    kept = shared(sender, [b]).files.get()
+    orphan = on_s3.save("shared/2020/01/" + "a" * 32, ContentFile(b"left over"))
+
+    early = storage_sweep(now=timezone.now() + timedelta(hours=1))
+    assert early.orphans["shared_file"] == 0  # may still be uploading
+    result = storage_sweep(now=timezone.now() + timedelta(days=2))
+    assert result.orphans["shared_file"] == 1
+    assert not on_s3.exists(orphan)
+    assert on_s3.exists(kept.file.name)

@@ -1,5 +1,6 @@
 """The sharing service: who receives a share, refusals, double submission,
-faults between storage and database, expiry, recall and the purge."""
+faults between storage and database, expiry, recall and the purge (files no
+row refers to are swept: tests/documents/test_stored.py)."""
 
 import uuid
 from datetime import timedelta
@@ -213,18 +214,6 @@ class TestFaults:
         assert len(calls) == 2
         assert _stored_names() == before
         assert not SharedFile.objects.exists()
-
-    def test_the_purge_deletes_old_objects_that_no_row_refers_to(self, agencies):
-        storage = files_storage()
-        from django.core.files.base import ContentFile
-
-        orphan = storage.save("shared/2020/01/" + "0" * 32, ContentFile(b"left over"))
-        kept = shared(agencies["sender"], [agencies["b"]]).files.get()
-        assert shared_files_purge(now=timezone.now() + timedelta(hours=1)) == 0
-        assert storage.exists(orphan)  # too new: it may be an upload in progress
-        shared_files_purge(now=timezone.now() + timedelta(days=2))
-        assert not storage.exists(orphan)
-        assert storage.exists(kept.file.name)
 
 
 class TestExpiry:

@@ -5,8 +5,9 @@ from documents.services import shared_files_purge
 
 class Command(BaseCommand):
     help = (
-        "Delete the stored files of expired and recalled shares, and stored "
-        "objects no share refers to. Run it daily (cron or a scheduler)."
+        "Delete the stored files of expired and recalled shares (retention); "
+        "the rows and download history stay. Run it daily. Files no row refers "
+        "to are deleted by sweep_storage."
     )
 
     def handle(self, *args, **options):
