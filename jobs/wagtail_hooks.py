@@ -60,6 +60,8 @@ class TaskResultAdmin(PortalModelAdmin):
     history_view_enabled = False
     inspect_view_enabled = True
     list_display = ("task_name", "status", "enqueued_at", "finished_at")
+    # The model's own ordering is expressions, which modeladmin cannot read.
+    ordering = ("-enqueued_at",)
     list_filter = ("status",)
     inspect_view_fields = (
         "task_path",
@@ -71,9 +73,6 @@ class TaskResultAdmin(PortalModelAdmin):
         "exception_class_path",
         "traceback",
     )
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).order_by("-enqueued_at")
 
 
 class BackgroundWorkGroup(ModelAdminGroup):
