@@ -14,6 +14,9 @@ ROLE_PERMISSIONS = {
     Role.COORDINATOR: [
         "wagtailadmin.access_admin",
         "accounts.view_organisation",
+        # The background work lists: undelivered emails and failed tasks.
+        "jobs.view_outgoingemail",
+        "django_tasks_database.view_dbtaskresult",
     ],
     Role.EDITOR: [
         "wagtailadmin.access_admin",

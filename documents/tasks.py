@@ -4,12 +4,13 @@ Emails never carry the file, its name or personal data: only who sent
 something and a link to sign in.
 """
 
-from django.core.mail import send_mail
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django_tasks import task
 
 from accounts.models import staff_to_email
+from jobs.mail import email_queue
 from portal.addresses import absolute_url
 
 from .models import Share
@@ -17,19 +18,27 @@ from .models import Share
 
 @task()
 def send_share_notifications(share_id: int) -> int:
-    """Email the staff of each recipient organisation; returns emails sent."""
+    """Email the staff of each recipient organisation, through the outbox
+    (jobs.mail), which retries; a share is announced once, so the event is
+    the share's. Returns emails queued."""
     share = Share.objects.select_related("sender_organisation").get(pk=share_id)
     link = absolute_url(reverse("documents:index"))
-    sent = 0
-    for recipient in share.recipients.select_related("organisation"):
-        body = render_to_string(
-            "documents/email/files_shared.txt",
-            {"share": share, "organisation": recipient.organisation, "link": link},
-        )
-        subject = f"{share.sender_organisation} has shared files with you"
-        for person in staff_to_email(recipient.organisation):
-            sent += send_mail(subject, body, None, [person.email])
-    return sent
+    subject = f"{share.sender_organisation} has shared files with you"
+    queued = 0
+    with transaction.atomic():
+        for recipient in share.recipients.select_related("organisation"):
+            body = render_to_string(
+                "documents/email/files_shared.txt",
+                {"share": share, "organisation": recipient.organisation, "link": link},
+            )
+            for person in staff_to_email(recipient.organisation):
+                queued += email_queue(
+                    event=f"share-{share_id}-shared",
+                    to=person.email,
+                    subject=subject,
+                    body=body,
+                )
+    return queued
 
 
 @task()

@@ -2,13 +2,13 @@
 
 import logging
 
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import audit_record
+from jobs.mail import email_queue
 from portal.addresses import absolute_url
 
 from .models import GuidancePage
@@ -42,14 +42,16 @@ def guidance_review_reminders_send(*, today=None) -> int:
                 continue
             if owner.email:
                 link = absolute_url(reverse("wagtailadmin_pages:edit", args=[page.pk]))
-                send_mail(
-                    f"Guidance due for review: {page.title}",
-                    render_to_string(
+                # Queued in this transaction, so it goes out (with retries,
+                # jobs.mail) exactly when the reminder is marked sent.
+                email_queue(
+                    event=f"guidance-{page.pk}-review-{locked.review_by.isoformat()}",
+                    to=owner.email,
+                    subject=f"Guidance due for review: {page.title}",
+                    body=render_to_string(
                         "home/email/guidance_review.txt",
                         {"page": locked, "owner": owner, "link": link},
                     ),
-                    None,
-                    [owner.email],
                 )
                 sent += 1
             # update() keeps the page's revisions and live content as they are.

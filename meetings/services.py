@@ -6,24 +6,23 @@ import io
 import itertools
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Max, Prefetch, QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts.models import Organisation, Role, User, staff_to_email
+from accounts.models import Organisation, Role, User
 from agreements.selectors import organisations_in_good_standing
 from audit.services import audit_record
 from files.storage import ChunkStream, stream_chunks
 from files.stored import kind_for, object_write, objects_abandon, objects_kept
-from portal.addresses import absolute_url
 from portal.calendar import working_days_before
 from portal.dates import long_datetime
 from portal.pdf import html_to_pdf
@@ -313,7 +312,9 @@ def packs_outdated_for_cases(referrals) -> None:
 def _enqueue_build(meeting_id: int, notify: bool) -> None:
     from .tasks import build_meeting_packs
 
-    build_meeting_packs.enqueue(meeting_id, notify)
+    # With ``notify``, the event names this issue of papers in the outbox, so
+    # a rerun of the build emails nobody twice.
+    build_meeting_packs.enqueue(meeting_id, notify, uuid.uuid4().hex)
 
 
 # Packs --------------------------------------------------------------------------
@@ -824,20 +825,14 @@ def minutes_issue(
         action="meeting.minutes_issued", request=request, actor=user, obj=meeting
     )
     meeting_id = meeting.pk
-    transaction.on_commit(lambda: _minutes_notify(meeting_id))
+    transaction.on_commit(lambda: _enqueue_minutes_notify(meeting_id))
     return meeting
 
 
-def _minutes_notify(meeting_id: int) -> None:
-    meeting = Meeting.objects.get(pk=meeting_id)
-    link = absolute_url(meeting.get_absolute_url())
-    for organisation in invited_organisations(meeting):
-        body = render_to_string(
-            "meetings/email/minutes_issued.txt",
-            {"meeting": meeting, "organisation": organisation, "link": link},
-        )
-        for person in staff_to_email(organisation):
-            send_mail(f"Minutes issued: {meeting}", body, None, [person.email])
+def _enqueue_minutes_notify(meeting_id: int) -> None:
+    from .tasks import send_minutes_issued
+
+    send_minutes_issued.enqueue(meeting_id)
 
 
 def minutes_context(meeting: Meeting, organisation: Organisation) -> dict:

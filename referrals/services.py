@@ -2,6 +2,7 @@
 
 import hashlib
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -716,7 +717,8 @@ def information_provide(
 def _notify(referral_id: int, kind: NotificationKind) -> None:
     from .tasks import send_referral_notifications
 
-    send_referral_notifications.enqueue(referral_id, kind)
+    # Names this event in the outbox, so a rerun of the task emails nobody twice.
+    send_referral_notifications.enqueue(referral_id, kind, uuid.uuid4().hex)
 
 
 # Sharing a case with other organisations -----------------------------------------

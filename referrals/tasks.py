@@ -7,11 +7,12 @@ and a link to sign in and read the rest.
 import logging
 from enum import StrEnum
 
-from django.core.mail import send_mail
+from django.db import transaction
 from django.template.loader import render_to_string
 from django_tasks import task
 
 from accounts.models import Role, User
+from jobs.mail import email_queue
 from portal.addresses import absolute_url
 
 from .models import Referral
@@ -42,35 +43,45 @@ def coordinators() -> list[User]:
 
 
 @task()
-def send_referral_notifications(referral_id: int, kind: str) -> int:
-    """Email the referrer and, for new referrals and answers, the coordinators.
+def send_referral_notifications(referral_id: int, kind: str, event: str = "") -> int:
+    """Queue emails to the referrer and, for new referrals and answers, the
+    coordinators; the worker delivers them with retries (jobs.mail).
 
-    ``kind`` is a ``NotificationKind`` value (a plain string once queued).
-    Returns emails sent.
+    ``kind`` is a ``NotificationKind`` value (a plain string once queued);
+    ``event`` names this one occasion, so a rerun of the task queues nobody
+    twice. Returns emails queued.
     """
     referral = Referral.objects.select_related("referrer").get(pk=referral_id)
     link = absolute_url(referral.get_absolute_url())
     context = {"referral": referral, "link": link, "kind": kind}
-    sent = 0
-    if kind in _SUBJECTS and referral.referrer.email and referral.referrer.is_active:
-        sent += send_mail(
-            _SUBJECTS[kind].format(reference=referral.reference),
-            render_to_string("referrals/email/referrer.txt", context),
-            None,
-            [referral.referrer.email],
-        )
-    if kind in (NotificationKind.SUBMITTED, NotificationKind.ANSWERED):
-        prefix = "URGENT: " if referral.urgent else ""
-        subject = (
-            f"{prefix}New CMARAC referral {referral.reference}"
-            if kind == NotificationKind.SUBMITTED
-            else f"{prefix}Information provided for referral {referral.reference}"
-        )
-        body = render_to_string("referrals/email/coordinator.txt", context)
-        for coordinator in coordinators():
-            sent += send_mail(subject, body, None, [coordinator.email])
-    logger.info("Sent %s emails about referral %s (%s)", sent, referral_id, kind)
-    return sent
+    event = f"referral-{referral_id}-{kind}-{event}"
+    queued = 0
+    with transaction.atomic():
+        referrer = referral.referrer
+        if kind in _SUBJECTS and referrer.email and referrer.is_active:
+            queued += email_queue(
+                event=f"{event}-referrer",
+                to=referrer.email,
+                subject=_SUBJECTS[kind].format(reference=referral.reference),
+                body=render_to_string("referrals/email/referrer.txt", context),
+            )
+        if kind in (NotificationKind.SUBMITTED, NotificationKind.ANSWERED):
+            prefix = "URGENT: " if referral.urgent else ""
+            subject = (
+                f"{prefix}New CMARAC referral {referral.reference}"
+                if kind == NotificationKind.SUBMITTED
+                else f"{prefix}Information provided for referral {referral.reference}"
+            )
+            body = render_to_string("referrals/email/coordinator.txt", context)
+            for coordinator in coordinators():
+                queued += email_queue(
+                    event=f"{event}-coordinator",
+                    to=coordinator.email,
+                    subject=subject,
+                    body=body,
+                )
+    logger.info("Queued %s emails about referral %s (%s)", queued, referral_id, kind)
+    return queued
 
 
 @task()

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_tasks",
+    "django_tasks_db",
+    "jobs",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -314,9 +316,22 @@ EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str(
     "DJANGO_DEFAULT_FROM_EMAIL", default="CMARAC portal <no-reply@localhost>"
 )
+# Seconds to wait for the mail server before giving up on one attempt; mail is
+# sent by the task worker, so a hung server holds a worker, never a web request.
+EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=10)
+# Seconds before each retry of an email the server refused or never answered
+# (1, 5, 15 and 60 minutes); after the last it is marked failed (docs/operations.md).
+EMAIL_RETRY_DELAYS = env.list(
+    "DJANGO_EMAIL_RETRY_DELAYS", cast=int, default=[60, 300, 900, 3600]
+)
 
-# Background tasks (Wagtail 8 uses django-tasks).
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Background tasks (django-tasks, which Wagtail 8 uses too) are rows in the
+# database that `manage.py db_worker` runs, so they survive a restart and a
+# mail outage (docs/operations.md, "Background work").
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# /health/ reports the queue failing when the oldest task ready to run has
+# waited longer than this many seconds: the worker is down or overwhelmed.
+TASKS_MAX_LAG_SECONDS = env.int("DJANGO_TASKS_MAX_LAG_SECONDS", default=300)
 
 # Wagtail -------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "CMARAC partner portal"

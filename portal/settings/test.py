@@ -11,6 +11,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 # Scanning only where a test switches it on (tests/documents/conftest.py).
 CLAMAV_ADDRESS = ""
+# Tasks run inside the request, so a test sees their effects at once; the
+# tests in tests/jobs/ run the real database worker instead.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 ALLOWED_HOSTS = ["*"]
 # Short password rules would slow nothing; keep the real validators.

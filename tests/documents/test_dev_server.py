@@ -6,6 +6,8 @@ address on, stopping it afterwards) is real.
 """
 
 import socket
+import subprocess
+import sys
 from io import StringIO
 from unittest import mock
 
@@ -45,9 +47,28 @@ def development(settings, tmp_path):
     settings.BASE_DIR = tmp_path
 
 
-def serve(server: FakeServer) -> tuple[str, str]:
+class FakeWorker:
+    """Stands in for ``run_worker``: a real process that waits to be stopped,
+    so the test sees whether dev_server stops it."""
+
+    def __init__(self):
+        self.args = None
+        self.process = None
+
+    def __call__(self, args, *, env):
+        self.args = args
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(120)"]
+        )
+        return self.process
+
+
+def serve(server: FakeServer, worker: FakeWorker | None = None) -> tuple[str, str]:
     out, err = StringIO(), StringIO()
-    with mock.patch(f"{COMMAND}.run_server", server):
+    with (
+        mock.patch(f"{COMMAND}.run_server", server),
+        mock.patch(f"{COMMAND}.start_worker", worker or FakeWorker()),
+    ):
         call_command("dev_server", "127.0.0.1:8123", stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
@@ -97,3 +118,15 @@ def test_it_is_for_development_only(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="for development"):
         call_command("dev_server")
+
+
+def test_the_background_worker_runs_beside_the_server_and_stops_with_it(
+    development,
+):
+    worker = FakeWorker()
+    with mock.patch(f"{COMMAND}.local_clamd.clamav_missing", return_value=["clamd"]):
+        out, _ = serve(FakeServer(), worker)
+    assert worker.args[-1] == "run_worker"
+    assert "Background tasks and scheduled jobs run in a worker" in out
+    # Asked to stop (SIGTERM), not left running after the server.
+    assert worker.process.returncode == -15

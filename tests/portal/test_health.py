@@ -17,6 +17,7 @@ UNREACHABLE_REDIS = {
     }
 }
 STATUS_WORDS = {"ok", "unavailable", "failing"}
+QUIET_QUEUE = {"lag_seconds": 0, "failed_tasks": 0, "undelivered_emails": 0}
 
 
 class _BrokenConnection:
@@ -42,7 +43,8 @@ class TestHealthCheck:
         assert response["Content-Type"] == "application/json"
         assert response.json() == {
             "status": "ok",
-            "checks": {"database": "ok", "cache": "ok"},
+            "checks": {"database": "ok", "cache": "ok", "queue": "ok"},
+            "queue": QUIET_QUEUE,
         }
 
     def test_answer_is_never_cached(self, client):
@@ -54,9 +56,11 @@ class TestHealthCheck:
         with mock.patch("portal.health.connection", _BrokenConnection()):
             response = client.get(HEALTH)
         assert response.status_code == 503
-        assert response.json() == {
-            "status": "unavailable",
-            "checks": {"database": "failing", "cache": "ok"},
+        assert response.json()["status"] == "unavailable"
+        assert response.json()["checks"] == {
+            "database": "failing",
+            "cache": "ok",
+            "queue": "ok",
         }
 
     @override_settings(CACHES=UNREACHABLE_REDIS)
@@ -65,7 +69,8 @@ class TestHealthCheck:
         assert response.status_code == 503
         assert response.json() == {
             "status": "unavailable",
-            "checks": {"database": "ok", "cache": "failing"},
+            "checks": {"database": "ok", "cache": "failing", "queue": "ok"},
+            "queue": QUIET_QUEUE,
         }
 
     def test_cache_that_loses_values_answers_503(self, client):
@@ -82,6 +87,7 @@ class TestHealthCheck:
         assert response.json()["checks"] == {
             "database": "failing",
             "cache": "failing",
+            "queue": "ok",
         }
 
     def test_error_details_stay_out_of_the_answer(self, client):
@@ -95,8 +101,12 @@ class TestHealthCheckHoldsNoPersonalData:
     def test_body_is_only_status_words(self, verified_client, user):
         # Even asked by a signed-in person, it says nothing about them.
         response = verified_client.get(HEALTH)
-        words = status_words(response.json())
-        assert words - {"status", "checks", "database", "cache"} <= STATUS_WORDS
+        body = response.json()
+        assert body.pop("queue") == QUIET_QUEUE  # counts only
+        words = status_words(body)
+        assert (
+            words - {"status", "checks", "database", "cache", "queue"} <= STATUS_WORDS
+        )
         body = response.content.decode()
         for detail in (user.username, user.email, user.last_name):
             assert detail not in body

@@ -7,10 +7,15 @@ stops. With DJANGO_CLAMAV_ADDRESS set it uses that clamd instead. Without
 ClamAV it says here, in the console, that uploads are stored unscanned; the
 people uploading are not told, as in production nobody uploads unscanned
 unless an operator chose DJANGO_CLAMAV_DISABLED=true.
+
+Beside the server it runs the background worker (``manage.py run_worker``:
+queued emails, pack builds and the schedule), and stops it when the server
+stops, as production runs it as a process of its own.
 """
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +24,25 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from files import local_clamd, scanning
+
+# Seconds the worker has to finish its task after being asked to stop.
+WORKER_STOP_SECONDS = 10
+
+
+def start_worker(args: list[str], *, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(args, env=env)  # noqa: S603 (our interpreter)
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    """Ask the worker to stop after its current task; end it if it will not."""
+    if worker.poll() is not None:
+        return
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=WORKER_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 def run_server(args: list[str], *, env: dict[str, str]) -> None:
@@ -62,15 +86,17 @@ class Command(BaseCommand):
                 f"Uploads are scanned by a local clamd at {host}:{port}, which "
                 "knows only the EICAR test file (log in var/dev-clamd)."
             )
+        manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+        worker = start_worker([*manage, "run_worker"], env=env)
+        self.stdout.write(
+            "Background tasks and scheduled jobs run in a worker beside the server."
+        )
         try:
-            run_server(
-                [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"),
-                 "runserver", addrport],
-                env=env,
-            )  # fmt: skip
+            run_server([*manage, "runserver", addrport], env=env)
         except KeyboardInterrupt:
             pass
         finally:
+            stop_worker(worker)
             if stop is not None:
                 stop()
 
