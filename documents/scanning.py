@@ -24,6 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from audit.models import Outcome
 from audit.services import audit_record
+from portal.errors import SCANNER, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +46,16 @@ DISABLED_MESSAGE = (
 )
 
 
-class ScannerUnavailable(Exception):
+class ScannerUnavailable(ServiceUnavailable):
     """clamd is configured but gave no verdict: unreachable, timed out, or erred.
 
     Includes clamd's own errors such as "INSTREAM size limit exceeded", so a
     file bigger than its StreamMaxLength is refused rather than passed unscanned.
+    Upload forms turn it into an error next to the file field (``virus_check``);
+    anywhere else it gets the 503 page (portal.middleware).
     """
+
+    service = SCANNER
 
 
 @dataclass(frozen=True)

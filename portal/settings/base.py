@@ -61,6 +61,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A view meeting a failing database, cache, storage or scanner gets the 503
+    # page; placed first, so it is asked last, after any middleware that
+    # handles its own exceptions.
+    "portal.middleware.ServiceUnavailableMiddleware",
     # Before anything that looks the address up (sessions, redirects, views).
     "portal.middleware.RefuseNullCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
