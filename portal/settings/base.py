@@ -154,6 +154,18 @@ S3_MAX_ATTEMPTS = env.int("DJANGO_S3_MAX_ATTEMPTS", default=2)
 # SMTP: seconds to wait for the mail server on connect and each reply.
 EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=10)
 
+# /health/ (portal.health): each dependency, one line each, in this order.
+# A check is a function taking no arguments; see portal/health.py.
+HEALTH_CHECKS = {
+    "database": "portal.health.database_check",
+    "cache": "portal.health.cache_check",
+    "audit_lock": "audit.health.chain_lock_check",
+    "scanner": "documents.health.scanner_check",
+    "storage": "documents.health.storage_check",
+}
+# Seconds each health check may take before it counts as failing.
+HEALTH_CHECK_TIMEOUT = 2.0
+
 # Databases: DATABASE_URL wins everywhere; otherwise a local SQLite file.
 # SQLite runs write transactions as IMMEDIATE so that concurrent writers queue
 # instead of failing, which the audit hash chain relies on.
