@@ -23,6 +23,7 @@ from files.stored import StorageUnavailable
 from meetings.models import Meeting
 from meetings.selectors import meetings_visible_to
 from portal import freshness
+from portal.errors import RETRY_AFTER_SECONDS
 from referrals.selectors import referrals_visible_to
 
 from . import selectors
@@ -184,7 +185,9 @@ def new(request):
             # A full, read-only or unreachable file store: nothing was kept.
             # The form comes back as filled in (files must be chosen again).
             form.add_error("files", exc.message)
-            return render(request, "documents/new.html", {"form": form}, status=503)
+            response = render(request, "documents/new.html", {"form": form}, status=503)
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         else:
             if created:
                 messages.success(

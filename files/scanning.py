@@ -25,6 +25,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from audit.models import Outcome
 from audit.services import audit_record
+from portal.errors import SCANNER, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -55,12 +56,16 @@ class ScanVerdict(StrEnum):
     UNSCANNED = "unscanned"  # no scanner configured: stored unscanned
 
 
-class ScannerUnavailable(Exception):
+class ScannerUnavailable(ServiceUnavailable):
     """clamd is configured but gave no verdict: unreachable, timed out, or erred.
 
     Includes clamd's own errors such as "INSTREAM size limit exceeded", so a
     file bigger than its StreamMaxLength is refused rather than passed unscanned.
+    Upload forms turn it into an error next to the file field (``virus_check``);
+    anywhere else it gets the 503 page (portal.middleware).
     """
+
+    service = SCANNER
 
 
 @dataclass(frozen=True)
@@ -162,14 +167,15 @@ def scan_file(fileobj, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> ScanResult:
     return _scan_result(reply)
 
 
-def scanner_ping() -> bool:
-    """True when clamd answers PING with PONG; for health checks.
+def scanner_ping(*, timeout: float | None = None) -> bool:
+    """True when clamd answers PING with PONG; for health checks, which pass
+    a ``timeout`` shorter than a scan's.
 
     Raises ``RuntimeError`` when no scanner is configured, like ``scan_file``.
     """
     address = _scanner_address()
     try:
-        with _connect(address) as connection:
+        with _connect(address, timeout=timeout) as connection:
             connection.sendall(PING_COMMAND)
             return _read_reply(connection) == "PONG"
     except (OSError, ScannerUnavailable):
@@ -197,16 +203,25 @@ def _scanner_address() -> tuple[str, int]:
     return host, int(port)
 
 
-def _connect(address: tuple[str, int]) -> socket.socket:
-    # The timeout applies to each connect, send and receive, not to the whole
-    # scan, so a large file that keeps moving is not cut off.
-    timeout = getattr(settings, "CLAMAV_TIMEOUT", 30)
+def _connect(
+    address: tuple[str, int], *, timeout: float | None = None
+) -> socket.socket:
+    # A short wait to connect (clamd is on the private network: no answer
+    # means it is down), then the timeout applies to each send and receive,
+    # not to the whole scan, so a large file that keeps moving is not cut off.
+    connect_timeout = getattr(settings, "CLAMAV_CONNECT_TIMEOUT", 3)
+    if timeout is None:
+        timeout = getattr(settings, "CLAMAV_TIMEOUT", 15)
     try:
-        return socket.create_connection(address, timeout=timeout)
+        connection = socket.create_connection(
+            address, timeout=min(connect_timeout, timeout)
+        )
     except OSError as error:
         raise ScannerUnavailable(
             f"Cannot reach clamd at {address[0]}:{address[1]}: {error}"
         ) from error
+    connection.settimeout(timeout)
+    return connection
 
 
 def _instream(address: tuple[str, int], fileobj, chunk_size: int) -> str:

@@ -139,10 +139,15 @@ def object_write(
     kind = kind_for(type(instance), field_name)
     file_field = instance._meta.get_field(field_name)
     storage = file_field.storage
-    name = storage.get_available_name(
-        file_field.generate_filename(instance, filename or "upload"),
-        max_length=file_field.max_length,
-    )
+    try:
+        # On S3 this asks whether the name is taken: the first call to fail.
+        name = storage.get_available_name(
+            file_field.generate_filename(instance, filename or "upload"),
+            max_length=file_field.max_length,
+        )
+    except Exception as error:
+        logger.exception("Could not reach storage for a %s", kind.name)
+        raise StorageUnavailable(_message_for(error)) from error
     with transaction.atomic():
         PendingObject.objects.create(name=name, kind=kind.name)
     if hasattr(content, "seek"):

@@ -19,13 +19,13 @@ logger = logging.getLogger(__name__)
 FAILED_WINDOW = timedelta(days=1)
 
 
-def queue_check() -> tuple[bool, dict[str, int]]:
-    """(ok, detail): ok while the oldest task ready to run has waited no longer
-    than TASKS_MAX_LAG_SECONDS. Failed tasks and undelivered emails are
-    counted, not failing: one bad address must not take the portal out of
-    the load balancer. The detail holds counts only."""
+def queue_check() -> tuple[str, dict[str, int]]:
+    """("ok" or "lagging", counts) for /health/: ok while the oldest task
+    ready to run has waited no longer than TASKS_MAX_LAG_SECONDS. Failed
+    tasks and undelivered emails are counted, not failing: one bad address
+    must not take the portal out of the load balancer."""
     if not isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
-        return True, {"lag_seconds": 0, "failed_tasks": 0, "undelivered_emails": 0}
+        return "ok", {"lag_seconds": 0, "failed_tasks": 0, "undelivered_emails": 0}
     try:
         now = timezone.now()
         ready = DBTaskResult.objects.ready().order_by()
@@ -45,10 +45,10 @@ def queue_check() -> tuple[bool, dict[str, int]]:
         undelivered = OutgoingEmail.objects.filter(status=EmailStatus.FAILED).count()
     except Exception:
         logger.exception("Health check: task queue unreadable")
-        return False, {}
+        return "unreachable", {}
     detail = {
         "lag_seconds": lag,
         "failed_tasks": failed,
         "undelivered_emails": undelivered,
     }
-    return lag <= settings.TASKS_MAX_LAG_SECONDS, detail
+    return ("ok" if lag <= settings.TASKS_MAX_LAG_SECONDS else "lagging"), detail

@@ -16,6 +16,12 @@ answer. The audit log and sessions are not portal data: writing them
 on every request must not empty every cache. Downloads of shared files (who
 opened what) have a token of their own, "openings", read only by what shows
 which files are new.
+
+While the shared cache is unreachable (``portal.redis_cache``), a token read
+finds nothing and is made afresh, so nothing cached is served as fresh. An
+outdating that the cache did not take is kept in this process and sent again
+as each request starts, so that once the cache is back no other server goes on
+serving what was cached before the change (docs/caching.md).
 """
 
 import functools
@@ -81,9 +87,15 @@ def token(name: str = PORTAL) -> str:
     return value
 
 
+# Tokens whose replacement the shared cache did not take (it was unreachable).
+_unsent: set[str] = set()
+
+
 def request_started(**kwargs) -> None:
     _read.set({})
     _remembered.set({})
+    for name in list(_unsent):
+        _replace(name)
 
 
 def request_finished(**kwargs) -> None:
@@ -145,7 +157,12 @@ def outdate(name: str = PORTAL) -> None:
 
 def _replace(name: str) -> None:
     value = uuid4().hex
-    cache.set(PREFIX + name, value, timeout=None)
+    # portal.redis_cache answers False when Redis did not take the value;
+    # other backends answer None or raise.
+    if cache.set(PREFIX + name, value, timeout=None) is False:
+        _unsent.add(name)
+    else:
+        _unsent.discard(name)
     read = _read.get()
     if read is not None:
         read[name] = value

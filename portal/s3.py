@@ -14,11 +14,19 @@ def s3_options(
     endpoint_url: str | None = None,
     access_key: str | None = None,
     secret_key: str | None = None,
+    connect_timeout: float = 3.0,
+    read_timeout: float = 10.0,
+    max_attempts: int = 2,
 ) -> dict[str, Any]:
     """S3Storage options for private files, used by production and the tests.
 
+    The timeouts and attempts default to the settings' own defaults
+    (``S3_CONNECT_TIMEOUT`` and friends in portal/settings/base.py).
     https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
     """
+    # Imported here: boto3 is slow to import and settings import this module.
+    from botocore.config import Config
+
     options: dict[str, Any] = {
         "bucket_name": bucket,
         "region_name": region,
@@ -38,6 +46,17 @@ def s3_options(
         # (default max 0 = all in memory): spill to disk beyond 5 MB. Reads in
         # our code use stream_chunks(), which does not go through open().
         "max_memory_size": 5 * 1024 * 1024,
+        # A given client config replaces the one django-storages would build,
+        # so it carries the signature version too. Without timeouts botocore
+        # waits 60 s per read and retries up to 4 times in "legacy" mode: a
+        # hung endpoint held a worker until gunicorn killed it.
+        # https://botocore.amazonaws.com/v1/documentation/api/latest/reference/config.html
+        "client_config": Config(
+            signature_version="s3v4",
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retries={"total_max_attempts": max_attempts, "mode": "standard"},
+        ),
     }
     # Without explicit keys boto3 uses its own chain (AWS_ACCESS_KEY_ID and
     # AWS_SECRET_ACCESS_KEY, ~/.aws, an instance role).

@@ -81,6 +81,9 @@ class DraftIncomplete(Exception):
 _COPIED_SECTIONS = ("people", "household", "risk", "actions")
 
 
+# Atomic: a draft whose audit event cannot be written (the audit chain's lock
+# timed out) is not kept either.
+@transaction.atomic
 def draft_start(
     *, user: User, request: HttpRequest | None = None,
     from_referral: Referral | None = None,

@@ -5,6 +5,7 @@ from the conventional ``DATABASE_URL`` and ``REDIS_URL``); ``.env.example``
 lists them all. Docs: https://docs.djangoproject.com/en/5.2/ref/settings/
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -63,6 +64,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A view meeting a failing database, cache, storage or scanner gets the 503
+    # page; placed first, so it is asked last, after any middleware that
+    # handles its own exceptions.
+    "portal.middleware.ServiceUnavailableMiddleware",
     # Before anything that looks the address up (sessions, redirects, views).
     "portal.middleware.RefuseNullCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -110,6 +115,61 @@ TEMPLATES = [
     },
 ]
 
+# Timeouts on every dependency, so that one hung service cannot hold every
+# worker (docs/operations.md, "Timeouts"). A request that meets one gets the
+# plain "problem with the service" page (portal.middleware.ServiceUnavailable).
+#
+# PostgreSQL: web requests may run a statement for 10 s and wait 5 s for a
+# lock (the audit chain's included); jobs - every `manage.py` command but the
+# development servers: scheduled jobs, the task worker, migrations - get
+# longer. https://www.postgresql.org/docs/current/runtime-config-client.html
+WEB_COMMANDS = frozenset({"runserver", "dev_server"})
+RUNNING_A_JOB = (
+    Path(sys.argv[0]).name in {"manage.py", "django-admin"}
+    and len(sys.argv) > 1
+    and sys.argv[1] not in WEB_COMMANDS
+)
+DB_CONNECT_TIMEOUT = env.int("DJANGO_DB_CONNECT_TIMEOUT", default=5)  # seconds
+if RUNNING_A_JOB:
+    DB_STATEMENT_TIMEOUT = env.int("DJANGO_DB_JOB_STATEMENT_TIMEOUT", default=1800)
+    DB_LOCK_TIMEOUT = env.int("DJANGO_DB_JOB_LOCK_TIMEOUT", default=60)
+else:
+    DB_STATEMENT_TIMEOUT = env.int("DJANGO_DB_STATEMENT_TIMEOUT", default=10)
+    DB_LOCK_TIMEOUT = env.int("DJANGO_DB_LOCK_TIMEOUT", default=5)
+# libpq connection parameters, set once per connection (no extra round trip).
+POSTGRES_TIMEOUT_OPTIONS = {
+    "connect_timeout": DB_CONNECT_TIMEOUT,
+    "options": f"-c statement_timeout={DB_STATEMENT_TIMEOUT * 1000}"
+    f" -c lock_timeout={DB_LOCK_TIMEOUT * 1000}",
+}
+# Redis answers in well under a millisecond on a private network; a second
+# without an answer means it is down or hung (portal.redis_cache then serves
+# pages without the cache).
+REDIS_CONNECT_TIMEOUT = env.float("DJANGO_REDIS_CONNECT_TIMEOUT", default=1.0)
+REDIS_TIMEOUT = env.float("DJANGO_REDIS_TIMEOUT", default=1.0)
+# S3: each attempt may take 3 s to connect and 10 s per read; two attempts in
+# all (botocore's "standard" retry mode), so a hung endpoint costs about 26 s,
+# inside gunicorn's default 30 s worker timeout.
+# https://boto3.amazonaws.com/v1/documentation/api/latest/guide/retries.html
+S3_CONNECT_TIMEOUT = env.float("DJANGO_S3_CONNECT_TIMEOUT", default=3.0)
+S3_READ_TIMEOUT = env.float("DJANGO_S3_READ_TIMEOUT", default=10.0)
+S3_MAX_ATTEMPTS = env.int("DJANGO_S3_MAX_ATTEMPTS", default=2)
+# SMTP: seconds to wait for the mail server on connect and each reply.
+EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=10)
+
+# /health/ (portal.health): each dependency, one line each, in this order.
+# A check is a function taking no arguments; see portal/health.py.
+HEALTH_CHECKS = {
+    "database": "portal.health.database_check",
+    "cache": "portal.health.cache_check",
+    "audit_lock": "audit.health.chain_lock_check",
+    "scanner": "files.health.scanner_check",
+    "storage": "files.health.storage_check",
+    "queue": "jobs.health.queue_check",
+}
+# Seconds each health check may take before it counts as failing.
+HEALTH_CHECK_TIMEOUT = 2.0
+
 # Databases: DATABASE_URL wins everywhere; otherwise a local SQLite file.
 # SQLite runs write transactions as IMMEDIATE so that concurrent writers queue
 # instead of failing, which the audit hash chain relies on.
@@ -127,6 +187,7 @@ else:
     # requests on this machine (see docs/stack-notes.md).
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {}).update(POSTGRES_TIMEOUT_OPTIONS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
@@ -309,7 +370,10 @@ STORAGE_SWEEP_GRACE_HOURS = env.int("DJANGO_STORAGE_SWEEP_GRACE_HOURS", default=
 # on purpose with DJANGO_CLAMAV_DISABLED=true (logged, and a deploy warning).
 CLAMAV_ADDRESS = env.str("DJANGO_CLAMAV_ADDRESS", default="")
 CLAMAV_DISABLED = env.bool("DJANGO_CLAMAV_DISABLED", default=False)
-CLAMAV_TIMEOUT = env.int("DJANGO_CLAMAV_TIMEOUT", default=30)  # seconds
+# Seconds to wait for clamd: to connect, then for each send and reply (a large
+# file that keeps moving is not cut off). A refused upload keeps the form.
+CLAMAV_CONNECT_TIMEOUT = env.float("DJANGO_CLAMAV_CONNECT_TIMEOUT", default=3.0)
+CLAMAV_TIMEOUT = env.int("DJANGO_CLAMAV_TIMEOUT", default=15)
 
 # Email ---------------------------------------------------------------------
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

@@ -16,6 +16,12 @@ from .base import (
     CLAMAV_DISABLED,
     DATABASES,
     INSTALLED_APPS,
+    POSTGRES_TIMEOUT_OPTIONS,
+    REDIS_CONNECT_TIMEOUT,
+    REDIS_TIMEOUT,
+    S3_CONNECT_TIMEOUT,
+    S3_MAX_ATTEMPTS,
+    S3_READ_TIMEOUT,
     env,
 )
 
@@ -59,24 +65,36 @@ if CLAMAV_ADDRESS.strip() and CLAMAV_DISABLED:
 DATABASES["default"] = env.db_url("DATABASE_URL")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(POSTGRES_TIMEOUT_OPTIONS)
 
-# Redis for the cache and the sessions, so app servers stay stateless.
+# Redis for the cache, so app servers share it. Sessions live in the database
+# with Redis in front (cached_db), so a Redis restart signs nobody out; while
+# Redis is unreachable the portal works uncached (portal.redis_cache).
 CACHES["default"] = {
-    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "BACKEND": "portal.redis_cache.ResilientRedisCache",
     "LOCATION": env.str("REDIS_URL"),
     "KEY_PREFIX": "portal",
+    "OPTIONS": {
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        "socket_timeout": REDIS_TIMEOUT,
+    },
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Private S3 storage for uploaded files; static files are served by WhiteNoise.
-# The options (private ACL, no overwrite, 60-second s3v4 links, SSE) live in
-# portal.s3.s3_options so the moto tests exercise exactly these.
+# The options (private ACL, no overwrite, 60-second s3v4 links, SSE,
+# timeouts and retry limits) live in portal.s3.s3_options so the moto tests
+# exercise exactly these.
 if env.str("DJANGO_S3_BUCKET", default=""):
     INSTALLED_APPS = [*INSTALLED_APPS, "storages"]
     _private_bucket = s3_options(
         bucket=env.str("DJANGO_S3_BUCKET"),
         region=env.str("DJANGO_S3_REGION", default=None),
         endpoint_url=env.str("DJANGO_S3_ENDPOINT_URL", default=None),
+        connect_timeout=S3_CONNECT_TIMEOUT,
+        read_timeout=S3_READ_TIMEOUT,
+        max_attempts=S3_MAX_ATTEMPTS,
     )
     STORAGES = {
         # Credentials: boto3's chain (AWS_ACCESS_KEY_ID, instance role).

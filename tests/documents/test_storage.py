@@ -22,10 +22,10 @@ from django.core.files.storage import FileSystemStorage, storages
 from files.storage import (
     ChunkStream,
     generated_name,
-    s3_options,
     shared_files_storage,
     stream_chunks,
 )
+from portal.s3 import s3_options
 from tests.documents import s3
 from tests.documents.s3 import ACCESS_KEY, REGION, SECRET_KEY, s3_client
 from tests.portal.test_settings import PRODUCTION_ENV
@@ -283,10 +283,27 @@ class TestS3Storage:
         assert listing["KeyCount"] == 0
 
 
-PRODUCTION_OPTIONS = """
+CLIENT_CONFIG_FIELDS = (
+    "signature_version",
+    "connect_timeout",
+    "read_timeout",
+    "retries",
+)
+
+
+def client_config_fields(config) -> dict:
+    """What the portal sets on botocore's Config (it has no equality)."""
+    return {name: getattr(config, name) for name in CLIENT_CONFIG_FIELDS}
+
+
+PRODUCTION_OPTIONS = f"""
 import json
 from django.conf import settings
-print(json.dumps(settings.STORAGES["default"]))
+fields = {CLIENT_CONFIG_FIELDS!r}
+print(json.dumps(
+    settings.STORAGES["default"],
+    default=lambda config: {{name: getattr(config, name) for name in fields}},
+))
 """
 
 
@@ -310,6 +327,17 @@ def test_production_settings_use_the_tested_options():
     )
     storage = json.loads(result.stdout)
     assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
-    assert storage["OPTIONS"] == s3_options(
-        bucket="portal-private-files", region=REGION
-    )
+    expected = s3_options(bucket="portal-private-files", region=REGION)
+    expected["client_config"] = client_config_fields(expected["client_config"])
+    assert storage["OPTIONS"] == expected
+
+
+def test_every_s3_call_has_timeouts_and_a_retry_limit(s3_storage):
+    """A hung endpoint must not hold a worker: botocore's own defaults are
+    60 s per read and up to 5 attempts."""
+    config = s3_storage.connection.meta.client.meta.config
+    assert config.connect_timeout == 3.0
+    assert config.read_timeout == 10.0
+    # Two attempts in all: the first and one retry.
+    assert config.retries == {"total_max_attempts": 2, "mode": "standard"}
+    assert config.signature_version == "s3v4"

@@ -286,14 +286,49 @@ class TestProductionSettings:
     def test_debug_is_off_even_if_asked_for(self):
         assert production(DJANGO_DEBUG="true")["DEBUG"] is False
 
-    def test_cache_and_sessions_live_in_redis(self, production_settings):
+    def test_cache_lives_in_redis_with_timeouts(self, production_settings):
         cache = production_settings["CACHES"]["default"]
-        assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+        assert cache["BACKEND"] == "portal.redis_cache.ResilientRedisCache"
         assert cache["LOCATION"] == PRODUCTION_ENV["REDIS_URL"]
+        assert cache["OPTIONS"] == {
+            "socket_connect_timeout": 1.0,
+            "socket_timeout": 1.0,
+        }
+
+    def test_sessions_live_in_the_database_with_redis_in_front(
+        self, production_settings
+    ):
+        # A Redis restart must not sign everyone out.
         assert (
             production_settings["SESSION_ENGINE"]
-            == "django.contrib.sessions.backends.cache"
+            == "django.contrib.sessions.backends.cached_db"
         )
+
+    def test_web_requests_have_short_database_limits(self, production_settings):
+        options = production_settings["DATABASES"]["default"]["OPTIONS"]
+        assert options == {
+            "connect_timeout": 5,
+            "options": "-c statement_timeout=10000 -c lock_timeout=5000",
+        }
+
+    def test_limits_come_from_the_environment(self):
+        settings = production(
+            DJANGO_DB_STATEMENT_TIMEOUT="3",
+            DJANGO_DB_LOCK_TIMEOUT="2",
+            DJANGO_REDIS_TIMEOUT="0.5",
+            DJANGO_EMAIL_TIMEOUT="4",
+        )
+        options = settings["DATABASES"]["default"]["OPTIONS"]["options"]
+        assert options == "-c statement_timeout=3000 -c lock_timeout=2000"
+        assert settings["CACHES"]["default"]["OPTIONS"]["socket_timeout"] == 0.5
+        assert settings["EMAIL_TIMEOUT"] == 4
+
+    def test_mail_server_has_a_timeout(self, production_settings):
+        assert production_settings["EMAIL_TIMEOUT"] == 10
+
+    def test_scanner_has_timeouts(self, production_settings):
+        assert production_settings["CLAMAV_CONNECT_TIMEOUT"] == 3.0
+        assert production_settings["CLAMAV_TIMEOUT"] == 15
 
     def test_cookies_are_host_only_secure_and_hidden_from_scripts(
         self, production_settings
@@ -412,6 +447,37 @@ class TestDatabaseUrl:
     def test_local_settings_fall_back_to_sqlite(self, module):
         database = settings_of(module)["DATABASES"]["default"]
         assert database["ENGINE"] == "django.db.backends.sqlite3"
+
+
+JOB_LIMITS = """
+import json, sys
+sys.argv = ["manage.py", *sys.argv[1:]]
+from django.conf import settings
+print(json.dumps(settings.DATABASES["default"]["OPTIONS"]))
+"""
+
+
+class TestJobsHaveLongerDatabaseLimits:
+    """Management commands (scheduled jobs, the task worker, migrations) may
+    run long statements; web requests may not."""
+
+    def limits(self, *argv) -> str:
+        env = clean_env(
+            DJANGO_SETTINGS_MODULE="portal.settings.production", **PRODUCTION_ENV
+        )
+        result = run(["-c", JOB_LIMITS, *argv], env)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)["options"]
+
+    @pytest.mark.parametrize("command", ["purge_shared_files", "migrate"])
+    def test_a_command_gets_job_limits(self, command):
+        assert self.limits(command) == (
+            "-c statement_timeout=1800000 -c lock_timeout=60000"
+        )
+
+    @pytest.mark.parametrize("command", ["runserver", "dev_server"])
+    def test_the_development_servers_get_web_limits(self, command):
+        assert self.limits(command) == "-c statement_timeout=10000 -c lock_timeout=5000"
 
 
 class TestEnvExample:
