@@ -4,6 +4,7 @@ Every view needs a logged-in user whose second factor is verified, unless the
 view is marked with one of the decorators in ``portal.access``.
 """
 
+import logging
 import time
 from contextvars import ContextVar
 from urllib.parse import urlencode
@@ -13,16 +14,21 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
 from audit.services import audit_record
 from portal.access import PASSWORD_ONLY, PUBLIC, access_level
-from portal.session_keys import SESSION_SEEN_KEY, SESSION_STARTED_KEY
+from portal.session_keys import SESSION_SEEN_KEY
 
+from . import session_time
 from .services import user_has_device
+from .signals import form_posted_after_timeout
 from .views import admin_access_refused
+
+logger = logging.getLogger(__name__)
 
 # Wagtail's own test for who may use its admin (wagtail.admin.auth).
 ADMIN_ACCESS_PERMISSION = "wagtailadmin.access_admin"
@@ -61,8 +67,10 @@ class SecondFactorGateMiddleware:
             return None
         user = request.user
         if not user.is_authenticated:
+            # Says why, when this request ended the session (SessionLifetime).
+            ended = getattr(request, "session_ended", None)
             return redirect_to_login(
-                request.get_full_path(), reverse(settings.LOGIN_URL)
+                request.get_full_path(), session_time.sign_in_url(ended)
             )
         if level == PASSWORD_ONLY:
             return None
@@ -79,10 +87,12 @@ class SecondFactorGateMiddleware:
 
 
 class SessionLifetimeMiddleware:
-    """End sessions idle too long or older than the absolute lifetime."""
+    """End sessions idle too long or older than the absolute lifetime.
 
-    # Refresh the last-seen stamp at most once a minute to spare session writes.
-    SEEN_GRANULARITY = 60
+    A form posted after the idle timeout is offered to the apps that own
+    forms before the session ends (``accounts.signals``), so a section being
+    saved is kept; the sign-in page then says why, and what was kept.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -93,24 +103,64 @@ class SessionLifetimeMiddleware:
         return self.get_response(request)
 
     def _enforce(self, request):
+        if request.method == "GET" and request.path_info == reverse("accounts:session"):
+            # The warning script asking how long is left: not activity, and
+            # it must not end the session before the script saves the page.
+            return
         now = int(time.time())
-        started = request.session.get(SESSION_STARTED_KEY, now)
-        seen = request.session.get(SESSION_SEEN_KEY, now)
-        idle = settings.SESSION_IDLE_TIMEOUT.total_seconds()
-        absolute = settings.SESSION_ABSOLUTE_LIFETIME.total_seconds()
-        if now - seen > idle or now - started > absolute:
-            reason = "idle" if now - seen > idle else "absolute lifetime"
+        session = request.session
+        reason = session_time.ended_reason(session, now)
+        if reason is not None:
+            kept = None
+            if request.method == "POST":
+                kept = _keep_posted_form(request)
+            detail = {"reason": reason}
+            if kept:
+                detail["kept"] = kept
             audit_record(
                 action="auth.session_expired",
                 request=request,
                 obj=request.user,
-                detail={"reason": reason},
+                detail=detail,
             )
-            request.session.flush()
+            session.flush()
             request.user = AnonymousUser()
+            request.session_ended = session_time.SessionEnded(reason, kept)
             return
-        if now - seen >= self.SEEN_GRANULARITY:
-            request.session[SESSION_SEEN_KEY] = now
+        seen = session.get(SESSION_SEEN_KEY, now)
+        if now - seen >= session_time.stamp_granularity():
+            session[SESSION_SEEN_KEY] = now
+
+
+def _csrf_checked_view(request):
+    """Stands for the view in the CSRF check below; never called."""
+
+
+def _keep_posted_form(request) -> str | None:
+    """Offer a form posted after the idle timeout to the apps that own it.
+
+    Only for a session whose second factor was verified, and only if the
+    post carries this browser's CSRF token: the expired session still names
+    the person, and the token shows the page was theirs, so nothing can be
+    slipped into their records from another site. Returns what was kept.
+    """
+    if not request.user.is_verified():
+        return None
+    csrf = CsrfViewMiddleware(lambda request: None)
+    if csrf.process_view(request, _csrf_checked_view, (), {}) is not None:
+        return None
+    for receiver, answer in form_posted_after_timeout.send_robust(
+        sender=SessionLifetimeMiddleware, request=request, user=request.user
+    ):
+        if isinstance(answer, Exception):
+            logger.error(
+                "Keeping a form posted after the timeout failed in %r",
+                receiver,
+                exc_info=answer,
+            )
+        elif answer:
+            return answer
+    return None
 
 
 class NoStoreForAuthenticatedMiddleware:

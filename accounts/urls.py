@@ -9,6 +9,7 @@ urlpatterns = [
     path("sign-in/security-code/", views.verify, name="verify"),
     path("sign-in/set-up-authenticator/", views.enrol, name="enrol"),
     path("sign-out/", views.sign_out, name="logout"),
+    path("session/", views.session_time_left, name="session"),
     path("account/", views.account, name="account"),
     path("account/backup-codes/", views.backup_codes_new, name="backup_codes_new"),
     path("account/password/", views.password_change, name="password_change"),

@@ -12,18 +12,19 @@ from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import Outcome
 from audit.services import audit_record
 from portal.access import password_only, public
 
+from . import session_time
 from .forms import CodeForm, EnrolForm, SignInForm
 from .models import BackupCodeDevice, CodeCheck
 from .services import (
@@ -64,6 +65,14 @@ class SignInView(auth_views.LoginView):
     template_name = "accounts/login.html"
     form_class = SignInForm
     redirect_authenticated_user = False
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Why the person was signed out, from a value only the server signs.
+        context["signed_out"] = session_time.signed_out_notice(
+            self.request.GET.get(session_time.NOTICE_PARAMETER)
+        )
+        return context
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and request.user.is_verified():
@@ -213,6 +222,34 @@ def backup_codes_new(request):
         request,
         "accounts/backup_codes.html",
         {"codes": codes, "next": reverse("accounts:account"), "first_time": False},
+    )
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def session_time_left(request):
+    """How long the session has left, for the warning shown before the idle
+    sign-out; a POST counts as activity and extends it ("Stay signed in").
+
+    Public to the gate so that a script gets JSON, not a sign-in page: 401
+    when there is no session (with where to sign in, and why, if this request
+    ended it), 403 before the second factor. It reads and returns no
+    personal data. The GET neither extends nor ends the session
+    (accounts.middleware.SessionLifetimeMiddleware).
+    """
+    user = request.user
+    if not user.is_authenticated:
+        ended = getattr(request, "session_ended", None)
+        return JsonResponse(
+            {"signed_in": False, "sign_in_url": session_time.sign_in_url(ended)},
+            status=401,
+        )
+    if not user.is_verified():
+        return JsonResponse({"signed_in": True, "verified": False}, status=403)
+    if request.method == "POST":
+        session_time.session_extend(request.session)
+    return JsonResponse(
+        {"signed_in": True, "seconds_left": session_time.seconds_left(request.session)}
     )
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from files.checks import ACCEPTED_LABEL, max_upload_bytes
 from portal.dates import long_date
-from portal.forms import DateField, RefusesNullCharacters
+from portal.forms import DateField, RefusesNullCharacters, TextAreaField
 
 from .models import ShareTarget
 
@@ -84,7 +84,7 @@ class ShareForm(RefusesNullCharacters, forms.Form):
         empty_label="Choose a meeting",
         widget=forms.Select(_SELECT),
     )
-    note = forms.CharField(
+    note = TextAreaField(
         label="Note for the recipients (optional)",
         help_text="Say what the files are and what you need from the recipients.",
         required=False,
@@ -185,7 +185,7 @@ class ShortenExpiryForm(RefusesNullCharacters, forms.Form):
 
 
 class RecallForm(RefusesNullCharacters, forms.Form):
-    reason = forms.CharField(
+    reason = TextAreaField(
         label="Why are you recalling these files?",
         help_text="Recipients see this. Do not include personal details.",
         max_length=500,

@@ -31,7 +31,7 @@ from agreements.selectors import case_material_access
 from audit.exports import SafeExportIndexView
 from audit.services import audit_read
 from portal.dates import long_datetime
-from portal.forms import RefusesNullCharacters
+from portal.forms import RefusesNullCharacters, TextAreaField
 from portal.modeladmin import PortalModelAdmin
 
 from .models import Action, Attendance, Meeting, Rag
@@ -316,6 +316,8 @@ class ActionProgressForm(RefusesNullCharacters, WagtailAdminModelForm):
     class Meta:
         model = Action
         fields = ["status", "update"]
+        # Plain newlines, as the agencies' own form stores them.
+        field_classes = {"update": TextAreaField}
 
 
 class ActionEditView(EditView):

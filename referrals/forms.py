@@ -12,7 +12,13 @@ from django import forms
 
 from accounts.models import OrganisationType
 from files.checks import ACCEPTED_LABEL, max_upload_bytes
-from portal.forms import DateField, PhoneField, PostcodeField, RefusesNullCharacters
+from portal.forms import (
+    DateField,
+    PhoneField,
+    PostcodeField,
+    RefusesNullCharacters,
+    TextAreaField,
+)
 
 from .models import AttachmentVisibility, PersonRole, RiskLevel, ShareReason
 
@@ -712,7 +718,7 @@ _WHY = forms.Textarea({"class": "govuk-textarea", "rows": 3})
 
 
 def _why(label, required_message, help_text=""):
-    return forms.CharField(
+    return TextAreaField(
         label=label,
         help_text=help_text,
         max_length=2000,

@@ -109,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "portal.context_processors.portal",
+                "accounts.context_processors.session_timing",
                 "home.context_processors.navigation",
             ],
         },
@@ -222,6 +223,11 @@ PASSWORD_RESET_TIMEOUT = 60 * 60  # one hour
 # Sessions: idle timeout and absolute lifetime (accounts.middleware enforces both).
 SESSION_IDLE_TIMEOUT = timedelta(
     minutes=env.int("DJANGO_SESSION_IDLE_MINUTES", default=30)
+)
+# How long before the idle sign-out each page warns, with a button to stay
+# signed in (WCAG 2.2.1 Timing Adjustable; docs/security.md, "Sessions").
+SESSION_IDLE_WARNING = timedelta(
+    seconds=env.int("DJANGO_SESSION_IDLE_WARNING_SECONDS", default=120)
 )
 SESSION_ABSOLUTE_LIFETIME = timedelta(
     hours=env.int("DJANGO_SESSION_ABSOLUTE_HOURS", default=12)

@@ -1,5 +1,6 @@
 // Progressive enhancement only: every page works without JavaScript.
 import { initAll } from "../build/govuk-frontend.min.js";
+import { watchSessionTime } from "./session-timeout.js";
 
 initAll();
 
@@ -7,6 +8,16 @@ initAll();
 // connection or a closed tab loses at most the last few seconds. The server
 // keeps the page's answers exactly as typed (see referrals.services.draft_save).
 const AUTOSAVE_DELAY_MS = 4000;
+
+// What an autosave sends: the form as it stands, without files.
+function autosavePayload(form) {
+  const data = new FormData(form);
+  for (const input of form.querySelectorAll("input[type=file]")) {
+    data.delete(input.name);
+  }
+  data.set("action", "autosave");
+  return data;
+}
 
 function autosave(form) {
   const status = document.getElementById(form.dataset.autosaveStatus);
@@ -20,14 +31,7 @@ function autosave(form) {
   let inFlight = false;
   let stopped = false; // the page was submitted, or saved elsewhere
 
-  const payload = () => {
-    const data = new FormData(form);
-    for (const input of form.querySelectorAll("input[type=file]")) {
-      data.delete(input.name);
-    }
-    data.set("action", "autosave");
-    return data;
-  };
+  const payload = () => autosavePayload(form);
 
   const say = (text) => {
     if (status) status.textContent = text;
@@ -108,6 +112,11 @@ function autosave(form) {
 for (const form of document.querySelectorAll("form[data-autosave]")) {
   autosave(form);
 }
+
+watchSessionTime({
+  autosaveForm: document.querySelector("form[data-autosave]"),
+  autosavePayload,
+});
 
 // Show progress while large files upload. The form posts exactly as it would
 // without JavaScript; the reply (the share's page, or the form with errors)

@@ -89,7 +89,7 @@ def world():
         action=action,
         user=officer,
         status="open",
-        update="Booked for Tuesday & <Wednesday>",
+        update="Booked for Tuesday & <Wednesday>.\nCalled twice.",
     )
     minutes_save(
         meeting=upcoming,
@@ -177,3 +177,9 @@ class TestSavingUnchangedChangesNothing:
         Meeting.objects.filter(pk=world["meeting"].pk).update(starts_at=ahead)
         url = f"/admin/meetings/meeting/edit/{world['meeting'].pk}/"
         _saved_unchanged(verified_client_for(world["boss"]), url, with_field="chair")
+
+    def test_an_action_in_the_admin(self, world):
+        # The agency's note has a line break, which the browser sends back as
+        # CRLF: saved unchanged, it must stay as stored.
+        url = f"/admin/meetings/action/edit/{world['action'].pk}/"
+        _saved_unchanged(verified_client_for(world["boss"]), url, with_field="update")

@@ -28,6 +28,8 @@ EXPECTED_PUBLIC = {
     "accounts:password_reset",
     "accounts:password_reset_done",
     "accounts:password_reset_confirm",
+    # Answers its own JSON 401/403 to the idle-warning script (accounts.views).
+    "accounts:session",
     "admin/login/",
     "wagtailadmin_sprite",
     "wagtailadmin_javascript_catalog",
