@@ -16,8 +16,8 @@ from django.test import RequestFactory
 
 from agreements.models import Acknowledgement, ChangeType
 from agreements.selectors import (
+    AcknowledgementState,
     Refusal,
-    Status,
     acknowledgements_awaiting,
     case_material_access,
     coverage,
@@ -137,12 +137,14 @@ class TestCoverage:
         acknowledge(version, organisations[0])
         rows, percent = coverage(version)
         states = {row.organisation_id: row.state for row in rows}
-        assert states[organisations[0].pk] == Status.ACKNOWLEDGED
-        assert states[organisations[1].pk] == Status.OUTSTANDING  # published today
+        assert states[organisations[0].pk] == AcknowledgementState.ACKNOWLEDGED
+        assert (
+            states[organisations[1].pk] == AcknowledgementState.OUTSTANDING
+        )  # published today
         assert percent == 33
         settings.AGREEMENT_ACKNOWLEDGEMENT_GRACE_DAYS = -1
         states = {row.organisation_id: row.state for row in coverage(version)[0]}
-        assert states[organisations[1].pk] == Status.OVERDUE
+        assert states[organisations[1].pk] == AcknowledgementState.OVERDUE
 
     def test_new_material_version_needs_acknowledging_again(self):
         _, isa, organisations, coordinator = agreement_tree()
@@ -150,7 +152,7 @@ class TestCoverage:
         isa = publish_change(isa, coordinator, number="2.0")
         rows, _ = coverage(isa.latest_version)
         status = {r.organisation_id: r.state for r in rows}
-        assert status[organisations[0].pk] == Status.OUTSTANDING
+        assert status[organisations[0].pk] == AcknowledgementState.OUTSTANDING
 
     def test_editorial_version_keeps_earlier_acknowledgements(self):
         _, isa, organisations, coordinator = agreement_tree()
@@ -159,7 +161,7 @@ class TestCoverage:
             isa, coordinator, number="1.1", change_type=ChangeType.EDITORIAL
         )
         status = {r.organisation_id: r.state for r in coverage(isa.latest_version)[0]}
-        assert status[organisations[0].pk] == Status.ACKNOWLEDGED
+        assert status[organisations[0].pk] == AcknowledgementState.ACKNOWLEDGED
 
     def test_signatory_sees_what_they_still_have_to_acknowledge(self):
         protocol, isa, organisations, _ = agreement_tree()
