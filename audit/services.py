@@ -11,6 +11,7 @@ from .chain import GENESIS_HASH, ChainProblem, chain_append, chain_lock, chain_v
 from .checkpoints import Checkpoint, Unreadable, checkpoint_stores, utc_text
 from .keys import signing_key
 from .models import AuditEvent, Outcome
+from .privacy import detail_cleaned
 
 _CHAIN_LOCK_KEY = 7_306_210_001
 
@@ -54,7 +55,8 @@ def audit_record(
 
     ``actor`` defaults to the request's user. ``obj`` (any model instance)
     fills in the object type and id. ``detail`` must never hold passwords,
-    codes, tokens or personal details: only ids and labels.
+    codes, tokens or personal details: only ids, counts, states and dates;
+    audit.privacy enforces it (search terms are hashed, free text dropped).
     """
     if actor is None and request is not None:
         user = getattr(request, "user", None)
@@ -79,7 +81,7 @@ def audit_record(
         outcome=outcome,
         ip_address=client_ip(request),
         user_agent=user_agent,
-        detail=detail or {},
+        detail=detail_cleaned(detail or {}),
         key_id=signing_key().id,
     )
     event = chain_append(event, lock_key=_CHAIN_LOCK_KEY, before_hash=_stamp_time)

@@ -461,6 +461,9 @@ AUDIT_CHECKPOINT_FILE = env.path(
     "DJANGO_AUDIT_CHECKPOINT_FILE", default=BASE_DIR / "var" / "audit-checkpoints.jsonl"
 )
 AUDIT_CHECKPOINT_STORAGE = None  # a STORAGES alias; production sets it with S3
+# An audit detail key not known to be free of personal data (audit.privacy) is
+# dropped and logged here; development and tests refuse it instead.
+AUDIT_DETAIL_STRICT = False
 
 # Protective marking shown on every page.
 PROTECTIVE_MARKING = "OFFICIAL-SENSITIVE"
