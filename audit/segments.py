@@ -264,11 +264,13 @@ def segment_events(segment: AuditSegment) -> list[AuditEvent]:
     try:
         with storage.open(segment.file_name, "rb") as file:
             content = file.read()
-    except (FileNotFoundError, OSError) as exc:
+    except FileNotFoundError as exc:
         raise SegmentUnreadable(
             f"{where} is missing from storage, yet its record says it was not "
-            f"destroyed ({exc.__class__.__name__})."
+            "destroyed."
         ) from exc
+    except Exception as exc:  # a store that cannot be read is a finding too
+        raise SegmentUnreadable(f"{where} could not be read: {exc}.") from exc
     if hashlib.sha256(content).hexdigest() != segment.sha256:
         raise SegmentUnreadable(
             f"{where} was altered: its SHA-256 no longer matches the one sealed "

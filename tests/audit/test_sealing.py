@@ -158,6 +158,13 @@ class TestTampering:
             )
         assert "its record does not match its signature" in verify()
 
+    def test_a_sealed_event_put_back_into_the_table_fails(self, events, everything_due):
+        seal()
+        events[2].save(force_insert=True)  # inserting is allowed: append-only
+        problem = verify()
+        assert f"Event {events[2].id}" in problem
+        assert "although a sealed segment covers it" in problem
+
 
 class TestTheTableStaysAppendOnly:
     def test_a_live_event_cannot_be_deleted(self, events):
