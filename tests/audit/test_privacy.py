@@ -134,3 +134,40 @@ def test_the_investigators_command_prints_the_stored_digest(capsys):
     out = capsys.readouterr().out
     assert f"key {signing_key().id}: {event.detail['query_hmac']}" in out
     assert NAME.casefold() not in out.casefold()
+
+
+class TestFreeTextAboutPeople:
+    """Reasons people type often name the person; the event says a reason was
+    given, and the reason stays on its own record."""
+
+    def test_changing_a_shares_access_with_a_reason_naming_the_person(self, case):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from tests.factories import OrganisationFactory
+        from tests.factories.meetings import accepted, coordinator, meeting, on_agenda
+
+        boss = coordinator()
+        referral = accepted(case, boss)
+        on_agenda(meeting(boss), referral, [OrganisationFactory(name="Police")])
+        share = referral.shares.get()
+        url = reverse("referrals:access_change", args=[referral.reference, share.pk])
+        client = verified_client_for(boss)
+        later = timezone.localdate() + timedelta(days=200)
+        extended = client.post(
+            url,
+            {"change": "extend", "ends_on_0": later.day, "ends_on_1": later.month,
+             "ends_on_2": later.year, "why": f"{NAME} asked, call {PHONE}"},
+        )  # fmt: skip
+        ended = client.post(url, {"change": "end", "why": f"{NAME} moved away"})
+        assert (extended.status_code, ended.status_code) == (302, 302)
+
+        for action, key in (
+            ("referral.share_extended", "why"),
+            ("referral.share_ended", "end_reason"),
+        ):
+            event = AuditEvent.objects.get(action=action, actor=boss)
+            assert event.detail["withheld"] == [key]
+            assert event.detail["reference"] == referral.reference
+        assert events_mentioning(NAME, PHONE) == []
