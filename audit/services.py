@@ -116,6 +116,11 @@ class AuditVerification:
     first_keyed_id: int | None = None
     unkeyed: int = 0
     checkpoints: list[Checkpoint] = field(default_factory=list)
+    # Of ``events``, those sealed into segments, and segments whose file was
+    # destroyed after its retention (their records vouch for them).
+    sealed: int = 0
+    segments: int = 0
+    destroyed_segments: int = 0
 
     @property
     def intact(self) -> bool:
@@ -229,6 +234,10 @@ def _verify_sealed(walk: "_CheckpointWalk") -> tuple[str | None, str, int, int]:
         previous = segment.last_hash
         position += segment.events
         after_id = segment.last_id
+        result = walk.result
+        result.sealed += segment.events
+        result.segments += 1
+        result.destroyed_segments += segment.file_destroyed_at is not None
     return None, previous, position, after_id
 
 

@@ -78,6 +78,7 @@ class TestSealing:
         # The checkpoint taken before sealing still matches.
         out = verified(capsys)
         assert "The audit chain is intact (7 events)" in out
+        assert "6 of them are sealed in 1 segment." in out
         assert "matches 1 signed checkpoint" in out
 
     def test_the_file_holds_every_event_as_written(self, events, everything_due):
@@ -207,7 +208,9 @@ class TestDestroyingSegmentFiles:
         assert kept.sha256 == segment.sha256
         assert AuditEvent.objects.filter(action="audit.segment_destroyed").exists()
         call_command("audit_checkpoint")
-        assert "The audit chain is intact" in verified(capsys)
+        out = verified(capsys)
+        assert "The audit chain is intact (9 events)" in out
+        assert "1 of whose files were destroyed" in out
 
     def test_a_destroyed_mark_cannot_be_taken_back(self, events, everything_due):
         segment = seal()
