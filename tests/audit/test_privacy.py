@@ -6,17 +6,31 @@ number into a case, drive the audited paths that see them, and search every
 text field of every event for them.
 """
 
+import ast
 import logging
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role
+from audit.keys import signing_key
 from audit.models import AuditEvent
-from audit.privacy import PersonalDataInAudit, search_term_digest
+from audit.privacy import (
+    DETAIL_KEYS,
+    FREE_TEXT_KEYS,
+    SEARCH_TERM_KEYS,
+    PersonalDataInAudit,
+    search_term_digest,
+)
 from audit.services import audit_record
 from tests.conftest import verified_client_for
-from tests.factories import UserFactory
+from tests.factories import OrganisationFactory, UserFactory
+from tests.factories.meetings import accepted, coordinator, meeting, on_agenda
 from tests.factories.referrals import person, submitted_referral
 
 pytestmark = pytest.mark.django_db
@@ -99,13 +113,6 @@ def test_every_detail_key_in_the_code_is_declared():
     """Each ``detail={...}`` written in the apps uses only declared keys, so a
     new call site is checked before it first runs, not only when a test
     happens to reach it."""
-    import ast
-    from pathlib import Path
-
-    from django.conf import settings
-
-    from audit.privacy import DETAIL_KEYS, FREE_TEXT_KEYS, SEARCH_TERM_KEYS
-
     declared = DETAIL_KEYS | FREE_TEXT_KEYS | SEARCH_TERM_KEYS
     undeclared = []
     for path in Path(settings.BASE_DIR).rglob("*.py"):
@@ -125,10 +132,6 @@ def test_every_detail_key_in_the_code_is_declared():
 
 
 def test_the_investigators_command_prints_the_stored_digest(capsys):
-    from django.core.management import call_command
-
-    from audit.keys import signing_key
-
     event = audit_record(action="search", detail={"query": NAME})
     call_command("audit_search_term", NAME.upper())
     out = capsys.readouterr().out
@@ -141,13 +144,6 @@ class TestFreeTextAboutPeople:
     given, and the reason stays on its own record."""
 
     def test_changing_a_shares_access_with_a_reason_naming_the_person(self, case):
-        from datetime import timedelta
-
-        from django.utils import timezone
-
-        from tests.factories import OrganisationFactory
-        from tests.factories.meetings import accepted, coordinator, meeting, on_agenda
-
         boss = coordinator()
         referral = accepted(case, boss)
         on_agenda(meeting(boss), referral, [OrganisationFactory(name="Police")])
