@@ -5,7 +5,7 @@ audit.keys) and by agreement acknowledgements (a plain SHA-256). A model taking
 part has ``previous_hash`` and ``hash`` fields and a ``compute_hash()`` method.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -65,15 +65,24 @@ def chain_verify(
     *,
     batch_size: int = 2000,
     check_row: Callable[[Any, int], str | None] | None = None,
+    rows: Iterable | None = None,
+    previous: str = GENESIS_HASH,
+    start: int = 1,
+    after_id: int = 0,
 ) -> ChainProblem | None:
     """Recompute the chain in id order; return the first broken row, if any.
 
     ``check_row(row, position)`` runs on each row whose link and hash are
-    sound (position counts from 1), for rules of one chain alone; it returns
-    why the row is wrong, or None.
+    sound (position counts from ``start``), for rules of one chain alone; it
+    returns why the row is wrong, or None. A chain whose oldest rows were
+    moved elsewhere (the audit log's sealed segments) continues from
+    ``previous``, with the table's rows after ``after_id`` or the given
+    ``rows``.
     """
-    expected_previous = GENESIS_HASH
-    for position, row in enumerate(_rows_in_order(model, batch_size), start=1):
+    expected_previous = previous
+    if rows is None:
+        rows = _rows_in_order(model, batch_size, after_id)
+    for position, row in enumerate(rows, start=start):
         if row.previous_hash != expected_previous:
             return ChainProblem(
                 row, "its link to the row before it does not match", "link"
@@ -91,8 +100,8 @@ def chain_verify(
     return None
 
 
-def _rows_in_order(model, batch_size: int) -> Iterator:
-    last_id = 0
+def _rows_in_order(model, batch_size: int, after_id: int = 0) -> Iterator:
+    last_id = after_id
     while True:
         batch = list(model.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
         if not batch:

@@ -111,3 +111,65 @@ class AuditEvent(models.Model):
                 "configured (DJANGO_AUDIT_HMAC_KEY or DJANGO_AUDIT_HMAC_OLD_KEYS)"
             )
         return key.sign(self.canonical().encode())
+
+
+class AuditSegment(models.Model):
+    """Events sealed out of the table into a signed file (audit.segments).
+
+    The record stays when the events leave the table, and when the file itself
+    is destroyed after its own retention period, so the chain still runs from
+    the genesis to the newest event: ``first_previous_hash`` is the link the
+    segment's first event carried, ``last_hash`` the hash the next one links
+    to. ``signature`` is an HMAC under the audit key over every field but
+    ``file_destroyed_at``; triggers refuse deleting a record and changing any
+    other field. Its existence is also what lets the sealed events be deleted
+    from the table (see the migration).
+    """
+
+    sealed_at = models.DateTimeField()
+    first_id = models.BigIntegerField(unique=True)
+    last_id = models.BigIntegerField(unique=True)
+    events = models.PositiveIntegerField()
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+    first_previous_hash = models.CharField(max_length=64)
+    last_hash = models.CharField(max_length=64)
+    # The first event in the segment signed with a key (audit.keys), if any:
+    # no unkeyed event may follow it, even once the file is gone.
+    first_keyed_id = models.BigIntegerField(null=True, blank=True)
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=64)
+    file_destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["first_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(last_id__gte=models.F("first_id")),
+                name="audit_segment_ids_in_order",
+            )
+        ]
+
+    def __str__(self):
+        return f"audit segment {self.first_id}-{self.last_id} ({self.file_name})"
+
+    def payload(self) -> bytes:
+        fields = {
+            "sealed_at": self.sealed_at.isoformat(),
+            "first_id": self.first_id,
+            "last_id": self.last_id,
+            "events": self.events,
+            "first_at": self.first_at.isoformat(),
+            "last_at": self.last_at.isoformat(),
+            "first_previous_hash": self.first_previous_hash,
+            "last_hash": self.last_hash,
+            "first_keyed_id": self.first_keyed_id,
+            "file_name": self.file_name,
+            "sha256": self.sha256,
+            "key_id": self.key_id,
+        }
+        text = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+        # The prefix keeps a segment's signature from passing for an event's.
+        return f"audit-segment:{text}".encode()

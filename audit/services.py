@@ -10,7 +10,8 @@ from django.utils import timezone
 from .chain import GENESIS_HASH, ChainProblem, chain_append, chain_lock, chain_verify
 from .checkpoints import Checkpoint, Unreadable, checkpoint_stores, utc_text
 from .keys import signing_key
-from .models import AuditEvent, Outcome
+from .models import AuditEvent, AuditSegment, Outcome
+from .privacy import detail_cleaned
 
 _CHAIN_LOCK_KEY = 7_306_210_001
 
@@ -54,7 +55,8 @@ def audit_record(
 
     ``actor`` defaults to the request's user. ``obj`` (any model instance)
     fills in the object type and id. ``detail`` must never hold passwords,
-    codes, tokens or personal details: only ids and labels.
+    codes, tokens or personal details: only ids, counts, states and dates;
+    audit.privacy enforces it (search terms are hashed, free text dropped).
     """
     if actor is None and request is not None:
         user = getattr(request, "user", None)
@@ -79,7 +81,7 @@ def audit_record(
         outcome=outcome,
         ip_address=client_ip(request),
         user_agent=user_agent,
-        detail=detail or {},
+        detail=detail_cleaned(detail or {}),
         key_id=signing_key().id,
     )
     event = chain_append(event, lock_key=_CHAIN_LOCK_KEY, before_hash=_stamp_time)
@@ -114,6 +116,11 @@ class AuditVerification:
     first_keyed_id: int | None = None
     unkeyed: int = 0
     checkpoints: list[Checkpoint] = field(default_factory=list)
+    # Of ``events``, those sealed into segments, and segments whose file was
+    # destroyed after its retention (their records vouch for them).
+    sealed: int = 0
+    segments: int = 0
+    destroyed_segments: int = 0
 
     @property
     def intact(self) -> bool:
@@ -144,7 +151,24 @@ def audit_chain_verify() -> AuditVerification:
                 seen.add(entry.signature)
                 result.checkpoints.append(entry)
     walk = _CheckpointWalk(result)
-    problem = chain_verify(AuditEvent, check_row=walk.check)
+    sealed_problem, previous, position, after_id = _verify_sealed(walk)
+    if sealed_problem:
+        result.problems.append(sealed_problem)
+        return result
+    if after_id and AuditEvent.objects.filter(id__lte=after_id).exists():
+        stray = AuditEvent.objects.filter(id__lte=after_id).order_by("id").first()
+        result.problems.append(
+            f"Event {stray.id}, written {utc_text(stray.at)}, is in the table "
+            "although a sealed segment covers it: it was put back or forged."
+        )
+        return result
+    problem = chain_verify(
+        AuditEvent,
+        check_row=walk.check,
+        previous=previous,
+        start=position,
+        after_id=after_id,
+    )
     if problem is not None:
         result.problems.append(_describe(problem))
     else:
@@ -152,6 +176,69 @@ def audit_chain_verify() -> AuditVerification:
         if ending:
             result.problems.append(ending)
     return result
+
+
+def _verify_sealed(walk: "_CheckpointWalk") -> tuple[str | None, str, int, int]:
+    """Walk the sealed segments, oldest first, as the chain's first part.
+
+    Returns a problem, or where the table's chain continues: the hash its
+    first event must link to, that event's position, and the last sealed id.
+    """
+    from .segments import (
+        SegmentUnreadable,
+        segment_events,
+        segment_label,
+        segment_signature_problem,
+    )
+
+    previous, position, after_id = GENESIS_HASH, 1, 0
+    for segment in walk.segments.values():
+        label = segment_label(segment)
+        reason = segment_signature_problem(segment)
+        if reason:
+            return f"{label}: {reason}.", previous, position, after_id
+        if segment.first_previous_hash != previous or segment.first_id <= after_id:
+            return (
+                f"{label} does not continue the chain from what comes before "
+                "it: a segment record, or events before it, were removed or "
+                "altered.",
+                previous, position, after_id,
+            )  # fmt: skip
+        if segment.file_destroyed_at is None:
+            try:
+                events = segment_events(segment)
+            except SegmentUnreadable as exc:
+                return str(exc), previous, position, after_id
+            problem = chain_verify(
+                AuditEvent,
+                rows=events,
+                check_row=walk.check,
+                previous=previous,
+                start=position,
+            )
+            if problem is not None:
+                return (
+                    f"{_describe(problem)} It is in {segment.file_name}.",
+                    previous, position, after_id,
+                )  # fmt: skip
+            if events[-1].hash != segment.last_hash:
+                return (
+                    f"{label} ends with a hash other than the one its record "
+                    "holds.",
+                    previous, position, after_id,
+                )  # fmt: skip
+        else:
+            reason = walk.skip(segment, position)
+            if reason:
+                return f"{label}: {reason}.", previous, position, after_id
+        previous = segment.last_hash
+        position += segment.events
+        after_id = segment.last_id
+        result = walk.result
+        result.sealed += segment.events
+        result.segments += 1
+        result.destroyed_segments += segment.file_destroyed_at is not None
+    return None, previous, position, after_id
 
 
 class AuditChainBroken(Exception):
@@ -213,6 +300,9 @@ class _CheckpointWalk:
 
     def __init__(self, result: AuditVerification):
         self.result = result
+        self.segments = {
+            s.first_id: s for s in AuditSegment.objects.order_by("first_id")
+        }
         # A checkpoint of an empty log vouches for nothing.
         self.pending = sorted(
             (c for c in result.checkpoints if c.events),
@@ -244,6 +334,10 @@ class _CheckpointWalk:
                     "audit key"
                 )
             result.unkeyed += 1
+        if event.action == "audit.segment_sealed":
+            reason = self._sealed_as_recorded(event)
+            if reason:
+                return reason
         while self.pending and self.pending[0].last_id <= event.id:
             checkpoint = self.pending.pop(0)
             if checkpoint.last_id < event.id:
@@ -259,6 +353,56 @@ class _CheckpointWalk:
                 )
         result.events = position
         result.last = event
+        return None
+
+    def _sealed_as_recorded(self, event: AuditEvent) -> str | None:
+        """The seal event puts the segment's hash in the chain: its record
+        must still say the same."""
+        detail = event.detail
+        segment = self.segments.get(detail.get("first_id"))
+        if segment is None or (
+            segment.last_id,
+            segment.events,
+            segment.sha256,
+            segment.last_hash,
+        ) != (
+            detail.get("last_id"),
+            detail.get("events"),
+            detail.get("sha256"),
+            detail.get("last_hash"),
+        ):
+            return (
+                f"it records sealing events {detail.get('first_id')} to "
+                f"{detail.get('last_id')}, and no segment record matches it"
+            )
+        return None
+
+    def skip(self, segment: AuditSegment, position: int) -> str | None:
+        """A segment whose file was destroyed: its signed record stands for
+        its events. Checkpoints inside it can no longer be checked."""
+        result = self.result
+        starts_unkeyed = segment.first_keyed_id != segment.first_id
+        if starts_unkeyed and result.first_keyed_id is not None:
+            return (
+                f"it holds unkeyed events, yet event {result.first_keyed_id} "
+                "before it is keyed"
+            )
+        if result.first_keyed_id is None and segment.first_keyed_id is not None:
+            result.first_keyed_id = segment.first_keyed_id
+        last_position = position + segment.events - 1
+        while self.pending and self.pending[0].last_id <= segment.last_id:
+            checkpoint = self.pending.pop(0)
+            if checkpoint.last_id < segment.first_id:
+                return (
+                    f"{checkpoint} records event {checkpoint.last_id} as the "
+                    "newest then, and it is missing"
+                )
+            if checkpoint.last_id == segment.last_id and (
+                checkpoint.events != last_position
+                or checkpoint.last_hash != segment.last_hash
+            ):
+                return f"it does not match {checkpoint}"
+        result.events = last_position
         return None
 
     def finish(self) -> str | None:

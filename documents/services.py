@@ -392,7 +392,7 @@ def share_recall(
         request=request,
         actor=user,
         obj=locked,
-        detail={"reason": locked.recall_reason},
+        detail={"why": locked.recall_reason},  # free text: withheld
     )
     transaction.on_commit(_enqueue_purge)
     return locked

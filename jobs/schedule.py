@@ -89,6 +89,14 @@ SCHEDULE: tuple[Job, ...] = (
         daily_at=time(1, 0),
     ),
     Job(
+        "audit_seal",
+        "moves audit events older than `DJANGO_AUDIT_RETENTION_YEARS` (6) out of "
+        "the table into signed segment files in private storage; the chain "
+        "still verifies across them ([audit.md](audit.md)); a day with nothing "
+        "that old seals nothing",
+        daily_at=time(1, 15),
+    ),
+    Job(
         "verify_audit",
         "checks the audit log's chain against every checkpoint; fails, naming "
         "the first affected event, if it was altered ([audit.md](audit.md))",

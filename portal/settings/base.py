@@ -355,6 +355,11 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
+    # Sealed audit segments: outside MEDIA_ROOT, never served (docs/audit.md).
+    "audit_segments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": BASE_DIR / "var" / "audit-segments"},
+    },
 }
 # Shared files: the size limit is enforced while the upload arrives, before
 # anything reaches storage (files.uploads), for every upload on the site.
@@ -461,6 +466,15 @@ AUDIT_CHECKPOINT_FILE = env.path(
     "DJANGO_AUDIT_CHECKPOINT_FILE", default=BASE_DIR / "var" / "audit-checkpoints.jsonl"
 )
 AUDIT_CHECKPOINT_STORAGE = None  # a STORAGES alias; production sets it with S3
+# An audit detail key not known to be free of personal data (audit.privacy) is
+# dropped and logged here; development and tests refuse it instead.
+AUDIT_DETAIL_STRICT = False
+# Audit events older than this are sealed into signed segment files and leave
+# the table (manage.py audit_seal, daily; docs/audit.md). The ISA's audit
+# period is to drive this once agreements carry it.
+AUDIT_RETENTION_YEARS = env.int("DJANGO_AUDIT_RETENTION_YEARS", default=6)
+# Where sealed segments are written: a STORAGES alias (private, never public).
+AUDIT_SEGMENT_STORAGE = "audit_segments"
 
 # Protective marking shown on every page.
 PROTECTIVE_MARKING = "OFFICIAL-SENSITIVE"

@@ -16,6 +16,8 @@ AUDIT_HMAC_KEY = (
     env.str("DJANGO_AUDIT_HMAC_KEY", default="")
     or hashlib.sha256(f"audit-hmac-key:{SECRET_KEY}".encode()).hexdigest()
 )
+# A new audit detail key must be declared free of personal data (audit.privacy).
+AUDIT_DETAIL_STRICT = True
 
 # Plain http on localhost: no HTTPS redirect, no Secure-only cookies.
 SECURE_SSL_REDIRECT = False

@@ -111,6 +111,11 @@ if env.str("DJANGO_S3_BUCKET", default=""):
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {**_private_bucket, "location": "audit-checkpoints"},
         },
+        # Sealed audit segments (manage.py audit_seal): their own prefix.
+        "audit_segments": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {**_private_bucket, "location": "audit-segments"},
+        },
     }
     AUDIT_CHECKPOINT_STORAGE = "audit_checkpoints"
 

@@ -9,6 +9,13 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Uploaded files go to a throwaway folder that the test run empties (conftest).
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+STORAGES = {
+    **STORAGES,
+    "audit_segments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": BASE_DIR / "var" / "test-audit-segments"},
+    },
+}
 # Scanning only where a test switches it on (tests/documents/conftest.py).
 CLAMAV_ADDRESS = ""
 # Tasks run inside the request, so a test sees their effects at once; the

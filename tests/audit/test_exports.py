@@ -232,7 +232,7 @@ class TestAuditLogExport:
         )
         from audit.services import audit_record
 
-        audit_record(action="search", actor=viewer, detail={"query": hostile(3)})
+        audit_record(action="search", actor=viewer, detail={"reason": hostile(3)})
 
     def test_csv(self, viewer, hostile_events):
         client = verified_client_for(viewer)
@@ -245,7 +245,7 @@ class TestAuditLogExport:
         assert "'@SUM1" in cells  # the username tried
         assert not [c for c in cells if c.startswith(FORMULA_PREFIXES)]
         column = dict(zip(header, zip(*rows, strict=True), strict=True))
-        assert {"query": hostile(3)} in [
+        assert {"reason": hostile(3)} in [
             json.loads(cell) for cell in column["Detail"] if cell
         ]
         assert AuditEvent.objects.filter(action="audit.log_exported").count() == 1

@@ -25,6 +25,19 @@ class Command(BaseCommand):
                 f"event{pluralize(result.events)})."
             )
         )
+        if result.segments:
+            self.stdout.write(
+                f"{result.sealed} of them {pluralize(result.sealed, 'is,are')} "
+                f"sealed in {result.segments} segment{pluralize(result.segments)}"
+                + (
+                    f", {result.destroyed_segments} of whose files were destroyed "
+                    "after their retention period (their signed records stand "
+                    "for them)"
+                    if result.destroyed_segments
+                    else ""
+                )
+                + "."
+            )
         if result.checkpoints:
             count = len(result.checkpoints)
             newest = max(result.checkpoints, key=lambda c: c.taken_at)
