@@ -1,6 +1,7 @@
 """Wagtail's user screens with the fields a partner account needs."""
 
 from django import forms
+from django.db.models import Q
 from wagtail.users.forms import UserCreationForm, UserEditForm
 from wagtail.users.views.users import UserViewSet
 
@@ -17,9 +18,24 @@ class _PartnerFieldsMixin(RefusesNullCharacters, forms.Form):
     )
     job_title = forms.CharField(max_length=200, required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A person whose organisation has since been made inactive keeps it
+        # when their account is saved: the list offers it as their own.
+        current = self.instance.organisation_id
+        if current:
+            field = self.fields["organisation"]
+            field.queryset = Organisation.objects.filter(Q(active=True) | Q(pk=current))
+
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("organisation") and not cleaned.get("is_superuser"):
+        # Wagtail leaves "administrator" off the form when administrators
+        # edit their own account; they stay one, and need no organisation.
+        if "is_superuser" in self.fields:
+            superuser = cleaned.get("is_superuser")
+        else:
+            superuser = self.instance.is_superuser
+        if not cleaned.get("organisation") and not superuser:
             self.add_error(
                 "organisation", "Choose the organisation this person works for"
             )

@@ -50,8 +50,10 @@ class OwnerFilter(SimpleListFilter):
         return sorted(named, key=lambda choice: choice[1].lower())
 
     def queryset(self, request, queryset):
+        # Only an owner the filter offers: any other value (letters, a number
+        # too large for the database) would fail the query, so it is ignored.
         value = self.value()
-        if value and value.isdigit():
+        if value in {pk for pk, _ in self.lookup_choices}:
             return queryset.filter(owner_person_id=int(value))
         return queryset
 

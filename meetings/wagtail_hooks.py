@@ -26,6 +26,7 @@ from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdminGroup, modeladmin_register
 from wagtail_modeladmin.views import CreateView, EditView
 
+from accounts.forms import PersonChoiceField
 from accounts.models import Role
 from agreements.selectors import case_material_access
 from audit.exports import SafeExportIndexView
@@ -154,6 +155,9 @@ class MeetingForm(RefusesNullCharacters, WagtailAdminModelForm):
         model = Meeting
         fields = ["kind", "starts_at", "location", "online_link", "chair",
                   "referral_deadline", "reported_to"]  # fmt: skip
+        # A Meta of our own drops Wagtail's field overrides, and with them the
+        # person picker that names each person's organisation (accounts.apps).
+        field_classes = {"chair": PersonChoiceField}
 
     def __init__(self, *args, for_user=None, **kwargs):
         super().__init__(*args, for_user=for_user, **kwargs)

@@ -9,20 +9,25 @@ it here.
 
 import pytest
 from bs4 import BeautifulSoup
+from django.forms.models import model_to_dict
 from django.urls import reverse
 
 from accounts.models import Role
+from audit.models import AuditEvent
 from referrals.answers import bind
 from referrals.forms import SECTIONS, SECTIONS_BY_SLUG
-from referrals.models import ReferralDraft, SectionState
+from referrals.models import ReferralDraft, ReferralShare, SectionState
 from tests.conftest import verified_client_for
-from tests.factories import UserFactory
+from tests.factories import OrganisationFactory, UserFactory
+from tests.factories.meetings import accepted, coordinator, meeting, on_agenda
 from tests.factories.referrals import (
     answers_in,
     complete_draft,
     full_answers,
     multi_choice_fields,
+    submitted_referral,
 )
+from tests.forms import post_back_unchanged
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +146,33 @@ class TestTheFullAnswers:
             assert unanswered == [], section.slug
             for name in multi_choice_fields(section.form_class):
                 assert len(cleaned["fields"][name]) >= 2, (section.slug, name)
+
+
+class TestChangingAShareUnchanged:
+    """The "change access" form asks what to do and why, and shows no current values
+    to keep: saved as it opens, it is refused with its errors and the share,
+    its end and the audit trail are as they were."""
+
+    def test_an_untouched_form_is_refused_and_changes_nothing(self):
+        boss = coordinator()
+        housing, police = (
+            OrganisationFactory(name="Housing"),
+            OrganisationFactory(name="Police"),
+        )
+        referrer = UserFactory(organisation=housing, roles=[Role.REFERRER])
+        referral = accepted(submitted_referral(referrer), boss)
+        on_agenda(meeting(boss), referral, [police])
+        share = referral.shares.get()
+        before = model_to_dict(ReferralShare.objects.get(pk=share.pk))
+        url = reverse("referrals:access_change", args=[referral.reference, share.pk])
+        client = verified_client_for(boss)
+        since = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True)[0]
+        response = post_back_unchanged(client, url, with_field="why")
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "There is a problem" in page
+        assert "Select whether to change the end date or end access" in page
+        assert model_to_dict(ReferralShare.objects.get(pk=share.pk)) == before
+        assert ReferralShare.objects.get(pk=share.pk).ends_at == share.ends_at
+        changes = AuditEvent.objects.filter(pk__gt=since).exclude(action="read")
+        assert list(changes.values_list("action", flat=True)) == []
