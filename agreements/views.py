@@ -11,6 +11,7 @@ from audit.services import audit_read, audit_record
 from portal.dates import long_datetime
 from portal.pdf import render_pdf
 
+from .audit_actions import AgreementAction
 from .forms import AcknowledgementForm, ReceiptLookupForm
 from .models import Acknowledgement, AgreementVersion
 from .selectors import coverage, organisation_status, previous_version, version_diff
@@ -115,7 +116,7 @@ def receipt_pdf(request, acknowledgement_id):
         {"ack": acknowledgement, "title": "Acknowledgement receipt"},
     )
     audit_record(
-        action="agreement.receipt_downloaded", request=request, obj=acknowledgement
+        action=AgreementAction.RECEIPT_DOWNLOADED, request=request, obj=acknowledgement
     )
     return _pdf_response(
         pdf,
@@ -135,7 +136,7 @@ def agreement_pdf(request, version_id):
             "title": f"{version.title}, version {version.number}",
         },
     )
-    audit_record(action="agreement.pdf_downloaded", request=request, obj=version)
+    audit_record(action=AgreementAction.PDF_DOWNLOADED, request=request, obj=version)
     return _pdf_response(pdf, f"{version.reference}-v{version.number}")
 
 
@@ -152,7 +153,7 @@ def verify_receipt(request):
     if request.GET and form.is_valid():
         result = form.acknowledgement()
         audit_record(
-            action="agreement.receipt_verified",
+            action=AgreementAction.RECEIPT_VERIFIED,
             request=request,
             obj=result,
             outcome="success" if result else "failure",

@@ -20,6 +20,7 @@ from portal.session_keys import meeting_agenda_key
 from referrals.selectors import referrals_visible_to
 
 from . import selectors
+from .audit_actions import MeetingAction
 from .forms import (
     ActionUpdateForm,
     AgendaItemAddForm,
@@ -100,7 +101,9 @@ def our_actions(request):
         raise Http404("Actions belong to partner agencies")
     actions = list(selectors.actions_of(user.organisation))
     audit_record(
-        action="meeting.actions_viewed", request=request, detail={"count": len(actions)}
+        action=MeetingAction.ACTIONS_VIEWED,
+        request=request,
+        detail={"count": len(actions)},
     )
     return render(
         request,

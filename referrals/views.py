@@ -27,6 +27,7 @@ from portal.session_keys import REFERRAL_REFUSAL_KEY
 
 from . import redaction, selectors
 from .answers import all_answers, bind, raw_from_post, repeat_add, repeat_remove
+from .audit_actions import ReferralAction
 from .forms import (
     SECTIONS,
     SECTIONS_BY_SLUG,
@@ -71,7 +72,7 @@ def index(request):
     user = request.user
     listing = _listing(user, request.GET.get("page"))
     audit_record(
-        action="referral.list_viewed",
+        action=ReferralAction.LIST_VIEWED,
         request=request,
         detail={"page": listing["number"], "count": listing["count"]},
     )
@@ -611,7 +612,7 @@ def summary_pdf(request, reference):
     context["viewer"] = request.user
     pdf = render_pdf("referrals/pdf/referral.html", context, request=request)
     audit_record(
-        action="referral.pdf_downloaded",
+        action=ReferralAction.PDF_DOWNLOADED,
         request=request,
         obj=referral,
         detail={"redacted": context["redacted"]},
@@ -635,7 +636,7 @@ def attachment(request, reference, attachment_id):
         # says nothing; the refusal is on record.
         if referral.attachments.filter(pk=attachment_id).exists():
             audit_record(
-                action="referral.attachment_download_denied",
+                action=ReferralAction.ATTACHMENT_DOWNLOAD_DENIED,
                 request=request,
                 object_type="referrals.referralattachment",
                 object_id=attachment_id,
@@ -655,13 +656,13 @@ def attachment(request, reference, attachment_id):
             request,
             obj=item,
             name=item.original_name,
-            action="referral.attachment_download_failed",
+            action=ReferralAction.ATTACHMENT_DOWNLOAD_FAILED,
             sender=str(referral.organisation),
             back_url=referral.get_absolute_url(),
         )
     try:
         audit_record(
-            action="referral.attachment_downloaded",
+            action=ReferralAction.ATTACHMENT_DOWNLOADED,
             request=request,
             obj=item,
             detail={"reference": referral.reference},

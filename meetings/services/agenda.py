@@ -20,6 +20,7 @@ from referrals.services import (
     referral_shares_end,
 )
 
+from ..audit_actions import MeetingAction
 from ..models import (
     Action,
     AgendaItem,
@@ -75,7 +76,9 @@ def meeting_schedule(
     )
     meeting.full_clean()
     meeting.save()
-    audit_record(action="meeting.scheduled", request=request, actor=user, obj=meeting)
+    audit_record(
+        action=MeetingAction.SCHEDULED, request=request, actor=user, obj=meeting
+    )
     if reported_to is not None:
         # Its packs list the urgent meetings reported to it.
         packs_outdated_in(Meeting.objects.filter(pk=reported_to.pk))
@@ -147,7 +150,7 @@ def agenda_item_add(
     item.invited.set({*invited, referral.organisation})
     shares_sync(referral, user=user, reason=share_reason, request=request)
     audit_record(
-        action="meeting.agenda_item_added",
+        action=MeetingAction.AGENDA_ITEM_ADDED,
         request=request,
         actor=user,
         obj=item,
@@ -172,7 +175,7 @@ def agenda_item_invite(
     item.invited.set(wanted)
     shares_sync(item.referral, user=user, reason=share_reason, request=request)
     audit_record(
-        action="meeting.invitations_changed",
+        action=MeetingAction.INVITATIONS_CHANGED,
         request=request,
         actor=user,
         obj=item,
@@ -194,7 +197,7 @@ def agenda_item_remove(
         )
     referral = item.referral
     audit_record(
-        action="meeting.agenda_item_removed", request=request, actor=user, obj=item
+        action=MeetingAction.AGENDA_ITEM_REMOVED, request=request, actor=user, obj=item
     )
     item.delete()
     for position, remaining in enumerate(meeting.agenda_items.all(), start=1):
@@ -223,7 +226,7 @@ def agenda_item_move(
             other.position = position
             other.save(update_fields=["position"])
     audit_record(
-        action="meeting.agenda_reordered", request=request, actor=user, obj=meeting
+        action=MeetingAction.AGENDA_REORDERED, request=request, actor=user, obj=meeting
     )
     packs_outdated(meeting)
 
@@ -241,7 +244,7 @@ def papers_issue(
     meeting.papers_issued_at = timezone.now()
     meeting.save(update_fields=["status", "papers_issued_at"])
     audit_record(
-        action="meeting.papers_issued", request=request, actor=user, obj=meeting
+        action=MeetingAction.PAPERS_ISSUED, request=request, actor=user, obj=meeting
     )
     meeting_id = meeting.pk
     transaction.on_commit(lambda: _enqueue_build(meeting_id, notify=True))
@@ -281,7 +284,7 @@ def meeting_update(
     locked.full_clean()
     locked.save(update_fields=list(changed))
     audit_record(
-        action="meeting.changed",
+        action=MeetingAction.CHANGED,
         request=request,
         actor=user,
         obj=locked,

@@ -27,6 +27,7 @@ from portal.pdf import html_to_pdf
 from referrals.models import Referral
 from referrals.redaction import Audience, case_view
 
+from ..audit_actions import MeetingAction
 from ..models import (
     Action,
     ActionStatus,
@@ -232,7 +233,7 @@ def packs_delete_for_organisations(*, organisation_ids, reason: str) -> int:
     for pack in MeetingPack.objects.filter(organisation_id__in=organisation_ids):
         name, storage = pack.file.name, pack.file.storage
         audit_record(
-            action="meeting.pack_deleted",
+            action=MeetingAction.PACK_DELETED,
             obj=pack,
             detail={"meeting": pack.meeting_id, "organisation": pack.organisation_id,
                     "reason": reason},
@@ -290,7 +291,7 @@ def pack_download(
             pack.stamp, watermark_text(user), source=lambda: pack.file.open("rb")
         )
         audit_record(
-            action="meeting.pack_downloaded",
+            action=MeetingAction.PACK_DOWNLOADED,
             request=request,
             actor=user,
             obj=pack,

@@ -19,6 +19,7 @@ from referrals.services import (
     referral_shares_end,
 )
 
+from ..audit_actions import MeetingAction
 from ..models import (
     Action,
     ActionStatus,
@@ -54,7 +55,7 @@ def action_update(
     locked.full_clean()
     locked.save()
     audit_record(
-        action="meeting.action_updated",
+        action=MeetingAction.ACTION_UPDATED,
         request=request,
         actor=user,
         obj=locked,
@@ -122,7 +123,7 @@ def attendance_record(
     row.full_clean()
     row.save()
     audit_record(
-        action="meeting.attendance_recorded",
+        action=MeetingAction.ATTENDANCE_RECORDED,
         request=request,
         actor=user,
         obj=row,
@@ -140,7 +141,7 @@ def meeting_mark_held(
     meeting = _locked_meeting(meeting, "mark_held")
     meeting.status = MeetingStatus.HELD
     meeting.save(update_fields=["status"])
-    audit_record(action="meeting.held", request=request, actor=user, obj=meeting)
+    audit_record(action=MeetingAction.HELD, request=request, actor=user, obj=meeting)
     return meeting
 
 
@@ -169,7 +170,7 @@ def case_discussion_record(
     locked.full_clean()
     locked.save()
     audit_record(
-        action="meeting.case_discussed",
+        action=MeetingAction.CASE_DISCUSSED,
         request=request,
         actor=user,
         obj=locked,
@@ -207,7 +208,7 @@ def action_add(
     action.full_clean()
     action.save()
     audit_record(
-        action="meeting.action_added",
+        action=MeetingAction.ACTION_ADDED,
         request=request,
         actor=user,
         obj=action,
@@ -232,7 +233,7 @@ def minutes_save(
     meeting.full_clean()
     meeting.save(update_fields=["general_minutes"])
     audit_record(
-        action="meeting.minutes_saved", request=request, actor=user, obj=meeting
+        action=MeetingAction.MINUTES_SAVED, request=request, actor=user, obj=meeting
     )
     return meeting
 
@@ -249,7 +250,7 @@ def minutes_issue(
     meeting.minutes_issued_at = timezone.now()
     meeting.save(update_fields=["status", "minutes_issued_at"])
     audit_record(
-        action="meeting.minutes_issued", request=request, actor=user, obj=meeting
+        action=MeetingAction.MINUTES_ISSUED, request=request, actor=user, obj=meeting
     )
     meeting_id = meeting.pk
     transaction.on_commit(lambda: _enqueue_minutes_notify(meeting_id))
@@ -303,7 +304,7 @@ def minutes_pdf(
         source=lambda: io.BytesIO(prepared.pdf),
     )
     audit_record(
-        action="meeting.minutes_downloaded",
+        action=MeetingAction.MINUTES_DOWNLOADED,
         request=request,
         actor=user,
         obj=meeting,

@@ -19,6 +19,7 @@ from files.stored import (
     objects_kept,
 )
 
+from ..audit_actions import ReferralAction
 from ..models import (
     AttachmentVisibility,
     ReferralAttachment,
@@ -64,7 +65,11 @@ def attachment_add(
 
 def _virus_check(upload: UploadedFile, user: User, request) -> None:
     verdict = virus_check(
-        upload, user=user, request=request, audit_prefix="referral.attachment_"
+        upload,
+        user=user,
+        request=request,
+        infected_action=ReferralAction.ATTACHMENT_INFECTED_REFUSED,
+        unavailable_action=ReferralAction.ATTACHMENT_SCAN_UNAVAILABLE,
     )
     if verdict == ScanVerdict.UNAVAILABLE:
         raise ReferralRefused(
@@ -105,7 +110,7 @@ def _attachment_store(
             attachment.save()
             objects_kept([name])
             audit_record(
-                action="referral.attachment_added",
+                action=ReferralAction.ATTACHMENT_ADDED,
                 request=request,
                 actor=user,
                 obj=attachment,
@@ -150,7 +155,7 @@ def attachment_remove(
     if attachment.draft_id != draft.pk or attachment.referral_id is not None:
         raise ReferralRefused("That file is not attached to this draft.")
     audit_record(
-        action="referral.attachment_removed",
+        action=ReferralAction.ATTACHMENT_REMOVED,
         request=request,
         actor=user,
         obj=attachment,

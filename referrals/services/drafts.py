@@ -13,6 +13,7 @@ from accounts.models import User
 from audit.services import audit_record
 
 from ..answers import bind, raw_from_cleaned
+from ..audit_actions import ReferralAction
 from ..forms import SECTIONS, Section
 from ..models import (
     EventKind,
@@ -81,7 +82,7 @@ def draft_start(
     draft.full_clean()
     draft.save()
     audit_record(
-        action="referral.draft_started",
+        action=ReferralAction.DRAFT_STARTED,
         request=request,
         actor=user,
         obj=draft,
@@ -120,7 +121,9 @@ def draft_save(
     draft.answers, draft.states = locked.answers, locked.states
     draft.revisions = locked.revisions
     audit_record(
-        action="referral.draft_autosaved" if autosave else "referral.draft_saved",
+        action=ReferralAction.DRAFT_AUTOSAVED
+        if autosave
+        else ReferralAction.DRAFT_SAVED,
         request=request,
         actor=user,
         obj=locked,
@@ -137,7 +140,7 @@ def draft_delete(
     for attachment in locked.attachments.filter(referral__isnull=True):
         _attachment_discard(attachment)
     audit_record(
-        action="referral.draft_deleted", request=request, actor=user, obj=locked
+        action=ReferralAction.DRAFT_DELETED, request=request, actor=user, obj=locked
     )
     locked.delete()
 
@@ -162,7 +165,7 @@ def drafts_delete_stale(*, now=None) -> int:
             for attachment in draft.attachments.filter(referral__isnull=True):
                 _attachment_discard(attachment)
             audit_record(
-                action="referral.draft_expired",
+                action=ReferralAction.DRAFT_EXPIRED,
                 obj=draft,
                 detail={
                     "owner": draft.owner_id,
@@ -232,7 +235,7 @@ def referral_submit(
         locked.updated_at = timezone.now()
         locked.save(update_fields=["referral", "answers", "states", "updated_at"])
         audit_record(
-            action="referral.submitted",
+            action=ReferralAction.SUBMITTED,
             request=request,
             actor=user,
             obj=referral,

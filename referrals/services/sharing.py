@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Organisation, Role, User
 from audit.services import audit_record
 
+from ..audit_actions import ReferralAction
 from ..models import (
     Referral,
     ReferralShare,
@@ -100,7 +101,7 @@ def referral_share_grant(
         share.full_clean()
         share.save(update_fields=["reason", "via_meeting", "ends_at"])
         audit_record(
-            action="referral.share_changed", request=request, actor=user, obj=share,
+            action=ReferralAction.SHARE_CHANGED, request=request, actor=user, obj=share,
             detail=_share_detail(share),
         )  # fmt: skip
         return share
@@ -124,7 +125,7 @@ def referral_share_grant(
     share.full_clean()
     share.save()
     audit_record(
-        action="referral.share_granted", request=request, actor=user, obj=share,
+        action=ReferralAction.SHARE_GRANTED, request=request, actor=user, obj=share,
         detail=_share_detail(share, via_meeting=via_meeting),
     )  # fmt: skip
     return share
@@ -135,7 +136,7 @@ def _share_end(share, user, reason, now, request) -> None:
     share.full_clean()
     share.save(update_fields=["ended_at", "ended_by", "end_reason"])
     audit_record(
-        action="referral.share_ended", request=request, actor=user, obj=share,
+        action=ReferralAction.SHARE_ENDED, request=request, actor=user, obj=share,
         detail=_share_detail(share, end_reason=reason),
     )  # fmt: skip
 
@@ -181,7 +182,7 @@ def referral_share_extend(
     locked.full_clean()
     locked.save(update_fields=["ends_at"])
     audit_record(
-        action="referral.share_extended", request=request, actor=user, obj=locked,
+        action=ReferralAction.SHARE_EXTENDED, request=request, actor=user, obj=locked,
         detail=_share_detail(locked, before=before.isoformat(), why=reason),
     )  # fmt: skip
     return locked
@@ -272,7 +273,7 @@ def sharing_without_consent_approve(
         ]
     )
     audit_record(
-        action="referral.sharing_without_consent_approved",
+        action=ReferralAction.SHARING_WITHOUT_CONSENT_APPROVED,
         request=request,
         actor=user,
         obj=locked,

@@ -9,6 +9,7 @@ from accounts.models import Role, User
 from audit.services import audit_record
 from portal.forms import NULL_CHARACTER_MESSAGE, contains_null_character
 
+from ..audit_actions import ReferralAction
 from ..models import (
     EventKind,
     FreeTextReviewKind,
@@ -138,7 +139,7 @@ def referral_transition(
         if target in CLOSING:
             _shares_end_on_close(locked, user, target, request)
         audit_record(
-            action="referral.status_changed",
+            action=ReferralAction.STATUS_CHANGED,
             request=request,
             actor=user,
             obj=locked,
@@ -200,7 +201,7 @@ def free_text_review_record(
         review.full_clean(validate_unique=False)
         review.save()
         audit_record(
-            action="referral.free_text_reviewed",
+            action=ReferralAction.FREE_TEXT_REVIEWED,
             request=request,
             actor=user,
             obj=locked,
@@ -247,7 +248,7 @@ def information_provide(
             message,
         )
         audit_record(
-            action="referral.information_provided",
+            action=ReferralAction.INFORMATION_PROVIDED,
             request=request,
             actor=user,
             obj=locked,
