@@ -26,7 +26,6 @@ from .drafts import (
     referral_submit,
 )
 from .sharing import (
-    CLOSING,
     referral_share_end,
     referral_share_extend,
     referral_share_grant,
@@ -36,18 +35,25 @@ from .sharing import (
     share_end_of_day,
     sharing_without_consent_approve,
 )
-from .workflow import (
-    FREE_TEXT_REVIEW_NEEDED,
+from .transitions import (
+    ARRIVALS,
+    CLOSING,
     NEEDS_REASON,
     TRANSITIONS,
-    FreeTextReviewNeeded,
+    Arrival,
     allowed_next,
+)
+from .workflow import (
+    FREE_TEXT_REVIEW_NEEDED,
+    FreeTextReviewNeeded,
     free_text_review_record,
     information_provide,
     referral_transition,
 )
 
 __all__ = [
+    "ARRIVALS",
+    "Arrival",
     "ATTACHMENT_LOST_MESSAGE",
     "ATTACHMENT_SUBJECT",
     "CLOSING",

@@ -22,9 +22,7 @@ from ..models import (
 )
 from ..signals import shares_kept_on_close
 from ._common import ReferralRefused
-
-# Outcomes that end the case's shares (docs/features.md, "Who sees what").
-CLOSING = (Status.REDIRECTED, Status.DECLINED, Status.CLOSED)
+from .transitions import ARRIVALS, CLOSING
 
 
 def share_default_end(now: datetime | None = None) -> datetime:
@@ -200,13 +198,6 @@ def referral_shares_end(
     return ended
 
 
-_CLOSING_REASONS = {
-    Status.REDIRECTED: "The case was redirected to another panel",
-    Status.DECLINED: "The referral was declined",
-    Status.CLOSED: "The case was closed",
-}
-
-
 def _shares_end_on_close(referral, user, target, request) -> None:
     """End every share when a case closes, except those of organisations
     that still have work on it (they end when it is done)."""
@@ -217,7 +208,7 @@ def _shares_end_on_close(referral, user, target, request) -> None:
         kept |= set(organisations or ())
     referral_shares_end(
         shares=referral.shares.exclude(organisation_id__in=kept),
-        reason=_CLOSING_REASONS[target],
+        reason=ARRIVALS[target].ends_shares,
         request=request,
     )
 

@@ -20,45 +20,8 @@ from ..models import (
 from ..redaction import is_flagged, needs_free_text_review
 from ..tasks import NotificationKind
 from ._common import ReferralRefused, _event, _notify
-from .sharing import CLOSING, _shares_end_on_close
-
-# The workflow -------------------------------------------------------------------
-
-# Where each status may go next, and what a coordinator must say to get there.
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    Status.SUBMITTED: (Status.SCREENING,),
-    Status.SCREENING: (
-        Status.INFORMATION_REQUESTED,
-        Status.ACCEPTED,
-        Status.REDIRECTED,
-        Status.DECLINED,
-    ),
-    Status.INFORMATION_REQUESTED: (Status.SCREENING,),
-    Status.ACCEPTED: (Status.CLOSED,),
-    Status.REDIRECTED: (),
-    Status.DECLINED: (),
-    Status.CLOSED: (),
-}
-
-NEEDS_REASON = {
-    Status.INFORMATION_REQUESTED: "Enter what information you need",
-    Status.REDIRECTED: "Enter why the case belongs with that panel",
-    Status.DECLINED: "Enter why the referral is declined",
-    Status.CLOSED: "Enter why the case is closing",
-}
-
-# What the referrer is emailed about (the email says only that there is news).
-_REFERRER_TOLD = {
-    Status.INFORMATION_REQUESTED,
-    Status.ACCEPTED,
-    Status.REDIRECTED,
-    Status.DECLINED,
-    Status.CLOSED,
-}
-
-
-def allowed_next(status: str) -> tuple[str, ...]:
-    return TRANSITIONS.get(status, ())
+from .sharing import _shares_end_on_close
+from .transitions import ARRIVALS, TEXTS, allowed_next
 
 
 def referral_transition(
@@ -97,46 +60,27 @@ def referral_transition(
                 f"A referral that is '{current.label}' cannot be moved to "
                 f"'{target.label}'."
             )
-        # One form posts every field: a panel typed before choosing another
-        # outcome must not appear in the history of, say, an accepted referral.
-        if target != Status.REDIRECTED:
-            redirected_to = ""
-        if target != Status.CLOSED:
-            feedback = ""
-        if target in NEEDS_REASON and not reason:
-            raise ReferralRefused(NEEDS_REASON[target])
-        if target == Status.REDIRECTED and not redirected_to:
-            raise ReferralRefused("Enter which panel the case is redirected to")
-        if target == Status.CLOSED and not feedback:
-            raise ReferralRefused("Enter the feedback for the referrer")
-        if target == Status.ACCEPTED and needs_free_text_review(locked):
+        arrival = ARRIVALS[target]
+        # Only the texts this move takes (transitions.Arrival.takes).
+        posted = {"reason": reason, "redirected_to": redirected_to,
+                  "feedback": feedback}  # fmt: skip
+        given = {name: posted[name] for name in TEXTS if name in arrival.takes}
+        for name, refusal in arrival.required.items():
+            if not given.get(name):
+                raise ReferralRefused(refusal)
+        if arrival.needs_free_text_review and needs_free_text_review(locked):
             raise FreeTextReviewNeeded(FREE_TEXT_REVIEW_NEEDED)
         locked.status = target
         locked.status_changed_at = timezone.now()
-        if target in (Status.REDIRECTED, Status.DECLINED, Status.CLOSED):
-            locked.outcome_reason = reason
-        if target == Status.REDIRECTED:
-            locked.redirected_to = redirected_to
-        if target == Status.CLOSED:
-            locked.feedback = feedback
+        for name, model_field in arrival.kept.items():
+            setattr(locked, model_field, given[name])
         locked.full_clean()
         locked.save()
-        kind = (
-            EventKind.INFORMATION_REQUESTED
-            if target == Status.INFORMATION_REQUESTED
-            else EventKind.TRANSITION
-        )
         message = "\n\n".join(
-            part
-            for part in (
-                f"Redirected to: {redirected_to}" if redirected_to else "",
-                reason,
-                f"Feedback to the referrer: {feedback}" if feedback else "",
-            )
-            if part
+            f"{TEXTS[name]}{text}" for name, text in given.items() if text
         )
-        _event(locked, kind, current, target, user, message)
-        if target in CLOSING:
+        _event(locked, arrival.event, current, target, user, message)
+        if arrival.ends_shares:
             _shares_end_on_close(locked, user, target, request)
         audit_record(
             action=ReferralAction.STATUS_CHANGED,
@@ -145,7 +89,7 @@ def referral_transition(
             obj=locked,
             detail={"from": current.value, "to": target.value},
         )
-        if target in _REFERRER_TOLD:
+        if arrival.tells_referrer:
             transaction.on_commit(lambda: _notify(locked.pk, NotificationKind.NEWS))
     return locked
 
