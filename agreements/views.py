@@ -9,6 +9,7 @@ from wagtail.models import Page
 from accounts.models import Role
 from audit.services import audit_read, audit_record
 from portal.dates import long_datetime
+from portal.forms import refusal_status
 from portal.pdf import render_pdf
 
 from .audit_actions import AgreementAction
@@ -70,7 +71,9 @@ def acknowledge(request, version_id):
             "refusal": refusal,
             "agreement_url": _page_url(version),
         },
-        status=403 if refusal else 200,
+        # Refused as a matter of standing (not a signatory): 403; a form to
+        # put right: 400, with the errors by their fields.
+        status=403 if refusal else refusal_status(form),
     )
 
 
