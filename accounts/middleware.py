@@ -19,6 +19,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
+from audit.audit_actions import AuthAction
 from audit.services import audit_record
 from portal.access import PASSWORD_ONLY, PUBLIC, access_level
 from portal.session_keys import SESSION_SEEN_KEY
@@ -118,7 +119,7 @@ class SessionLifetimeMiddleware:
             if kept:
                 detail["kept"] = kept
             audit_record(
-                action="auth.session_expired",
+                action=AuthAction.SESSION_EXPIRED,
                 request=request,
                 obj=request.user,
                 detail=detail,

@@ -15,6 +15,7 @@ from django_otp import login as otp_login
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit.audit_actions import AuthAction
 from audit.models import Outcome
 from audit.receivers import SECOND_FACTOR_MARKER
 from audit.services import audit_record
@@ -61,7 +62,7 @@ def totp_device_confirm(
     TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
     codes = backup_codes_generate(user=device.user)
     audit_record(
-        action="auth.device_enrolled",
+        action=AuthAction.DEVICE_ENROLLED,
         request=request,
         actor=device.user,
         obj=device.user,
@@ -167,7 +168,7 @@ def second_factor_verify(*, request: HttpRequest, user: User, token: str) -> Cod
         _verify_session(request, device)
         if method == "totp":
             audit_record(
-                action="auth.second_factor",
+                action=AuthAction.SECOND_FACTOR,
                 request=request,
                 actor=user,
                 obj=user,
@@ -175,7 +176,7 @@ def second_factor_verify(*, request: HttpRequest, user: User, token: str) -> Cod
             )
         else:
             audit_record(
-                action="auth.backup_code_used",
+                action=AuthAction.BACKUP_CODE_USED,
                 request=request,
                 actor=user,
                 obj=user,
@@ -184,7 +185,7 @@ def second_factor_verify(*, request: HttpRequest, user: User, token: str) -> Cod
         return result
     if result is CodeCheck.ALREADY_USED:
         audit_record(
-            action="auth.second_factor",
+            action=AuthAction.SECOND_FACTOR,
             request=request,
             actor=user,
             obj=user,
@@ -193,7 +194,7 @@ def second_factor_verify(*, request: HttpRequest, user: User, token: str) -> Cod
         )
         return result
     audit_record(
-        action="auth.second_factor",
+        action=AuthAction.SECOND_FACTOR,
         request=request,
         actor=user,
         obj=user,
@@ -226,7 +227,7 @@ def devices_remove(*, user: User, request: HttpRequest | None = None) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     BackupCodeDevice.objects.filter(user=user).delete()
     user_sessions_end(user=user)
-    audit_record(action="auth.device_removed", request=request, obj=user, detail={})
+    audit_record(action=AuthAction.DEVICE_REMOVED, request=request, obj=user, detail={})
 
 
 def user_sessions_end(*, user: User) -> None:
@@ -270,7 +271,7 @@ def accounts_after_restore(*, reset_authenticators: bool = False) -> dict[str, i
                 pk=device.pk, last_t__lt=step
             ).update(last_t=step)
     audit_record(
-        action="auth.after_restore",
+        action=AuthAction.AFTER_RESTORE,
         detail={**counts, "reset_authenticators": reset_authenticators},
     )
     return counts

@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit.audit_actions import AuthAction
 from audit.models import Outcome
 from audit.services import audit_record
 from portal.access import password_only, public
@@ -217,7 +218,9 @@ def account(request):
 @require_POST
 def backup_codes_new(request):
     codes = backup_codes_generate(user=request.user)
-    audit_record(action="auth.backup_codes_replaced", request=request, obj=request.user)
+    audit_record(
+        action=AuthAction.BACKUP_CODES_REPLACED, request=request, obj=request.user
+    )
     return render(
         request,
         "accounts/backup_codes.html",
@@ -277,7 +280,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         # other session; Django keeps this one (update_session_auth_hash).
         response = super().form_valid(form)
         audit_record(
-            action="auth.password_changed", request=self.request, obj=self.request.user
+            action=AuthAction.PASSWORD_CHANGED,
+            request=self.request,
+            obj=self.request.user,
         )
         messages.success(
             self.request,
@@ -318,7 +323,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
         # The same answer whether or not the address is known, so nobody can
         # find out who has an account; the audit event names no address.
-        audit_record(action="auth.password_reset_requested", request=self.request)
+        audit_record(action=AuthAction.PASSWORD_RESET_REQUESTED, request=self.request)
         return super().form_valid(form)
 
 
@@ -339,7 +344,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         user = form.user
         response = super().form_valid(form)
         audit_record(
-            action="auth.password_reset", request=self.request, obj=user, actor=user
+            action=AuthAction.PASSWORD_RESET, request=self.request, obj=user, actor=user
         )
         return response
 
@@ -372,7 +377,7 @@ def admin_access_refused(request):
     """Shown by the second-factor gate (accounts.middleware) to a signed-in,
     verified person who may not use the Wagtail admin."""
     audit_record(
-        action="auth.admin_refused",
+        action=AuthAction.ADMIN_REFUSED,
         request=request,
         obj=request.user,
         outcome=Outcome.DENIED,

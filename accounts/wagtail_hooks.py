@@ -11,6 +11,7 @@ from wagtail_modeladmin.options import modeladmin_register
 from audit.exports import SafeExportIndexView
 from portal.modeladmin import PortalModelAdmin
 
+from .audit_actions import AccountAction
 from .models import Organisation, User
 from .services import devices_remove
 
@@ -19,7 +20,8 @@ class OrganisationIndexView(SafeExportIndexView):
     """Names are typed by administrators and the contact is a person: the
     export must not run formulas and is recorded, as every other export."""
 
-    audit_name = "organisation"
+    exported_action = AccountAction.ORGANISATIONS_EXPORTED
+    list_viewed_action = AccountAction.ORGANISATIONS_LIST_VIEWED
     export_filename = "organisations"
 
 

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from audit.models import Outcome
 from audit.services import DENIAL_RECORDED, audit_record
 
+from .audit_actions import AgreementAction
 from .selectors import case_material_access
 
 
@@ -56,7 +57,7 @@ class CaseMaterialGateMiddleware:
             and request.user.is_authenticated
             and is_case_route(getattr(request, "resolver_match", None))
         ):
-            _record_denial(request, "case_material.not_found", {})
+            _record_denial(request, AgreementAction.CASE_MATERIAL_NOT_FOUND, {})
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
@@ -68,5 +69,7 @@ class CaseMaterialGateMiddleware:
         decision = case_material_access(request.user)
         if decision.allowed:
             return None
-        _record_denial(request, "case_material.refused", {"reason": decision.code})
+        _record_denial(
+            request, AgreementAction.CASE_MATERIAL_REFUSED, {"reason": decision.code}
+        )
         return refusal_response(request, decision)

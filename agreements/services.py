@@ -20,6 +20,7 @@ from audit.services import audit_record, client_ip
 from portal.addresses import absolute_url
 from portal.dates import long_date
 
+from .audit_actions import AgreementAction
 from .models import (
     Acknowledgement,
     AgreementPage,
@@ -159,7 +160,7 @@ def version_publish(
     version.full_clean()
     version.save(force_insert=True)
     audit_record(
-        action="agreement.version_published",
+        action=AgreementAction.VERSION_PUBLISHED,
         request=request,
         actor=user,
         obj=version,
@@ -171,7 +172,7 @@ def version_publish(
         }
         if dropped:
             audit_record(
-                action="agreement.organisations_dropped",
+                action=AgreementAction.ORGANISATIONS_DROPPED,
                 request=request,
                 actor=user,
                 obj=version,
@@ -219,7 +220,7 @@ def acknowledgement_record(
                 before_hash=_stamp_acknowledged_at,
             )
             audit_record(
-                action="agreement.acknowledged",
+                action=AgreementAction.ACKNOWLEDGED,
                 request=request,
                 obj=acknowledgement,
                 detail={"version": version.pk, "organisation": organisation.pk},

@@ -9,8 +9,10 @@ from wagtail.models import Page
 from accounts.models import Role
 from audit.services import audit_read, audit_record
 from portal.dates import long_datetime
+from portal.forms import refusal_status
 from portal.pdf import render_pdf
 
+from .audit_actions import AgreementAction
 from .forms import AcknowledgementForm, ReceiptLookupForm
 from .models import Acknowledgement, AgreementVersion
 from .selectors import coverage, organisation_status, previous_version, version_diff
@@ -69,7 +71,9 @@ def acknowledge(request, version_id):
             "refusal": refusal,
             "agreement_url": _page_url(version),
         },
-        status=403 if refusal else 200,
+        # Refused as a matter of standing (not a signatory): 403; a form to
+        # put right: 400, with the errors by their fields.
+        status=403 if refusal else refusal_status(form),
     )
 
 
@@ -115,7 +119,7 @@ def receipt_pdf(request, acknowledgement_id):
         {"ack": acknowledgement, "title": "Acknowledgement receipt"},
     )
     audit_record(
-        action="agreement.receipt_downloaded", request=request, obj=acknowledgement
+        action=AgreementAction.RECEIPT_DOWNLOADED, request=request, obj=acknowledgement
     )
     return _pdf_response(
         pdf,
@@ -135,7 +139,7 @@ def agreement_pdf(request, version_id):
             "title": f"{version.title}, version {version.number}",
         },
     )
-    audit_record(action="agreement.pdf_downloaded", request=request, obj=version)
+    audit_record(action=AgreementAction.PDF_DOWNLOADED, request=request, obj=version)
     return _pdf_response(pdf, f"{version.reference}-v{version.number}")
 
 
@@ -152,7 +156,7 @@ def verify_receipt(request):
     if request.GET and form.is_valid():
         result = form.acknowledgement()
         audit_record(
-            action="agreement.receipt_verified",
+            action=AgreementAction.RECEIPT_VERIFIED,
             request=request,
             obj=result,
             outcome="success" if result else "failure",

@@ -26,6 +26,7 @@ from audit.services import audit_record
 from portal.dates import long_date
 from portal.modeladmin import PortalModelAdmin
 
+from .audit_actions import AgreementAction
 from .models import AgreementVersion
 from .selectors import AcknowledgementState, coverage, coverage_visible_to
 
@@ -70,7 +71,8 @@ class CoverageIndexView(SafeExportIndexView):
     """The versions list, with an export that cannot run formulas and is
     recorded, as every other export."""
 
-    audit_name = "agreement_coverage"
+    exported_action = AgreementAction.COVERAGE_LIST_EXPORTED
+    list_viewed_action = AgreementAction.COVERAGE_LIST_VIEWED
     # Given in full: modeladmin would otherwise Title Case Every Heading.
     export_headings = {
         "title": "Title",
@@ -212,9 +214,11 @@ def agreement_coverage(request, version_id):
     version = get_object_or_404(AgreementVersion, pk=version_id)
     rows, percent = coverage(version)
     if request.GET.get("format") == "csv":
-        audit_record(action="agreement.coverage_exported", request=request, obj=version)
+        audit_record(
+            action=AgreementAction.COVERAGE_EXPORTED, request=request, obj=version
+        )
         return _coverage_csv(version, rows)
-    audit_record(action="agreement.coverage_viewed", request=request, obj=version)
+    audit_record(action=AgreementAction.COVERAGE_VIEWED, request=request, obj=version)
     today = timezone.localdate()
     return render(
         request,

@@ -31,15 +31,10 @@ class SafeExportIndexView(DeclaredFiltersIndexView):
     log; viewing the list is recorded too. Like every admin list, it applies
     only the filters it declares (portal.modeladmin)."""
 
-    audit_name = ""  # e.g. "meeting" gives "meeting.exported"
-
-    @property
-    def exported_action(self) -> str:
-        return f"{self.audit_name}.exported"
-
-    @property
-    def list_viewed_action(self) -> str:
-        return f"{self.audit_name}.list_viewed"
+    # The audit events for an export and for viewing the list: members of the
+    # app's audit_actions enum (every subclass sets both).
+    exported_action: str
+    list_viewed_action: str
 
     custom_value_preprocess = {
         **IndexView.custom_value_preprocess,

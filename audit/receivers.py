@@ -14,6 +14,7 @@ from django.contrib.auth.signals import (
 )
 from django.dispatch import receiver
 
+from .audit_actions import AuthAction
 from .models import Outcome
 from .services import audit_record
 
@@ -22,13 +23,13 @@ SECOND_FACTOR_MARKER = "second_factor"
 
 @receiver(user_logged_in, dispatch_uid="audit_login")
 def record_login(sender, request, user, **kwargs):
-    audit_record(action="auth.login", request=request, actor=user, obj=user)
+    audit_record(action=AuthAction.LOGIN, request=request, actor=user, obj=user)
 
 
 @receiver(user_logged_out, dispatch_uid="audit_logout")
 def record_logout(sender, request, user, **kwargs):
     if user is not None:
-        audit_record(action="auth.logout", request=request, actor=user, obj=user)
+        audit_record(action=AuthAction.LOGOUT, request=request, actor=user, obj=user)
 
 
 @receiver(user_login_failed, dispatch_uid="audit_login_failed")
@@ -42,7 +43,7 @@ def record_login_failed(sender, credentials, request=None, **kwargs):
         getattr(request, "axes_failures_since_start", None) is None
     )
     audit_record(
-        action="auth.login_failed",
+        action=AuthAction.LOGIN_FAILED,
         request=request,
         actor=user,
         obj=user,
@@ -59,7 +60,7 @@ def record_lockout(sender, request, username, ip_address, **kwargs):
         return
     user = _user_named(username)
     audit_record(
-        action="auth.lockout",
+        action=AuthAction.LOCKOUT,
         request=request,
         actor=user,
         obj=user,

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
+from .audit_actions import AuditAction
 from .chain import GENESIS_HASH, ChainProblem, chain_append, chain_lock, chain_verify
 from .checkpoints import Checkpoint, Unreadable, checkpoint_stores, utc_text
 from .keys import signing_key
@@ -103,7 +104,9 @@ def _stamp_time(event: AuditEvent) -> None:
 
 def audit_read(request: HttpRequest, obj, *, detail: dict | None = None) -> AuditEvent:
     """Record that the request's user viewed personal data held in ``obj``."""
-    return audit_record(action="read", request=request, obj=obj, detail=detail)
+    return audit_record(
+        action=AuditAction.READ, request=request, obj=obj, detail=detail
+    )
 
 
 @dataclass

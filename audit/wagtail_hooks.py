@@ -4,6 +4,7 @@ from wagtail_modeladmin.options import modeladmin_register
 
 from portal.modeladmin import PortalModelAdmin
 
+from .audit_actions import AuditAction
 from .checkpoints import utc_text
 from .exports import SafeExportIndexView
 from .models import AuditEvent
@@ -23,8 +24,8 @@ class AuditLogIndexView(SafeExportIndexView):
     is typed by anyone on the internet, so it must never run as a formula."""
 
     # Reading the log is itself recorded: it names people and what they did.
-    list_viewed_action = "audit.log_viewed"
-    exported_action = "audit.log_exported"
+    list_viewed_action = AuditAction.LOG_VIEWED
+    exported_action = AuditAction.LOG_EXPORTED
     export_filename = "audit-log"
     # To the second, in UTC, as verify_audit names events.
     custom_field_preprocess = {"at": {SafeExportIndexView.FORMAT_CSV: utc_text}}
@@ -91,7 +92,7 @@ class AuditEventAdmin(PortalModelAdmin):
 
     def inspect_view(self, request, instance_pk):
         audit_record(
-            action="audit.event_viewed",
+            action=AuditAction.EVENT_VIEWED,
             request=request,
             object_type="audit.auditevent",
             object_id=instance_pk,

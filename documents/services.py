@@ -37,6 +37,7 @@ from files.stored import (
     objects_kept,
 )
 
+from .audit_actions import DocumentAction
 from .models import (
     FileDownload,
     ScanStatus,
@@ -116,7 +117,11 @@ def files_check(
 
 def _scan(upload, info: CheckedFile, user: User, request) -> list[str]:
     verdict = scanning.virus_check(
-        upload, user=user, request=request, audit_prefix="document."
+        upload,
+        user=user,
+        request=request,
+        infected_action=DocumentAction.INFECTED_REFUSED,
+        unavailable_action=DocumentAction.SCAN_UNAVAILABLE,
     )
     if verdict == ScanVerdict.UNAVAILABLE:
         return [
@@ -190,7 +195,7 @@ def share_create(
                 item.save()
             objects_kept([item.file.name for item in items])
             audit_record(
-                action="document.shared",
+                action=DocumentAction.SHARED,
                 request=request,
                 actor=user,
                 obj=share,
@@ -363,7 +368,7 @@ def share_expiry_shorten(
     locked.expires_at = expires_at
     locked.save(update_fields=["expires_at"])
     audit_record(
-        action="document.expiry_shortened",
+        action=DocumentAction.EXPIRY_SHORTENED,
         request=request,
         actor=user,
         obj=locked,
@@ -388,7 +393,7 @@ def share_recall(
     locked.full_clean()
     locked.save(update_fields=["recalled_at", "recalled_by", "recall_reason"])
     audit_record(
-        action="document.recalled",
+        action=DocumentAction.RECALLED,
         request=request,
         actor=user,
         obj=locked,
@@ -416,7 +421,7 @@ def file_download_record(
             ip_address=client_ip(request),
         )
         audit_record(
-            action="document.downloaded",
+            action=DocumentAction.DOWNLOADED,
             request=request,
             actor=user,
             obj=item,
@@ -445,5 +450,5 @@ def shared_files_purge(*, now: datetime | None = None) -> int:
         )
         purged += 1
     if purged:
-        audit_record(action="document.purged", detail={"files": purged})
+        audit_record(action=DocumentAction.PURGED, detail={"files": purged})
     return purged

@@ -27,6 +27,7 @@ from portal.errors import RETRY_AFTER_SECONDS
 from referrals.selectors import referrals_visible_to
 
 from . import selectors
+from .audit_actions import DocumentAction
 from .forms import RecallForm, ShareForm, ShortenExpiryForm, end_of_day
 from .services import (
     FilesRefused,
@@ -61,7 +62,7 @@ def index(request):
         tab = "received"
     listing = _listing(user, tab, tabs[tab], request.GET.get("page"))
     audit_record(
-        action="document.list_viewed",
+        action=DocumentAction.LIST_VIEWED,
         request=request,
         detail={"show": tab, "page": listing["number"], "count": listing["count"]},
     )
@@ -243,7 +244,7 @@ def download(request, share_id, file_id):
             request,
             obj=item,
             name=item.display_name,
-            action="document.download_failed",
+            action=DocumentAction.DOWNLOAD_FAILED,
             sender=str(item.share.sender_organisation),
             back_url=item.share.get_absolute_url(),
         )

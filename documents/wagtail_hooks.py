@@ -8,6 +8,8 @@ from wagtail import hooks
 
 from audit.services import audit_record
 
+from .audit_actions import DocumentAction
+
 
 def is_verified_partner(user) -> bool:
     return bool(
@@ -27,7 +29,7 @@ def partners_only(document, request):
         # this holds if a route ever escapes it.
         raise Http404("No document found")
     audit_record(
-        action="document.resource_downloaded",
+        action=DocumentAction.RESOURCE_DOWNLOADED,
         request=request,
         obj=document,
         detail={"title": document.title, "collection": document.collection_id},

@@ -109,14 +109,16 @@ def scanner_deploy_check(app_configs=None, **kwargs) -> list[checks.CheckMessage
     return []
 
 
-def virus_check(upload, *, user, request, audit_prefix: str) -> ScanVerdict:
+def virus_check(
+    upload, *, user, request, infected_action: str, unavailable_action: str
+) -> ScanVerdict:
     """Scan an upload before it is stored; ``ScanVerdict.UNSCANNED`` where no
     scanner is configured (development, or production with
     DJANGO_CLAMAV_DISABLED=true). Every upload path calls this.
 
-    Run it outside any transaction: a refusal's audit event (named
-    ``<audit_prefix>infected_refused`` or ``<audit_prefix>scan_unavailable``)
-    must be kept although nothing else is.
+    Run it outside any transaction: a refusal's audit event (the caller's
+    ``infected_action`` or ``unavailable_action``, from its app's
+    ``audit_actions``) must be kept although nothing else is.
     """
     if not scanner_configured():
         # For whoever runs the server, not the uploader: the console in
@@ -128,7 +130,7 @@ def virus_check(upload, *, user, request, audit_prefix: str) -> ScanVerdict:
     except ScannerUnavailable:
         logger.exception("Virus scanner unreachable; upload refused")
         audit_record(
-            action=f"{audit_prefix}scan_unavailable",
+            action=unavailable_action,
             request=request,
             actor=user,
             outcome=Outcome.FAILURE,
@@ -139,7 +141,7 @@ def virus_check(upload, *, user, request, audit_prefix: str) -> ScanVerdict:
         return ScanVerdict.CLEAN
     logger.warning("Infected upload refused: %s", result.signature)
     audit_record(
-        action=f"{audit_prefix}infected_refused",
+        action=infected_action,
         request=request,
         actor=user,
         outcome=Outcome.DENIED,

@@ -35,6 +35,8 @@ from django.core.files.storage import Storage
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
+from .audit_actions import FileAction
+
 logger = logging.getLogger(__name__)
 
 # Names checked against the database per query while sweeping or verifying.
@@ -328,7 +330,7 @@ def storage_sweep(
                 batch = []
         if batch:
             _sweep_batch(kind, storage, batch, cutoff, in_progress, result)
-    audit_record(action="storage.swept", detail=result.detail())
+    audit_record(action=FileAction.STORAGE_SWEPT, detail=result.detail())
     return result
 
 

@@ -11,6 +11,7 @@ from audit.services import audit_record
 from jobs.mail import email_queue
 from portal.addresses import absolute_url
 
+from .audit_actions import HomeAction
 from .models import GuidancePage
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def guidance_review_reminders_send(*, today=None) -> int:
                 review_reminder_sent_for=locked.review_by
             )
             audit_record(
-                action="guidance.review_reminder_sent",
+                action=HomeAction.GUIDANCE_REVIEW_REMINDER_SENT,
                 obj=locked,
                 detail={"owner": owner.pk, "review_by": locked.review_by.isoformat()},
             )

@@ -7,6 +7,8 @@ from accounts.models import Role
 from audit.services import audit_record
 from portal.access import public
 
+from .audit_actions import HomeAction
+
 
 @public
 def about(request):
@@ -48,7 +50,7 @@ def search(request):
         )
         total = pages.paginator.count + len(referrals)
         audit_record(
-            action="search",
+            action=HomeAction.SEARCH,
             request=request,
             # Coordinators search people by name: who looked for whom is kept.
             detail={"query": query, "referrals": [r.reference for r in referrals]}

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from audit.services import audit_read
-from portal.forms import error_list
+from portal.forms import error_list, refusal_status
 
 from . import selectors
 from .models import MeetingStatus
@@ -72,6 +72,7 @@ def _record_page(request, meeting, form, held_errors=()):
             "held_refusal": meeting.status == MeetingStatus.PAPERS_ISSUED
             and meeting.refusal("mark_held"),
         },
+        status=refusal_status(form, errors=held_errors),
     )
 
 
@@ -207,6 +208,7 @@ def record_case(request, meeting_id, item_id):
             "may_record": meeting.allows["record"],
             "record_refusal": meeting.refusal("record"),
         },
+        status=refusal_status(discussion_form, action_form),
     )
 
 
@@ -259,6 +261,7 @@ def minutes(request, meeting_id):
             "late": late,
             "organisations": invited_organisations(meeting),
         },
+        status=refusal_status(form, errors=issue_errors),
     )
 
 

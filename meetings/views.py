@@ -9,17 +9,16 @@ the selectors.
 from django.contrib import messages
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.datastructures import MultiValueDict
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from audit.services import audit_read, audit_record
-from portal.forms import error_list
-from portal.session_keys import meeting_agenda_key
+from portal.forms import error_list, refusal_status
 from referrals.selectors import referrals_visible_to
 
 from . import selectors
+from .audit_actions import MeetingAction
 from .forms import (
     ActionUpdateForm,
     AgendaItemAddForm,
@@ -51,8 +50,15 @@ def index(request):
 
 
 def detail(request, meeting_id):
+    meeting = selectors.meeting_for(request.user, meeting_id)
+    return _meeting_page(request, meeting)
+
+
+def _meeting_page(request, meeting, refused: dict | None = None):
+    """The meeting page; with ``refused`` (an agenda change the service or
+    the form refused: the message, what was typed, where it links), the page
+    again with the error by its field, as 400 Bad Request."""
     user = request.user
-    meeting = selectors.meeting_for(user, meeting_id)
     items = meeting.agenda_items.select_related("referral__organisation").order_by(
         "position"
     )
@@ -70,8 +76,9 @@ def detail(request, meeting_id):
             "other_cases": meeting.agenda_items.count() - len(items),
             "may_manage": may_manage,
             "has_pack": meeting.status in selectors.VISIBLE_TO_AGENCIES,
-            **(_agenda_builder(request, meeting) if may_manage else {}),
+            **(_agenda_builder(request, meeting, refused or {}) if may_manage else {}),
         },
+        status=400 if refused else 200,
     )
 
 
@@ -100,7 +107,9 @@ def our_actions(request):
         raise Http404("Actions belong to partner agencies")
     actions = list(selectors.actions_of(user.organisation))
     audit_record(
-        action="meeting.actions_viewed", request=request, detail={"count": len(actions)}
+        action=MeetingAction.ACTIONS_VIEWED,
+        request=request,
+        detail={"count": len(actions)},
     )
     return render(
         request,
@@ -134,7 +143,10 @@ def update_action(request, action_id):
             return redirect("meetings:our_actions")
     audit_read(request, action)
     return render(
-        request, "meetings/update_action.html", {"action": action, "form": form}
+        request,
+        "meetings/update_action.html",
+        {"action": action, "form": form},
+        status=refusal_status(form),
     )
 
 
@@ -174,7 +186,9 @@ def schedule(request):
         else:
             messages.success(request, f"{meeting} is scheduled.")
             return redirect(meeting)
-    return render(request, "meetings/schedule.html", {"form": form})
+    return render(
+        request, "meetings/schedule.html", {"form": form}, status=refusal_status(form)
+    )
 
 
 def _add_form(user, meeting, data=None) -> AgendaItemAddForm:
@@ -186,12 +200,10 @@ def _add_form(user, meeting, data=None) -> AgendaItemAddForm:
     )
 
 
-def _agenda_builder(request, meeting) -> dict:
+def _agenda_builder(request, meeting, kept: dict) -> dict:
     """The coordinator's part of the meeting page: the form to add a case (with
     what was typed, if it was refused), the issue button and the packs."""
-    kept = request.session.pop(meeting_agenda_key(meeting.pk), None) or {}
-    data = kept.get("data")
-    typed = MultiValueDict(data) if data is not None else None
+    typed = kept.get("data")
     form = _add_form(request.user, meeting, typed)
     errors = []
     if typed is not None:
@@ -211,14 +223,14 @@ def _agenda_builder(request, meeting) -> dict:
 
 
 def _agenda_refused(request, meeting, message, *, data=None, anchor=""):
-    """Keep a refusal (and what was typed) for the meeting page to show."""
-    request.session[meeting_agenda_key(meeting.pk)] = {
+    """The meeting page again, showing a refusal by the form or case it is
+    about, with what was typed (``data``, the posted add form)."""
+    return _meeting_page(request, meeting, {
         "message": message,
         "data": data,
         "anchor": anchor,
         "item": int(anchor.split("-")[1]) if anchor.startswith("item-") else None,
-    }
-    return redirect(f"{meeting.get_absolute_url()}#{anchor or 'add-case'}")
+    })  # fmt: skip
 
 
 @require_POST
@@ -230,9 +242,8 @@ def agenda_add(request, meeting_id):
         # The page no longer offers the form, so the message goes by the agenda.
         return _agenda_refused(request, meeting, refusal, anchor="agenda")
     form = _add_form(user, meeting, request.POST)
-    typed = {k: v for k, v in request.POST.lists() if k != "csrfmiddlewaretoken"}
     if not form.is_valid():
-        return _agenda_refused(request, meeting, "", data=typed)
+        return _agenda_refused(request, meeting, "", data=request.POST)
     referral = form.cleaned_data["referral"]
     try:
         agenda_item_add(
@@ -245,7 +256,7 @@ def agenda_add(request, meeting_id):
             request=request,
         )
     except MeetingRefused as exc:
-        return _agenda_refused(request, meeting, str(exc), data=typed)
+        return _agenda_refused(request, meeting, str(exc), data=request.POST)
     messages.success(request, f"{referral.reference} is on the agenda.")
     return redirect(f"{meeting.get_absolute_url()}#agenda")
 
@@ -328,6 +339,7 @@ def agenda_invite(request, meeting_id, item_id):
             "invited": current,
             "refusal": refusal,
         },
+        status=refusal_status(form),
     )
 
 
@@ -359,4 +371,5 @@ def issue(request, meeting_id):
             "errors": errors,
             "refusal": meeting.refusal("issue_papers"),
         },
+        status=refusal_status(errors=errors),
     )

@@ -35,6 +35,7 @@ from portal.dates import long_datetime
 from portal.forms import RefusesNullCharacters, TextAreaField
 from portal.modeladmin import PortalModelAdmin
 
+from .audit_actions import MeetingAction
 from .models import Action, Attendance, Meeting, Rag
 from .selectors import chairs_available, full_meetings_ahead, meetings_visible_to
 from .services import MeetingRefused, action_update, meeting_schedule, meeting_update
@@ -249,7 +250,8 @@ class MeetingEditView(EditView):
 
 
 class MeetingIndexView(SafeExportIndexView):
-    audit_name = "meeting"
+    exported_action = MeetingAction.EXPORTED
+    list_viewed_action = MeetingAction.LIST_VIEWED
     export_filename = "meetings"
     export_headings = {
         "starts_at": "Starts at",
@@ -347,7 +349,8 @@ class ActionEditView(EditView):
 
 
 class ActionIndexView(SafeExportIndexView):
-    audit_name = "meeting_action"
+    exported_action = MeetingAction.ACTIONS_EXPORTED
+    list_viewed_action = MeetingAction.ACTIONS_LIST_VIEWED
     export_filename = "meeting-actions"
     # No description or progress note: they may name people. The reference and
     # the officer are what is needed to chase an action.
@@ -423,7 +426,8 @@ def obj_rag_label(rag: str) -> str:
 
 
 class AttendanceIndexView(SafeExportIndexView):
-    audit_name = "meeting_attendance"
+    exported_action = MeetingAction.ATTENDANCE_EXPORTED
+    list_viewed_action = MeetingAction.ATTENDANCE_LIST_VIEWED
     export_filename = "meeting-attendance"
     export_headings = {
         "meeting_day": "Meeting",

@@ -268,3 +268,14 @@ def error_list(*forms_) -> list[tuple[str, str]]:
             for error in bound.errors:
                 problems.append((error_anchor(bound), error))
     return problems
+
+
+def refusal_status(*forms_, errors=()) -> int:
+    """The status of a page that may be showing a refusal: 400 Bad Request
+    when a bound form on it has errors or ``errors`` (page-level messages)
+    lists any, else 200. The one way a refused post is answered: the page
+    again, with what was typed and the message by its field."""
+    refused = bool(errors) or any(
+        form is not None and form.is_bound and form.errors for form in forms_
+    )
+    return 400 if refused else 200

@@ -9,13 +9,3 @@ are theirs and not listed.
 # absolute lifetime or the idle timeout (accounts.middleware).
 SESSION_STARTED_KEY = "portal_session_started"
 SESSION_SEEN_KEY = "portal_session_seen"
-
-# A case-page form the service refused (which form, the reason, what was
-# typed), kept across the redirect back to the case page.
-REFERRAL_REFUSAL_KEY = "referral_refusal"
-
-
-def meeting_agenda_key(meeting_id: int) -> str:
-    """An agenda form the service refused, kept across the redirect back to
-    the meeting page, one per meeting."""
-    return f"meetings.agenda.{meeting_id}"

@@ -90,9 +90,25 @@ def repeat_remove(raw: dict, repeat: Repeat, index: int) -> dict:
 
 
 class _CheckedFormSet(forms.BaseFormSet):
-    """A formset that also checks its items as a whole (``Repeat.check``)."""
+    """A formset that also checks its items as a whole (``Repeat.check``).
+
+    ``show_errors`` False shows the items as typed without error messages
+    (``BoundSection.quiet``), like ``SectionForm.show_errors``.
+    """
 
     repeat: Repeat
+    show_errors = True
+
+    @property
+    def errors(self):
+        if not self.show_errors:
+            return [ErrorDict(renderer=self.renderer) for _form in self.forms]
+        return super().errors
+
+    def non_form_errors(self):
+        if not self.show_errors:
+            return self.error_class(renderer=self.renderer)
+        return super().non_form_errors()
 
     def clean(self):
         if any(self.errors) or not self.repeat.check:
@@ -179,18 +195,14 @@ class BoundSection:
         return valid
 
     def quiet(self) -> None:
-        """Show the bound data without error messages (and without validating).
-
-        Django validates lazily when ``errors`` is first read; giving each form
-        an empty error dict first is how a page shows what was typed, calmly.
-        """
-        self.form._errors = ErrorDict()
+        """Show the bound data without error messages (and without validating):
+        how a page someone comes back to shows what they typed, calmly. The
+        forms' own ``show_errors`` switch, not Django's private error cache."""
+        self.form.show_errors = False
         for bound in self.repeats:
-            formset = bound.formset
-            for form in formset.forms:
-                form._errors = ErrorDict()
-            formset._errors = [form._errors for form in formset.forms]
-            formset._non_form_errors = formset.error_class()
+            bound.formset.show_errors = False
+            for form in bound.formset.forms:
+                form.show_errors = False
 
     def errors(self) -> list[tuple[str, str]]:
         """Every problem on the page as (anchor id, message), in page order."""

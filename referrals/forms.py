@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django import forms
+from django.forms.utils import ErrorDict
 
 from accounts.models import OrganisationType
 from files.checks import ACCEPTED_LABEL, max_upload_bytes
@@ -68,7 +69,19 @@ def _required(message):
 
 
 class SectionForm(RefusesNullCharacters, forms.Form):
-    """Base for section forms: GOV.UK error messages for required fields."""
+    """Base for section forms: GOV.UK error messages for required fields.
+
+    ``show_errors`` False shows what was typed without error messages or
+    validation (a page someone comes back to: ``BoundSection.quiet``).
+    """
+
+    show_errors = True
+
+    @property
+    def errors(self):
+        if not self.show_errors:
+            return ErrorDict(renderer=self.renderer)
+        return super().errors
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")

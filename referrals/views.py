@@ -21,12 +21,17 @@ from audit.services import audit_read, audit_record
 from files.checks import too_large_message
 from files.downloads import missing_file_page, private_file_response
 from portal import freshness
-from portal.forms import NULL_CHARACTER_MESSAGE, contains_null_character, error_list
+from portal.forms import (
+    NULL_CHARACTER_MESSAGE,
+    contains_null_character,
+    error_list,
+    refusal_status,
+)
 from portal.pdf import render_pdf
-from portal.session_keys import REFERRAL_REFUSAL_KEY
 
 from . import redaction, selectors
 from .answers import all_answers, bind, raw_from_post, repeat_add, repeat_remove
+from .audit_actions import ReferralAction
 from .forms import (
     SECTIONS,
     SECTIONS_BY_SLUG,
@@ -71,7 +76,7 @@ def index(request):
     user = request.user
     listing = _listing(user, request.GET.get("page"))
     audit_record(
-        action="referral.list_viewed",
+        action=ReferralAction.LIST_VIEWED,
         request=request,
         detail={"page": listing["number"], "count": listing["count"]},
     )
@@ -356,6 +361,8 @@ def _render_section(
     if attachment_form is not None and attachment_form.errors:
         errors = error_list(attachment_form) + errors
     position = SECTIONS.index(current) + 1
+    if request.method == "POST" and errors:
+        status = 400  # a refused post (a GET from check answers shows them too)
     return render(
         request,
         "referrals/section.html",
@@ -434,6 +441,9 @@ def check(request, draft_id):
             "complete": set(previews),
             "attachments": draft.attachments.filter(referral__isnull=True),
         },
+        status=refusal_status(
+            form, errors=problems if request.method == "POST" else ()
+        ),
     )
 
 
@@ -473,6 +483,13 @@ def _case_context(request, referral):
 
 def detail(request, reference):
     referral = selectors.referral_for(request.user, reference)
+    return _case_page(request, referral)
+
+
+def _case_page(request, referral, refusal: dict | None = None):
+    """The case page; with ``refusal`` (a form on it was refused: which form,
+    the message, where it links and what was typed), the page again with the
+    error by its field and everything typed kept, as 400 Bad Request."""
     user = request.user
     context = _case_context(request, referral)
     context.update(
@@ -486,7 +503,7 @@ def detail(request, reference):
             and user.organisation_id == referral.organisation_id
             and user.has_role(Role.REFERRER),
             "may_start_from": selectors.may_start_from(user, referral),
-            "refusal": request.session.pop(REFERRAL_REFUSAL_KEY, None),
+            "refusal": refusal,
             "information_request": referral.events.filter(
                 kind=EventKind.INFORMATION_REQUESTED
             ).last(),
@@ -497,7 +514,9 @@ def detail(request, reference):
         }
     )
     audit_read(request, referral)
-    return render(request, "referrals/detail.html", context)
+    return render(
+        request, "referrals/detail.html", context, status=400 if refusal else 200
+    )
 
 
 def _free_text_check(user, referral) -> dict | None:
@@ -532,7 +551,7 @@ def change_status(request, reference):
         message = (
             str(exc) if isinstance(exc, ReferralRefused) else "Select a new status"
         )
-        request.session[REFERRAL_REFUSAL_KEY] = {
+        return _case_page(request, referral, {
             "form": "status",
             # The way out of this refusal is the free-text check, so link there.
             "anchor": "free-text-kind-confirmed"
@@ -543,8 +562,7 @@ def change_status(request, reference):
             "reason": request.POST.get("reason", ""),
             "redirected_to": request.POST.get("redirected_to", ""),
             "feedback": request.POST.get("feedback", ""),
-        }
-        return redirect(f"{referral.get_absolute_url()}#change-status")
+        })  # fmt: skip
     messages.success(
         request,
         f"{referral.reference} is now '{Status(request.POST['to_status']).label}'.",
@@ -570,7 +588,7 @@ def free_text_review(request, reference):
             request=request,
         )
     except ReferralRefused as exc:
-        request.session[REFERRAL_REFUSAL_KEY] = {
+        return _case_page(request, referral, {
             "form": "free_text",
             "message": str(exc),
             "anchor": "free-text-summary"
@@ -578,8 +596,7 @@ def free_text_review(request, reference):
             else "free-text-kind-confirmed",
             "kind": kind,
             "summary": summary,
-        }
-        return redirect(f"{referral.get_absolute_url()}#free-text-review")
+        })  # fmt: skip
     messages.success(request, "The free-text check is recorded.")
     return redirect(referral)
 
@@ -595,12 +612,11 @@ def answer(request, reference):
             request=request,
         )
     except ReferralRefused as exc:
-        request.session[REFERRAL_REFUSAL_KEY] = {
+        return _case_page(request, referral, {
             "form": "answer",
             "message": str(exc),
             "answer": request.POST.get("message", ""),
-        }
-        return redirect(f"{referral.get_absolute_url()}#answer")
+        })  # fmt: skip
     messages.success(request, "Your answer was sent to the coordinators.")
     return redirect(referral)
 
@@ -611,7 +627,7 @@ def summary_pdf(request, reference):
     context["viewer"] = request.user
     pdf = render_pdf("referrals/pdf/referral.html", context, request=request)
     audit_record(
-        action="referral.pdf_downloaded",
+        action=ReferralAction.PDF_DOWNLOADED,
         request=request,
         obj=referral,
         detail={"redacted": context["redacted"]},
@@ -635,7 +651,7 @@ def attachment(request, reference, attachment_id):
         # says nothing; the refusal is on record.
         if referral.attachments.filter(pk=attachment_id).exists():
             audit_record(
-                action="referral.attachment_download_denied",
+                action=ReferralAction.ATTACHMENT_DOWNLOAD_DENIED,
                 request=request,
                 object_type="referrals.referralattachment",
                 object_id=attachment_id,
@@ -655,13 +671,13 @@ def attachment(request, reference, attachment_id):
             request,
             obj=item,
             name=item.original_name,
-            action="referral.attachment_download_failed",
+            action=ReferralAction.ATTACHMENT_DOWNLOAD_FAILED,
             sender=str(referral.organisation),
             back_url=referral.get_absolute_url(),
         )
     try:
         audit_record(
-            action="referral.attachment_downloaded",
+            action=ReferralAction.ATTACHMENT_DOWNLOADED,
             request=request,
             obj=item,
             detail={"reference": referral.reference},
@@ -719,7 +735,10 @@ def access_grant(request, reference):
             return redirect(_access_url(referral))
     audit_read(request, referral)
     return render(
-        request, "referrals/access_grant.html", {"referral": referral, "form": form}
+        request,
+        "referrals/access_grant.html",
+        {"referral": referral, "form": form},
+        status=refusal_status(form),
     )
 
 
@@ -755,6 +774,7 @@ def access_change(request, reference, share_id):
         request,
         "referrals/access_change.html",
         {"referral": referral, "share": share, "form": form},
+        status=refusal_status(form),
     )
 
 
@@ -791,4 +811,5 @@ def sharing_without_consent(request, reference):
             "form": form,
             "justification": consent.get("justification", ""),
         },
+        status=refusal_status(form),
     )

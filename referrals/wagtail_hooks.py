@@ -24,6 +24,7 @@ from audit.services import audit_read
 from portal.modeladmin import PortalModelAdmin
 
 from .answers import all_answers
+from .audit_actions import ReferralAction
 from .forms import ASB_TYPES
 from .models import Referral
 from .selectors import earlier_referrals, referrals_visible_to
@@ -48,7 +49,8 @@ class CoordinatorsOnly(ReadOnlyPermissionHelper):
 class ReferralIndexView(SafeExportIndexView):
     """The list, with an export that names nobody and cannot run formulas."""
 
-    audit_name = "referral"
+    exported_action = ReferralAction.EXPORTED
+    list_viewed_action = ReferralAction.LIST_VIEWED
     export_headings = {
         "reference": "Reference",
         "status_label": "Status",

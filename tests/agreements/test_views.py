@@ -115,6 +115,7 @@ class TestAcknowledgingJourney:
         response = verified_client_for(signer).post(
             url, {"signatory_name": "Pat Typed", "signatory_role": ""}
         )
+        assert response.status_code == 400
         page = response.content.decode()
         assert "There is a problem" in page
         assert "Confirm that your organisation agrees" in page

@@ -126,7 +126,7 @@ class TestSchedule:
             ),
         )  # fmt: skip
         page = response.content.decode()
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert not Meeting.objects.exists()
         assert "<title>Error: " in page
         assert "There is a problem" in page
@@ -258,6 +258,7 @@ class TestAgendaBuilder:
         submitted = submitted_referral()
         response = _add(boss_client, upcoming, submitted, [agencies["Fire"]], "25",
                         follow=True)  # fmt: skip
+        assert response.status_code == 400
         page = response.content.decode()
         assert not AgendaItem.objects.exists()
         assert "<title>Error: " in page
@@ -268,7 +269,8 @@ class TestAgendaBuilder:
     def test_a_double_submission_does_not_duplicate(self, boss, boss_client, waiting):
         upcoming = meeting(boss)
         _add(boss_client, upcoming, waiting)
-        response = _add(boss_client, upcoming, waiting, follow=True)
+        response = _add(boss_client, upcoming, waiting)
+        assert response.status_code == 400
         assert AgendaItem.objects.filter(meeting=upcoming).count() == 1
         assert f"{waiting.reference} is already on this agenda." in (
             response.content.decode()
@@ -413,7 +415,7 @@ class TestIssuePapers:
             reverse("meetings:issue", args=[issued["meeting"].pk])
         )
         page = response.content.decode()
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert "Papers can be issued only once" in page
         assert "<title>Error: " in page
 
@@ -467,7 +469,7 @@ class TestOnlyPartiesInvited:
         assert f'value="{agencies["Fire"].pk}"' in page
         assert f'value="{outsider.pk}"' not in page
         response = boss_client.post(url, {"invited": [outsider.pk]})
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert outsider not in item.invited.all()
         assert not waiting.shares.filter(organisation=outsider).exists()
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from accounts.models import Role
-from meetings import services, watermark
+from meetings import watermark
 from meetings.models import MeetingKind, MeetingPack
 from meetings.services import (
     action_add,
@@ -21,6 +21,7 @@ from meetings.services import (
     pack_download,
     papers_issue,
 )
+from meetings.services import packs as pack_services
 from meetings.watermark import STAMP_FORMAT, watermark_prepare, watermark_update
 from portal.pdf import html_to_pdf
 from tests.conftest import verified_client_for
@@ -214,7 +215,7 @@ class TestWhenAPackIsBuilt:
         def refused(*args, **kwargs):
             raise AssertionError("pack_build was called")
 
-        monkeypatch.setattr(services, "pack_build", refused)
+        monkeypatch.setattr(pack_services, "pack_build", refused)
         assert _download(issued, _referrer(issued["police"]))
 
     def test_a_missing_pack_is_built_on_demand(self):

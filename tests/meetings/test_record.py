@@ -349,7 +349,7 @@ class TestRecordingPages:
         url = reverse("meetings:record", args=[setup["meeting"].pk])
         response = client.post(url, {"name": "Sam Sergeant", "status": "present"})
         page = response.content.decode()
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert "There is a problem" in page
         assert "Select the organisation" in page
         assert 'value="Sam Sergeant"' in page
@@ -384,7 +384,7 @@ class TestRecordingPages:
              "action-due_2": past.year},
         )  # fmt: skip
         page = response.content.decode()
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert "Select an organisation invited to this case" in page
         assert "Due date must be today or in the future" in page
         assert 'value="Officer Typed"' in page

@@ -29,8 +29,8 @@ def client(referrer):
     return verified_client_for(referrer)
 
 
-def _page(response) -> BeautifulSoup:
-    assert response.status_code == 200
+def _page(response, status=200) -> BeautifulSoup:
+    assert response.status_code == status
     return BeautifulSoup(response.content.decode(), "html.parser")
 
 
@@ -87,7 +87,7 @@ class TestProblemsWithAWholeList:
             _section_url(draft, "people"),
             {"people-TOTAL_FORMS": "0", "people-INITIAL_FORMS": "0", "action": "save"},
         )
-        page = _page(response)
+        page = _page(response, status=400)  # the page again, refused
         links, targets = self._summary_target(page)
         assert [link.text for link in links] == ["Add at least 1 person"]
         button = targets[0]
@@ -106,7 +106,7 @@ class TestProblemsWithAWholeList:
         for index in range(20):
             raw.update(person(index, role="at_risk", name=f"Person {index}"))
         post = {name: values[0] for name, values in raw.items()}
-        page = _page(client.post(_section_url(draft, "people"), post))
+        page = _page(client.post(_section_url(draft, "people"), post), status=400)
         links, targets = self._summary_target(page)
         assert [link.text for link in links] == [
             "Add the victim, a witness or the person causing harm: the referral "

@@ -119,7 +119,7 @@ class TestSavingAnUnchangedSection:
         page = client.get(url)
         before = ReferralDraft.objects.get(pk=draft.pk)
         response = client.post(url, posted_back(page.content.decode()))
-        assert response.status_code == 200  # the page again, with its errors
+        assert response.status_code == 400  # the page again, with its errors
         after = ReferralDraft.objects.get(pk=draft.pk)
         assert answers_in(after.answers[slug]) == answers_in(before.answers[slug])
         assert after.state(slug) == SectionState.IN_PROGRESS

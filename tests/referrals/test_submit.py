@@ -11,7 +11,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import Role
 from audit.models import AuditEvent
 from portal import freshness
-from referrals import services
 from referrals.answers import all_answers
 from referrals.models import (
     EventKind,
@@ -29,6 +28,7 @@ from referrals.services import (
     draft_start,
     referral_submit,
 )
+from referrals.services import drafts as draft_services
 from tests.factories import UserFactory
 from tests.factories.documents import PDF
 from tests.factories.referrals import complete_answers, complete_draft, person
@@ -94,7 +94,7 @@ class TestReferences:
 
     def test_a_failed_submit_gives_its_number_back(self, referrer, monkeypatch):
         draft = ready_draft(referrer)
-        real_audit = services.audit_record
+        real_audit = draft_services.audit_record
 
         def fail_on_submit(**kwargs):
             if kwargs["action"] == "referral.submitted":
@@ -102,10 +102,10 @@ class TestReferences:
             return real_audit(**kwargs)
 
         with frozen(2027, 3, 1, 10, 0):
-            monkeypatch.setattr(services, "audit_record", fail_on_submit)
+            monkeypatch.setattr(draft_services, "audit_record", fail_on_submit)
             with pytest.raises(RuntimeError):
                 referral_submit(draft=draft, user=referrer)
-            monkeypatch.setattr(services, "audit_record", real_audit)
+            monkeypatch.setattr(draft_services, "audit_record", real_audit)
 
             assert not Referral.objects.exists()
             draft.refresh_from_db()
@@ -361,7 +361,7 @@ class TestEmails:
     ):
         draft = ready_draft(referrer)
         monkeypatch.setattr(
-            services, "_event", mock.Mock(side_effect=RuntimeError("disk full"))
+            draft_services, "_event", mock.Mock(side_effect=RuntimeError("disk full"))
         )
         with (
             django_capture_on_commit_callbacks(execute=True) as callbacks,

@@ -11,6 +11,8 @@ from audit.services import audit_chain_verify, audit_record
 from files.models import PendingObject
 from files.stored import objects_missing
 
+from ...audit_actions import DocumentAction
+
 
 class Command(BaseCommand):
     help = (
@@ -71,7 +73,7 @@ class Command(BaseCommand):
             )
 
         audit_record(
-            action="restore.verified",
+            action=DocumentAction.RESTORE_VERIFIED,
             outcome=Outcome.FAILURE if problems else Outcome.SUCCESS,
             detail={
                 "problems": len(problems),

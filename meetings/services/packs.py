@@ -1,0 +1,308 @@
+"""Meeting packs: what each organisation's pack shows, building and rebuilding
+them in the background, and stamping them per download."""
+
+import hashlib
+import itertools
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.models import Organisation, User
+from agreements.selectors import organisations_in_good_standing
+from audit.services import audit_record
+from files.storage import ChunkStream, stream_chunks
+from files.stored import kind_for, object_write, objects_abandon, objects_kept
+from portal.dates import long_datetime
+from portal.pdf import html_to_pdf
+from referrals.models import Referral
+from referrals.redaction import Audience, case_view
+
+from ..audit_actions import MeetingAction
+from ..models import (
+    Action,
+    ActionStatus,
+    Meeting,
+    MeetingPack,
+    MeetingStatus,
+)
+from ..watermark import STAMP_FORMAT, watermark_prepare, watermark_update
+
+logger = logging.getLogger(__name__)
+
+
+def packs_outdated(meeting: Meeting) -> None:
+    """Rebuild packs after a change, once papers are out.
+
+    Downloads do not check that a pack is current (that would cost the queries
+    of a build), so every change to what a pack shows must end up here: the
+    services below, and meetings/receivers.py for referrals, organisations'
+    and chairs' names.
+    """
+    if meeting.status == MeetingStatus.PAPERS_ISSUED:
+        meeting_id = meeting.pk
+        transaction.on_commit(lambda: _enqueue_build(meeting_id, notify=False))
+
+
+def packs_outdated_in(meetings: QuerySet[Meeting]) -> None:
+    """``packs_outdated`` for those of ``meetings`` whose papers are out, as
+    the database has them now."""
+    for meeting in meetings.filter(status=MeetingStatus.PAPERS_ISSUED).distinct():
+        packs_outdated(meeting)
+
+
+def packs_outdated_for_cases(referrals) -> None:
+    """Rebuild the issued packs that show these cases (referrals or their
+    ids), e.g. after a change to their outstanding actions."""
+    packs_outdated_in(Meeting.objects.filter(agenda_items__referral__in=referrals))
+
+
+def _enqueue_build(meeting_id: int, notify: bool) -> None:
+    from ..tasks import build_meeting_packs
+
+    # With ``notify``, the event names this issue of papers in the outbox, so
+    # a rerun of the build emails nobody twice.
+    build_meeting_packs.enqueue(meeting_id, notify, uuid.uuid4().hex)
+
+
+def invited_organisations(meeting: Meeting) -> list[Organisation]:
+    """The invited organisations that may see case material now: packs are
+    built, and papers and minutes announced, for these alone. An organisation
+    a new agreement version dropped, or one that has fallen behind with it,
+    gets no pack (its old one is deleted at the next build) and no email."""
+    return list(
+        Organisation.objects.filter(
+            agenda_invitations__meeting=meeting,
+            pk__in=organisations_in_good_standing(),
+        )
+        .distinct()
+        .order_by("name")
+    )
+
+
+def outstanding_actions(referral: Referral, before: Meeting) -> list[Action]:
+    """Open actions for the case agreed at meetings before ``before``."""
+    return list(
+        Action.objects.filter(
+            referral=referral,
+            status=ActionStatus.OPEN,
+            agenda_item__meeting__starts_at__lt=before.starts_at,
+        ).select_related("owner", "agenda_item__meeting")
+    )
+
+
+def pack_context(meeting: Meeting, organisation: Organisation) -> dict:
+    """Everything one organisation's pack shows: only its cases, redacted."""
+    items = list(
+        meeting.agenda_items.filter(invited=organisation)
+        .select_related("referral__organisation", "referral__free_text_review")
+        .order_by("position")
+    )
+    start = timezone.localtime(meeting.starts_at)
+    cases = []
+    for item in items:
+        slot_start = start
+        start += timedelta(minutes=item.slot_minutes)
+        # The same redaction as the case page and its PDF, for this agency.
+        view = case_view(Audience.of_organisation(organisation), item.referral)
+        cases.append(
+            {
+                "item": item,
+                "referral": item.referral,
+                "starts": slot_start,
+                "sections": view.sections,
+                "redacted": view.redacted,
+                "attachments": view.attachments,
+                "partner_summary": view.partner_summary,
+                "actions": outstanding_actions(item.referral, meeting),
+            }
+        )
+    return {
+        "meeting": meeting,
+        "organisation": organisation,
+        "cases": cases,
+        "other_cases": meeting.agenda_items.count() - len(items),
+        "urgent_reported": list(meeting.urgent_meetings_reported.all()),
+        "protective_marking": settings.PROTECTIVE_MARKING,
+    }
+
+
+def _source_hash(html: str) -> str:
+    """A hash of what the pack shows, so an unchanged pack is not rebuilt.
+
+    The print HTML is hashed rather than a list of facts, so anything the
+    template shows (names, risk levels, urgent meetings reported) counts;
+    the template and stamp versions cover changes in how it becomes a PDF.
+    """
+    versions = f"{settings.MEETING_PACK_TEMPLATE_VERSION}/{STAMP_FORMAT}\n"
+    return hashlib.sha256((versions + html).encode()).hexdigest()
+
+
+def _pack_current(pack: MeetingPack | None, source: str) -> bool:
+    return (
+        pack is not None
+        and pack.source_hash == source
+        and pack.stamp.get("format") == STAMP_FORMAT
+        and pack.file.storage.exists(pack.file.name)
+    )
+
+
+def pack_build(meeting: Meeting, organisation: Organisation) -> MeetingPack:
+    """Build (or keep, if nothing changed) one organisation's pack, ready to
+    be stamped on download (``watermark_prepare``)."""
+    html = render_to_string(
+        "meetings/pdf/pack.html", pack_context(meeting, organisation)
+    )
+    source = _source_hash(html)
+    existing = MeetingPack.objects.filter(
+        meeting=meeting, organisation=organisation
+    ).first()
+    if _pack_current(existing, source):
+        return existing
+    started = time.perf_counter()
+    prepared = watermark_prepare(html_to_pdf(html))
+    seconds = time.perf_counter() - started
+    # The file is written (its pending mark committed first) before the row's
+    # transaction, so a crash leaves nothing the sweeper cannot find.
+    written = MeetingPack(meeting=meeting, organisation=organisation)
+    name = object_write(
+        written,
+        "file",
+        ContentFile(prepared.pdf),
+        filename=f"{meeting.pk}-{organisation.slug}.pdf",
+    )
+    try:
+        with transaction.atomic():
+            pack = (
+                MeetingPack.objects.select_for_update()
+                .filter(meeting=meeting, organisation=organisation)
+                .first()
+            ) or written
+            old_name = pack.file.name if pack.pk else None
+            pack.file.name = name
+            pack.source_hash, pack.pages, pack.build_seconds = (
+                source,
+                prepared.pages,
+                seconds,
+            )
+            pack.stamp = prepared.stamp
+            pack.built_at = timezone.now()
+            pack.save()
+            objects_kept([name])
+            if old_name:
+                storage = pack.file.storage
+                transaction.on_commit(lambda: storage.delete(old_name))
+    except Exception:
+        if not objects_abandon(kind_for(MeetingPack, "file"), [name]):
+            raise
+        # Committed, though the reply was lost: the new row is the pack.
+        pack = MeetingPack.objects.get(file=name)
+    logger.info(
+        "Built meeting pack %s: %s pages in %.1f s", pack.pk, prepared.pages, seconds
+    )
+    return pack
+
+
+def packs_build(meeting: Meeting) -> list[MeetingPack]:
+    """Build every invited organisation's pack; drop packs of those uninvited."""
+    organisations = invited_organisations(meeting)
+    packs = [pack_build(meeting, organisation) for organisation in organisations]
+    stale = MeetingPack.objects.filter(meeting=meeting).exclude(
+        organisation__in=organisations
+    )
+    for pack in stale:
+        name, storage = pack.file.name, pack.file.storage
+        pack.delete()
+        storage.delete(name)
+    return packs
+
+
+def packs_delete_for_organisations(*, organisation_ids, reason: str) -> int:
+    """Delete every meeting pack of these organisations, and its stored file,
+    audited; returns how many (an organisation an ISA version dropped)."""
+    deleted = 0
+    for pack in MeetingPack.objects.filter(organisation_id__in=organisation_ids):
+        name, storage = pack.file.name, pack.file.storage
+        audit_record(
+            action=MeetingAction.PACK_DELETED,
+            obj=pack,
+            detail={"meeting": pack.meeting_id, "organisation": pack.organisation_id,
+                    "reason": reason},
+        )  # fmt: skip
+        pack.delete()
+        transaction.on_commit(lambda name=name, storage=storage: storage.delete(name))
+        deleted += 1
+    return deleted
+
+
+def watermark_text(user: User, when: datetime | None = None) -> str:
+    when = timezone.localtime(when or timezone.now())
+    return (
+        f"Downloaded by {user.get_full_name() or user.get_username()}, "
+        f"{user.organisation or 'no organisation'}, {long_datetime(when)}"
+    )
+
+
+@dataclass(frozen=True)
+class PackDownload:
+    """A pack watermarked for one download: the stored file in chunks, then
+    the stamp; ``size`` bytes in all."""
+
+    pack: MeetingPack
+    chunks: ChunkStream
+    size: int
+
+
+def pack_download(
+    *, meeting: Meeting, organisation: Organisation, user: User,
+    request: HttpRequest | None = None,
+) -> PackDownload:  # fmt: skip
+    """The organisation's pack, watermarked for ``user``.
+
+    The background build keeps stored packs current (``packs_outdated``), so a
+    download builds only a pack that is missing, lost from storage or prepared
+    in an older format. Otherwise it reads one row and appends about a
+    kilobyte to the stored file, whatever the pack's size.
+    """
+    pack = MeetingPack.objects.filter(
+        meeting=meeting, organisation=organisation
+    ).first()
+    if pack is None or pack.stamp.get("format") != STAMP_FORMAT:
+        pack = pack_build(meeting, organisation)
+    try:
+        stored = stream_chunks(pack.file.storage, pack.file.name)
+    except FileNotFoundError:
+        # Lost, or replaced by a rebuild that committed after the row was read
+        # (the old file is deleted then): pack_build finds or makes the file.
+        logger.warning("Meeting pack %s had no file; building it", pack.pk)
+        pack = pack_build(meeting, organisation)
+        stored = stream_chunks(pack.file.storage, pack.file.name)
+    try:
+        update = watermark_update(
+            pack.stamp, watermark_text(user), source=lambda: pack.file.open("rb")
+        )
+        audit_record(
+            action=MeetingAction.PACK_DOWNLOADED,
+            request=request,
+            actor=user,
+            obj=pack,
+            detail={"meeting": meeting.pk, "organisation": organisation.pk,
+                    "pages": pack.pages},
+        )  # fmt: skip
+    except BaseException:
+        stored.close()
+        raise
+    return PackDownload(
+        pack=pack,
+        chunks=ChunkStream(itertools.chain(stored, (update,)), stored.close),
+        size=pack.stamp["size"] + len(update),
+    )

@@ -1,0 +1,89 @@
+"""Business rules for referrals, by topic: ``drafts`` (drafts and
+submitting), ``attachments``, ``workflow`` (screening, the free-text review,
+requests for information) and ``sharing`` (who else sees a case).
+
+Callers import from ``referrals.services``; a test that patches a name
+patches it in the module that looks it up (``referrals.services.drafts._event``).
+"""
+
+from ._common import ReferralRefused
+from .attachments import (
+    ATTACHMENT_LOST_MESSAGE,
+    ATTACHMENT_SUBJECT,
+    attachment_add,
+    attachment_default_visibility,
+    attachment_remove,
+)
+from .drafts import (
+    DraftConflict,
+    DraftIncomplete,
+    Problem,
+    draft_delete,
+    draft_problems,
+    draft_save,
+    draft_start,
+    drafts_delete_stale,
+    referral_submit,
+)
+from .sharing import (
+    referral_share_end,
+    referral_share_extend,
+    referral_share_grant,
+    referral_shares_end,
+    referral_shares_end_expired,
+    share_default_end,
+    share_end_of_day,
+    sharing_without_consent_approve,
+)
+from .transitions import (
+    ARRIVALS,
+    CLOSING,
+    NEEDS_REASON,
+    TRANSITIONS,
+    Arrival,
+    allowed_next,
+)
+from .workflow import (
+    FREE_TEXT_REVIEW_NEEDED,
+    FreeTextReviewNeeded,
+    free_text_review_record,
+    information_provide,
+    referral_transition,
+)
+
+__all__ = [
+    "ARRIVALS",
+    "Arrival",
+    "ATTACHMENT_LOST_MESSAGE",
+    "ATTACHMENT_SUBJECT",
+    "CLOSING",
+    "FREE_TEXT_REVIEW_NEEDED",
+    "NEEDS_REASON",
+    "TRANSITIONS",
+    "DraftConflict",
+    "DraftIncomplete",
+    "FreeTextReviewNeeded",
+    "Problem",
+    "ReferralRefused",
+    "allowed_next",
+    "attachment_add",
+    "attachment_default_visibility",
+    "attachment_remove",
+    "draft_delete",
+    "draft_problems",
+    "draft_save",
+    "draft_start",
+    "drafts_delete_stale",
+    "free_text_review_record",
+    "information_provide",
+    "referral_share_end",
+    "referral_share_extend",
+    "referral_share_grant",
+    "referral_shares_end",
+    "referral_shares_end_expired",
+    "referral_submit",
+    "referral_transition",
+    "share_default_end",
+    "share_end_of_day",
+    "sharing_without_consent_approve",
+]
