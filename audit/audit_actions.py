@@ -14,6 +14,8 @@ class AuditAction(StrEnum):
     LOG_EXPORTED = "audit.log_exported"
     LOG_VIEWED = "audit.log_viewed"
     READ = "read"
+    SEGMENT_DESTROYED = "audit.segment_destroyed"
+    SEGMENT_SEALED = "audit.segment_sealed"
 
 
 class AuthAction(StrEnum):

@@ -26,12 +26,13 @@ from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.utils import timezone
 
+from .audit_actions import AuditAction
 from .checkpoints import utc_text
 from .keys import key_named, signing_key
 from .models import AuditEvent, AuditSegment
 
-SEALED_ACTION = "audit.segment_sealed"
-DESTROYED_ACTION = "audit.segment_destroyed"
+SEALED_ACTION = AuditAction.SEGMENT_SEALED
+DESTROYED_ACTION = AuditAction.SEGMENT_DESTROYED
 # Events per segment file: a year of a busy portal is a few hundred thousand.
 SEGMENT_MAX_EVENTS = 100_000
 _BATCH = 2000

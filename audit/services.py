@@ -337,7 +337,7 @@ class _CheckpointWalk:
                     "audit key"
                 )
             result.unkeyed += 1
-        if event.action == "audit.segment_sealed":
+        if event.action == AuditAction.SEGMENT_SEALED:
             reason = self._sealed_as_recorded(event)
             if reason:
                 return reason
