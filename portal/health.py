@@ -40,6 +40,7 @@ REASONS = frozenset(
         "read-only",
         "full",
         "lagging",
+        "overdue",
         "error",
     }
 )

@@ -43,6 +43,7 @@ from .models import (
     SectionState,
     ShareReason,
     Status,
+    Tombstone,
     name_key,
 )
 from .redaction import default_visibility, is_flagged, needs_free_text_review
@@ -372,6 +373,13 @@ def _allocate_reference(year: int) -> tuple[int, str]:
     transaction, so a rolled-back submission gives its number back."""
     counter, _ = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
     counter.last_number += 1
+    # A disposed case's reference is never given out again, nor one in use,
+    # even if the counter were restored from an older backup.
+    while (
+        Tombstone.objects.filter(year=year, number=counter.last_number).exists()
+        or Referral.objects.filter(year=year, number=counter.last_number).exists()
+    ):
+        counter.last_number += 1
     counter.save(update_fields=["last_number"])
     return counter.last_number, f"CM-{year}-{counter.last_number:04d}"
 
@@ -575,6 +583,7 @@ def referral_transition(
         locked.status_changed_at = timezone.now()
         if target in (Status.REDIRECTED, Status.DECLINED, Status.CLOSED):
             locked.outcome_reason = reason
+            locked.closed_at = locked.status_changed_at
         if target == Status.REDIRECTED:
             locked.redirected_to = redirected_to
         if target == Status.CLOSED:
