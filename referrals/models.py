@@ -561,6 +561,15 @@ class Tombstone(models.Model):
     def __str__(self):
         return f"{self.reference} (disposed of)"
 
+    @property
+    def counts_display(self) -> str:
+        """ "1 referrals, 3 people, ..." without the kinds that had none."""
+        return ", ".join(
+            f"{count} {kind.replace('_', ' ')}"
+            for kind, count in self.counts.items()
+            if count
+        )
+
 
 class RetentionRun(models.Model):
     """One run of ``manage.py apply_retention``: the last finished one is what

@@ -424,3 +424,85 @@ class TestMonitoring:
         response = client.get("/health/")
         assert response.status_code == 503
         assert response.json()["reasons"] == {"retention": "overdue"}
+
+
+class TestCoordinatorPages:
+    def test_only_coordinators_see_the_retention_page(self, case):
+        from tests.conftest import verified_client_for
+
+        referrer = UserFactory(roles=[Role.REFERRER])
+        url = "/referrals/retention/"
+        assert verified_client_for(referrer).get(url).status_code == 404
+        page = verified_client_for(case["boss"]).get(url)
+        assert page.status_code == 200
+
+    def test_due_case_listed_held_and_released_through_the_pages(self, case):
+        from audit.models import AuditEvent
+        from tests.conftest import verified_client_for
+
+        referral, boss = case["referral"], case["boss"]
+        # Move the closure back so the case falls due in ten days.
+        closed = timezone.now() - timedelta(days=730 - 10)
+        Referral.objects.filter(pk=referral.pk).update(closed_at=closed)
+        client = verified_client_for(boss)
+        page = client.get("/referrals/retention/").content.decode()
+        assert referral.reference in page and "Place a legal hold" in page
+        assert AuditEvent.objects.filter(
+            action="read", detail__page="retention"
+        ).exists()
+
+        hold_url = f"/referrals/{referral.reference}/legal-hold/"
+        refused = client.post(hold_url, {"reason": ""})
+        body = refused.content.decode()
+        assert "There is a problem" in body
+        assert "Enter why the case must be kept" in body
+        later = timezone.localdate() + timedelta(days=60)
+        response = client.post(
+            hold_url,
+            {
+                "reason": "Inquest pending",
+                "review_date_0": later.day,
+                "review_date_1": later.month,
+                "review_date_2": later.year,
+            },
+        )
+        assert response.status_code == 302
+        hold = LegalHold.objects.get(referral=referral)
+        assert hold.placed_by == boss and hold.review_date == later
+        assert AuditEvent.objects.filter(action="referral.legal_hold_placed").exists()
+        page = client.get("/referrals/retention/").content.decode()
+        assert "Inquest pending" in page and "On hold" in page
+
+        remove_url = f"/referrals/retention/holds/{hold.pk}/remove/"
+        assert (
+            "Enter why the hold is no longer needed"
+            in client.post(remove_url, {"reason": ""}).content.decode()
+        )
+        assert client.post(remove_url, {"reason": "Inquest closed"}).status_code == 302
+        hold.refresh_from_db()
+        assert hold.removed_by == boss and hold.removal_reason == "Inquest closed"
+        # Anyone else: no such page.
+        other = verified_client_for(UserFactory(roles=[Role.REFERRER]))
+        assert other.get(remove_url).status_code == 404
+        assert AuditEvent.objects.filter(action="referral.legal_hold_removed").exists()
+
+    def test_tombstones_are_listed_for_coordinators(self, case):
+        from tests.conftest import verified_client_for
+
+        retention_apply(authorised_by=BY, today=_due(case["referral"]))
+        page = verified_client_for(case["boss"]).get("/referrals/retention/")
+        body = page.content.decode()
+        assert case["referral"].reference in body
+        assert Tombstone.objects.get().content_hash in body
+        assert NAME not in body
+
+
+class TestCoordinatorHome:
+    def test_home_warns_when_the_job_has_stopped(self, db):
+        from home.dashboard import dashboard_for
+
+        boss = coordinator()
+        retention_version()
+        assert dashboard_for(boss)["retention"]["stale"] is True
+        retention_apply(authorised_by=BY)
+        assert dashboard_for(boss)["retention"]["stale"] is False
