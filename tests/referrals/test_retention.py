@@ -292,12 +292,46 @@ class TestNoPersonalDataLeft:
     ):
         needles = [NAME, PHONE]
         assert _rows_mentioning(needles), "the search must see the case first"
+        # Files earlier tests left on disk belong to no row of this database.
+        leftovers = _stored() - _stored(referenced=True)
+        assert _objects_mentioning(needles, leftovers), "and the stored files"
         with django_capture_on_commit_callbacks(execute=True):
             retention_apply(
                 authorised_by=BY, today=_due(case["referral"]) + timedelta(days=1)
             )
         assert _rows_mentioning(needles) == []
         assert _rows_mentioning([OTHER_NAME]), "the other case is kept"
+        assert _objects_mentioning(needles, leftovers) == []
+
+
+def _stored(*, referenced=False) -> set:
+    from files.stored import stored_kinds, stored_names
+
+    found = set()
+    for kind in stored_kinds():
+        names = list(stored_names(kind.storage, kind.prefix))
+        if referenced:
+            names = kind.referenced(names) if names else []
+        found |= {(kind.name, name) for name in names}
+    return found
+
+
+def _objects_mentioning(needles: list[str], skip: set) -> list[str]:
+    """Every stored object of every kind, its bytes and (for PDFs) its text."""
+    from files.stored import stored_kinds
+
+    kinds = {kind.name: kind for kind in stored_kinds()}
+    found = []
+    for kind_name, name in sorted(_stored() - skip):
+        kind = kinds[kind_name]
+        with kind.storage.open(name, "rb") as stored:
+            content = stored.read()
+        text = content.decode("latin-1")
+        if content.startswith(b"%PDF"):
+            reader = PdfReader(io.BytesIO(content))
+            text += " ".join(page.extract_text() for page in reader.pages)
+        found += [f"{kind.name}:{name}: {n}" for n in needles if n in text]
+    return found
 
 
 class TestTombstone:
@@ -506,3 +540,28 @@ class TestCoordinatorHome:
         assert dashboard_for(boss)["retention"]["stale"] is True
         retention_apply(authorised_by=BY)
         assert dashboard_for(boss)["retention"]["stale"] is False
+
+
+class TestBackfill:
+    def test_closed_cases_get_the_time_their_history_records(self, db):
+        import importlib
+
+        from django.apps import apps as django_apps
+
+        backfill = importlib.import_module(
+            "referrals.migrations.0007_referral_closed_at_backfill"
+        ).backfill
+        boss = coordinator()
+        closed = _close(accepted(submitted(), boss), boss)
+        step = closed.events.get(to_status=Status.CLOSED)
+        step.at = timezone.now() - timedelta(days=400)
+        step.save(update_fields=["at"])
+        still_open = accepted(submitted(), boss)
+        Referral.objects.update(closed_at=None)
+
+        backfill(django_apps, None)
+
+        closed.refresh_from_db()
+        still_open.refresh_from_db()
+        assert closed.closed_at == step.at
+        assert still_open.closed_at is None
