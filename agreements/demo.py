@@ -273,6 +273,7 @@ def _draft_material_change(isa, editor):
                 "schedules to what they copy into their systems.</p>"
             )
     draft.clauses = clauses
+    draft.case_retention_months = 18
     revision = draft.save_revision(user=editor)
     workflow = draft.get_workflow()
     if workflow is not None:

@@ -14,6 +14,7 @@ from datetime import date
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -242,14 +243,93 @@ class ProtocolPage(AgreementPage):
 
 
 class SharingAgreementPage(AgreementPage):
-    """An Information Sharing Agreement (ISA) under the protocol."""
+    """An Information Sharing Agreement (ISA) under the protocol.
+
+    Its retention periods are data, frozen with each version: the disposal job
+    applies the periods of the version in force on the day it runs
+    (``agreements.retention``).
+    """
+
+    case_retention_months = models.PositiveSmallIntegerField(
+        "case material: months after the case closes",
+        default=24,
+        validators=[MinValueValidator(1)],
+        help_text="Referrals, people, attachments, agenda items and actions.",
+    )
+    shared_file_retention_months = models.PositiveSmallIntegerField(
+        "shared-file records: months after the files were shared",
+        default=24,
+        validators=[MinValueValidator(1)],
+    )
+    meeting_retention_months = models.PositiveSmallIntegerField(
+        "meeting packs and minutes: months after the meeting",
+        default=24,
+        validators=[MinValueValidator(1)],
+    )
+    audit_retention_years = models.PositiveSmallIntegerField(
+        "audit events: years",
+        default=6,
+        validators=[MinValueValidator(1)],
+    )
+
+    content_panels = [
+        *AgreementPage.content_panels[:-1],
+        MultiFieldPanel(
+            [
+                FieldRowPanel(
+                    [
+                        FieldPanel("case_retention_months"),
+                        FieldPanel("shared_file_retention_months"),
+                    ]
+                ),
+                FieldRowPanel(
+                    [
+                        FieldPanel("meeting_retention_months"),
+                        FieldPanel("audit_retention_years"),
+                    ]
+                ),
+            ],
+            heading="Retention periods",
+        ),
+        AgreementPage.content_panels[-1],
+    ]
 
     parent_page_types = ["agreements.ProtocolPage"]
     subpage_types = []
     template = "agreements/agreement_page.html"
 
+    def retention_periods(self) -> dict[str, int]:
+        return {key: getattr(self, field) for key, field in RETENTION_FIELDS}
+
     class Meta:
         verbose_name = "information sharing agreement"
+
+
+# The frozen retention periods: the key in ``AgreementVersion.retention``, the
+# page field it is copied from, and how it reads.
+RETENTION_FIELDS = (
+    ("case_months", "case_retention_months"),
+    ("shared_file_months", "shared_file_retention_months"),
+    ("meeting_months", "meeting_retention_months"),
+    ("audit_years", "audit_retention_years"),
+)
+RETENTION_LABELS = {
+    "case_months": "Case material: {} months after the case closes",
+    "shared_file_months": "Shared-file records: {} months after sharing",
+    "meeting_months": "Meeting packs and minutes: {} months after the meeting",
+    "audit_years": "Audit events: {} years",
+}
+
+
+def retention_lines(retention: dict | None) -> list[str]:
+    """The retention periods in words, in a fixed order."""
+    if not retention:
+        return []
+    return [
+        RETENTION_LABELS[key].format(retention[key])
+        for key, _ in RETENTION_FIELDS
+        if key in retention
+    ]
 
 
 class AgreementVersion(models.Model):
@@ -284,6 +364,10 @@ class AgreementVersion(models.Model):
     signatories = models.JSONField()
     # [{"id": block id, "kind", "heading", "html", "text"}] in order.
     clauses = models.JSONField()
+    # {"case_months": 24, ...} (RETENTION_FIELDS) for an ISA; null for the
+    # protocol and for versions published before periods were data. Nullable
+    # so adding it leaves the append-only table and its triggers untouched.
+    retention = models.JSONField(null=True, blank=True)
     canonical_text = models.TextField()
     content_hash = models.CharField(max_length=64)
 
@@ -301,6 +385,10 @@ class AgreementVersion(models.Model):
     @property
     def number(self) -> str:
         return f"{self.major}.{self.minor}"
+
+    @property
+    def retention_lines(self) -> list[str]:
+        return retention_lines(self.retention)
 
     @property
     def is_material(self) -> bool:

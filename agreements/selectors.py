@@ -188,9 +188,9 @@ def version_diff(
         return [
             ClauseChange(c["heading"], "added", html=c["html"]) for c in new.clauses
         ]
+    changes = _retention_change(old, new)
     old_by_id = {c["id"]: c for c in old.clauses}
     new_ids = {c["id"] for c in new.clauses}
-    changes = []
     for clause in new.clauses:
         before = old_by_id.get(clause["id"])
         if before is None:
@@ -218,6 +218,25 @@ def version_diff(
                 ClauseChange(clause["heading"], "removed", html=clause["html"])
             )
     return changes
+
+
+def _retention_change(old: AgreementVersion, new: AgreementVersion) -> list:
+    """The frozen retention periods, compared like a clause."""
+    before, after = "\n".join(old.retention_lines), "\n".join(new.retention_lines)
+    if before == after:
+        return []
+    if not before:
+        return [ClauseChange(RETENTION_HEADING, "added", html=_lines_html(after))]
+    return [
+        ClauseChange(RETENTION_HEADING, "changed", diff_html=word_diff(before, after))
+    ]
+
+
+RETENTION_HEADING = "Retention periods"
+
+
+def _lines_html(text: str) -> str:
+    return mark_safe("<br>".join(escape(line) for line in text.split("\n")))  # noqa: S308
 
 
 def word_diff(before: str, after: str) -> str:

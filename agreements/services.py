@@ -29,6 +29,7 @@ from .models import (
     ReminderSent,
     SharingAgreementPage,
     parse_version,
+    retention_lines,
 )
 from .signals import organisations_dropped
 
@@ -78,7 +79,7 @@ def _plain_text(html: str) -> str:
 
 def canonical_text(
     *, kind: str, title: str, reference: str, number: str, effective_date: date,
-    signatories: list[dict], clauses: list[dict],
+    signatories: list[dict], clauses: list[dict], retention: dict | None = None,
 ) -> str:  # fmt: skip
     """The text a version's hash covers: everything a signatory agrees to."""
     kinds = dict(ClauseKind.choices)
@@ -88,8 +89,9 @@ def canonical_text(
         f"Version: {number}",
         f"Effective from: {effective_date.isoformat()}",
         "Signatory organisations: " + "; ".join(s["name"] for s in signatories),
-        "",
     ]
+    lines += [f"Retention: {line}" for line in retention_lines(retention)]
+    lines.append("")
     for index, clause in enumerate(clauses, start=1):
         lines += [
             f"{index}. {clause['heading']} ({kinds.get(clause['kind'], 'Other')})",
@@ -126,6 +128,9 @@ def version_publish(
     ]
     clauses = clauses_snapshot(page)
     kind = page._meta.verbose_name
+    retention = (
+        page.retention_periods() if isinstance(page, SharingAgreementPage) else None
+    )
     text = canonical_text(
         kind=kind,
         title=page.title,
@@ -134,6 +139,7 @@ def version_publish(
         effective_date=effective_date,
         signatories=signatories,
         clauses=clauses,
+        retention=retention,
     )
     version = AgreementVersion(
         page_id=page.pk,
@@ -154,6 +160,7 @@ def version_publish(
         responsible_officer_label=str(page.responsible_officer),
         signatories=signatories,
         clauses=clauses,
+        retention=retention,
         canonical_text=text,
         content_hash=hashlib.sha256(text.encode()).hexdigest(),
     )

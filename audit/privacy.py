@@ -44,6 +44,9 @@ DETAIL_KEYS = frozenset(
         "from", "to", "section", "complete", "draft", "size", "visibility",
         "reference", "urgent", "kind", "ends_at", "via_meeting", "before",
         "owner", "last_saved", "redacted",
+        # retention: holds, disposal runs and tombstones (hashes, not content)
+        "hold", "review_date", "agreement_version", "content_hash", "references",
+        "referral",
         # meetings
         "meeting", "status", "created", "confidentiality_confirmed", "risk_after",
         "next_review", "fields", "cases", "due", "pages",

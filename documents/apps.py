@@ -8,6 +8,8 @@ class DocumentsConfig(AppConfig):
     def ready(self):
         from files.stored import StoredKind, kind_register
 
+        from . import retention  # noqa: F401  (a disposed case takes its files)
+
         # Shared files are purged after expiry or recall; the row stays.
         kind_register(
             StoredKind(

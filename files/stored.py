@@ -226,6 +226,23 @@ def object_digest(storage: Storage, name: str, algorithm: str = "sha256") -> str
     return digest.hexdigest()
 
 
+def objects_delete(kind: StoredKind, names: list[str]) -> None:
+    """Delete the stored objects of rows the caller's transaction deletes,
+    once it commits (a rollback keeps rows and files together). An object
+    that cannot be deleted then is unreferenced, so ``storage_sweep`` deletes
+    it after the grace period."""
+    names = [name for name in names if name]
+    if not names:
+        return
+    storage = kind.storage
+
+    def delete():
+        for name in names:
+            _delete_quietly(storage, name)
+
+    transaction.on_commit(delete)
+
+
 def _delete_quietly(storage: Storage, name: str) -> None:
     try:
         storage.delete(name)

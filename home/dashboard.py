@@ -199,4 +199,22 @@ def _coordinator_panels(user: User, today) -> dict:
             reverse("meetings:index"),
             "All meetings",
         ),
+        "retention": _retention_panel(today),
+    }
+
+
+def _retention_panel(today) -> dict:
+    """Cases due for disposal within 30 days and not on hold, open cases to
+    close, and whether the disposal job has stopped running."""
+    from referrals.retention import (
+        disposal_review,
+        referrals_inactive,
+        retention_stale,
+    )
+
+    _, due = disposal_review(today)
+    return {
+        "due": sum(1 for case in due if case.hold is None),
+        "inactive": referrals_inactive().count(),
+        "stale": retention_stale(),
     }

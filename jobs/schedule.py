@@ -109,6 +109,14 @@ SCHEDULE: tuple[Job, ...] = (
         daily_at=time(2, 0),
     ),
     Job(
+        "apply_retention",
+        "destroys closed cases past the case-material period of the ISA "
+        "version in force (answers, people, attachments, agenda items, "
+        "actions, packs, shared files), except those on legal hold, leaving a "
+        "tombstone each; /health/ says `overdue` after 48 hours without a run",
+        daily_at=time(2, 15),
+    ),
+    Job(
         "prune_db_task_results",
         "deletes the records of background tasks finished 30 days ago, and of "
         "failed ones after 90 days",

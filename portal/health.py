@@ -8,7 +8,8 @@ an exception counts as failing too. Each check keeps to its own
 short timeout (``settings.HEALTH_CHECK_TIMEOUT``), so a hung service makes its
 own check fail rather than the probe time out.
 
-The answer is 503 while any check fails, and says only which checks pass:
+The answer is 503 while any check fails (a late daily job only warns), and
+says only which checks pass:
 never a host name, bucket, address or error message (those go to the log).
 """
 
@@ -40,9 +41,14 @@ REASONS = frozenset(
         "read-only",
         "full",
         "lagging",
+        "overdue",
         "error",
     }
 )
+# Reasons that warn without failing: a late daily job is for people to look
+# into, not a reason for the load balancer to stop sending requests here.
+WARNINGS = frozenset({"overdue"})
+WARNING = "warning"
 
 
 @public
@@ -51,15 +57,19 @@ def health(request):
     results, counts = {}, {}
     for name, path in _checks().items():
         results[name], counts[name] = _result(name, path)
-    failing = {name: r for name, r in results.items() if r not in (OK, OFF)}
+    failing = {name: r for name, r in results.items() if r not in (OK, OFF, *WARNINGS)}
+    warnings = {name: r for name, r in results.items() if r in WARNINGS}
     body = {
         "status": "unavailable" if failing else OK,
         "checks": {
-            name: FAILING if name in failing else r for name, r in results.items()
+            name: FAILING if name in failing else WARNING if name in warnings else r
+            for name, r in results.items()
         },
     }
     if failing:
         body["reasons"] = failing
+    if warnings:
+        body["warnings"] = warnings
     # A check may add counts (the queue's lag and failures): whole numbers only.
     body.update({name: numbers for name, numbers in counts.items() if numbers})
     return JsonResponse(body, status=503 if failing else 200)

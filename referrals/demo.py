@@ -1099,7 +1099,9 @@ def _backdate(referral: Referral, days_ago: tuple[int, ...]) -> None:
         event.save(update_fields=["at"])
     submitted, last = events[0].at, events[-1].at
     Referral.objects.filter(pk=referral.pk).update(
-        submitted_at=submitted, status_changed_at=last
+        submitted_at=submitted,
+        status_changed_at=last,
+        closed_at=last if referral.closed_at else None,
     )
     ReferralDraft.objects.filter(referral=referral).update(
         created_at=submitted, updated_at=F("created_at")

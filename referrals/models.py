@@ -85,6 +85,9 @@ class Referral(models.Model):
     answers = models.JSONField(default=dict)
     submitted_at = models.DateTimeField(db_default=Now(), db_index=True)
     status_changed_at = models.DateTimeField(db_default=Now())
+    # When the case reached closed, declined or redirected: the retention
+    # period runs from here (referrals.retention).
+    closed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     redirected_to = models.CharField(max_length=200, blank=True)
     outcome_reason = models.TextField(blank=True)
     feedback = models.TextField(
@@ -474,3 +477,113 @@ class ReferralFreeTextReview(models.Model):
 
     def __str__(self):
         return f"{self.referral}: {self.get_kind_display()}"
+
+
+class LegalHold(models.Model):
+    """A coordinator's hold on a case: while it stands, the case is not
+    disposed of, whatever its retention period says (``referrals.retention``).
+    Removing a hold keeps the row, with who removed it and why."""
+
+    wagtail_reference_index_ignore = True  # see the module docstring
+
+    referral = models.ForeignKey(
+        Referral, on_delete=models.PROTECT, related_name="legal_holds"
+    )
+    reason = models.TextField()
+    review_date = models.DateField(help_text="When the hold is looked at again.")
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    placed_at = models.DateTimeField(default=timezone.now)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removal_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral"],
+                condition=models.Q(removed_at__isnull=True),
+                name="one_standing_hold_per_referral",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(removed_at__isnull=True, removed_by__isnull=True)
+                | (
+                    models.Q(removed_at__isnull=False, removed_by__isnull=False)
+                    & ~models.Q(removal_reason="")
+                ),
+                name="hold_removal_has_a_time_a_person_and_a_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Legal hold on {self.referral}"
+
+    @property
+    def is_standing(self) -> bool:
+        return self.removed_at is None
+
+
+class Tombstone(models.Model):
+    """What is left of a disposed case: proof of what was destroyed, when and
+    under which agreement, and nothing about the people in it. Its reference
+    is never given out again (``services._allocate_reference``)."""
+
+    reference = models.CharField(max_length=20, unique=True)
+    year = models.PositiveSmallIntegerField()
+    number = models.PositiveIntegerField()
+    submitted_at = models.DateTimeField()
+    closed_at = models.DateTimeField()
+    disposed_at = models.DateTimeField(default=timezone.now)
+    agreement_version = models.CharField(max_length=60)
+    period_months = models.PositiveSmallIntegerField()
+    # {"people": 3, "attachments": 1, "agenda_items": 2, ...}
+    counts = models.JSONField(default=dict)
+    # SHA-256 of the canonical JSON of every row destroyed (referrals.retention).
+    content_hash = models.CharField(max_length=64)
+    authorised_by = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["-disposed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "number"], name="tombstone_number_unique_per_year"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.reference} (disposed of)"
+
+    @property
+    def counts_display(self) -> str:
+        """ "1 referrals, 3 people, ..." without the kinds that had none."""
+        return ", ".join(
+            f"{count} {kind.replace('_', ' ')}"
+            for kind, count in self.counts.items()
+            if count
+        )
+
+
+class RetentionRun(models.Model):
+    """One run of ``manage.py apply_retention``: the last finished one is what
+    /health/ and the coordinators' home page watch."""
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    dry_run = models.BooleanField(default=False)
+    disposed = models.PositiveIntegerField(default=0)
+    held = models.PositiveIntegerField(default=0)
+    authorised_by = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self):
+        return f"Retention run at {self.started_at:%Y-%m-%d %H:%M}"

@@ -10,3 +10,11 @@ from django.dispatch import Signal
 # Sent while a case closes, with ``referral``; each receiver returns a set of
 # organisation ids whose shares stay in force until their work is done.
 shares_kept_on_close = Signal()
+
+# Sent while a case is disposed of (``referrals.retention``), with ``referral``,
+# inside the disposal's transaction, before the referral's own rows go. Each
+# app holding the case's content elsewhere (meetings: agenda items, actions,
+# packs; documents: shared files) deletes it and returns a
+# ``referrals.retention.Destroyed`` saying what it destroyed, for the
+# tombstone's counts and hash.
+case_disposing = Signal()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import retention_views, views
 
 app_name = "referrals"
 
@@ -16,10 +16,22 @@ urlpatterns = [
         name="remove_attachment",
     ),
     path("drafts/<uuid:draft_id>/<slug:slug>/", views.section, name="section"),
+    # Before "<reference>/", which would otherwise take "retention".
+    path("retention/", retention_views.retention, name="retention"),
+    path(
+        "retention/holds/<int:hold_id>/remove/",
+        retention_views.hold_remove,
+        name="hold_remove",
+    ),
     path("<str:reference>/", views.detail, name="detail"),
     path("<str:reference>/submitted/", views.submitted, name="submitted"),
     path("<str:reference>/status/", views.change_status, name="change_status"),
     path("<str:reference>/answer/", views.answer, name="answer"),
+    path(
+        "<str:reference>/legal-hold/",
+        retention_views.hold_place,
+        name="hold_place",
+    ),
     path("<str:reference>/access/new/", views.access_grant, name="access_grant"),
     path(
         "<str:reference>/access/<int:share_id>/",

@@ -167,6 +167,7 @@ HEALTH_CHECKS = {
     "scanner": "files.health.scanner_check",
     "storage": "files.health.storage_check",
     "queue": "jobs.health.queue_check",
+    "retention": "referrals.retention.retention_check",
 }
 # Seconds each health check may take before it counts as failing.
 HEALTH_CHECK_TIMEOUT = 2.0
@@ -447,6 +448,15 @@ REFERRAL_DRAFT_RETENTION_DAYS = env.int(
 # a coordinator sets another end; the daily end_expired_referral_shares job
 # ends it then (docs/features.md, "Who sees what").
 REFERRAL_SHARE_DAYS = env.int("DJANGO_REFERRAL_SHARE_DAYS", default=90)
+
+# Retention (referrals.retention): an open referral with no activity for this
+# many months is listed for coordinators to close; the disposal job's period
+# runs only from closure. Coordinators see cases this many days before they
+# are due for disposal; /health/ says "overdue" once the job's last good run is
+# older than RETENTION_RUN_STALE_HOURS.
+REFERRAL_INACTIVE_MONTHS = env.int("DJANGO_REFERRAL_INACTIVE_MONTHS", default=6)
+RETENTION_REVIEW_DAYS = 30
+RETENTION_RUN_STALE_HOURS = 48
 
 # Meetings: the referral deadline falls this many working days before a meeting.
 # (A case's next review by risk level is meetings.services.REVIEW_DAYS.)

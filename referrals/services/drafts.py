@@ -23,6 +23,7 @@ from ..models import (
     ReferralPerson,
     SectionState,
     Status,
+    Tombstone,
     name_key,
 )
 from ..tasks import NotificationKind
@@ -203,6 +204,13 @@ def _allocate_reference(year: int) -> tuple[int, str]:
     transaction, so a rolled-back submission gives its number back."""
     counter, _ = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
     counter.last_number += 1
+    # A disposed case's reference is never given out again, nor one in use,
+    # even if the counter were restored from an older backup.
+    while (
+        Tombstone.objects.filter(year=year, number=counter.last_number).exists()
+        or Referral.objects.filter(year=year, number=counter.last_number).exists()
+    ):
+        counter.last_number += 1
     counter.save(update_fields=["last_number"])
     return counter.last_number, f"CM-{year}-{counter.last_number:04d}"
 

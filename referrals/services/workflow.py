@@ -21,7 +21,7 @@ from ..redaction import is_flagged, needs_free_text_review
 from ..tasks import NotificationKind
 from ._common import ReferralRefused, _event, _notify
 from .sharing import _shares_end_on_close
-from .transitions import ARRIVALS, TEXTS, allowed_next
+from .transitions import ARRIVALS, CLOSING, TEXTS, allowed_next
 
 
 def referral_transition(
@@ -72,6 +72,8 @@ def referral_transition(
             raise FreeTextReviewNeeded(FREE_TEXT_REVIEW_NEEDED)
         locked.status = target
         locked.status_changed_at = timezone.now()
+        if target in CLOSING:  # the retention period runs from here
+            locked.closed_at = locked.status_changed_at
         for name, model_field in arrival.kept.items():
             setattr(locked, model_field, given[name])
         locked.full_clean()

@@ -208,3 +208,46 @@ def acknowledge(version, organisation, user=None):
         signatory_name=user.get_full_name(),
         signatory_role="Head of service",
     )[0]
+
+
+def retention_version(*, case_months=24, effective=None, **periods):
+    """An editorial version of the stand-in ISA giving retention periods, in
+    force from ``effective`` (today): the parties need not acknowledge again.
+    Written directly, like the stand-in's other versions."""
+
+    def stand_in():
+        return (
+            AgreementVersion.objects.filter(page__slug=STAND_IN_SLUG)
+            .order_by("-major", "-minor")
+            .first()
+        )
+
+    latest = stand_in()
+    if latest is None:
+        OrganisationFactory()  # makes the stand-in, with it as a party
+        latest = stand_in()
+    effective = effective or timezone.localdate()
+    retention = {"case_months": case_months, "shared_file_months": 24,
+                 "meeting_months": 24, "audit_years": 6, **periods}  # fmt: skip
+    text = f"Stand-in ISA 1.{latest.minor + 1}: {retention}"
+    return AgreementVersion.objects.create(
+        page_id=latest.page_id,
+        kind=SharingAgreementPage._meta.verbose_name,
+        title=latest.title,
+        reference=latest.reference,
+        major=1,
+        minor=latest.minor + 1,
+        change_type=ChangeType.EDITORIAL,
+        published_at=timezone.now(),
+        published_by=latest.published_by,
+        published_by_label=latest.published_by_label,
+        effective_date=effective,
+        next_review_date=latest.next_review_date,
+        review_cycle_months=12,
+        responsible_officer_label=latest.responsible_officer_label,
+        signatories=latest.signatories,
+        clauses=[],
+        retention=retention,
+        canonical_text=text,
+        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+    )

@@ -33,10 +33,12 @@ UNREACHABLE_REDIS = {
 }
 QUIET_QUEUE = {"lag_seconds": 0, "failed_tasks": 0, "undelivered_emails": 0}
 STATUS_WORDS = {"ok", "off", "unavailable", "failing"}
-CHECK_NAMES = {"database", "cache", "audit_lock", "scanner", "storage", "queue"}
+CHECK_NAMES = {
+    "database", "cache", "audit_lock", "scanner", "storage", "queue", "retention"
+}  # fmt: skip
 REASON_WORDS = {
     "timeout", "unreachable", "wrong answer", "stuck", "read-only", "full", "lagging",
-    "error"
+    "overdue", "error"
 }  # fmt: skip
 # Development and test settings have no virus scanner: "off", not failing.
 HEALTHY = {
@@ -46,6 +48,7 @@ HEALTHY = {
     "scanner": "off",
     "storage": "ok",
     "queue": "ok",
+    "retention": "off",  # no agreement gives retention periods in these tests
 }
 
 

@@ -54,10 +54,17 @@ def test_the_matrix_covers_every_referral_route():
         "referrals:access_change",
         "referrals:sharing_without_consent",
         "referrals:free_text_review",
+        "referrals:hold_place",
     } <= names
     referral_routes = {r.name for r in ROUTES if r.pattern.startswith("referrals/")}
-    # The rest take no object: the list and starting a draft.
-    assert referral_routes - names == {"referrals:index", "referrals:start"}
+    # The rest take no case: the list, starting a draft, and the coordinators'
+    # retention page with its holds (tests/referrals/test_retention.py).
+    assert referral_routes - names == {
+        "referrals:index",
+        "referrals:start",
+        "referrals:retention",
+        "referrals:hold_remove",
+    }
 
 
 def _pdf_upload():
@@ -111,6 +118,7 @@ NARROWER = {
     "referrals:access_change": _coordinator,
     "referrals:sharing_without_consent": _coordinator,
     "referrals:free_text_review": _coordinator,
+    "referrals:hold_place": _coordinator,
     "referrals:attachment": _sees_everything,
 }
 

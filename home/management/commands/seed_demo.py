@@ -24,6 +24,7 @@ from documents.demo import demo_documents_seed
 from home.demo import demo_guidance_seed
 from meetings.demo import demo_meetings_seed
 from referrals.demo import demo_referrals_seed
+from referrals.retention_demo import demo_retention_seed
 
 
 class Command(BaseCommand):
@@ -63,6 +64,10 @@ class Command(BaseCommand):
             meetings = self._step("Meetings and their packs", demo_meetings_seed)
             shares = self._step("Shared files", demo_documents_seed)
             guidance = self._step("Guidance pages", demo_guidance_seed)
+            old_cases = self._step(
+                "Closed cases due for disposal, one on legal hold",
+                demo_retention_seed,
+            )
         if options["json"]:
             self.stdout.write(json.dumps(logins, indent=2))
         else:
@@ -74,6 +79,10 @@ class Command(BaseCommand):
                 "and open Shared files to see who has opened them"
             )
             self.stdout.write(f"Created {guidance} demo guidance pages")
+            self.stdout.write(
+                f"Created {len(old_cases)} closed cases for retention: "
+                "/referrals/retention/ lists them for coordinators"
+            )
 
     def _step(self, label, seed):
         """Run one part of the demo, saying what it was and how long it took:
