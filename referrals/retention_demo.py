@@ -25,12 +25,12 @@ from .forms import SECTIONS_BY_SLUG
 from .models import ReferenceCounter, Referral, Status, Tombstone
 from .retention import legal_hold_place
 from .services import (
-    _allocate_reference,
     draft_save,
     draft_start,
     referral_submit,
     referral_transition,
 )
+from .services.drafts import _allocate_reference
 
 
 @dataclass(frozen=True)

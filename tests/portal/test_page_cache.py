@@ -166,7 +166,7 @@ def _refused(response) -> bool:
     """Wagtail's refusal for a login or group restriction: off to sign in."""
     return (
         response.status_code == 302
-        and response.url.startswith(reverse("wagtailcore_login"))
+        and response.url.startswith(reverse("accounts:login"))
         and "Keeping papers safe" not in response.text
     )
 
