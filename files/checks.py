@@ -244,7 +244,7 @@ def _check_archive(upload, subject: str, extension: str) -> None:
         raise FileRefused(_damaged_message(subject)) from exc
     except RuntimeError as exc:
         # Encrypted members, or a compression method Office does not use
-        # (zipfile's NotImplementedError is a RuntimeError).
+        # (zipfile's error for an unsupported method is a RuntimeError).
         raise FileRefused(_damaged_message(subject)) from exc
     finally:
         upload.seek(0)
