@@ -13,7 +13,7 @@ from django.urls import reverse
 from tests.conftest import sign_in_with_password, verify_session
 from tests.factories import UserFactory
 
-from .routes import all_routes
+from .routes import all_routes, route_params
 
 ROUTES, UNSAMPLED = all_routes()
 GATED = [r for r in ROUTES if r.level == "verified"]
@@ -108,7 +108,7 @@ def coordinator_client(db):
 
 # One request per route answers both questions: does a verified session get
 # past the gate, and is what it gets kept out of every cache?
-@pytest.mark.parametrize("route", GATED, ids=str)
+@pytest.mark.parametrize("route", route_params(GATED))
 def test_verified_session_gets_past_the_gate_and_is_never_cached(
     coordinator_client, route
 ):
