@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
 
-.PHONY: help setup run test test-python lint format bench clean
+.PHONY: help setup run test test-fast test-python lint format bench clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,12 +43,21 @@ run: setup ## Set up, load the demo partnership and serve http://127.0.0.1:8000
 	@echo "then a code from your authenticator app, a backup code, or: $(PY) manage.py demo_code USERNAME"
 	$(PY) manage.py dev_server 127.0.0.1:8000
 
+# pytest-xdist runs the tests in one process per core, each with its own test
+# database; --dist loadgroup keeps a module that loads the demo once on one
+# process (tests/conftest.py). PYTEST_WORKERS=0 runs them in this process.
+PYTEST_WORKERS ?= auto
+PYTEST := DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
 test: setup lint test-python ## Set up and run every check and test
+
+test-fast: setup ## The quick loop: tests without the browser or PDF rendering
+	$(PYTEST) -m "not slow and not browser" $(PYTEST_ARGS)
 
 test-python:
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) manage.py check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) manage.py makemigrations --check --dry-run
-	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 bench: setup ## Load 20,000 referrals into PostgreSQL and measure pages (needs wrk)
 	$(PY) bench/run.py $(BENCH_ARGS)

@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite: people, devices and signed-in clients."""
 
+import functools
 import json
 import shutil
 import time
@@ -23,6 +24,75 @@ def current_code(device, offset: int = 0) -> str:
     )
     generator.time = time.time() + offset * device.step
     return f"{generator.token():0{device.digits}d}"
+
+
+# The `slow` marker (pytest.ini): what `make test-fast` leaves out. Browser
+# tests and modules that load the demo with its meeting packs are marked here;
+# tests that render PDFs are marked where they are written, and the fixture
+# below fails one that renders a PDF without the mark.
+SLOW_FIXTURES = {"demo_seeded_with_packs"}
+
+
+# Fixture scopes whose setup, such as loading the demo, serves many tests.
+SHARED_SCOPES = {"package", "module", "class"}
+
+
+def _uses_shared_setup(item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(
+        definitions[-1].scope in SHARED_SCOPES
+        for definitions in info.name2fixturedefs.values()
+    )
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("browser") or SLOW_FIXTURES.intersection(
+            getattr(item, "fixturenames", ())
+        ):
+            item.add_marker(pytest.mark.slow)
+        # Under pytest-xdist with --dist loadgroup (make test), a module whose
+        # tests share a module-wide setup runs on one process, which sets it up
+        # once; the other tests are shared out one by one.
+        if _uses_shared_setup(item):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+@pytest.fixture(scope="session")
+def _pdf_renders():
+    """How many PDFs WeasyPrint has written in this process so far."""
+    from weasyprint import HTML
+
+    renders = {"count": 0}
+    original = HTML.write_pdf
+
+    def write_pdf(self, *args, **kwargs):
+        renders["count"] += 1
+        return original(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(HTML, "write_pdf", write_pdf)
+        yield renders
+
+
+@pytest.fixture(autouse=True)
+def _pdf_rendering_is_marked_slow(request, _pdf_renders):
+    """Fail a test that renders a PDF but is not marked slow, so that
+    `make test-fast` stays free of WeasyPrint's seconds per document.
+
+    Module-wide fixtures (the demo) set up before this count, and are left out.
+    """
+    before = _pdf_renders["count"]
+    yield
+    rendered = _pdf_renders["count"] - before
+    if rendered and not request.node.get_closest_marker("slow"):
+        pytest.fail(
+            f"{request.node.nodeid} rendered {rendered} PDF(s) with WeasyPrint: "
+            "mark it @pytest.mark.slow",
+            pytrace=False,
+        )
 
 
 @pytest.fixture
@@ -213,6 +283,13 @@ def clamav(settings, clamd_address):
     return clamd_address
 
 
+@functools.cache
+def _demo_pdf(html: str) -> bytes:
+    from portal.pdf import html_to_pdf
+
+    return html_to_pdf(html)
+
+
 def _demo_for_module(django_db_blocker, *, run_on_commit: bool):
     """Load the demo partnership once for a test module, inside a transaction
     that is rolled back after it; yields what seed_demo printed.
@@ -226,7 +303,11 @@ def _demo_for_module(django_db_blocker, *, run_on_commit: bool):
     from django.db import transaction
     from django.test import TestCase
 
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:
+        # The demo's shared files are the same few PDFs for every module:
+        # WeasyPrint makes each once per test process, and later modules get
+        # the same bytes (tests/documents/test_demo.py downloads them).
+        patch.setattr("documents.demo.html_to_pdf", _demo_pdf)
         atomic = transaction.atomic()
         atomic.__enter__()
         out = StringIO()
@@ -237,6 +318,7 @@ def _demo_for_module(django_db_blocker, *, run_on_commit: bool):
                 call_command("seed_demo", stdout=out)
         else:
             call_command("seed_demo", stdout=out)
+        patch.undo()
         yield out.getvalue()
         transaction.set_rollback(True)
         atomic.__exit__(None, None, None)

@@ -1,19 +1,31 @@
 """Test settings: fast hashing, in-memory cache, temporary files, immediate tasks."""
 
+import os
+
 from .dev import *  # noqa: F403
 from .dev import BASE_DIR, DATABASES, env
+
+# pytest-xdist runs the suite in several processes (gw0, gw1, ...), each with
+# its own test database (pytest-django adds the suffix) and its own files here.
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-# Uploaded files go to a throwaway folder that the test run empties (conftest).
-MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+# Uploaded files go to a throwaway folder that the test run empties (conftest),
+# one per xdist worker so that one worker's clean-up spares another's files.
+MEDIA_ROOT = BASE_DIR / "var" / "test-media" / (_xdist_worker or "main")
 STORAGES = {
     **STORAGES,
     "audit_segments": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": BASE_DIR / "var" / "test-audit-segments"},
+        "OPTIONS": {
+            "location": BASE_DIR
+            / "var"
+            / "test-audit-segments"
+            / (_xdist_worker or "main")
+        },
     },
 }
 # Scanning only where a test switches it on (tests/documents/conftest.py).

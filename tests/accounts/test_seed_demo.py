@@ -24,12 +24,14 @@ def _seed(*args):
 
 
 class TestSeedDemo:
+    @pytest.mark.slow
     def test_creates_every_partner_agency_with_a_contact(self):
         _seed()
         types = set(Organisation.objects.values_list("type", flat=True))
         assert types == set(OrganisationType.values)
         assert not Organisation.objects.filter(single_point_of_contact=None).exists()
 
+    @pytest.mark.slow
     def test_each_organisation_has_a_referrer_and_a_signatory(self):
         _seed()
         for organisation in Organisation.objects.all():
@@ -40,6 +42,7 @@ class TestSeedDemo:
             }
             assert {Role.REFERRER.value, Role.SIGNATORY.value} <= roles
 
+    @pytest.mark.slow
     def test_running_twice_changes_nothing_and_prints_the_same(self):
         first = _seed("--json")
         counts = (User.objects.count(), Organisation.objects.count())
@@ -47,6 +50,7 @@ class TestSeedDemo:
         assert first == second
         assert (User.objects.count(), Organisation.objects.count()) == counts
 
+    @pytest.mark.slow
     def test_json_logins_work_with_password_and_code(self):
         logins = json.loads(_seed("--json"))
         coordinator = next(x for x in logins if x["username"] == "coordinator")
@@ -73,6 +77,7 @@ class TestSeedDemo:
         assert response["Location"] == "/"
         assert "Welcome, " in client.get("/").content.decode()
 
+    @pytest.mark.slow
     def test_printed_backup_codes_work(self):
         logins = json.loads(_seed("--json"))
         referrer = next(x for x in logins if x["username"] == "police.referrer")
@@ -86,6 +91,7 @@ class TestSeedDemo:
         )
         assert response["Location"] == "/"
 
+    @pytest.mark.slow
     def test_table_lists_every_login(self):
         out = _seed()
         for username in ("coordinator", "editor", "admin", "fire.signatory"):
@@ -98,6 +104,7 @@ class TestSeedDemo:
             _seed()
         assert not User.objects.exists()
 
+    @pytest.mark.slow
     def test_demo_code_prints_the_current_code(self):
         _seed()
         out = StringIO()

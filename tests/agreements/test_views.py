@@ -76,6 +76,7 @@ class TestPartnersView:
         assert "<del>two years</del>" in page
         assert "<ins>one year</ins>" in page
 
+    @pytest.mark.slow
     def test_agreement_pdf_has_the_text_hash_and_signatory_table(self, tree, signer):
         _, isa, organisations, _ = tree
         acknowledge(isa.latest_version, organisations[0], signer)
@@ -159,6 +160,7 @@ class TestAcknowledgingJourney:
 
 
 class TestReceipts:
+    @pytest.mark.slow
     def test_receipt_pdf_holds_version_hash_and_receipt_number(self, tree, signer):
         _, isa, organisations, _ = tree
         ack = acknowledge(isa.latest_version, organisations[0], signer)

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 STEP = re.compile(r"^(.+)\.\.\. done in \d+\.\ds$", re.M)
 
 
+@pytest.mark.slow
 def test_each_step_is_reported_with_its_time_as_it_finishes():
     out = StringIO()
     call_command("seed_demo", stdout=out)
@@ -24,6 +25,7 @@ def test_each_step_is_reported_with_its_time_as_it_finishes():
     assert steps[0].startswith("Organisations, people")
 
 
+@pytest.mark.slow
 def test_json_output_stays_json_and_progress_goes_to_stderr():
     out, err = StringIO(), StringIO()
     call_command("seed_demo", "--json", stdout=out, stderr=err)
@@ -31,6 +33,7 @@ def test_json_output_stays_json_and_progress_goes_to_stderr():
     assert len(STEP.findall(err.getvalue())) == 7
 
 
+@pytest.mark.slow
 def test_the_printed_demo_code_command_uses_the_virtualenv_python(monkeypatch):
     out = StringIO()
     venv_python = settings.BASE_DIR / ".venv" / "bin" / "python"

@@ -182,6 +182,7 @@ class TestSchedule:
 
 
 class TestOnlyCoordinators:
+    @pytest.mark.slow
     def test_agency_staff_get_404_everywhere_a_meeting_is_built(
         self, boss, agencies, waiting, django_capture_on_commit_callbacks
     ):
@@ -383,6 +384,7 @@ class TestIssuePapers:
         # Police and Housing, plus the second case's own new organisation.
         assert "Issue papers for 2 cases to 3 organisations?" in page
 
+    @pytest.mark.slow
     def test_issuing_builds_packs_and_emails_invited_staff_without_names(
         self, issued, boss_client
     ):
@@ -410,6 +412,7 @@ class TestIssuePapers:
         assert f'{link}{issued["Housing"].slug}"' in page
         assert f'<td class="govuk-table__cell">{police_pack.pages}</td>' in page
 
+    @pytest.mark.slow
     def test_a_second_issue_is_refused(self, issued, boss_client):
         response = boss_client.post(
             reverse("meetings:issue", args=[issued["meeting"].pk])
@@ -419,6 +422,7 @@ class TestIssuePapers:
         assert "Papers can be issued only once" in page
         assert "<title>Error: " in page
 
+    @pytest.mark.slow
     def test_a_coordinator_downloads_any_agencys_pack(self, issued, boss_client):
         response = boss_client.get(
             reverse("meetings:pack", args=[issued["meeting"].pk]),
@@ -428,6 +432,7 @@ class TestIssuePapers:
 
 
 class TestAgencyAccess:
+    @pytest.mark.slow
     def test_a_non_invited_agency_gets_404_for_the_meeting_and_the_pack(self, issued):
         client = verified_client_for(issued["staff"]["fire"])
         upcoming = issued["meeting"]
@@ -437,6 +442,7 @@ class TestAgencyAccess:
         assert client.get(pack, {"organisation": issued["Police"].slug}).status_code \
             == 404  # fmt: skip
 
+    @pytest.mark.slow
     def test_an_invited_agency_downloads_its_watermarked_pack(self, issued):
         client = verified_client_for(issued["staff"]["police"])
         upcoming = issued["meeting"]

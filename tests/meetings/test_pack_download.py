@@ -34,7 +34,8 @@ from tests.factories.referrals import person, submitted_referral
 s3_server = s3.s3_server
 s3_storage = s3.s3_storage
 
-pytestmark = pytest.mark.django_db
+# Every test here builds packs with WeasyPrint, or reads fonts cached from one.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def _bytes(download) -> bytes:

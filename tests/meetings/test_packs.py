@@ -61,6 +61,7 @@ def setup(django_capture_on_commit_callbacks):
             "fire": fire, "first": first, "second": second}  # fmt: skip
 
 
+@pytest.mark.slow
 class TestPacks:
     def test_papers_issued_builds_a_pack_per_invited_agency(self, setup):
         setup["meeting"].refresh_from_db()
@@ -101,6 +102,7 @@ class TestPacks:
         assert "07700 900 982" in _text(pdf)
 
 
+@pytest.mark.slow
 class TestContentsAndRebuilds:
     def test_contents_page_numbers_match_the_pdf(self, setup):
         pack = MeetingPack.objects.get(organisation=setup["police"])

@@ -172,6 +172,7 @@ class TestActions:
         assert rag(8) == Rag.GREEN
         assert rag(-5, ActionStatus.DONE) == Rag.NONE
 
+    @pytest.mark.slow
     def test_open_actions_carry_into_the_next_meetings_pack_and_done_ones_do_not(
         self, setup
     ):
@@ -263,6 +264,7 @@ class TestMinutes:
         with pytest.raises(MeetingRefused):
             minutes_issue(meeting=issued, user=setup["boss"])
 
+    @pytest.mark.slow
     def test_an_agencys_minutes_hold_only_its_cases_and_the_watermark(
         self, setup, django_capture_on_commit_callbacks
     ):
@@ -281,6 +283,7 @@ class TestMinutes:
         assert "Downloaded by Petra Constable, Police" in text
         assert AuditEvent.objects.filter(action="meeting.minutes_downloaded").exists()
 
+    @pytest.mark.slow
     def test_download_view_is_for_invited_agencies_once_issued(
         self, setup, django_capture_on_commit_callbacks
     ):

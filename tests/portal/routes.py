@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
+import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 from wagtail.admin.views.generic.base import BaseListingView
@@ -143,3 +144,21 @@ def _same_view(a, b) -> bool:
     return getattr(a, "view_class", a) is getattr(b, "view_class", b) and getattr(
         a, "view_initkwargs", None
     ) == getattr(b, "view_initkwargs", None)
+
+
+# Routes whose sample URL finds a record and renders it as a PDF with WeasyPrint
+# (a data migration's agreement version; the visibility tests' referral).
+PDF_ROUTES = {"agreements:pdf", "agreements:receipt_pdf", "referrals:pdf"}
+
+
+def route_params(routes: list[Route]) -> list:
+    """``routes`` for ``parametrize``, named as before, with the PDF routes
+    marked slow so that `make test-fast` leaves them out."""
+    return [
+        pytest.param(
+            route,
+            id=str(route),
+            marks=[pytest.mark.slow] if route.name in PDF_ROUTES else [],
+        )
+        for route in routes
+    ]

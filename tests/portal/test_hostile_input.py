@@ -14,7 +14,7 @@ from accounts.models import Role
 from tests.conftest import verified_client_for
 from tests.factories import UserFactory
 
-from .routes import all_routes
+from .routes import all_routes, route_params
 from .test_permission_ladder import DELIBERATE_ERRORS
 
 ROUTES = [
@@ -56,7 +56,7 @@ def people(django_db_setup, django_db_blocker):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("route", ROUTES, ids=str)
+@pytest.mark.parametrize("route", route_params(ROUTES))
 def test_hostile_path_and_query_never_fail(people, route):
     urls = sorted({route.url_with(value) for value in PATH_VALUES} - {route.url})
     failures = []

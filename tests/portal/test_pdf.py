@@ -87,6 +87,7 @@ def secret_text(tmp_path):
     return path
 
 
+@pytest.mark.slow
 class TestPdfDocument:
     def test_title_is_the_heading_and_the_pdf_title(self):
         pdf = render_pdf_from_string(print_page("<p>Body.</p>", "Meeting pack"))
@@ -130,6 +131,7 @@ class TestPdfDocument:
         assert "/StructTreeRoot" in catalog
 
 
+@pytest.mark.slow
 class TestLocalFiles:
     def test_file_attachment_links_embed_nothing(self, secret_text, caplog):
         hostname = Path("/etc/hostname").read_bytes()
@@ -186,6 +188,7 @@ class TestLocalFiles:
         assert len(refusals(caplog)) == 2
 
 
+@pytest.mark.slow
 class TestRemoteUrls:
     BODY = (
         '<link rel="stylesheet" href="https://cdn.example.com/print.css">'
@@ -222,6 +225,7 @@ class TestRemoteUrls:
 
 
 class TestStaticFiles:
+    @pytest.mark.slow
     def test_static_and_relative_images_are_fetched(self, monkeypatch, caplog):
         fetched = []
         fetch = StaticFilesFetcher.fetch

@@ -51,6 +51,7 @@ def referrer():
 
 
 class TestReferringOrganisation:
+    @pytest.mark.slow
     def test_summary_of_every_section(self, referrer):
         referral = submitted_referral(user=referrer, urgent=True)
         response = verified_client_for(referrer).get(pdf_url(referral))
@@ -70,6 +71,7 @@ class TestReferringOrganisation:
         assert VICTIM_PHONE in text
         assert "Withheld" not in text
 
+    @pytest.mark.slow
     def test_marked_and_addressed_to_the_reader(self, referrer):
         referral = submitted_referral(user=referrer)
         pages = pdf_pages(verified_client_for(referrer).get(pdf_url(referral)))
@@ -83,6 +85,7 @@ class TestReferringOrganisation:
             assert page.count("OFFICIAL-SENSITIVE") == 2, number
             assert f"{footer} Page {number} of {len(pages)}" in page, number
 
+    @pytest.mark.slow
     def test_history_is_included(self, referrer):
         referral = submitted_referral(user=referrer)
         coordinator = UserFactory(roles=[Role.COORDINATOR])
@@ -96,6 +99,7 @@ class TestReferringOrganisation:
         assert "History" in text
         assert "Status changed: Submitted to Screening" in text
 
+    @pytest.mark.slow
     def test_download_is_recorded(self, referrer):
         referral = submitted_referral(user=referrer)
         verified_client_for(referrer).get(pdf_url(referral))
@@ -103,6 +107,7 @@ class TestReferringOrganisation:
         assert event.actor_id == referrer.pk
         assert event.detail == {"redacted": False}
 
+    @pytest.mark.slow
     def test_a_name_cannot_break_out_of_the_page_text(self, referrer):
         referrer.first_name = '"); } body { display: none } <b>'
         referrer.save()
@@ -113,6 +118,7 @@ class TestReferringOrganisation:
 
 
 class TestSharedOrganisation:
+    @pytest.mark.slow
     def test_flagged_details_are_withheld(self):
         referral = submitted_referral(do_not_disclose=True)
         reader = UserFactory(roles=[Role.REFERRER])
@@ -127,6 +133,7 @@ class TestSharedOrganisation:
         assert "History" not in text
         assert downloads(referral).get().detail == {"redacted": True}
 
+    @pytest.mark.slow
     def test_unflagged_referral_is_shown_in_full(self):
         referral = submitted_referral()
         reader = UserFactory(roles=[Role.REFERRER])
@@ -145,6 +152,7 @@ class TestSharedOrganisation:
 
 
 class TestCoordinator:
+    @pytest.mark.slow
     def test_sees_everything_and_earlier_referrals(self):
         earlier = submitted_referral()
         later = submitted_referral(do_not_disclose=True)

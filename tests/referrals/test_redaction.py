@@ -157,6 +157,7 @@ class TestAttachmentVisibility:
         response = _download(world, key, world["restricted"])
         assert response.status_code == 200
 
+    @pytest.mark.slow
     def test_the_summary_pdf_names_only_the_shared_file_for_the_invited_agency(
         self, world
     ):
@@ -165,6 +166,7 @@ class TestAttachmentVisibility:
         assert RESTRICTED_NAME not in text
         assert RESTRICTED_NAME in _pdf(world, ("A", "Referrer"))
 
+    @pytest.mark.slow
     def test_the_meeting_pack_names_only_the_shared_file_for_the_invited_agency(
         self, world, django_capture_on_commit_callbacks
     ):
@@ -334,6 +336,7 @@ class TestThePartnerSummary:
         )
         return world
 
+    @pytest.mark.slow
     def test_the_invited_agency_reads_the_summary_not_the_free_text(self, summarised):
         page = _page(summarised, INVITED)
         assert SUMMARY in page
@@ -345,6 +348,7 @@ class TestThePartnerSummary:
         assert FREE_TEXT not in text
 
     @pytest.mark.parametrize("key", [("A", "Referrer")])
+    @pytest.mark.slow
     def test_the_referrer_reads_the_original(self, summarised, key):
         page = _page(summarised, key)
         assert FREE_TEXT in page
@@ -355,6 +359,7 @@ class TestThePartnerSummary:
         assert FREE_TEXT in page
         assert SUMMARY in page  # in the check block, to review it
 
+    @pytest.mark.slow
     def test_the_meeting_pack_carries_the_summary_for_the_invited_agency(
         self, summarised, django_capture_on_commit_callbacks
     ):

@@ -358,6 +358,7 @@ class TestWhoCanSee:
 
 
 class TestAgreementDrop:
+    @pytest.mark.slow
     def test_a_version_dropping_an_agency_revokes_its_shares_and_packs(self, world):
         _protocol, isa, organisations, editor = agreement_tree(
             organisations=[world["housing"], world["police"], world["fire"]],

@@ -18,7 +18,7 @@ from tests.factories import UserFactory, three_agencies
 from tests.factories.agreements import agreement_tree, signatory_for
 from tests.factories.documents import PDF
 from tests.factories.referrals import complete_answers, complete_draft, person, share
-from tests.portal.routes import all_routes
+from tests.portal.routes import all_routes, route_params
 
 pytestmark = pytest.mark.django_db
 
@@ -146,7 +146,7 @@ def _request(client, route, url):
     return client.post(url) if route.name in POST_ONLY else client.get(url)
 
 
-@pytest.mark.parametrize("route", CASE_ROUTES, ids=str)
+@pytest.mark.parametrize("route", route_params(CASE_ROUTES))
 def test_case_routes_answer_only_those_entitled(route, world):
     for key, user in world["people"].items():
         response = _request(verified_client_for(user), route, _case_url(route, world))
@@ -213,6 +213,7 @@ class TestRedaction:
 
 
 class TestAuditedReads:
+    @pytest.mark.slow
     def test_every_read_of_a_referral_is_in_the_audit_log(self, world):
         referral = world["referral"]
         viewer = world["people"][("B", "Referrer")]
