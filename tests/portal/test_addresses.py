@@ -42,9 +42,7 @@ def test_password_reset_link_uses_the_configured_address(
 ):
     person = UserFactory(email="sam@example.org")
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            "/password-reset/", {"email": person.email}, HTTP_HOST="testserver"
-        )
+        client.post("/password-reset/", {"email": person.email}, HTTP_HOST="testserver")
     (message,) = mail.outbox
     assert f"{ADDRESS}/password-reset/" in message.body
     assert "testserver" not in message.body
