@@ -1,8 +1,12 @@
 """Sign-in and second-factor forms, in plain language."""
 
-from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+import uuid
 
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.template import loader
+
+from jobs.mail import email_queue
 from portal.forms import RefusesNullCharacters
 
 CODE_ATTRS = {
@@ -94,3 +98,33 @@ class PersonChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj):
         return obj.name_with_organisation
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, its email put in the outbox instead of sent.
+
+    The request only writes a row; the worker delivers it with retries, so a
+    hung or refusing mail server neither holds nor fails the page. The link in
+    the body is a secret: the outbox empties the body once the email is sent
+    or given up, and nothing logs it.
+    """
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        subject = loader.render_to_string(subject_template_name, context)
+        body = loader.render_to_string(email_template_name, context)
+        # Each request is its own email; the event names no token.
+        event = f"password-reset-{context['user'].pk}-{uuid.uuid4().hex}"
+        email_queue(
+            event=event,
+            to=to_email,
+            subject="".join(subject.splitlines()),
+            body=body,
+        )

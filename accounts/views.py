@@ -26,7 +26,7 @@ from audit.services import audit_record
 from portal.access import password_only, public
 
 from . import session_time
-from .forms import CodeForm, EnrolForm, SignInForm
+from .forms import CodeForm, EnrolForm, QueuedPasswordResetForm, SignInForm
 from .models import BackupCodeDevice, CodeCheck
 from .services import (
     backup_codes_generate,
@@ -305,6 +305,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
+    form_class = QueuedPasswordResetForm
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def get_form(self, form_class=None):

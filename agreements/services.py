@@ -5,7 +5,6 @@ import hashlib
 import logging
 from datetime import date
 
-from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -17,6 +16,7 @@ from wagtail.rich_text import expand_db_html
 from accounts.models import Organisation, Role, User
 from audit.chain import chain_append
 from audit.services import audit_record, client_ip
+from jobs.mail import email_queue
 from portal.addresses import absolute_url
 from portal.dates import long_date
 
@@ -266,38 +266,33 @@ def acknowledgement_check(user, version, organisation) -> None:
 
 
 def reminders_send(*, today: date | None = None) -> int:
-    """Email review reminders at 90, 60, 30, 7 and 1 days before each review.
+    """Queue review reminders at 90, 60, 30, 7 and 1 days before each review.
 
     Each threshold goes out once per review date. If several have passed
     since the last run, one email goes out and all of them are marked sent.
-    Emails carry no agreement text. Returns how many emails were sent.
+    Emails carry no agreement text. Returns how many emails were queued; the
+    outbox (jobs.mail) delivers them, retrying a refusing or hung mail server
+    with backoff rather than waiting for tomorrow's run.
     """
     from .selectors import current_versions
 
     today = today or timezone.localdate()
-    sent = 0
+    queued = 0
     for version in current_versions():
         days_left = (version.next_review_date - today).days
         due = [d for d in REMINDER_DAYS if days_left <= d]
         if not due or days_left < 0:
             continue
         try:
-            sent += _reminder_send(version, due=due, days_left=days_left)
+            queued += _reminder_queue(version, due=due, days_left=days_left)
         except IntegrityError:
             # An overlapping run (cron and a worker, say) claimed the threshold
-            # first; the unique constraint stopped this one, and that run sends.
+            # first; the unique constraint stopped this one, and that run queues.
             logger.info("Review reminder for %s already claimed", version.reference)
-        except (OSError, _ReminderUndelivered):
-            # Nothing was marked sent, so the next run tries again.
-            logger.exception("Review reminder for %s not sent", version.reference)
-    return sent
+    return queued
 
 
-class _ReminderUndelivered(Exception):
-    """No reminder email was accepted; raised to roll back the claimed thresholds."""
-
-
-def _reminder_send(version, *, due: list[int], days_left: int) -> int:
+def _reminder_queue(version, *, due: list[int], days_left: int) -> int:
     with transaction.atomic():
         already = set(
             ReminderSent.objects.filter(
@@ -307,48 +302,28 @@ def _reminder_send(version, *, due: list[int], days_left: int) -> int:
         fresh = [d for d in due if d not in already]
         if not fresh:
             return 0
-        subject = _reminder_subject(version, days_left)
-        messages = [
-            EmailMessage(subject, body, to=[email])
-            for email, body in _reminder_recipients(version).items()
-        ]
-        claims = []
+        recipients = _reminder_recipients(version)
         for days in fresh:
             claim = ReminderSent(
                 page_id=version.page_id,
                 review_date=version.next_review_date,
                 days_before=days,
-                recipients=len(messages),
+                recipients=len(recipients),
             )
             # The database's unique constraint, not a query beforehand, decides
             # between overlapping runs: the second insert fails and rolls back.
             claim.full_clean(validate_constraints=False)
             claim.save(force_insert=True)
-            claims.append(claim.pk)
-        # Sent inside the transaction rather than on commit: if the mail server
-        # is down the claims roll back and tomorrow's run retries, instead of
-        # the thresholds being marked sent with no email gone out.
-        delivered = _reminder_emails_send(messages)
-        if messages and not delivered:
-            raise _ReminderUndelivered(version.reference)
-        if delivered != len(messages):
-            ReminderSent.objects.filter(pk__in=claims).update(recipients=delivered)
-    return delivered
-
-
-def _reminder_emails_send(messages: list[EmailMessage]) -> int:
-    """Send on one connection; an address the server refuses does not stop the
-    rest (or the others would get the reminder again every day until fixed)."""
-    if not messages:
-        return 0
-    delivered = 0
-    with get_connection() as connection:
-        for message in messages:
-            try:
-                delivered += connection.send_messages([message])
-            except OSError:  # smtplib's errors are OSErrors
-                logger.exception("Review reminder to %s refused", message.to[0])
-    return delivered
+        # Queued in the claims' transaction: both commit or neither. The event
+        # names the milestone, so each person gets it once even if a claim is
+        # ever lost; delivery failures are the outbox's to retry.
+        subject = _reminder_subject(version, days_left)
+        milestone = f"{version.next_review_date:%Y%m%d}-{min(fresh)}"
+        event = f"agreement-reminder-{version.pk}-{milestone}"
+        return sum(
+            email_queue(event=event, to=email, subject=subject, body=body)
+            for email, body in recipients.items()
+        )
 
 
 def _reminder_subject(version, days_left) -> str:

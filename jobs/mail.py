@@ -109,8 +109,9 @@ def _attempt_failed(email: OutgoingEmail, error: Exception) -> str:
     reason = _describe(error)
     delays = settings.EMAIL_RETRY_DELAYS
     if email.attempts > len(delays):
+        # Emptied like a sent one: a body may hold a secret (a reset link).
         OutgoingEmail.objects.filter(pk=email.pk).update(
-            status=EmailStatus.FAILED, last_error=reason
+            status=EmailStatus.FAILED, last_error=reason, body=""
         )
         logger.error("Email %s given up after %s attempts", email.pk, email.attempts)
         raise EmailUndelivered(

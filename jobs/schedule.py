@@ -60,6 +60,13 @@ SCHEDULE: tuple[Job, ...] = (
         every=timedelta(minutes=5),
     ),
     Job(
+        "requeue_stuck_tasks",
+        "marks tasks running longer than `DJANGO_TASKS_STUCK_AFTER_SECONDS` "
+        "(3600) failed, saying their worker stopped, and enqueues each again "
+        "once (all tasks are safe to rerun)",
+        every=timedelta(minutes=5),
+    ),
+    Job(
         "purge_shared_files",
         "deletes the stored files of expired and recalled shares (retention; "
         "rows and download history stay)",

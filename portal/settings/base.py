@@ -408,6 +408,11 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # /health/ reports the queue failing when the oldest task ready to run has
 # waited longer than this many seconds: the worker is down or overwhelmed.
 TASKS_MAX_LAG_SECONDS = env.int("DJANGO_TASKS_MAX_LAG_SECONDS", default=300)
+# A task RUNNING longer than this was left by a worker that was killed
+# (requeue_stuck_tasks marks it failed and runs it again). Longer than the
+# jobs' statement timeout (DJANGO_DB_JOB_STATEMENT_TIMEOUT, 1800 s), so a slow
+# task that is still working is not taken for a stopped one.
+TASKS_STUCK_AFTER_SECONDS = env.int("DJANGO_TASKS_STUCK_AFTER_SECONDS", default=3600)
 
 # Wagtail -------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "CMARAC partner portal"

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth import SESSION_KEY
-from django.test import Client, override_settings
+from django.test import Client, TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -247,7 +247,10 @@ class TestEndingSessions:
 
 class TestPasswordReset:
     def _reset_link(self, client, mailoutbox, user):
-        client.post(reverse("accounts:password_reset"), {"email": user.email})
+        # The email is queued in the outbox; the immediate task backend
+        # delivers it once the request's change commits.
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            client.post(reverse("accounts:password_reset"), {"email": user.email})
         assert len(mailoutbox) == 1
         body = mailoutbox[0].body
         return next(line for line in body.splitlines() if "/password-reset/" in line)

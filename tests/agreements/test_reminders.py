@@ -1,5 +1,6 @@
 """Review reminders: 90, 60, 30, 7 and 1 days before a review, each once, to the
-responsible officer and the signatories still to acknowledge.
+responsible officer and the signatories still to acknowledge, queued in the
+outbox (jobs.mail), which delivers them with retries.
 
 Time travel is by argument: the service takes ``today=`` and the command
 ``--date``; the task, which takes neither, runs under a patched
@@ -16,12 +17,16 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
+from django.test import TestCase
+from django.utils import timezone
 from django_tasks import TaskResultStatus
 
 from accounts.models import Role
 from agreements.models import ChangeType, ReminderSent
 from agreements.services import REMINDER_DAYS, reminders_send
 from agreements.tasks import send_agreement_reminders_task
+from jobs.mail import email_deliver
+from jobs.models import EmailStatus, OutgoingEmail
 from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.agreements import (
     acknowledge,
@@ -40,8 +45,22 @@ def day(days_before: int, review: date = REVIEW) -> date:
     return review - timedelta(days=days_before)
 
 
+def committed():
+    """Run the on-commit hooks (the outbox's delivery, here immediate) as a
+    real commit would; the test's own transaction never commits."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
 def run(days_before: int, review: date = REVIEW) -> int:
-    return reminders_send(today=day(days_before, review))
+    with committed():
+        return reminders_send(today=day(days_before, review))
+
+
+def worker_retries_due_emails() -> list[str]:
+    """What the worker does when each retry falls due."""
+    due = OutgoingEmail.objects.filter(status=EmailStatus.PENDING)
+    due.update(next_attempt_at=timezone.now())
+    return [email_deliver(pk) for pk in due.values_list("pk", flat=True)]
 
 
 def reference(message) -> str:
@@ -329,8 +348,8 @@ class TestContent:
 
 
 class TestDelivery:
-    def test_a_failed_send_marks_nothing_and_the_next_run_retries(
-        self, partnership, mailoutbox, monkeypatch, caplog
+    def test_a_refusing_server_is_retried_by_the_outbox_not_tomorrows_run(
+        self, partnership, mailoutbox, monkeypatch
     ):
         from django.core.mail.backends.locmem import EmailBackend
 
@@ -339,13 +358,24 @@ class TestDelivery:
 
         with monkeypatch.context() as patched:
             patched.setattr(EmailBackend, "send_messages", refuse)
-            assert run(90) == 0
+            queued = run(90)
+        assert queued == 2 * len(partnership.recipients)
         assert mailoutbox == []
-        assert ReminderSent.objects.count() == 0
-        assert "Review reminder for ISA-1 not sent" in caplog.text
+        waiting = OutgoingEmail.objects.filter(event__startswith="agreement-reminder")
+        assert waiting.count() == queued
+        for email in waiting:
+            assert email.status == EmailStatus.PENDING
+            assert email.attempts == 1
+            assert "SMTPServerDisconnected" in email.last_error
+            assert email.next_attempt_at > timezone.now()  # backoff, not tomorrow
 
-        assert run(89) == len(mailoutbox) == 2 * len(partnership.recipients)
+        # The server is back: the retries deliver each reminder, once.
+        assert worker_retries_due_emails() == ["sent"] * queued
+        assert len(mailoutbox) == queued
+        assert Counter(deliveries(mailoutbox).values()) == {1: queued}
         assert thresholds_marked(partnership.isa) == {90}
+        assert run(89) == 0
+        assert len(mailoutbox) == queued
 
     def test_one_refused_address_does_not_stop_the_others(
         self, partnership, mailoutbox, monkeypatch
@@ -363,13 +393,27 @@ class TestDelivery:
         monkeypatch.setattr(EmailBackend, "send_messages", refuse_one)
         count = run(90)
 
-        assert count == len(mailoutbox) == 2 * (len(partnership.recipients) - 1)
+        assert count == 2 * len(partnership.recipients)
+        assert len(mailoutbox) == 2 * (len(partnership.recipients) - 1)
         assert bad not in {address for m in mailoutbox for address in m.to}
-        # The others got theirs, so the threshold is done: no daily repeats.
+        # The others got theirs, so the threshold is done: no daily repeats;
+        # the refused address is the outbox's to retry.
         assert thresholds_marked(partnership.isa) == {90}
-        claim = ReminderSent.objects.get(page_id=partnership.isa.pk)
-        assert claim.recipients == len(partnership.recipients) - 1
+        assert set(
+            OutgoingEmail.objects.filter(status=EmailStatus.PENDING).values_list(
+                "to", flat=True
+            )
+        ) == {bad}
         assert run(89) == 0
+
+    def test_a_lost_claim_still_queues_nobody_twice(self, partnership, mailoutbox):
+        first = run(90)
+        assert first == len(mailoutbox) > 0
+        # The outbox's key (agreement version, milestone, person) still holds.
+        ReminderSent.objects.all().delete()
+
+        assert run(90) == 0
+        assert len(mailoutbox) == first
 
     def test_a_threshold_claimed_by_an_overlapping_run_is_left_to_it(
         self, partnership, mailoutbox, monkeypatch
@@ -432,11 +476,12 @@ def test_overlapping_runs_send_each_reminder_once(mailoutbox):
 class TestCommand:
     def test_sends_for_the_given_date(self, partnership, mailoutbox):
         out = StringIO()
-        call_command("send_agreement_reminders", "--date", "2026-10-08", stdout=out)
+        with committed():
+            call_command("send_agreement_reminders", "--date", "2026-10-08", stdout=out)
 
         assert day(90) == date(2026, 10, 8)
         assert len(mailoutbox) == 2 * len(partnership.recipients)
-        assert out.getvalue() == f"Sent {len(mailoutbox)} review reminder emails.\n"
+        assert out.getvalue() == f"Queued {len(mailoutbox)} review reminder emails.\n"
         assert {m.subject for m in mailoutbox} == {
             "Agreement review due in 90 days: P-1",
             "Agreement review due in 90 days: ISA-1",
@@ -447,14 +492,15 @@ class TestCommand:
         call_command("send_agreement_reminders", "--date", "2026-10-07", stdout=out)
 
         assert mailoutbox == []
-        assert out.getvalue() == "Sent 0 review reminder emails.\n"
+        assert out.getvalue() == "Queued 0 review reminder emails.\n"
 
     def test_defaults_to_today(self, partnership, mailoutbox, monkeypatch):
         monkeypatch.setattr(
             "django.utils.timezone.localdate", lambda *args, **kwargs: day(7)
         )
         out = StringIO()
-        call_command("send_agreement_reminders", stdout=out)
+        with committed():
+            call_command("send_agreement_reminders", stdout=out)
 
         assert {m.subject for m in mailoutbox} == {
             "Agreement review due in 7 days: P-1",
@@ -476,7 +522,8 @@ class TestTask:
             "django.utils.timezone.localdate", lambda *args, **kwargs: day(30)
         )
 
-        result = send_agreement_reminders_task.enqueue()
+        with committed():
+            result = send_agreement_reminders_task.enqueue()
 
         assert result.status == TaskResultStatus.SUCCESSFUL
         assert result.return_value == len(mailoutbox) == 2 * len(partnership.recipients)

@@ -107,8 +107,11 @@ class TestSecurityEventsAreRecordedOnce:
         verified_client.post(reverse("accounts:logout"))
         assert actions() == [("auth.login", "success"), ("auth.logout", "success")]
 
-    def test_password_reset(self, client, user, mailoutbox):
-        client.post(reverse("accounts:password_reset"), {"email": user.email})
+    def test_password_reset(
+        self, client, user, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("accounts:password_reset"), {"email": user.email})
         link = next(
             line for line in mailoutbox[0].body.splitlines() if "password-reset" in line
         )

@@ -37,9 +37,12 @@ def test_a_trailing_slash_in_the_setting_makes_no_double_slash(settings):
     assert absolute_url("/files/") == f"{ADDRESS}/files/"
 
 
-def test_password_reset_link_uses_the_configured_address(client, configured):
+def test_password_reset_link_uses_the_configured_address(
+    client, configured, django_capture_on_commit_callbacks
+):
     person = UserFactory(email="sam@example.org")
-    client.post("/password-reset/", {"email": person.email}, HTTP_HOST="testserver")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/password-reset/", {"email": person.email}, HTTP_HOST="testserver")
     (message,) = mail.outbox
     assert f"{ADDRESS}/password-reset/" in message.body
     assert "testserver" not in message.body

@@ -1,4 +1,4 @@
-"""Email the review reminders that are due: run it daily, from cron or a timer."""
+"""Queue the review reminders that are due: run it daily (it is on the schedule)."""
 
 import argparse
 from datetime import date, datetime
@@ -35,4 +35,4 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         count = reminders_send(today=options["date"])
         noun = "email" if count == 1 else "emails"
-        self.stdout.write(f"Sent {count} review reminder {noun}.")
+        self.stdout.write(f"Queued {count} review reminder {noun}.")
