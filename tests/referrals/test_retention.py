@@ -55,6 +55,9 @@ from tests.factories.meetings import accepted, coordinator, meeting, on_agenda, 
 from tests.factories.referrals import complete_answers, complete_draft, person
 from tests.factories.referrals import submitted_referral as submitted
 
+# The shared case issues its meeting's papers, so WeasyPrint builds a pack.
+pytestmark = pytest.mark.slow
+
 NAME = "Zebedee Quartermaine"
 OTHER_NAME = "Ottoline Keptcase"
 PHONE = "07700 900 982"
