@@ -100,7 +100,7 @@ class PersonChoiceField(forms.ModelChoiceField):
         return obj.name_with_organisation
 
 
-class QueuedPasswordResetForm(PasswordResetForm):
+class QueuedPasswordResetForm(RefusesNullCharacters, PasswordResetForm):
     """Django's reset form, its email put in the outbox instead of sent.
 
     The request only writes a row; the worker delivers it with retries, so a
