@@ -24,6 +24,7 @@ from audit.audit_actions import AuthAction
 from audit.models import Outcome
 from audit.services import audit_record
 from portal.access import password_only, public
+from portal.forms import RefusedWithBadRequest, refusal_status
 
 from . import session_time
 from .forms import CodeForm, EnrolForm, QueuedPasswordResetForm, SignInForm
@@ -62,7 +63,7 @@ def _with_next(url_name, next_url):
     return reverse(url_name)
 
 
-class SignInView(auth_views.LoginView):
+class SignInView(RefusedWithBadRequest, auth_views.LoginView):
     template_name = "accounts/login.html"
     form_class = SignInForm
     redirect_authenticated_user = False
@@ -119,6 +120,7 @@ def verify(request):
         request,
         "accounts/verify.html",
         {"form": form, "next": _next_url(request, "")},
+        status=refusal_status(form),
     )
 
 
@@ -181,6 +183,7 @@ def enrol(request):
             "secret": _spaced_secret(device),
             "next": _next_url(request, ""),
         },
+        status=refusal_status(form),
     )
 
 
@@ -266,7 +269,7 @@ def sign_out(request):
     return render(request, "accounts/logout.html")
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class PasswordChangeView(RefusedWithBadRequest, auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:account")
 
@@ -301,7 +304,7 @@ def _style_password_fields(form):
         field.widget.attrs.setdefault("autocomplete", autocomplete)
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+class PasswordResetView(RefusedWithBadRequest, auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
@@ -328,7 +331,9 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().form_valid(form)
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(
+    RefusedWithBadRequest, auth_views.PasswordResetConfirmView
+):
     template_name = "accounts/password_reset_confirm.html"
     # The reset signs the user in with their password only: the gate then asks
     # for their second factor before anything else.

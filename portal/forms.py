@@ -279,3 +279,13 @@ def refusal_status(*forms_, errors=()) -> int:
         form is not None and form.is_bound and form.errors for form in forms_
     )
     return 400 if refused else 200
+
+
+class RefusedWithBadRequest:
+    """For Django's class-based form views (``FormMixin``): a refused form is
+    the page again with status 400, as ``refusal_status`` gives the function
+    views. Django's own ``form_invalid`` answers 200, which tells assistive
+    technology, browser tests and monitoring that the post worked."""
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)

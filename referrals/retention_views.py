@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from audit.audit_actions import AuditAction
 from audit.services import audit_record
+from portal.forms import refusal_status
 
 from . import selectors
 from .models import LegalHold, Tombstone
@@ -89,7 +90,10 @@ def hold_place(request, reference):
     audit_record(action=AuditAction.READ, request=request, obj=referral,
                  detail={"page": "legal_hold"})  # fmt: skip
     return render(
-        request, "referrals/legal_hold.html", {"referral": referral, "form": form}
+        request,
+        "referrals/legal_hold.html",
+        {"referral": referral, "form": form},
+        status=refusal_status(form),
     )
 
 
@@ -121,5 +125,8 @@ def hold_remove(request, hold_id):
     audit_record(action=AuditAction.READ, request=request, obj=hold.referral,
                  detail={"page": "legal_hold_remove", "hold": hold.pk})  # fmt: skip
     return render(
-        request, "referrals/legal_hold_remove.html", {"hold": hold, "form": form}
+        request,
+        "referrals/legal_hold_remove.html",
+        {"hold": hold, "form": form},
+        status=refusal_status(form),
     )

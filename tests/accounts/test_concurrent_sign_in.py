@@ -66,7 +66,7 @@ def _assert_one_in_and_nobody_locked_out(person, winners, refused):
     assert winners[0].get("/account/").status_code == 200
     assert len(refused) == SIGN_INS - 1
     for response in refused:
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert ALREADY_USED in response.content.decode()
     # Not counted against the person: no failures, no lockout.
     assert not AccessAttempt.objects.filter(username=person.username).exists()

@@ -22,7 +22,7 @@ def _attempt(client, username, password="wrong-password", ip="10.1.1.1"):  # noq
 class TestPasswordLockout:
     def test_five_wrong_passwords_lock_the_account(self, client, user):
         for _ in range(4):
-            assert _attempt(client, user.username).status_code == 200
+            assert _attempt(client, user.username).status_code == 400
         locked = _attempt(client, user.username)
         assert locked.status_code == 429
         page = locked.content.decode()
@@ -79,7 +79,7 @@ class TestWhoseSignInClearsFailures:
             _attempt(Client(), other.username, TEST_PASSWORD, ip=self.IP)
         # The fifth wrong password locked the account, and every guess after it
         # was refused without being checked.
-        assert statuses[:4] == [200] * 4
+        assert statuses[:4] == [400] * 4
         assert statuses[4:] == [429] * 8
         # Locked for its own sake, wherever the right password comes from...
         elsewhere = _attempt(Client(), user.username, TEST_PASSWORD, ip="10.9.9.9")
@@ -109,7 +109,7 @@ class TestWhoseSignInClearsFailures:
             _attempt(Client(), user.username, ip=self.IP)
         self._full_sign_in(Client(), user, device)
         for _ in range(4):
-            assert _attempt(Client(), user.username, ip=self.IP).status_code == 200
+            assert _attempt(Client(), user.username, ip=self.IP).status_code == 400
 
 
 class TestSecondFactorLockout:
@@ -120,7 +120,7 @@ class TestSecondFactorLockout:
         _attempt(client, user.username, TEST_PASSWORD)
         for _ in range(4):
             response = client.post(VERIFY, {"code": "000000"}, REMOTE_ADDR="10.1.1.1")
-            assert response.status_code == 200
+            assert response.status_code == 400
         response = client.post(VERIFY, {"code": "000000"}, REMOTE_ADDR="10.1.1.1")
         assert response.status_code == 429
         assert "Sign-in is locked for now" in response.content.decode()
@@ -134,7 +134,7 @@ class TestSecondFactorLockout:
         for _ in range(3):
             _attempt(Client(), user.username)
         _attempt(client, user.username, TEST_PASSWORD)
-        assert client.post(VERIFY, {"code": "000000"}).status_code == 200
+        assert client.post(VERIFY, {"code": "000000"}).status_code == 400
         assert client.post(VERIFY, {"code": "000000"}).status_code == 429
         again = _attempt(Client(), user.username, TEST_PASSWORD, ip="10.5.5.5")
         assert again.status_code == 429

@@ -47,7 +47,7 @@ class TestPasswordStep:
 
     def test_wrong_password_shows_an_error_and_keeps_the_username(self, client, user):
         response = sign_in(client, user, password="not-the-password")
-        assert response.status_code == 200
+        assert response.status_code == 400
         page = response.content.decode()
         assert "There is a problem" in page
         assert "Enter a correct username and password" in page
@@ -112,7 +112,7 @@ class TestSecurityCodeStep:
         wrong = f"{(int(current_code(device)) + 1) % 1_000_000:06d}"
         response = client.post(VERIFY, {"code": wrong})
         page = response.content.decode()
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert "There is a problem" in page
         assert "That code did not work" in page
         assert DEVICE_ID_SESSION_KEY not in client.session
@@ -125,7 +125,7 @@ class TestSecurityCodeStep:
         sign_in(second, user)
         for _ in range(6):
             response = second.post(VERIFY, {"code": code})
-            assert response.status_code == 200
+            assert response.status_code == 400
             assert "That code has already been used" in response.content.decode()
         # Not a guess: nothing counts towards a lockout, the session that used
         # the code keeps going and the next code works.
@@ -141,7 +141,7 @@ class TestSecurityCodeStep:
         assert first.post(VERIFY, {"code": code})["Location"] == "/"
         sign_in(second, user)
         response = second.post(VERIFY, {"code": code})
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert "That code has already been used" in response.content.decode()
         assert not AccessAttempt.objects.filter(username=user.username).exists()
         assert first.get("/account/").status_code == 200
@@ -167,7 +167,7 @@ class TestSecurityCodeStep:
         assert device.throttling_failure_count == 1
         # While throttled even the right code is refused, and the page says why.
         response = client.post(VERIFY, {"code": current_code(device)})
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert "Wait a few seconds before you try again" in response.content.decode()
 
     def test_verified_user_visiting_sign_in_goes_home(self, verified_client):
@@ -307,7 +307,7 @@ class TestInactiveOrganisation:
         user.organisation.active = False
         user.organisation.save()
         response = sign_in(client, user)
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert SESSION_KEY not in client.session
 
     def test_marking_an_organisation_inactive_ends_open_sessions(
