@@ -57,10 +57,12 @@ from agreements.models import (
 )
 from agreements.selectors import current_versions
 from agreements.services import acknowledgement_record
+from audit.audit_actions import AuditAction, AuthAction
 from audit.chain import GENESIS_HASH
 from audit.keys import signing_key
 from audit.models import AuditEvent, Outcome
 from audit.services import audit_chain_lock
+from documents.audit_actions import DocumentAction
 from documents.models import (
     FileDownload,
     ScanStatus,
@@ -71,6 +73,7 @@ from documents.models import (
 )
 from files.storage import generated_name
 from home.models import GuidanceIndexPage, GuidancePage, HomePage
+from meetings.audit_actions import MeetingAction
 from meetings.models import (
     Action,
     ActionStatus,
@@ -85,6 +88,7 @@ from meetings.services import REVIEW_DAYS
 from portal.calendar import working_day_on_or_after
 from portal.dates import long_datetime
 from referrals.answers import bind
+from referrals.audit_actions import ReferralAction
 from referrals.forms import ASB_TYPES, SECTIONS
 from referrals.models import (
     EventKind,
@@ -295,19 +299,20 @@ _STATUS_BY_AGE = (
              (Status.REDIRECTED, 10)]),
 )  # fmt: skip
 
-# The audit actions a year of use is made of: (action, weight).
+# The audit actions a year of use is made of: ((action, what was read), weight).
+# A read names the kind of record it opened; other events need no subject.
 _AUDIT_MIX = (
-    ("read:referral", 34),
-    ("referral.list_viewed", 14),
-    ("auth.login", 10),
-    ("auth.logout", 6),
-    ("document.list_viewed", 8),
-    ("read:share", 5),
-    ("document.downloaded", 5),
-    ("read:meeting", 7),
-    ("meeting.actions_viewed", 4),
-    ("auth.second_factor", 5),
-    ("auth.login_failed", 2),
+    ((AuditAction.READ, "referral"), 34),
+    ((ReferralAction.LIST_VIEWED, None), 14),
+    ((AuthAction.LOGIN, None), 10),
+    ((AuthAction.LOGOUT, None), 6),
+    ((DocumentAction.LIST_VIEWED, None), 8),
+    ((AuditAction.READ, "share"), 5),
+    ((DocumentAction.DOWNLOADED, None), 5),
+    ((AuditAction.READ, "meeting"), 7),
+    ((MeetingAction.ACTIONS_VIEWED, None), 4),
+    ((AuthAction.SECOND_FACTOR, None), 5),
+    ((AuthAction.LOGIN_FAILED, None), 2),
 )
 
 
@@ -1338,63 +1343,64 @@ class ScaleLoader:
 
     def _audit_subject(self, kind, actor, referral_ids, meeting_ids, shares, files):
         rng = self.rng
-        if kind == "read:referral" and referral_ids:
+        action, read = kind
+        if read == "referral" and referral_ids:
             return {
-                "action": "read",
+                "action": action,
                 "object_type": "referrals.referral",
                 "object_id": str(rng.choice(referral_ids)),
             }
-        if kind == "read:meeting" and meeting_ids:
+        if read == "meeting" and meeting_ids:
             return {
-                "action": "read",
+                "action": action,
                 "object_type": "meetings.meeting",
                 "object_id": str(rng.choice(meeting_ids)),
             }
-        if kind == "read:share" and shares:
+        if read == "share" and shares:
             share = rng.choice(shares)
             return {
-                "action": "read",
+                "action": action,
                 "object_type": "documents.share",
                 "object_id": str(share.pk),
                 "detail": {"files": self.sizes.files_per_share},
             }
-        if kind == "document.downloaded" and files:
+        if action == DocumentAction.DOWNLOADED and files:
             item = rng.choice(files)
             return {
-                "action": kind,
+                "action": action,
                 "object_type": "documents.sharedfile",
                 "object_id": str(item.pk),
                 "detail": {"share": str(item.share.public_id), "size": item.size},
             }
-        if kind == "referral.list_viewed":
-            return {"action": kind, "detail": {"page": 1, "count": 25}}
-        if kind == "document.list_viewed":
+        if action == ReferralAction.LIST_VIEWED:
+            return {"action": action, "detail": {"page": 1, "count": 25}}
+        if action == DocumentAction.LIST_VIEWED:
             return {
-                "action": kind,
+                "action": action,
                 "detail": {"show": "received", "page": 1, "count": 25},
             }
-        if kind == "auth.login_failed":
+        if action == AuthAction.LOGIN_FAILED:
             return {
-                "action": kind,
+                "action": action,
                 "object_type": "accounts.user",
                 "object_id": str(actor.pk),
                 "outcome": Outcome.FAILURE,
                 "detail": {"reason": "wrong username or password"},
             }
-        if kind == "auth.second_factor":
+        if action == AuthAction.SECOND_FACTOR:
             return {
-                "action": kind,
+                "action": action,
                 "object_type": "accounts.user",
                 "object_id": str(actor.pk),
                 "detail": {"method": "totp"},
             }
-        if kind in ("auth.login", "auth.logout"):
+        if action in (AuthAction.LOGIN, AuthAction.LOGOUT):
             return {
-                "action": kind,
+                "action": action,
                 "object_type": "accounts.user",
                 "object_id": str(actor.pk),
             }
-        return {"action": "meeting.actions_viewed"}
+        return {"action": MeetingAction.ACTIONS_VIEWED}
 
     # Agreements -------------------------------------------------------------------
 
