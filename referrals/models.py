@@ -534,7 +534,7 @@ class LegalHold(models.Model):
 class Tombstone(models.Model):
     """What is left of a disposed case: proof of what was destroyed, when and
     under which agreement, and nothing about the people in it. Its reference
-    is never given out again (``services.drafts._allocate_reference``)."""
+    is never given out again (``services.reference_allocate``)."""
 
     reference = models.CharField(max_length=20, unique=True)
     year = models.PositiveSmallIntegerField()

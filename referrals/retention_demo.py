@@ -27,10 +27,10 @@ from .retention import legal_hold_place
 from .services import (
     draft_save,
     draft_start,
+    reference_allocate,
     referral_submit,
     referral_transition,
 )
-from .services.drafts import _allocate_reference
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,7 @@ def _backdate(referral: Referral, sent_on: date, closed_on: date) -> Referral:
     ReferenceCounter.objects.filter(
         year=referral.year, last_number=referral.number
     ).update(last_number=referral.number - 1)
-    number, reference = _allocate_reference(sent_on.year)
+    number, reference = reference_allocate(year=sent_on.year)
     Referral.objects.filter(pk=referral.pk).update(
         year=sent_on.year,
         number=number,

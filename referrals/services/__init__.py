@@ -23,6 +23,7 @@ from .drafts import (
     draft_save,
     draft_start,
     drafts_delete_stale,
+    reference_allocate,
     referral_submit,
 )
 from .sharing import (
@@ -76,6 +77,7 @@ __all__ = [
     "drafts_delete_stale",
     "free_text_review_record",
     "information_provide",
+    "reference_allocate",
     "referral_share_end",
     "referral_share_extend",
     "referral_share_grant",

@@ -199,19 +199,25 @@ def draft_problems(draft: ReferralDraft) -> list[Problem]:
 # Submitting --------------------------------------------------------------------
 
 
-def _allocate_reference(year: int) -> tuple[int, str]:
-    """The next number in the year, gapless: taken inside the caller's
-    transaction, so a rolled-back submission gives its number back."""
-    counter, _ = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
-    counter.last_number += 1
-    # A disposed case's reference is never given out again, nor one in use,
-    # even if the counter were restored from an older backup.
-    while (
-        Tombstone.objects.filter(year=year, number=counter.last_number).exists()
-        or Referral.objects.filter(year=year, number=counter.last_number).exists()
-    ):
+def reference_allocate(*, year: int) -> tuple[int, str]:
+    """The next reference in ``year`` as (number, "CM-YYYY-NNNN"), gapless.
+
+    Taken inside the caller's transaction when there is one, so a rolled-back
+    submission gives its number back; the counter row is locked until then.
+    """
+    with transaction.atomic():
+        counter, _ = ReferenceCounter.objects.select_for_update().get_or_create(
+            year=year
+        )
         counter.last_number += 1
-    counter.save(update_fields=["last_number"])
+        # A disposed case's reference is never given out again, nor one in
+        # use, even if the counter were restored from an older backup.
+        while (
+            Tombstone.objects.filter(year=year, number=counter.last_number).exists()
+            or Referral.objects.filter(year=year, number=counter.last_number).exists()
+        ):
+            counter.last_number += 1
+        counter.save(update_fields=["last_number"])
     return counter.last_number, f"CM-{year}-{counter.last_number:04d}"
 
 
@@ -256,7 +262,7 @@ def referral_submit(
 def _referral_create(draft: ReferralDraft, answers: dict, user: User) -> Referral:
     now = timezone.now()
     year = timezone.localdate(now).year
-    number, reference = _allocate_reference(year)
+    number, reference = reference_allocate(year=year)
     eligibility = answers["eligibility"]["fields"]
     risk = answers["risk"]["fields"]
     consent = answers["consent"]["fields"]

@@ -26,6 +26,7 @@ from referrals.services import (
     ReferralRefused,
     attachment_add,
     draft_start,
+    reference_allocate,
     referral_submit,
 )
 from referrals.services import drafts as draft_services
@@ -91,6 +92,16 @@ class TestReferences:
             "CM-2028-0002",
         ]
         assert ReferenceCounter.objects.get(year=2027).last_number == 3
+
+    def test_the_public_allocator_never_gives_a_used_number_again(self, referrer):
+        # retention_demo uses it to move old cases into the years they were
+        # sent; a counter restored from an older backup must not repeat one.
+        with frozen(2027, 3, 1, 10, 0):
+            submit(referrer)
+            submit(referrer)
+        ReferenceCounter.objects.filter(year=2027).update(last_number=0)
+        assert reference_allocate(year=2027) == (3, "CM-2027-0003")
+        assert reference_allocate(year=2019) == (1, "CM-2019-0001")
 
     def test_a_failed_submit_gives_its_number_back(self, referrer, monkeypatch):
         draft = ready_draft(referrer)
