@@ -6,4 +6,4 @@ class AgreementsConfig(AppConfig):
     verbose_name = "Information sharing agreements"
 
     def ready(self):
-        from . import receivers  # noqa: F401  (a version on every publish)
+        from . import receivers  # noqa: F401  (a version on every publish; audit period)

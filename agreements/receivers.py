@@ -1,11 +1,15 @@
-"""Freeze a version whenever an agreement page is published."""
+"""Freeze a version whenever an agreement page is published; answer the
+audit app's question about how long audit events are kept."""
 
 from django.dispatch import receiver
 from wagtail.signals import page_published
 
 from accounts.middleware import current_request
+from audit.segments import AuditRetention
+from audit.signals import audit_retention_asked
 
 from .models import AgreementPage
+from .retention import retention_in_force
 from .services import version_publish
 
 
@@ -37,3 +41,16 @@ def _clear_completes_review(page, revision):
     if revision is not None:
         revision.content["completes_review"] = False
         revision.save(update_fields=["content"])
+
+
+@receiver(audit_retention_asked, dispatch_uid="agreements_audit_retention")
+def audit_retention_from_the_isa(sender, on, **kwargs):
+    """Issue 20: the audit period of the ISA version in force on ``on``
+    drives audit sealing; None (the setting applies) when no published
+    version gives one."""
+    schedule = retention_in_force(on)
+    if schedule is None:
+        return None
+    return AuditRetention(
+        years=schedule.audit_years, agreement_version=schedule.version_label
+    )

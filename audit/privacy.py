@@ -61,7 +61,7 @@ DETAIL_KEYS = frozenset(
         # restores and the audit log itself
         "problems", "missing_files", "audit_intact", "hashes_checked",
         "segment", "first_id", "last_id", "events", "sha256", "last_hash",
-        "destroyed", "withheld",
+        "destroyed", "withheld", "retention_years",
         # reasons given as codes or fixed wording (free-text reasons are
         # never passed: see FREE_TEXT_KEYS)
         "reason",

@@ -18,7 +18,8 @@ import hmac
 import json
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.files import File
@@ -30,6 +31,7 @@ from .audit_actions import AuditAction
 from .checkpoints import utc_text
 from .keys import key_named, signing_key
 from .models import AuditEvent, AuditSegment
+from .signals import audit_retention_asked
 
 SEALED_ACTION = AuditAction.SEGMENT_SEALED
 DESTROYED_ACTION = AuditAction.SEGMENT_DESTROYED
@@ -42,10 +44,46 @@ def segment_storage() -> Storage:
     return storages[settings.AUDIT_SEGMENT_STORAGE]
 
 
-def retention_cutoff(now: datetime | None = None) -> datetime:
+@dataclass(frozen=True)
+class AuditRetention:
+    """How many years audit events stay in the table, and who says so: the
+    ISA version that gives it ("CSP-ISA-CMARAC v1.0"), or None for the
+    setting."""
+
+    years: int
+    agreement_version: str | None = None
+
+    @property
+    def source(self) -> str:
+        return self.agreement_version or "DJANGO_AUDIT_RETENTION_YEARS"
+
+
+def audit_retention_in_force(on: date | None = None) -> AuditRetention:
+    """The audit retention period on ``on`` (today by default).
+
+    The ISA version in force gives it when it carries one (the agreements app
+    answers ``audit_retention_asked``: audit may not import agreements);
+    otherwise settings.AUDIT_RETENTION_YEARS. Should two answers ever come,
+    the longer period wins: keeping events longer is the safe mistake.
+    """
+    on = on or timezone.localdate()
+    answers = [
+        answer
+        for _receiver, answer in audit_retention_asked.send(sender=AuditEvent, on=on)
+        if isinstance(answer, AuditRetention)
+    ]
+    if answers:
+        return max(answers, key=lambda answer: answer.years)
+    return AuditRetention(years=settings.AUDIT_RETENTION_YEARS)
+
+
+def retention_cutoff(
+    now: datetime | None = None, retention: AuditRetention | None = None
+) -> datetime:
     """Events written before this are due to be sealed."""
     now = now or timezone.now()
-    return _years_before(now, settings.AUDIT_RETENTION_YEARS)
+    retention = retention or audit_retention_in_force(timezone.localdate(now))
+    return _years_before(now, retention.years)
 
 
 def _years_before(moment: datetime, years: int) -> datetime:
@@ -107,21 +145,26 @@ def segment_signature_problem(segment: AuditSegment) -> str | None:
 
 
 def audit_seal(*, now: datetime | None = None) -> list[AuditSegment]:
-    """Seal every event older than the retention period, in segments of at
-    most SEGMENT_MAX_EVENTS; returns the segments written."""
-    cutoff = retention_cutoff(now)
+    """Seal every event older than the retention period in force (the ISA's,
+    or the setting's), in segments of at most SEGMENT_MAX_EVENTS; returns the
+    segments written."""
+    now = now or timezone.now()
+    retention = audit_retention_in_force(timezone.localdate(now))
+    cutoff = retention_cutoff(now, retention)
     # Each seal writes an event of its own: never seal those in the same run.
     newest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
     sealed = []
     while newest is not None:
-        segment = _seal_one(cutoff, newest)
+        segment = _seal_one(cutoff, newest, retention)
         if segment is None:
             break
         sealed.append(segment)
     return sealed
 
 
-def _seal_one(cutoff: datetime, up_to: int) -> AuditSegment | None:
+def _seal_one(
+    cutoff: datetime, up_to: int, retention: AuditRetention
+) -> AuditSegment | None:
     from .services import audit_chain_lock, audit_record
 
     storage = segment_storage()
@@ -179,6 +222,10 @@ def _seal_one(cutoff: datetime, up_to: int) -> AuditSegment | None:
                 "events": segment.events,
                 "sha256": segment.sha256,
                 "last_hash": segment.last_hash,
+                # Which period sealed them, and whose: the ISA version that
+                # gave it, or "" for the setting.
+                "retention_years": retention.years,
+                "agreement_version": retention.agreement_version or "",
             },
         )
         # Allowed by the trigger only because the record now covers them.

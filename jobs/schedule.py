@@ -97,8 +97,9 @@ SCHEDULE: tuple[Job, ...] = (
     ),
     Job(
         "audit_seal",
-        "moves audit events older than `DJANGO_AUDIT_RETENTION_YEARS` (6) out of "
-        "the table into signed segment files in private storage; the chain "
+        "moves audit events older than the audit period of the ISA version in "
+        "force (or, when none gives one, `DJANGO_AUDIT_RETENTION_YEARS`, 6) out "
+        "of the table into signed segment files in private storage; the chain "
         "still verifies across them ([audit.md](audit.md)); a day with nothing "
         "that old seals nothing",
         daily_at=time(1, 15),

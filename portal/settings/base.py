@@ -485,8 +485,8 @@ AUDIT_CHECKPOINT_STORAGE = None  # a STORAGES alias; production sets it with S3
 # dropped and logged here; development and tests refuse it instead.
 AUDIT_DETAIL_STRICT = False
 # Audit events older than this are sealed into signed segment files and leave
-# the table (manage.py audit_seal, daily; docs/audit.md). The ISA's audit
-# period is to drive this once agreements carry it.
+# the table (manage.py audit_seal, daily; docs/audit.md), unless the ISA
+# version in force gives its own audit period, which then applies instead.
 AUDIT_RETENTION_YEARS = env.int("DJANGO_AUDIT_RETENTION_YEARS", default=6)
 # Where sealed segments are written: a STORAGES alias (private, never public).
 AUDIT_SEGMENT_STORAGE = "audit_segments"

@@ -5,6 +5,7 @@ segments"). Run on SQLite and on PostgreSQL (docs/testing.md)."""
 import json
 import re
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -13,9 +14,14 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent, AuditSegment
-from audit.segments import segment_storage
+from audit.segments import (
+    AuditRetention,
+    audit_retention_in_force,
+    segment_storage,
+)
 from audit.services import audit_record
 from tests.conftest import append_only_triggers_suspended
+from tests.factories.agreements import retention_version
 
 pytestmark = pytest.mark.django_db
 
@@ -238,3 +244,83 @@ class TestDestroyingSegmentFiles:
         seal_event = AuditEvent.objects.get(action="audit.segment_sealed")
         assert seal_event.object_id == str(segment.pk)
         assert timezone.now() - seal_event.at < timedelta(minutes=1)
+
+
+class TestThePeriodComesFromTheISA:
+    """Issue 20: the audit period of the ISA version in force drives sealing;
+    DJANGO_AUDIT_RETENTION_YEARS applies only when no version gives one. Audit
+    asks through a signal, which the agreements app answers (audit may not
+    import agreements)."""
+
+    @pytest.fixture
+    def aged(self, settings):
+        """Events written five years and two years ago, by a turned-back clock."""
+        settings.AUDIT_RETENTION_YEARS = 6
+        now = timezone.now()
+        written = []
+        for years in (5, 2):
+            with mock.patch("django.utils.timezone.now", return_value=_ago(now, years)):
+                written.append(audit_record(action="test.old", detail={"count": years}))
+        return written
+
+    def sealed_ids(self) -> list[int]:
+        return [
+            event_id
+            for segment in AuditSegment.objects.order_by("first_id")
+            for event_id in range(segment.first_id, segment.last_id + 1)
+        ]
+
+    def test_no_version_the_setting_applies(self, aged, settings, capsys):
+        assert audit_retention_in_force() == AuditRetention(years=6)
+        call_command("audit_seal")
+        assert not AuditSegment.objects.exists()
+        assert "6 years, from DJANGO_AUDIT_RETENTION_YEARS" in capsys.readouterr().out
+        settings.AUDIT_RETENTION_YEARS = 4
+        call_command("audit_seal")
+        assert self.sealed_ids() == [aged[0].id]
+
+    def test_a_version_giving_six_years_seals_nothing_younger(self, aged, settings):
+        settings.AUDIT_RETENTION_YEARS = 1  # the ISA's period wins over it
+        retention_version(audit_years=6)
+        assert audit_retention_in_force().years == 6
+        call_command("audit_seal")
+        assert not AuditSegment.objects.exists()
+        assert AuditEvent.objects.filter(pk__in=[e.pk for e in aged]).count() == 2
+
+    def test_a_version_giving_three_years_seals_the_older_events(self, aged, capsys):
+        version = retention_version(audit_years=3)
+        call_command("audit_seal")
+        assert self.sealed_ids() == [aged[0].id]
+        assert AuditEvent.objects.filter(pk=aged[1].pk).exists()
+        assert f"3 years, from ISA-TEST v{version.number}" in capsys.readouterr().out
+        seal_event = AuditEvent.objects.get(action="audit.segment_sealed")
+        assert seal_event.detail["retention_years"] == 3
+        assert seal_event.detail["agreement_version"] == f"ISA-TEST v{version.number}"
+        call_command("verify_audit")
+
+    def test_the_version_in_force_on_the_day_decides(self, aged):
+        # Six years now; a version cutting it to three comes into force in
+        # ten days. Sealing today keeps both events; in ten days it does not.
+        today = timezone.localdate()
+        retention_version(audit_years=6)
+        retention_version(audit_years=3, effective=today + timedelta(days=10))
+        call_command("audit_seal")
+        assert not AuditSegment.objects.exists()
+        later = timezone.now() + timedelta(days=10)
+        with mock.patch("django.utils.timezone.now", return_value=later):
+            assert audit_retention_in_force().years == 3
+            call_command("audit_seal")
+        assert self.sealed_ids() == [aged[0].id]
+
+    def test_destroying_files_is_held_to_the_isa_period(self, aged, settings):
+        settings.AUDIT_RETENTION_YEARS = 1
+        retention_version(audit_years=8)
+        with pytest.raises(CommandError, match=r"\(8 years, from ISA-TEST"):
+            call_command("audit_seal", "--destroy-older-than", "7")
+
+
+def _ago(moment, years):
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year - years, day=28)

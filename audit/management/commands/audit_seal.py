@@ -1,18 +1,24 @@
 """Seal audit events older than the retention period into signed segment
 files, and, only when asked, destroy old segment files (docs/audit.md)."""
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import pluralize
 
-from audit.segments import audit_seal, audit_segments_destroy, retention_cutoff
+from audit.segments import (
+    audit_retention_in_force,
+    audit_seal,
+    audit_segments_destroy,
+    retention_cutoff,
+)
 from audit.services import audit_chain_verify
 
 
 class Command(BaseCommand):
     help = (
-        "Move audit events older than AUDIT_RETENTION_YEARS out of the table "
-        "into signed segment files in private storage. With "
+        "Move audit events older than the audit retention period out of the "
+        "table into signed segment files in private storage. The period is the "
+        "one the ISA version in force gives, or DJANGO_AUDIT_RETENTION_YEARS "
+        "when none does. With "
         "--destroy-older-than, delete instead the files of segments whose "
         "newest event is older than that many years (their records stay)."
     )
@@ -34,12 +40,13 @@ class Command(BaseCommand):
                 "Nothing sealed: the audit log failed its check.\n"
                 + "\n".join(verification.problems)
             )
+        retention = audit_retention_in_force()
         if destroy_older_than is not None:
-            if destroy_older_than < settings.AUDIT_RETENTION_YEARS:
+            if destroy_older_than < retention.years:
                 raise CommandError(
                     f"--destroy-older-than {destroy_older_than} is shorter than "
-                    f"the audit retention period ({settings.AUDIT_RETENTION_YEARS} "
-                    "years)."
+                    f"the audit retention period ({retention.years} years, "
+                    f"from {retention.source})."
                 )
             destroyed = audit_segments_destroy(older_than_years=destroy_older_than)
             for segment in destroyed:
@@ -52,6 +59,9 @@ class Command(BaseCommand):
                 )
             )
             return
+        self.stdout.write(
+            f"Audit retention period: {retention.years} years, from {retention.source}."
+        )
         segments = audit_seal()
         for segment in segments:
             self.stdout.write(
