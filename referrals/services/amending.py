@@ -151,7 +151,11 @@ def referral_amend(
             sender=Referral, referral=locked, amendment=amendment
         ):
             recipients |= set(organisations or ())
+        # Every organisation the case was ever shared with (ended shares too:
+        # they received the old value), and the referring one, which may
+        # keep the same record in its own systems.
         recipients |= set(locked.shares.values_list("organisation_id", flat=True))
+        recipients.add(locked.organisation_id)
         recipients.discard(None)
         recipients = sorted(recipients)
         amendment_id = amendment.pk
