@@ -47,6 +47,9 @@ DETAIL_KEYS = frozenset(
         # retention: holds, disposal runs and tombstones (hashes, not content)
         "hold", "review_date", "agreement_version", "content_hash", "references",
         "referral",
+        # restriction and correction: ids, dates, versions and the name of
+        # the corrected question (never its value)
+        "restriction", "until", "answer",
         # meetings
         "meeting", "status", "created", "confidentiality_confirmed", "risk_after",
         "next_review", "fields", "cases", "due", "pages",

@@ -36,6 +36,7 @@ from files.stored import (
     objects_abandon,
     objects_kept,
 )
+from referrals.models import Referral
 
 from .audit_actions import DocumentAction
 from .models import (
@@ -173,6 +174,12 @@ def share_create(
         for upload, info in zip(uploads, checked, strict=True):
             items.append(_file_write(upload, info))
         with transaction.atomic():
+            if referral is not None:
+                # Again with the case locked: a restriction placed while the
+                # files were checked and stored counts too.
+                _not_restricted(
+                    Referral.objects.select_for_update().get(pk=referral.pk)
+                )
             share = Share(
                 submission_key=submission_key,
                 target=target,
@@ -310,6 +317,7 @@ def _recipients(user, organisations, referral, meeting):
         target = ShareTarget.REFERRAL
         if not referrals_visible_to(user).filter(pk=referral.pk).exists():
             raise ShareRefused("Choose a referral you can see", field="referral")
+        _not_restricted(referral)
         recipients = {referral.organisation} | {
             share.organisation
             for share in referral.shares.in_force().select_related("organisation")
@@ -333,6 +341,17 @@ def _recipients(user, organisations, referral, meeting):
             }[target],
         )
     return target, sorted(recipients, key=lambda org: org.name)
+
+
+def _not_restricted(referral) -> None:
+    """Files about a restricted case are not shared (UK GDPR Article 18;
+    ``referrals.services.restriction``)."""
+    from referrals.services import ReferralRefused, restriction_refuse
+
+    try:
+        restriction_refuse(referral, "shared")
+    except ReferralRefused as exc:
+        raise ShareRefused(str(exc), field="referral") from exc
 
 
 def _notify(share_id: int) -> None:

@@ -89,6 +89,13 @@ SCHEDULE: tuple[Job, ...] = (
         daily_at=time(0, 10),
     ),
     Job(
+        "end_expired_restrictions",
+        "records the end of each restriction of processing past its end date "
+        "in the case's history and the audit log, and rebuilds the meeting "
+        "packs that left the case out; the checks already stop at the end date",
+        daily_at=time(0, 15),
+    ),
+    Job(
         "audit_checkpoint",
         "signs the audit chain's head (count, last event, hash) into the "
         "checkpoint file and, with S3, a new object in the private bucket; run "

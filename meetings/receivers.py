@@ -12,10 +12,10 @@ from django.dispatch import receiver
 
 from accounts.models import Organisation, User
 from agreements.signals import organisations_dropped
-from referrals.models import Referral, ReferralFreeTextReview
-from referrals.signals import shares_kept_on_close
+from referrals.models import CaseRestriction, Referral, ReferralFreeTextReview
+from referrals.signals import case_amended, shares_kept_on_close
 
-from .models import Meeting
+from .models import AgendaItem, Meeting
 
 
 def _changes(update_fields, shown: set[str]) -> bool:
@@ -83,4 +83,31 @@ def packs_delete_when_dropped(sender, version, organisation_ids, **kwargs):
     packs_delete_for_organisations(
         organisation_ids=organisation_ids,
         reason=f"No longer a party to {version.reference} version {version.number}",
+    )
+
+
+@receiver(post_save, sender=CaseRestriction, dispatch_uid="meetings.restriction_saved")
+def rebuild_packs_for_restriction(sender, instance, **kwargs):
+    """Packs leave a restricted case out, and take it back once lifted."""
+    from .services import packs_rebuild_showing
+
+    packs_rebuild_showing(instance.referral_id)
+
+
+@receiver(case_amended, dispatch_uid="meetings.case_amended")
+def packs_rebuild_on_amendment(sender, referral, amendment, **kwargs) -> set[int]:
+    """A corrected answer reaches every stored pack that showed the old one
+    (the save of the referral already rebuilds those of meetings whose papers
+    are out and not yet held). Minutes are built on each download and show
+    no answers, so they need nothing. Returns the organisations invited to
+    the case at a meeting whose papers were issued: they received it."""
+    from .selectors import VISIBLE_TO_AGENCIES
+    from .services import packs_rebuild_showing
+
+    packs_rebuild_showing(referral.pk, issued_too=False)
+    return set(
+        AgendaItem.invited.through.objects.filter(
+            agendaitem__referral=referral,
+            agendaitem__meeting__status__in=VISIBLE_TO_AGENCIES,
+        ).values_list("organisation_id", flat=True)
     )

@@ -20,7 +20,7 @@ from agreements.selectors import (
     organisations_in_good_standing,
 )
 from portal.calendar import working_days_before
-from referrals.models import Referral, Status
+from referrals.models import CaseRestriction, Referral, Status
 from referrals.selectors import referrals_visible_to
 
 from .models import (
@@ -116,12 +116,15 @@ def full_meetings_ahead(user: User) -> QuerySet[Meeting]:
 
 
 def referrals_for_agenda(user: User, meeting: Meeting) -> QuerySet[Referral]:
-    """Accepted referrals ``user`` sees that are not yet on ``meeting``'s agenda,
-    oldest first (they have waited longest)."""
+    """Accepted referrals ``user`` sees that are not yet on ``meeting``'s agenda
+    and not restricted, oldest first (they have waited longest). The list
+    is only what the page offers: ``agenda_item_add`` refuses a restricted
+    case whatever is posted."""
     return (
         referrals_visible_to(user)
         .filter(status=Status.ACCEPTED)
         .exclude(agenda_items__meeting=meeting)
+        .exclude(pk__in=CaseRestriction.objects.in_force().values("referral_id"))
         .select_related("organisation")
         .order_by("pk")
     )

@@ -11,6 +11,7 @@ class ReferralAction(StrEnum):
     """Drafts, attachments, submitting, the workflow, sharing and the case
     pages and lists."""
 
+    AMENDED = "referral.amended"
     ATTACHMENT_ADDED = "referral.attachment_added"
     ATTACHMENT_DOWNLOADED = "referral.attachment_downloaded"
     ATTACHMENT_DOWNLOAD_DENIED = "referral.attachment_download_denied"
@@ -31,6 +32,8 @@ class ReferralAction(StrEnum):
     LEGAL_HOLD_REMOVED = "referral.legal_hold_removed"
     LIST_VIEWED = "referral.list_viewed"
     PDF_DOWNLOADED = "referral.pdf_downloaded"
+    RESTRICTED = "referral.restricted"
+    RESTRICTION_LIFTED = "referral.restriction_lifted"
     SHARE_CHANGED = "referral.share_changed"
     SHARE_ENDED = "referral.share_ended"
     SHARE_EXTENDED = "referral.share_extended"

@@ -5,6 +5,7 @@ to; check-your-answers, the case page, the PDF and the admin all read labels
 and values from here, so a question is defined once.
 """
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -821,3 +822,78 @@ class SharingWithoutConsentForm(RefusesNullCharacters, forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+
+# Restriction and correction (coordinators) -------------------------------------
+
+
+class RestrictForm(RefusesNullCharacters, forms.Form):
+    reason = _why(
+        "Why is processing restricted?",
+        "Enter why processing is restricted",
+        "For example, the person disputes that the referral is accurate and it "
+        "is being checked. Only coordinators see this.",
+    )
+    until = DateField(
+        noun="End date",
+        future=True,
+        required=False,
+        label="Until when? (optional)",
+        help_text="The last day of the restriction, for example 27 3 2027. Leave "
+        "it empty to keep it until a coordinator lifts it.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class RestrictionLiftForm(RefusesNullCharacters, forms.Form):
+    reason = _why(
+        "Why is the restriction lifted?",
+        "Enter why the restriction is lifted",
+        "For example, the accuracy check is finished. Only coordinators see this.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class AnswerChoiceForm(RefusesNullCharacters, forms.Form):
+    """Which answer to correct: one of the referral's (``referrals.corrections``)."""
+
+    answer = forms.ChoiceField(
+        label="Which answer needs correcting?",
+        widget=forms.Select({"class": "govuk-select"}),
+        error_messages={
+            "required": "Select the answer that needs correcting",
+            "invalid_choice": "Select an answer from the list",
+        },
+    )
+
+    def __init__(self, *args, choices, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["answer"].choices = [("", "Choose an answer"), *choices]
+
+
+class AmendmentForm(RefusesNullCharacters, forms.Form):
+    """The corrected answer, asked with the question's own field, and why."""
+
+    why = _why(
+        "Why is it corrected?",
+        "Enter why the answer is corrected",
+        "For example, who told you it was wrong. Agencies that received the "
+        "case do not see this.",
+    )
+
+    field_order = ["value", "why"]
+
+    def __init__(self, *args, question: forms.Field, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        question = copy.deepcopy(question)
+        question.label = f"Corrected answer: {question.label}"
+        self.fields["value"] = question
+        self.order_fields(self.field_order)

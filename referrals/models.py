@@ -587,3 +587,148 @@ class RetentionRun(models.Model):
 
     def __str__(self):
         return f"Retention run at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class RestrictionQuerySet(models.QuerySet):
+    def in_force(self, today=None):
+        """Restrictions that stand now: not lifted and not past their end
+        date (the end date is the last day the case is restricted)."""
+        today = today or timezone.localdate()
+        return self.filter(lifted_at__isnull=True).filter(
+            models.Q(until__isnull=True) | models.Q(until__gte=today)
+        )
+
+
+class CaseRestriction(models.Model):
+    """Restriction of processing (UK GDPR Article 18) on a case: while it
+    stands the case is kept and read, but not put on an agenda, shared, or
+    put in a meeting pack (``referrals.services.restriction``).
+
+    Lifting keeps the row, with who lifted it, when and why, so the case's
+    history shows every restriction. The reason may name the person who asked
+    (it often records a dispute about accuracy), so only coordinators read it;
+    agencies see that the case is restricted and since when.
+    """
+
+    wagtail_reference_index_ignore = True  # see the module docstring
+
+    referral = models.ForeignKey(
+        Referral, on_delete=models.PROTECT, related_name="restrictions"
+    )
+    reason = models.TextField()
+    restricted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    restricted_by_label = models.CharField(max_length=300)
+    restricted_at = models.DateTimeField(default=timezone.now)
+    until = models.DateField(
+        null=True, blank=True, help_text="The last day of the restriction, if known."
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    # None with a lift time: the end date passed (the daily job recorded it).
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    lifted_by_label = models.CharField(max_length=300, blank=True)
+    lift_reason = models.TextField(blank=True)
+
+    objects = RestrictionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-restricted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral"],
+                condition=models.Q(lifted_at__isnull=True),
+                name="one_standing_restriction_per_referral",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(lifted_at__isnull=True, lift_reason="")
+                | (models.Q(lifted_at__isnull=False) & ~models.Q(lift_reason="")),
+                name="restriction_lift_has_a_time_and_a_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Restriction of processing on {self.referral}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.lifted_at is None and (
+            self.until is None or self.until >= timezone.localdate()
+        )
+
+
+class ReferralAmendment(models.Model):
+    """A correction to one answer of a submitted referral (UK GDPR Article
+    16): which answer, what it was and what it is now, who changed it, when
+    and why. ``version`` counts the referral's amendments from 1; the
+    referral's ``answers`` always hold the latest values.
+
+    ``before`` and ``after`` are the answer's cleaned values (JSON), shown
+    through the form's own labels and choices. They are personal data, so
+    the row is disposed of with the case (``referrals.retention``).
+    """
+
+    wagtail_reference_index_ignore = True  # see the module docstring
+
+    referral = models.ForeignKey(
+        Referral, on_delete=models.PROTECT, related_name="amendments"
+    )
+    version = models.PositiveIntegerField()
+    section = models.CharField(max_length=40)
+    # The list the answer is in ("people", "children", ...) and its position
+    # from 0, or "" and None for a section's own question.
+    item_prefix = models.CharField(max_length=40, blank=True)
+    item_index = models.PositiveSmallIntegerField(null=True, blank=True)
+    field_name = models.CharField(max_length=60)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    reason = models.TextField()
+    amended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    amended_by_label = models.CharField(max_length=300)
+    organisation_label = models.CharField(max_length=200, blank=True)
+    amended_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral", "version"], name="amendment_version_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="amendment_version_positive"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(item_prefix="", item_index__isnull=True)
+                    | (~models.Q(item_prefix="") & models.Q(item_index__isnull=False))
+                ),
+                name="amendment_item_has_a_list_and_a_position",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.referral}: amendment {self.version}"
+
+    @property
+    def answer_key(self) -> str:
+        """``section.field`` or ``section.list.position.field``: the answer's
+        name in URLs (``referrals.amendments``)."""
+        if self.item_prefix:
+            return (
+                f"{self.section}.{self.item_prefix}.{self.item_index}.{self.field_name}"
+            )
+        return f"{self.section}.{self.field_name}"

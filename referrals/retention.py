@@ -34,8 +34,10 @@ from files.stored import kind_for, objects_delete
 from .audit_actions import ReferralAction
 from .models import (
     OPEN_STATUSES,
+    CaseRestriction,
     LegalHold,
     Referral,
+    ReferralAmendment,
     ReferralAttachment,
     ReferralDraft,
     ReferralFreeTextReview,
@@ -296,12 +298,20 @@ def referral_dispose(
         )
         destroyed.add("drafts", ReferralDraft.objects.filter(referral=locked))
         destroyed.add("legal_holds", locked.legal_holds.all())
+        # Corrections keep the old and new answers, restrictions the reason:
+        # both personal data, destroyed with the case.
+        amendments = ReferralAmendment.objects.filter(referral=locked)
+        restrictions = CaseRestriction.objects.filter(referral=locked)
+        destroyed.add("amendments", amendments)
+        destroyed.add("restrictions", restrictions)
         destroyed.add("referrals", [locked])
         attachment_kind = kind_for(ReferralAttachment, "file")
         names = [a.file.name for a in attachments if a.file]
         ReferralAttachment.objects.filter(referral=locked).delete()
         ReferralDraft.objects.filter(referral=locked).delete()
         locked.legal_holds.all().delete()
+        amendments.delete()
+        restrictions.delete()
         tombstone = Tombstone(
             reference=locked.reference,
             year=locked.year,

@@ -120,6 +120,14 @@ def case_view_for(user: User, referral: Referral) -> redaction.CaseView:
     return redaction.case_view(redaction.Audience.of_user(user), referral)
 
 
+def amendments_for(user: User, referral: Referral) -> list:
+    """The referral's corrections as ``user`` may see them: an answer the
+    redaction policy withholds is withheld in its history too."""
+    from .corrections import amendment_history
+
+    return amendment_history(redaction.Audience.of_user(user), referral)
+
+
 def may_see_access(user: User, referral: Referral) -> bool:
     """Who sees "Who can see this case and why": coordinators and the
     referring organisation's staff, not the agencies it is shared with (each

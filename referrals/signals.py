@@ -18,3 +18,11 @@ shares_kept_on_close = Signal()
 # ``referrals.retention.Destroyed`` saying what it destroyed, for the
 # tombstone's counts and hash.
 case_disposing = Signal()
+
+# Sent when a submitted referral's answer is corrected
+# (``referrals.services.amending``), with ``referral`` and ``amendment``,
+# inside the correction's transaction. Each app showing the case's answers
+# elsewhere brings them up to date (meetings: rebuilds the packs that showed
+# the old value) and returns the organisation ids it gave the case to, which
+# are told of the correction (UK GDPR Article 19).
+case_amended = Signal()

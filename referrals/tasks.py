@@ -11,11 +11,11 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django_tasks import task
 
-from accounts.models import Role, User
+from accounts.models import Organisation, Role, User, staff_to_email
 from jobs.mail import email_queue
 from portal.addresses import absolute_url
 
-from .models import Referral
+from .models import Referral, ReferralAmendment
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +81,37 @@ def send_referral_notifications(referral_id: int, kind: str, event: str = "") ->
                     body=body,
                 )
     logger.info("Queued %s emails about referral %s (%s)", queued, referral_id, kind)
+    return queued
+
+
+@task()
+def send_amendment_notifications(
+    amendment_id: int, organisation_ids: list[int], event: str = ""
+) -> int:
+    """Tell the staff of each organisation that received a case that one of
+    its answers was corrected (UK GDPR Article 19): the reference and a link,
+    no personal data, not the answer. ``event`` names this correction, so a
+    rerun queues nobody twice. Returns emails queued."""
+    amendment = ReferralAmendment.objects.select_related("referral").get(
+        pk=amendment_id
+    )
+    referral = amendment.referral
+    context = {"referral": referral, "link": absolute_url(referral.get_absolute_url())}
+    body = render_to_string("referrals/email/amended.txt", context)
+    queued = 0
+    with transaction.atomic():
+        for organisation in Organisation.objects.filter(pk__in=organisation_ids):
+            for person in staff_to_email(organisation):
+                queued += email_queue(
+                    event=f"referral-{referral.pk}-amended-{amendment.version}-{event}",
+                    to=person.email,
+                    subject=f"Referral {referral.reference} corrected",
+                    body=body,
+                )
+    logger.info(
+        "Queued %s emails about correction %s of referral %s",
+        queued, amendment.version, referral.pk,
+    )  # fmt: skip
     return queued
 
 

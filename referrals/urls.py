@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import retention_views, views
+from . import retention_views, rights_views, views
 
 app_name = "referrals"
 
@@ -32,6 +32,14 @@ urlpatterns = [
         retention_views.hold_place,
         name="hold_place",
     ),
+    path("<str:reference>/restrict/", rights_views.restrict, name="restrict"),
+    path(
+        "<str:reference>/restrict/lift/",
+        rights_views.restriction_lift,
+        name="restriction_lift",
+    ),
+    path("<str:reference>/correct/", rights_views.amend_choose, name="amend_choose"),
+    path("<str:reference>/correct/<str:answer>/", rights_views.amend, name="amend"),
     path("<str:reference>/access/new/", views.access_grant, name="access_grant"),
     path(
         "<str:reference>/access/<int:share_id>/",

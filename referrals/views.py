@@ -64,6 +64,7 @@ from .services import (
     referral_share_grant,
     referral_submit,
     referral_transition,
+    restriction_in_force,
     share_end_of_day,
     sharing_without_consent_approve,
 )
@@ -468,6 +469,14 @@ def _case_context(request, referral):
     user = request.user
     view = selectors.case_view_for(user, referral)
     return {
+        # Every agency that sees the case sees that it is restricted, and
+        # since when; the reason may name the person, so only coordinators
+        # read it (docs/features.md, "Restriction").
+        "restriction": restriction_in_force(referral),
+        "restrictions": list(referral.restrictions.all())
+        if selectors.may_screen(user)
+        else [],
+        "corrections": selectors.amendments_for(user, referral),
         "referral": referral,
         "sections": view.sections,
         "redacted": view.redacted,

@@ -30,6 +30,7 @@ from .packs import (
     packs_outdated,
     packs_outdated_for_cases,
     packs_outdated_in,
+    packs_rebuild_showing,
     watermark_text,
 )
 from .recording import (
@@ -79,6 +80,7 @@ __all__ = [
     "packs_outdated",
     "packs_outdated_for_cases",
     "packs_outdated_in",
+    "packs_rebuild_showing",
     "papers_issue",
     "shares_sync",
     "watermark_text",

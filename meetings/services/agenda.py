@@ -18,6 +18,7 @@ from referrals.services import (
     ReferralRefused,
     referral_share_grant,
     referral_shares_end,
+    restriction_refuse,
 )
 
 from ..audit_actions import MeetingAction
@@ -85,6 +86,16 @@ def meeting_schedule(
     return meeting
 
 
+def _not_restricted(referral: Referral, what: str) -> None:
+    """Refuse a restricted case (``referrals.services.restriction``), with
+    the case locked, so a restriction placed meanwhile counts."""
+    locked = Referral.objects.select_for_update().get(pk=referral.pk)
+    try:
+        restriction_refuse(locked, what)
+    except ReferralRefused as exc:
+        raise MeetingRefused(str(exc)) from exc
+
+
 def shares_sync(
     referral: Referral, *, user: User, reason: str = ShareReason.INFORMATION,
     grant: bool = True, request: HttpRequest | None = None,
@@ -134,6 +145,7 @@ def agenda_item_add(
     _coordinator(user)
     _parties_only(invited, referral.organisation)
     meeting = _locked_meeting(meeting, "change_agenda")
+    _not_restricted(referral, "put on an agenda")
     if referral.status != Status.ACCEPTED:
         raise MeetingRefused(
             f"{referral.reference} is '{referral.get_status_display()}': only "
@@ -169,9 +181,13 @@ def agenda_item_invite(
     _parties_only(invited, item.referral.organisation)
     _locked_meeting(item.meeting, "change_invitations")
     wanted = {*invited, item.referral.organisation}
-    if {o.pk for o in wanted} == set(item.invited.values_list("pk", flat=True)):
+    current = set(item.invited.values_list("pk", flat=True))
+    if {o.pk for o in wanted} == current:
         # Saved unchanged: nothing to share, rebuild or record.
         return item
+    if {o.pk for o in wanted} - current:
+        # Inviting another agency shares the case; uninviting never does.
+        _not_restricted(item.referral, "shared with another organisation")
     item.invited.set(wanted)
     shares_sync(item.referral, user=user, reason=share_reason, request=request)
     audit_record(

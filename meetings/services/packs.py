@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -24,7 +24,7 @@ from files.storage import ChunkStream, stream_chunks
 from files.stored import kind_for, object_write, objects_abandon, objects_kept
 from portal.dates import long_datetime
 from portal.pdf import html_to_pdf
-from referrals.models import Referral
+from referrals.models import CaseRestriction, Referral
 from referrals.redaction import Audience, case_view
 
 from ..audit_actions import MeetingAction
@@ -64,6 +64,23 @@ def packs_outdated_for_cases(referrals) -> None:
     """Rebuild the issued packs that show these cases (referrals or their
     ids), e.g. after a change to their outstanding actions."""
     packs_outdated_in(Meeting.objects.filter(agenda_items__referral__in=referrals))
+
+
+def packs_rebuild_showing(referral_id: int, *, issued_too: bool = True) -> None:
+    """Rebuild every stored pack of a meeting with the case on its agenda,
+    whatever the meeting's stage: a held meeting's packs can still be
+    downloaded, and a correction or a restriction must reach them too.
+    ``issued_too`` False leaves out meetings whose papers are out and not yet
+    held (``packs_outdated`` already rebuilds those on any save of the case)."""
+    meetings = Meeting.objects.filter(agenda_items__referral_id=referral_id).filter(
+        Q(status=MeetingStatus.PAPERS_ISSUED) | Q(packs__isnull=False)
+    )
+    if not issued_too:
+        meetings = meetings.exclude(status=MeetingStatus.PAPERS_ISSUED)
+    for meeting_id in set(meetings.values_list("pk", flat=True)):
+        transaction.on_commit(
+            lambda meeting_id=meeting_id: _enqueue_build(meeting_id, notify=False)
+        )
 
 
 def _enqueue_build(meeting_id: int, notify: bool) -> None:
@@ -108,10 +125,20 @@ def pack_context(meeting: Meeting, organisation: Organisation) -> dict:
         .order_by("position")
     )
     start = timezone.localtime(meeting.starts_at)
-    cases = []
+    # A restricted case is left out, and the pack says so (UK GDPR Article
+    # 18; referrals.services.restriction).
+    restricted_ids = set(
+        CaseRestriction.objects.in_force()
+        .filter(referral_id__in=[item.referral_id for item in items])
+        .values_list("referral_id", flat=True)
+    )
+    cases, restricted = [], []
     for item in items:
         slot_start = start
         start += timedelta(minutes=item.slot_minutes)
+        if item.referral_id in restricted_ids:
+            restricted.append(item)
+            continue
         # The same redaction as the case page and its PDF, for this agency.
         view = case_view(Audience.of_organisation(organisation), item.referral)
         cases.append(
@@ -130,6 +157,7 @@ def pack_context(meeting: Meeting, organisation: Organisation) -> dict:
         "meeting": meeting,
         "organisation": organisation,
         "cases": cases,
+        "restricted": restricted,
         "other_cases": meeting.agenda_items.count() - len(items),
         "urgent_reported": list(meeting.urgent_meetings_reported.all()),
         "protective_marking": settings.PROTECTIVE_MARKING,

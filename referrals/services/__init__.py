@@ -7,6 +7,7 @@ patches it in the module that looks it up (``referrals.services.drafts._event``)
 """
 
 from ._common import ReferralRefused
+from .amending import AmendmentRefused, referral_amend
 from .attachments import (
     ATTACHMENT_LOST_MESSAGE,
     ATTACHMENT_SUBJECT,
@@ -25,6 +26,14 @@ from .drafts import (
     drafts_delete_stale,
     reference_allocate,
     referral_submit,
+)
+from .restriction import (
+    CaseRestricted,
+    referral_restrict,
+    referral_restriction_lift,
+    restriction_in_force,
+    restriction_refuse,
+    restrictions_end_expired,
 )
 from .sharing import (
     referral_share_end,
@@ -54,6 +63,8 @@ from .workflow import (
 
 __all__ = [
     "ARRIVALS",
+    "AmendmentRefused",
+    "CaseRestricted",
     "Arrival",
     "ATTACHMENT_LOST_MESSAGE",
     "ATTACHMENT_SUBJECT",
@@ -78,6 +89,9 @@ __all__ = [
     "free_text_review_record",
     "information_provide",
     "reference_allocate",
+    "referral_amend",
+    "referral_restrict",
+    "referral_restriction_lift",
     "referral_share_end",
     "referral_share_extend",
     "referral_share_grant",
@@ -85,6 +99,9 @@ __all__ = [
     "referral_shares_end_expired",
     "referral_submit",
     "referral_transition",
+    "restriction_in_force",
+    "restriction_refuse",
+    "restrictions_end_expired",
     "share_default_end",
     "share_end_of_day",
     "sharing_without_consent_approve",

@@ -22,6 +22,7 @@ from ..models import (
 )
 from ..signals import shares_kept_on_close
 from ._common import ReferralRefused
+from .restriction import restriction_refuse
 from .transitions import ARRIVALS, CLOSING
 
 
@@ -77,6 +78,9 @@ def referral_share_grant(
     grant records the new reason and any later end on it.
     """
     _coordinator_only(user, "share a case with another organisation")
+    # Locked, so a restriction placed meanwhile is seen (Article 18).
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    restriction_refuse(referral, "shared with another organisation")
     if organisation.pk == referral.organisation_id:
         raise ReferralRefused(f"{organisation} referred this case: it always sees it.")
     if reason not in ShareReason.values:
@@ -169,12 +173,17 @@ def referral_share_extend(
         raise ReferralRefused("Enter why the end date changes")
     if ends_at <= timezone.now():
         raise ReferralRefused("The end date must be in the future")
+    # The case first, then the share, in the order every service locks them.
+    referral = Referral.objects.select_for_update().get(pk=share.referral_id)
     locked = ReferralShare.objects.select_for_update().get(pk=share.pk)
     if not locked.in_force:
         raise ReferralRefused(
             f"{locked.organisation}'s access has already ended: share the case "
             "with it again instead."
         )
+    if ends_at > locked.ends_at:
+        # Shortening access is always allowed; lengthening it shares the case.
+        restriction_refuse(referral, "shared for longer")
     before = locked.ends_at
     locked.ends_at = ends_at
     locked.full_clean()

@@ -47,7 +47,13 @@ from referrals.retention import (
     retention_check,
     rows_snapshot,
 )
-from referrals.services import attachment_add, referral_submit, referral_transition
+from referrals.services import (
+    attachment_add,
+    referral_amend,
+    referral_restrict,
+    referral_submit,
+    referral_transition,
+)
 from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.agreements import retention_version
 from tests.factories.documents import shared, upload
@@ -134,6 +140,18 @@ def case(db, django_capture_on_commit_callbacks):
             files=[upload(f"Notes on {NAME}.pdf")],
             note=f"About {NAME}, phone {PHONE}",
         )
+    # A correction keeps the old and new answers, a restriction its reason:
+    # personal data that must go with the case.
+    referral_amend(
+        referral=referral,
+        answer="people.people.0.full_name",
+        value=f"{NAME} Junior",
+        reason=f"{NAME} asked for the correction",
+        user=boss,
+    )
+    referral_restrict(
+        referral=referral, user=boss, reason=f"{NAME} disputes the address"
+    )
     referral = _close(referral, boss)
     return {
         "referral": referral,
@@ -361,6 +379,8 @@ class TestTombstone:
             "free_text_reviews": 0,
             "drafts": 1,
             "legal_holds": 0,
+            "amendments": 1,
+            "restrictions": 1,
             "referrals": 1,
         }
         assert len(tombstone.content_hash) == 64

@@ -55,6 +55,10 @@ def test_the_matrix_covers_every_referral_route():
         "referrals:sharing_without_consent",
         "referrals:free_text_review",
         "referrals:hold_place",
+        "referrals:restrict",
+        "referrals:restriction_lift",
+        "referrals:amend_choose",
+        "referrals:amend",
     } <= names
     referral_routes = {r.name for r in ROUTES if r.pattern.startswith("referrals/")}
     # The rest take no case: the list, starting a draft, and the coordinators'
@@ -119,6 +123,10 @@ NARROWER = {
     "referrals:sharing_without_consent": _coordinator,
     "referrals:free_text_review": _coordinator,
     "referrals:hold_place": _coordinator,
+    "referrals:restrict": _coordinator,
+    "referrals:restriction_lift": _coordinator,
+    "referrals:amend_choose": _coordinator,
+    "referrals:amend": _coordinator,
     "referrals:attachment": _sees_everything,
 }
 
@@ -130,6 +138,8 @@ def _case_url(route, world) -> str:
         kwargs["attachment_id"] = referral.attachments.get().pk
     if "share_id" in route.pattern:
         kwargs["share_id"] = referral.shares.get().pk
+    if "<str:answer>" in route.pattern:
+        kwargs["answer"] = "people.people.0.phone"
     return reverse(route.name, kwargs=kwargs)
 
 
