@@ -39,7 +39,7 @@ DETAIL_KEYS = frozenset(
         "backup_codes_spent", "users_signed_out", "sessions_deleted",
         "authenticators_removed", "authenticators_advanced", "reset_authenticators",
         # agreements and the case-material gate
-        "route", "number", "change_type", "version", "organisation", "organisations",
+        "route", "object_ids", "number", "change_type", "version", "organisation", "organisations",
         # referrals (references are case numbers, not names)
         "from", "to", "section", "complete", "draft", "size", "visibility",
         "reference", "urgent", "kind", "ends_at", "via_meeting", "before",

@@ -94,6 +94,9 @@ ROOT_URLCONF = "portal.urls"
 # URL namespaces that hold case material: every route in them is refused to
 # anyone the agreement does not let see it (agreements.middleware).
 CASE_MATERIAL_NAMESPACES = frozenset({"referrals", "meetings", "documents"})
+# Every 403 and 404 on these routes is audited as "denied", once per request
+# (agreements.middleware).
+DENIAL_AUDITED_NAMESPACES = CASE_MATERIAL_NAMESPACES
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [
