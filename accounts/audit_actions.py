@@ -8,7 +8,8 @@ from enum import StrEnum
 
 
 class AccountAction(StrEnum):
-    """Partner organisations in the admin."""
+    """Partner organisations in the admin, and people's accounts."""
 
     ORGANISATIONS_EXPORTED = "organisation.exported"
     ORGANISATIONS_LIST_VIEWED = "organisation.list_viewed"
+    USER_DEACTIVATED = "account.user_deactivated"

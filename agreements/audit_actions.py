@@ -14,6 +14,7 @@ class AgreementAction(StrEnum):
     ACKNOWLEDGED = "agreement.acknowledged"
     CASE_MATERIAL_NOT_FOUND = "case_material.not_found"
     CASE_MATERIAL_REFUSED = "case_material.refused"
+    CASE_ROUTE_FORBIDDEN = "case_material.forbidden"
     COVERAGE_EXPORTED = "agreement.coverage_exported"
     COVERAGE_LIST_EXPORTED = "agreement_coverage.exported"
     COVERAGE_LIST_VIEWED = "agreement_coverage.list_viewed"

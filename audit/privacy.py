@@ -40,6 +40,8 @@ DETAIL_KEYS = frozenset(
         "authenticators_removed", "authenticators_advanced", "reset_authenticators",
         # agreements and the case-material gate
         "route", "number", "change_type", "version", "organisation", "organisations",
+        # refusals on case routes: the ids in the address (agreements.middleware)
+        "object_ids",
         # referrals (references are case numbers, not names)
         "from", "to", "section", "complete", "draft", "size", "visibility",
         "reference", "urgent", "kind", "ends_at", "via_meeting", "before",

@@ -67,6 +67,21 @@ SCHEDULE: tuple[Job, ...] = (
         every=timedelta(minutes=5),
     ),
     Job(
+        "send_incident_reminders",
+        "emails coordinators and the DPO when an incident has "
+        "`DJANGO_INCIDENT_REMINDER_HOURS_LEFT` (24) hours left of the 72 to "
+        "decide on telling the ICO, and once they have passed; each once",
+        every=timedelta(minutes=15),
+    ),
+    Job(
+        "raise_activity_alerts",
+        "raises alerts to coordinators and the DPO, with the audit events as "
+        "evidence, for many refusals, bulk downloads, downloads outside "
+        "working hours and many meeting packs by one person "
+        "(`DJANGO_ALERT_*` thresholds); each event is evidence once",
+        every=timedelta(minutes=15),
+    ),
+    Job(
         "purge_shared_files",
         "deletes the stored files of expired and recalled shares (retention; "
         "rows and download history stay)",

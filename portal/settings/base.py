@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "referrals",
     "meetings",
     "documents",
+    "incidents",
     "wagtail_modeladmin",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
@@ -94,6 +95,9 @@ ROOT_URLCONF = "portal.urls"
 # URL namespaces that hold case material: every route in them is refused to
 # anyone the agreement does not let see it (agreements.middleware).
 CASE_MATERIAL_NAMESPACES = frozenset({"referrals", "meetings", "documents"})
+# Every 403 and 404 on these routes is audited as "denied", once per request
+# (agreements.middleware).
+DENIAL_AUDITED_NAMESPACES = CASE_MATERIAL_NAMESPACES | {"incidents"}
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [
@@ -468,6 +472,30 @@ RETENTION_RUN_STALE_HOURS = 48
 MEETING_REFERRAL_DEADLINE_WORKING_DAYS = 10
 # Bump when the pack template changes, so every pack is rebuilt.
 MEETING_PACK_TEMPLATE_VERSION = "1"
+
+# Incidents (docs/features.md, "Incidents"): the handlers are emailed when
+# this many hours are left of the 72 to decide on telling the ICO, and again
+# once they have passed (send_incident_reminders).
+INCIDENT_REMINDER_HOURS_LEFT = env.int(
+    "DJANGO_INCIDENT_REMINDER_HOURS_LEFT", default=24
+)
+
+# Unusual activity alerts (incidents.alerts, raise_activity_alerts): one
+# person's refusals, downloads in a burst, downloads outside working hours and
+# meeting packs downloaded, each counted within its window.
+ALERT_DENIALS_COUNT = env.int("DJANGO_ALERT_DENIALS_COUNT", default=20)
+ALERT_DENIALS_MINUTES = env.int("DJANGO_ALERT_DENIALS_MINUTES", default=60)
+ALERT_BULK_DOWNLOADS_COUNT = env.int("DJANGO_ALERT_BULK_DOWNLOADS_COUNT", default=30)
+ALERT_BULK_DOWNLOADS_MINUTES = env.int(
+    "DJANGO_ALERT_BULK_DOWNLOADS_MINUTES", default=10
+)
+ALERT_OUT_OF_HOURS_COUNT = env.int("DJANGO_ALERT_OUT_OF_HOURS_COUNT", default=3)
+ALERT_PACK_DOWNLOADS_COUNT = env.int("DJANGO_ALERT_PACK_DOWNLOADS_COUNT", default=10)
+ALERT_PACK_DOWNLOADS_HOURS = env.int("DJANGO_ALERT_PACK_DOWNLOADS_HOURS", default=24)
+# Working hours on working days (portal.calendar), local time: downloads
+# outside them count towards an alert. Hours of the day, 0 to 24.
+WORKING_HOURS_START = env.int("DJANGO_WORKING_HOURS_START", default=8)
+WORKING_HOURS_END = env.int("DJANGO_WORKING_HOURS_END", default=18)
 
 # Audit log integrity (docs/audit.md). Every event is signed with an
 # HMAC-SHA256 under this key, which must never be stored in the database.

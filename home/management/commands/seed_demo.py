@@ -22,6 +22,7 @@ from accounts.demo import demo_people_seed
 from agreements.demo import demo_agreements_seed
 from documents.demo import demo_documents_seed
 from home.demo import demo_guidance_seed
+from incidents.demo import demo_incidents_seed
 from meetings.demo import demo_meetings_seed
 from referrals.demo import demo_referrals_seed
 from referrals.retention_demo import demo_retention_seed
@@ -68,6 +69,9 @@ class Command(BaseCommand):
                 "Closed cases due for disposal, one on legal hold",
                 demo_retention_seed,
             )
+            incident = self._step(
+                "A data incident under investigation", demo_incidents_seed
+            )
         if options["json"]:
             self.stdout.write(json.dumps(logins, indent=2))
         else:
@@ -83,6 +87,12 @@ class Command(BaseCommand):
                 f"Created {len(old_cases)} closed cases for retention: "
                 "/referrals/retention/ lists them for coordinators"
             )
+            if incident is not None:
+                self.stdout.write(
+                    f"Created incident {incident.reference}, under investigation "
+                    "with one containment action: /incidents/ lists it for "
+                    "coordinators"
+                )
 
     def _step(self, label, seed):
         """Run one part of the demo, saying what it was and how long it took:
