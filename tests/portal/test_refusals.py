@@ -16,8 +16,11 @@ import inspect
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.test import Client
@@ -26,6 +29,8 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.views.generic.edit import FormMixin
+from wagtail.admin.views.generic.models import CreateView as WagtailCreateView
+from wagtail.admin.views.generic.models import EditView as WagtailEditView
 
 from accounts.models import Role
 from meetings.services import action_add, papers_issue
@@ -442,6 +447,7 @@ def _build_world() -> dict:
         user=boss,
     )
     return {
+        "admin": UserFactory(organisation=None, is_superuser=True, is_staff=True),
         "boss": boss,
         "police": police,
         "referrer": referrer,
@@ -553,3 +559,153 @@ def test_a_receipt_look_up_that_cannot_be_made_answers_400(receipt, status, erro
     assert ("receipt", receipt) in form.data
     if status == 400:
         assert 'class="govuk-error-message"' in body or "govuk-error-message" in body
+
+
+# The Wagtail admin's create and edit screens of our own models -----------------
+#
+# Wagtail's admin has its own design (not GOV.UK's): a refused form is the
+# screen again with its "could not be saved" banner, each message by its
+# field (``error-message``), and, as everywhere, status 400 with what was
+# typed kept. Wagtail's own JavaScript posts these forms as ordinary
+# navigations; its autosave asks for JSON and already gets 400 on refusal
+# (docs/architecture.md, "Refusals").
+
+OUR_APPS = {
+    config.label
+    for config in apps.get_app_configs()
+    if Path(config.path).parent == Path(settings.BASE_DIR)
+}
+
+
+def _admin_form_screen(route) -> bool:
+    if not route.pattern.startswith("admin/"):
+        return False
+    view = inspect.unwrap(route.callback)
+    if route.model_admin is not None:
+        return view.__name__ in ("create_view", "edit_view")
+    view_class = getattr(view, "view_class", None)
+    model = getattr(view, "view_initkwargs", {}).get("model")
+    return bool(
+        view_class
+        and issubclass(view_class, WagtailCreateView | WagtailEditView)
+        and isinstance(model, type)
+        and model._meta.app_label in OUR_APPS
+    )
+
+
+ADMIN_SCREENS = {
+    route.name: route for route in all_routes()[0] if _admin_form_screen(route)
+}
+
+
+def _superuser(world):
+    return _csrf_client(world["admin"])
+
+
+def _modeladmin_url(name, *args):
+    return reverse(name, args=args)
+
+
+def _organisation_create(world):
+    typed = {"name": TYPED}
+    url = _modeladmin_url("accounts_organisation_modeladmin_create")
+    return Walk(_superuser(world), url, "name", post=typed, kept=typed)
+
+
+def _organisation_edit(world):
+    typed = {"name": TYPED}  # and no type
+    url = _modeladmin_url("accounts_organisation_modeladmin_edit", world["police"].pk)
+    return Walk(_superuser(world), url, "name", post=typed, kept=typed)
+
+
+def _meeting_create(world):
+    typed = {"location": TYPED}  # and no date, chair or kind
+    url = _modeladmin_url("meetings_meeting_modeladmin_create")
+    return Walk(_csrf_client(world["boss"]), url, "location", post=typed, kept=typed)
+
+
+def _meeting_edit(world):
+    typed = {"location": TYPED}
+    url = _modeladmin_url("meetings_meeting_modeladmin_edit", world["planned"].pk)
+    return Walk(_csrf_client(world["boss"]), url, "location", post=typed, kept=typed)
+
+
+def _action_edit(world):
+    typed = {"update": TYPED}  # and no status
+    url = _modeladmin_url("meetings_action_modeladmin_edit", world["action"].pk)
+    return Walk(_csrf_client(world["boss"]), url, "update", post=typed, kept=typed)
+
+
+def _user_screen(name, *args):
+    def walk(world):
+        typed = {"first_name": TYPED}  # and no username or email
+        url = reverse(name, args=[world["referrer"].pk] if args else [])
+        # The copy screen's form is sent to the new-user screen (walked too);
+        # a post to the copy screen itself is refused the same way.
+        action = url if name.endswith(":copy") else None
+        return Walk(_superuser(world), url, "first_name", typed, typed, action)
+
+    return walk
+
+
+ADMIN_WALKED = {
+    "accounts_organisation_modeladmin_create": _organisation_create,
+    "accounts_organisation_modeladmin_edit": _organisation_edit,
+    "meetings_meeting_modeladmin_create": _meeting_create,
+    "meetings_meeting_modeladmin_edit": _meeting_edit,
+    "meetings_action_modeladmin_edit": _action_edit,
+    "wagtailusers_users:add": _user_screen("wagtailusers_users:add"),
+    "wagtailusers_users:edit": _user_screen("wagtailusers_users:edit", "pk"),
+    "wagtailusers_users:copy": _user_screen("wagtailusers_users:copy", "pk"),
+}
+
+READ_ONLY = "read only: the screen refuses everyone, so no form is ever shown"
+ADMIN_EXEMPT = {
+    "audit_auditevent_modeladmin_create": READ_ONLY,
+    "audit_auditevent_modeladmin_edit": READ_ONLY,
+    "agreements_agreementversion_modeladmin_create": READ_ONLY,
+    "agreements_agreementversion_modeladmin_edit": READ_ONLY,
+    "jobs_outgoingemail_modeladmin_create": READ_ONLY,
+    "jobs_outgoingemail_modeladmin_edit": READ_ONLY,
+    "django_tasks_database_dbtaskresult_modeladmin_create": READ_ONLY,
+    "django_tasks_database_dbtaskresult_modeladmin_edit": READ_ONLY,
+    # A guidance page is a Wagtail page: modeladmin sends both to Wagtail's
+    # page editor, which is Wagtail's own screen.
+    "home_guidancepage_modeladmin_create": "Wagtail's page editor",
+    "home_guidancepage_modeladmin_edit": "Wagtail's page editor",
+}
+
+
+def test_every_admin_form_screen_of_ours_is_walked_or_exempt_with_a_reason():
+    assert set(ADMIN_SCREENS) == set(ADMIN_WALKED) | set(ADMIN_EXEMPT)
+    assert all(ADMIN_EXEMPT.values())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name", sorted(n for n, why in ADMIN_EXEMPT.items() if why == READ_ONLY)
+)
+def test_a_read_only_screen_shows_nobody_a_form(world, name):
+    route = ADMIN_SCREENS[name]
+    for person in (world["admin"], world["boss"]):
+        response = verified_client_for(person).get(route.url)
+        assert response.status_code in (302, 403, 404), (route.url, person)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(ADMIN_WALKED))
+def test_a_refused_admin_form_answers_400_with_the_form_again(world, name):
+    walk = ADMIN_WALKED[name](world)
+    page = walk.client.get(walk.page)
+    assert page.status_code == 200, (walk.page, page.status_code)
+    body = page.content.decode()
+    token = CSRF.search(body).group(1)
+    form = form_on(body, with_field=walk.with_field, page_url=walk.page)
+    url = walk.action or form.action.split("#")[0] or walk.page
+    assert resolve(url).view_name == name, (url, resolve(url).view_name)
+    response = walk.client.post(url, {"csrfmiddlewaretoken": token, **walk.post})
+    assert response.status_code == 400, (url, response.status_code)
+    body = response.content.decode()
+    assert "could not be" in body  # Wagtail's banner: "... could not be saved"
+    assert "error-message" in body  # and the message by its field
+    _shown_again(body, walk, url)
