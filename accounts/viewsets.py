@@ -2,10 +2,11 @@
 
 from django import forms
 from django.db.models import Q
+from wagtail.admin.views.generic import CopyView
 from wagtail.users.forms import UserCreationForm, UserEditForm
-from wagtail.users.views.users import UserViewSet
+from wagtail.users.views.users import CreateView, EditView, UserViewSet
 
-from portal.forms import RefusesNullCharacters
+from portal.forms import RefusedWithBadRequest, RefusesNullCharacters
 
 from .models import Organisation
 
@@ -52,6 +53,23 @@ class PartnerUserEditForm(_PartnerFieldsMixin, UserEditForm):
         fields = UserEditForm.Meta.fields | {"organisation", "job_title"}
 
 
+class PortalUserCreateView(RefusedWithBadRequest, CreateView):
+    """Wagtail's new-user screen; a refused form answers 400."""
+
+
+class PortalUserEditView(RefusedWithBadRequest, EditView):
+    """Wagtail's user screen; a refused form answers 400."""
+
+
+class PortalUserCopyView(RefusedWithBadRequest, CopyView):
+    """Wagtail's "copy this user" screen, a new-user form filled in from
+    another; a refused form answers 400."""
+
+
 class PortalUserViewSet(UserViewSet):
+    add_view_class = PortalUserCreateView
+    edit_view_class = PortalUserEditView
+    copy_view_class = PortalUserCopyView
+
     def get_form_class(self, for_update=False):
         return PartnerUserEditForm if for_update else PartnerUserCreationForm

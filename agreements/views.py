@@ -169,6 +169,10 @@ def verify_receipt(request):
             "checked": bool(request.GET) and form.is_valid(),
             "result": result,
         },
+        # A number that is not a receipt number is the asker's error: 400
+        # (RFC 9110, 15.5.1), the form again with it, as for every refusal.
+        # One that is well formed was looked up, found or not: 200.
+        status=refusal_status(form),
     )
 
 

@@ -24,7 +24,6 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdminGroup, modeladmin_register
-from wagtail_modeladmin.views import CreateView, EditView
 
 from accounts.forms import PersonChoiceField
 from accounts.models import Role
@@ -33,7 +32,7 @@ from audit.exports import SafeExportIndexView
 from audit.services import audit_read
 from portal.dates import long_datetime
 from portal.forms import RefusesNullCharacters, TextAreaField
-from portal.modeladmin import PortalModelAdmin
+from portal.modeladmin import PortalModelAdmin, RefusingCreateView, RefusingEditView
 
 from .audit_actions import MeetingAction
 from .models import Action, Attendance, Meeting, Rag
@@ -189,7 +188,7 @@ class MeetingEditForm(MeetingForm):
                   "referral_deadline"]  # fmt: skip
 
 
-class MeetingCreateView(CreateView):
+class MeetingCreateView(RefusingCreateView):
     def form_valid(self, form):
         data = form.cleaned_data
         try:
@@ -212,7 +211,7 @@ class MeetingCreateView(CreateView):
         return redirect(meeting.get_absolute_url())
 
 
-class MeetingEditView(EditView):
+class MeetingEditView(RefusingEditView):
     # A narrower form than scheduling: the kind, and which full meeting an
     # urgent one reports to, are fixed once scheduled.
 
@@ -326,7 +325,7 @@ class ActionProgressForm(RefusesNullCharacters, WagtailAdminModelForm):
         field_classes = {"update": TextAreaField}
 
 
-class ActionEditView(EditView):
+class ActionEditView(RefusingEditView):
     def get(self, request, *args, **kwargs):
         audit_read(request, self.instance)
         return super().get(request, *args, **kwargs)

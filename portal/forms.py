@@ -282,10 +282,19 @@ def refusal_status(*forms_, errors=()) -> int:
 
 
 class RefusedWithBadRequest:
-    """For Django's class-based form views (``FormMixin``): a refused form is
-    the page again with status 400, as ``refusal_status`` gives the function
-    views. Django's own ``form_invalid`` answers 200, which tells assistive
-    technology, browser tests and monitoring that the post worked."""
+    """For class-based form views (Django's ``FormMixin``, and the Wagtail
+    admin's create and edit screens): a refused form is the page again with
+    status 400, as ``refusal_status`` gives the function views. Django's own
+    ``form_invalid`` answers 200, which tells assistive technology, browser
+    tests and monitoring that the post worked.
+
+    The view's own ``form_invalid`` still builds the page, so what it adds
+    (Wagtail's "could not be saved" banner) stays; only a 200 becomes 400. A
+    redirect, or Wagtail's JSON answer to its autosave (already 400), is left
+    as it is."""
 
     def form_invalid(self, form):
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+        response = super().form_invalid(form)
+        if response.status_code == 200:
+            response.status_code = 400
+        return response

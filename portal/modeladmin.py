@@ -18,6 +18,10 @@ test_admin_lists.py checks each registered one), which gives it:
 - Object routes (edit, inspect, delete...) only for whole-number ids, so that
   letters or a number too large for the database find no route (404) instead
   of failing in the lookup (500).
+- Create and edit screens that answer a refused form with 400, as every
+  form in the portal does (``portal.forms.RefusedWithBadRequest``). A
+  custom ``create_view_class`` or ``edit_view_class`` derives from
+  ``RefusingCreateView`` or ``RefusingEditView``.
 """
 
 from django.contrib.admin import FieldListFilter
@@ -33,7 +37,9 @@ from django.db.models.constants import LOOKUP_SEP
 from wagtail.admin import messages
 from wagtail_modeladmin.helpers import AdminURLHelper, PageAdminURLHelper
 from wagtail_modeladmin.options import ModelAdmin
-from wagtail_modeladmin.views import IndexView
+from wagtail_modeladmin.views import CreateView, EditView, IndexView
+
+from .forms import RefusedWithBadRequest
 
 IGNORED_MESSAGE = (
     "Some filters in the page address are not offered on this list, or had "
@@ -152,11 +158,22 @@ class WholeNumberIdPageURLHelper(_WholeNumberIds, PageAdminURLHelper):
     pass
 
 
+class RefusingCreateView(RefusedWithBadRequest, CreateView):
+    """modeladmin's create screen; a refused form answers 400."""
+
+
+class RefusingEditView(RefusedWithBadRequest, EditView):
+    """modeladmin's edit screen; a refused form answers 400."""
+
+
 class PortalModelAdmin(ModelAdmin):
     """The base of every ModelAdmin in the project (see the module docstring).
-    A custom ``index_view_class`` must derive from DeclaredFiltersIndexView."""
+    A custom ``index_view_class`` must derive from DeclaredFiltersIndexView,
+    a custom create or edit view from RefusingCreateView or RefusingEditView."""
 
     index_view_class = DeclaredFiltersIndexView
+    create_view_class = RefusingCreateView
+    edit_view_class = RefusingEditView
 
     def get_url_helper_class(self):
         if self.url_helper_class:

@@ -57,7 +57,7 @@ class TestUserManagement:
         response = admin_client.post(
             reverse("wagtailusers_users:add"), _new_user_form()
         )
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert "Choose the organisation this person works for" in (
             response.content.decode()
         )
