@@ -46,6 +46,7 @@ class GovernanceAction(StrEnum):
     ACCOUNT_REQUEST_REJECTED = "account_request.rejected"
     DORMANT_CHECKED = "user.dormant_checked"
     INVITATION_ACCEPTED = "user.invitation_accepted"
+    CONTACT_PAGE_REFUSED = "organisation.contact_page_refused"
     PEOPLE_VIEWED = "organisation.people_viewed"
     RECERTIFICATION_ANSWERED = "recertification.answered"
     RECERTIFICATION_CLOSED = "recertification.closed"

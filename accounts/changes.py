@@ -45,13 +45,17 @@ def changes_made_by(*, via: str, actor=None) -> Iterator[None]:
 
 
 def change_source() -> ChangeSource:
-    explicit = _acting.get()
-    if explicit is not None:
-        return explicit
     # Imported here: the middleware imports the views, which need the apps.
     from .middleware import current_request
 
     request = current_request.get()
+    explicit = _acting.get()
+    if explicit is not None:
+        # The request's address and browser too, when it is theirs.
+        user = getattr(request, "user", None)
+        if explicit.actor is not None and user == explicit.actor:
+            return ChangeSource(explicit.actor, explicit.via, request)
+        return explicit
     if request is not None:
         user = getattr(request, "user", None)
         actor = user if user is not None and user.is_authenticated else None

@@ -20,7 +20,7 @@ from audit.models import Outcome
 from audit.receivers import SECOND_FACTOR_MARKER
 from audit.services import audit_record
 
-from .models import (
+from ..models import (
     BackupCode,
     BackupCodeDevice,
     CodeCheck,
