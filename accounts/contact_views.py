@@ -92,7 +92,7 @@ def organisation_people(request, organisation):
 
 @contact_only
 def account_request(request, organisation):
-    form = AccountRequestForm(request.POST or None)
+    form = AccountRequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             account_request_make(contact=request.user, **form.cleaned_data)
@@ -116,7 +116,7 @@ def account_request(request, organisation):
 @contact_only
 def person_suspend(request, organisation, user_id):
     person = get_object_or_404(User, pk=user_id, organisation=organisation)
-    form = SuspendForm(request.POST or None)
+    form = SuspendForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             contact_suspends(
@@ -155,7 +155,9 @@ def recertification(request, organisation):
         )
     )
     pending = [e for e in entries if e.status == EntryStatus.PENDING]
-    form = RecertificationForm(request.POST or None, entries=pending)
+    form = RecertificationForm(
+        request.POST if request.method == "POST" else None, entries=pending
+    )
     if request.method == "POST" and form.is_valid():
         try:
             counts = recertification_answer(

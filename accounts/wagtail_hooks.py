@@ -118,7 +118,9 @@ def account_request_decide(request, pk):
     initial = {}
     if account_request.status == RequestStatus.PENDING:
         initial["username"] = username_suggested(account_request)
-    form = AccountRequestDecisionForm(request.POST or None, initial=initial)
+    form = AccountRequestDecisionForm(
+        request.POST if request.method == "POST" else None, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         try:
             if form.cleaned_data["decision"] == "approve":

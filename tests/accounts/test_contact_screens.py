@@ -17,7 +17,6 @@ from accounts.models import (
     User,
 )
 from audit.models import AuditEvent, Outcome
-from jobs.models import OutgoingEmail
 from tests.conftest import verified_client_for
 from tests.factories import TEST_PASSWORD, OrganisationFactory, UserFactory
 from tests.portal.routes import all_routes
@@ -163,7 +162,8 @@ class TestAccountRequests:
         assert response.status_code == 302
         account_request = AccountRequest.objects.get()
         assert account_request.organisation == agency["organisation"]
-        notice = OutgoingEmail.objects.get(to=administrator.email)
+        (notice,) = [m for m in mail.outbox if m.to == [administrator.email]]
+        assert "single point of contact has asked" in notice.body
         assert "Newcomer" not in notice.body + notice.subject
 
         admin_client = verified_client_for(administrator)
@@ -227,7 +227,8 @@ class TestAccountRequests:
             admin_client.post(url, {"decision": "reject", "note": "Use a team login"})
         account_request.refresh_from_db()
         assert account_request.status == RequestStatus.REJECTED
-        (email,) = OutgoingEmail.objects.filter(to=agency["contact"].email)
+        (email,) = [m for m in mail.outbox if m.to == [agency["contact"].email]]
+        assert "was not approved" in email.body
         assert "Newcomer" not in email.body
         event = AuditEvent.objects.get(action=GovernanceAction.ACCOUNT_REQUEST_REJECTED)
         assert "Use a team login" not in str(event.detail)
@@ -272,8 +273,9 @@ class TestSuspension:
         assert event.actor == agency["contact"]
         assert event.detail["reason"] == SuspensionReason.BY_CONTACT
         assert "Left the team" not in str(event.detail)
-        (email,) = OutgoingEmail.objects.filter(to=colleague.email)
+        (email,) = [m for m in mail.outbox if m.to == [colleague.email]]
         assert "suspended" in email.subject
+        assert "single point of contact" in email.body
         assert agency["contact"].last_name not in email.body
 
         # Their open session has ended, and signing in says why, plainly.
