@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test import override_settings
 
-from accounts.demo import demo_people_seed
+from accounts.demo import demo_governance_seed, demo_people_seed
 from agreements.demo import demo_agreements_seed
 from documents.demo import demo_documents_seed
 from home.demo import demo_guidance_seed
@@ -68,6 +68,10 @@ class Command(BaseCommand):
                 "Closed cases due for disposal, one on legal hold",
                 demo_retention_seed,
             )
+            review = self._step(
+                "An access review in progress and an account request",
+                demo_governance_seed,
+            )
         if options["json"]:
             self.stdout.write(json.dumps(logins, indent=2))
         else:
@@ -82,6 +86,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Created {len(old_cases)} closed cases for retention: "
                 "/referrals/retention/ lists them for coordinators"
+            )
+            self.stdout.write(
+                f"Single point of contact: sign in as {review['contact']} and "
+                "open /accounts/organisation/ to see the council's people; its "
+                "access review (one confirmed, two waiting, deadline "
+                f"{review['deadline']:%d %B %Y}) is at "
+                "/accounts/organisation/recertification/"
             )
 
     def _step(self, label, seed):
