@@ -12,4 +12,44 @@ class AccountAction(StrEnum):
 
     ORGANISATIONS_EXPORTED = "organisation.exported"
     ORGANISATIONS_LIST_VIEWED = "organisation.list_viewed"
-    USER_DEACTIVATED = "account.user_deactivated"
+
+
+class UserChange(StrEnum):
+    """A change to an account, recorded once wherever it is made (admin, a
+    single point of contact's screen, a job, a command): accounts.receivers
+    watches the saves and group changes themselves."""
+
+    ACTIVATED = "user.activated"
+    CREATED = "user.created"
+    DEACTIVATED = "user.deactivated"
+    DELETED = "user.deleted"
+    ORGANISATION_CHANGED = "user.organisation_changed"
+    ROLES_ADDED = "user.roles_added"
+    ROLES_REMOVED = "user.roles_removed"
+    SUSPENDED = "user.suspended"
+
+
+class OrganisationChange(StrEnum):
+    """A change to a partner organisation, recorded the same way."""
+
+    ACTIVATED = "organisation.activated"
+    CONTACT_CHANGED = "organisation.contact_changed"
+    CREATED = "organisation.created"
+    DEACTIVATED = "organisation.deactivated"
+
+
+class GovernanceAction(StrEnum):
+    """Single points of contact, account requests and access reviews."""
+
+    ACCOUNT_REQUESTED = "account_request.made"
+    ACCOUNT_REQUEST_APPROVED = "account_request.approved"
+    ACCOUNT_REQUEST_REJECTED = "account_request.rejected"
+    DORMANT_CHECKED = "user.dormant_checked"
+    INVITATION_ACCEPTED = "user.invitation_accepted"
+    CONTACT_PAGE_REFUSED = "organisation.contact_page_refused"
+    PEOPLE_VIEWED = "organisation.people_viewed"
+    RECERTIFICATION_ANSWERED = "recertification.answered"
+    RECERTIFICATION_CLOSED = "recertification.closed"
+    RECERTIFICATION_OPENED = "recertification.opened"
+    RECERTIFICATION_PROGRESS_VIEWED = "recertification.progress_viewed"
+    RECERTIFICATION_REMINDED = "recertification.reminded"

@@ -249,3 +249,52 @@ def demo_install_secret() -> bytes:
             f"{path} does not hold a demo secret; delete it and seed again."
         )
     return value
+
+
+# The contact whose access review is in progress in the demo.
+DEMO_REVIEWING_CONTACT = "council.signatory"
+
+
+def demo_governance_seed() -> dict:
+    """An access review in progress at the council (opened five days ago,
+    one person confirmed, two waiting) and an account request waiting for an
+    administrator. Made through the services, once: a second run finds them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import AccountRequest, RecertificationRound
+    from .services import (
+        Answer,
+        account_request_make,
+        recertification_answer,
+        recertification_open,
+    )
+
+    contact = User.objects.get(username=DEMO_REVIEWING_CONTACT)
+    organisation = contact.organisation
+    if not RecertificationRound.objects.filter(organisation=organisation).exists():
+        round_ = recertification_open(
+            organisation=organisation,
+            today=timezone.localdate() - timedelta(days=5),
+        )
+        confirmed = User.objects.get(username="council.referrer")
+        recertification_answer(
+            round_=round_,
+            contact=contact,
+            answers={
+                confirmed.pk: Answer(keep=True, roles_kept=sorted(confirmed.role_names))
+            },
+        )
+    if not AccountRequest.objects.filter(organisation=organisation).exists():
+        account_request_make(
+            contact=contact,
+            first_name="Robin",
+            last_name="Newcomer",
+            email="robin.newcomer@example.org",
+            job_title="ASB caseworker",
+            role=Role.REFERRER.value,
+            reason="Joins the council's ASB team next month.",
+        )
+    round_ = RecertificationRound.objects.filter(organisation=organisation).first()
+    return {"contact": contact.username, "deadline": round_.deadline}

@@ -46,6 +46,32 @@ class SignInForm(RefusesNullCharacters, AuthenticationForm):
         )
         self.fields["password"].error_messages["required"] = "Enter your password"
 
+    def get_invalid_login_error(self):
+        # A suspended person who knows their password is told why they cannot
+        # sign in; anyone else gets the usual answer, which says nothing about
+        # whether the account exists.
+        from django.contrib.auth.hashers import check_password
+
+        from .models import User
+        from .services import suspension_explained
+
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password") or ""
+        person = User.objects.filter(username=username).first() if username else None
+        if (
+            person is not None
+            and person.is_suspended
+            and check_password(password, person.password)
+        ):
+            return forms.ValidationError(
+                f"Your account has been suspended. "
+                f"{suspension_explained(person.suspension_reason)} Ask your "
+                "organisation's single point of contact or the CMARAC "
+                "coordinator if you still need access.",
+                code="suspended",
+            )
+        return super().get_invalid_login_error()
+
 
 class CodeForm(RefusesNullCharacters, forms.Form):
     code = forms.CharField(
@@ -128,3 +154,192 @@ class QueuedPasswordResetForm(RefusesNullCharacters, PasswordResetForm):
             subject="".join(subject.splitlines()),
             body=body,
         )
+
+
+TEXT_INPUT = "govuk-input govuk-!-width-two-thirds"
+
+
+class AccountRequestForm(RefusesNullCharacters, forms.Form):
+    """What a single point of contact gives to ask for an account."""
+
+    first_name = forms.CharField(
+        max_length=150,
+        error_messages={"required": "Enter their first name"},
+        widget=forms.TextInput(attrs={"class": TEXT_INPUT, "autocomplete": "off"}),
+    )
+    last_name = forms.CharField(
+        max_length=150,
+        error_messages={"required": "Enter their last name"},
+        widget=forms.TextInput(attrs={"class": TEXT_INPUT, "autocomplete": "off"}),
+    )
+    email = forms.EmailField(
+        label="Work email address",
+        error_messages={
+            "required": "Enter their work email address",
+            "invalid": "Enter an email address like name@example.org",
+        },
+        widget=forms.EmailInput(
+            attrs={"class": TEXT_INPUT, "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+    job_title = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Job title (optional)",
+        widget=forms.TextInput(attrs={"class": TEXT_INPUT}),
+    )
+    role = forms.ChoiceField(
+        label="Role they need",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the role they need"},
+    )
+    reason = forms.CharField(
+        label="Why they need access",
+        help_text="For example, the cases or meetings they will work on.",
+        max_length=2000,
+        error_messages={"required": "Say why they need access"},
+        widget=forms.Textarea(attrs={"class": "govuk-textarea", "rows": 4}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .models import REQUESTABLE_ROLES
+
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [
+            (role.value, ROLE_HINTS[role.value][0]) for role in REQUESTABLE_ROLES
+        ]
+
+
+# A role's label as a person would ask for it.
+ROLE_HINTS = {
+    "Referrers": ("Caseworker (refers cases, attends meetings)",),
+    "Signatories": ("Signatory (acknowledges the agreement)",),
+}
+
+
+class SuspendForm(RefusesNullCharacters, forms.Form):
+    reason = forms.CharField(
+        label="Why are you suspending this account?",
+        help_text=(
+            "For example, they have left your organisation. Administrators see "
+            "this; the person is told only that you suspended their account."
+        ),
+        max_length=2000,
+        error_messages={"required": "Say why you are suspending this account"},
+        widget=forms.Textarea(attrs={"class": "govuk-textarea", "rows": 3}),
+    )
+    confirm = forms.BooleanField(
+        label="I understand they will not be able to sign in",
+        error_messages={"required": "Confirm that they will not be able to sign in"},
+    )
+
+
+class RecertificationForm(RefusesNullCharacters, forms.Form):
+    """One keep-or-remove question and one set of role boxes per person.
+
+    A person left unanswered stays pending; a person kept must keep a role."""
+
+    KEEP, REMOVE = "keep", "remove"
+
+    def __init__(self, *args, entries, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.entries = list(entries)
+        self.rows = []
+        for entry in self.entries:
+            person = entry.user
+            decision = forms.ChoiceField(
+                label=f"Does {person} still need access?",
+                choices=[
+                    (self.KEEP, "Yes, keep their access"),
+                    (self.REMOVE, "No, remove their access"),
+                ],
+                widget=forms.RadioSelect,
+                required=False,
+            )
+            held = sorted(person.role_names)
+            roles = forms.MultipleChoiceField(
+                label=f"Roles {person} keeps",
+                help_text="Untick a role they no longer need.",
+                choices=[(name, _role_label(name)) for name in held],
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+                initial=held,
+            )
+            self.fields[f"decision_{person.pk}"] = decision
+            self.fields[f"roles_{person.pk}"] = roles
+            self.rows.append(
+                (entry, self[f"decision_{person.pk}"], self[f"roles_{person.pk}"])
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        answered = 0
+        for entry in self.entries:
+            pk = entry.user_id
+            decision = cleaned.get(f"decision_{pk}")
+            if not decision:
+                continue
+            answered += 1
+            if (
+                decision == self.KEEP
+                and entry.user.role_names
+                and not cleaned.get(f"roles_{pk}")
+            ):
+                self.add_error(
+                    f"roles_{pk}",
+                    f"Keep at least one role for {entry.user}, or remove their access",
+                )
+        if not answered and not self.errors:
+            raise forms.ValidationError("Choose keep or remove for at least one person")
+        return cleaned
+
+    def answers(self) -> dict:
+        from .services import Answer
+
+        result = {}
+        for entry in self.entries:
+            pk = entry.user_id
+            decision = self.cleaned_data.get(f"decision_{pk}")
+            if decision:
+                result[pk] = Answer(
+                    keep=decision == self.KEEP,
+                    roles_kept=list(self.cleaned_data.get(f"roles_{pk}") or []),
+                )
+        return result
+
+
+def _role_label(name: str) -> str:
+    from .models import Role
+
+    try:
+        return Role(name).label
+    except ValueError:
+        return name
+
+
+class AccountRequestDecisionForm(RefusesNullCharacters, forms.Form):
+    """An administrator's decision on an account request."""
+
+    decision = forms.ChoiceField(
+        choices=[
+            ("approve", "Approve: make the account and invite them"),
+            ("reject", "Reject"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose approve or reject"},
+    )
+    username = forms.CharField(max_length=150, required=False)
+    note = forms.CharField(
+        label="Reason for rejecting (shown to the single point of contact)",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "approve" and not cleaned.get("username"):
+            self.add_error("username", "Enter a username for the new account")
+        if cleaned.get("decision") == "reject" and not cleaned.get("note"):
+            self.add_error("note", "Say why the request is rejected")
+        return cleaned

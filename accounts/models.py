@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractUser, Group
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F
 from django.utils import timezone
@@ -52,6 +53,31 @@ class Organisation(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        super().clean()
+        problem = contact_problem(self, self.single_point_of_contact)
+        if problem:
+            raise ValidationError({"single_point_of_contact": problem})
+
+    @property
+    def contact_is_valid(self) -> bool:
+        """Whether the named contact can act: an active person of this
+        organisation. Data from before the rule may break it; the coordinators'
+        recertification page lists those, and no round opens for them."""
+        contact = self.single_point_of_contact
+        return contact is not None and contact_problem(self, contact) is None
+
+
+def contact_problem(organisation: "Organisation", contact) -> str | None:
+    """Why ``contact`` cannot be ``organisation``'s single point of contact."""
+    if contact is None:
+        return None
+    if organisation.pk is None or contact.organisation_id != organisation.pk:
+        return "Choose someone who works for this organisation"
+    if not contact.is_active:
+        return "Choose someone whose account is active"
+    return None
+
 
 class Role(models.TextChoices):
     """Roles are Django groups, so Wagtail permissions attach to them."""
@@ -60,6 +86,25 @@ class Role(models.TextChoices):
     SIGNATORY = "Signatories", "Signatory"
     COORDINATOR = "Coordinators", "Coordinator"
     EDITOR = "Editors", "Editor"
+
+
+class SuspensionReason(models.TextChoices):
+    """Why an account was suspended; each is told to the person in plain words."""
+
+    BY_CONTACT = (
+        "by_contact",
+        "Suspended by your organisation's single point of contact",
+    )
+    REMOVED_AT_RECERTIFICATION = (
+        "removed_at_recertification",
+        "Removed at your organisation's access review",
+    )
+    NOT_RECERTIFIED = (
+        "not_recertified",
+        "Not confirmed at your organisation's access review by its deadline",
+    )
+    DORMANT = "dormant", "Not used for a long time"
+    INCIDENT = "incident", "Suspended while a data incident is looked into"
 
 
 class User(AbstractUser):
@@ -76,6 +121,14 @@ class User(AbstractUser):
     phone = models.CharField(max_length=40, blank=True)
     # Bumping this ends every session the user has (see get_session_auth_hash).
     session_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # A suspension is a deactivation with a reason the person is told. Making
+    # the account active again clears it (accounts.receivers).
+    suspended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    suspension_reason = models.CharField(
+        max_length=40, choices=SuspensionReason.choices, blank=True, editable=False
+    )
+    # What the single point of contact wrote; kept here, never in the audit log.
+    suspension_note = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]
@@ -89,6 +142,35 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.username
+
+    def clean(self):
+        super().clean()
+        # A single point of contact must stay an active person of their
+        # organisation: name another contact first (docs/features.md).
+        if self.pk is None:
+            return
+        for organisation in Organisation.objects.filter(single_point_of_contact=self):
+            if not self.is_active or self.organisation_id != organisation.pk:
+                raise ValidationError(
+                    f"{self} is the single point of contact for {organisation}: "
+                    "choose another contact for it first"
+                )
+
+    @property
+    def is_suspended(self) -> bool:
+        return not self.is_active and bool(self.suspension_reason)
+
+    @property
+    def is_contact(self) -> bool:
+        """Whether this person is the single point of contact of their own
+        organisation, which must be active."""
+        organisation = self.organisation
+        return (
+            self.is_active
+            and organisation is not None
+            and organisation.active
+            and organisation.single_point_of_contact_id == self.pk
+        )
 
     def get_session_auth_hash(self):
         # Django checks this hash on every request; including the epoch lets us
@@ -242,3 +324,151 @@ class BackupCode(models.Model):
 
 def normalise_backup_code(token) -> str:
     return "".join(ch for ch in str(token).lower() if ch.isalnum())
+
+
+# The roles a single point of contact may ask for: the agency's own. The
+# partnership's roles (coordinator, editor) are given by administrators.
+REQUESTABLE_ROLES = (Role.REFERRER, Role.SIGNATORY)
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for an administrator"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class AccountRequest(models.Model):
+    """A single point of contact asks for an account for someone at their
+    organisation; an administrator approves (the account is made and the
+    person invited) or rejects it."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="account_requests"
+    )
+    requested_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="account_requests_made"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    first_name = models.CharField(max_length=150)
+    last_name = models.CharField(max_length=150)
+    email = models.EmailField()
+    job_title = models.CharField(max_length=200, blank=True)
+    role = models.CharField(
+        max_length=40, choices=[(r.value, r.label) for r in REQUESTABLE_ROLES]
+    )
+    reason = models.TextField(help_text="Why this person needs access.")
+    status = models.CharField(
+        max_length=20, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="account_requests_decided",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    user = models.OneToOneField(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="account_request",
+        help_text="The account made when the request was approved.",
+    )
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="account_request_decided_when_not_pending",
+                condition=models.Q(
+                    status=RequestStatus.PENDING, decided_at__isnull=True
+                )
+                | (
+                    ~models.Q(status=RequestStatus.PENDING)
+                    & models.Q(decided_at__isnull=False)
+                ),
+            )
+        ]
+
+    def __str__(self):
+        return f"Account for {self.first_name} {self.last_name} ({self.organisation})"
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+
+class RecertificationRound(models.Model):
+    """One organisation's access review: its single point of contact confirms
+    or removes each person and each role before the deadline."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="recertifications"
+    )
+    opened_on = models.DateField()
+    # The last day to answer: people still unconfirmed after it are suspended.
+    deadline = models.DateField()
+    # The smallest "days before the deadline" reminder sent so far (7, 3, 1).
+    reminded_days_before = models.PositiveSmallIntegerField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_on", "organisation__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "opened_on"],
+                name="one_recertification_a_day_per_organisation",
+            ),
+            models.CheckConstraint(
+                name="recertification_deadline_after_opening",
+                condition=models.Q(deadline__gte=F("opened_on")),
+            ),
+        ]
+
+    def __str__(self):
+        return f"Access review of {self.organisation}, opened {self.opened_on}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class EntryStatus(models.TextChoices):
+    PENDING = "pending", "Not answered yet"
+    CONFIRMED = "confirmed", "Confirmed"
+    REMOVED = "removed", "Access removed"
+    LAPSED = "lapsed", "Not confirmed by the deadline"
+
+
+class RecertificationEntry(models.Model):
+    """One person in a round, with the roles they held when it opened."""
+
+    round = models.ForeignKey(
+        RecertificationRound, on_delete=models.CASCADE, related_name="entries"
+    )
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="recertifications"
+    )
+    roles_at_opening = models.JSONField(default=list)
+    roles_removed = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        max_length=20, choices=EntryStatus.choices, default=EntryStatus.PENDING
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["user__last_name", "user__first_name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "user"], name="one_recertification_entry_a_person"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.round}: {self.get_status_display()}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import contact_views, views
 
 app_name = "accounts"
 
@@ -19,5 +19,32 @@ urlpatterns = [
         "password-reset/<uidb64>/<token>/",
         views.password_reset_confirm,
         name="password_reset_confirm",
+    ),
+    path("invitation/<uidb64>/<token>/", contact_views.invitation, name="invitation"),
+    # The single point of contact's screens: their own organisation only.
+    path(
+        "accounts/organisation/",
+        contact_views.organisation_people,
+        name="organisation",
+    ),
+    path(
+        "accounts/organisation/request-account/",
+        contact_views.account_request,
+        name="account_request",
+    ),
+    path(
+        "accounts/organisation/people/<int:user_id>/suspend/",
+        contact_views.person_suspend,
+        name="person_suspend",
+    ),
+    path(
+        "accounts/organisation/recertification/",
+        contact_views.recertification,
+        name="recertification",
+    ),
+    path(
+        "accounts/recertification/",
+        contact_views.recertification_progress,
+        name="recertification_progress",
     ),
 ]

@@ -38,6 +38,10 @@ DETAIL_KEYS = frozenset(
         "device", "method", "remaining", "kept", "path",
         "backup_codes_spent", "users_signed_out", "sessions_deleted",
         "authenticators_removed", "authenticators_advanced", "reset_authenticators",
+        # account changes and access governance (ids, role names, counts)
+        "via", "roles", "account_request", "round", "deadline", "days_left",
+        "confirmed", "removed", "pending", "lapsed", "suspended", "opened",
+        "closed", "reminded",
         # agreements and the case-material gate
         "route", "number", "change_type", "version", "organisation", "organisations",
         # refusals on case routes: the ids in the address (agreements.middleware)

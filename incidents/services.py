@@ -13,8 +13,8 @@ from django.db.models import Max, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.services import devices_remove, user_deactivate
+from accounts.models import SuspensionReason, User
+from accounts.services import devices_remove, user_suspend
 from audit.services import audit_record
 from documents.models import Share
 from documents.services import ShareRefused, share_recall
@@ -314,7 +314,11 @@ def containment_take(
             person = _needs(target.person, "Select the person", "target")
             if person.pk == user.pk:
                 raise IncidentRefused("You cannot deactivate yourself", field="target")
-            user_deactivate(user=person, by=user, request=request)
+            user_suspend(
+                user=person,
+                reason=SuspensionReason.INCIDENT,
+                note=f"Incident {locked.reference}",
+            )
             links = {"person": person}
             summary = f"Deactivated {person.name_with_organisation}"
             target_id = str(person.pk)

@@ -160,6 +160,17 @@ SCHEDULE: tuple[Job, ...] = (
         daily_at=time(7, 15),
     ),
     Job(
+        "recertify_accounts",
+        "opens each organisation's access review every "
+        "`DJANGO_RECERTIFICATION_INTERVAL_DAYS` (91), reminds its single point "
+        "of contact 7, 3 and 1 days before the deadline "
+        "(`DJANGO_RECERTIFICATION_WINDOW_DAYS`, 14), suspends people not "
+        "confirmed by then and partner accounts unused for "
+        "`DJANGO_DORMANT_ACCOUNT_DAYS` (90), telling each why; audited, each "
+        "email once",
+        daily_at=time(6, 30),
+    ),
+    Job(
         "send_guidance_review_reminders",
         "emails each guidance page's owner once its review date has passed",
         daily_at=time(7, 20),

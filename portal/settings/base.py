@@ -467,6 +467,19 @@ REFERRAL_INACTIVE_MONTHS = env.int("DJANGO_REFERRAL_INACTIVE_MONTHS", default=6)
 RETENTION_REVIEW_DAYS = 30
 RETENTION_RUN_STALE_HOURS = 48
 
+# Access governance (docs/features.md, "Access governance"): every
+# RECERTIFICATION_INTERVAL_DAYS each organisation's single point of contact
+# confirms who still needs access, within RECERTIFICATION_WINDOW_DAYS; people
+# not confirmed by then, and partner accounts with no sign-in for
+# DORMANT_ACCOUNT_DAYS, are suspended by the daily recertify_accounts job.
+RECERTIFICATION_INTERVAL_DAYS = env.int(
+    "DJANGO_RECERTIFICATION_INTERVAL_DAYS", default=91
+)
+RECERTIFICATION_WINDOW_DAYS = env.int("DJANGO_RECERTIFICATION_WINDOW_DAYS", default=14)
+DORMANT_ACCOUNT_DAYS = env.int("DJANGO_DORMANT_ACCOUNT_DAYS", default=90)
+# How long the link in a new account's invitation works.
+INVITATION_DAYS = env.int("DJANGO_INVITATION_DAYS", default=7)
+
 # Meetings: the referral deadline falls this many working days before a meeting.
 # (A case's next review by risk level is meetings.services.REVIEW_DAYS.)
 MEETING_REFERRAL_DEADLINE_WORKING_DAYS = 10

@@ -98,7 +98,8 @@ class TestContainment:
         suspect.refresh_from_db()
         assert not suspect.is_active
         assert _linked(incident).person == suspect
-        event = AuditEvent.objects.get(action="account.user_deactivated")
+        assert suspect.suspension_reason == "incident"
+        event = AuditEvent.objects.get(action="user.suspended")
         assert event.actor == coordinator and event.object_id == str(suspect.pk)
         _containment_audited(incident, "deactivate_user", suspect.pk)
 

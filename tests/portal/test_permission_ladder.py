@@ -28,6 +28,8 @@ EXPECTED_PUBLIC = {
     "accounts:password_reset",
     "accounts:password_reset_done",
     "accounts:password_reset_confirm",
+    # A new account's holder chooses a password from their emailed link.
+    "accounts:invitation",
     # Answers its own JSON 401/403 to the idle-warning script (accounts.views).
     "accounts:session",
     "admin/login/",

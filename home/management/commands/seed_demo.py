@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test import override_settings
 
-from accounts.demo import demo_people_seed
+from accounts.demo import demo_governance_seed, demo_people_seed
 from agreements.demo import demo_agreements_seed
 from documents.demo import demo_documents_seed
 from home.demo import demo_guidance_seed
@@ -72,6 +72,10 @@ class Command(BaseCommand):
             incident = self._step(
                 "A data incident under investigation", demo_incidents_seed
             )
+            review = self._step(
+                "An access review in progress and an account request",
+                demo_governance_seed,
+            )
         if options["json"]:
             self.stdout.write(json.dumps(logins, indent=2))
         else:
@@ -93,6 +97,13 @@ class Command(BaseCommand):
                     "with one containment action: /incidents/ lists it for "
                     "coordinators"
                 )
+            self.stdout.write(
+                f"Single point of contact: sign in as {review['contact']} and "
+                "open /accounts/organisation/ to see the council's people; its "
+                "access review (one confirmed, two waiting, deadline "
+                f"{review['deadline']:%d %B %Y}) is at "
+                "/accounts/organisation/recertification/"
+            )
 
     def _step(self, label, seed):
         """Run one part of the demo, saying what it was and how long it took:

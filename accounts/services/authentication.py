@@ -20,8 +20,7 @@ from audit.models import Outcome
 from audit.receivers import SECOND_FACTOR_MARKER
 from audit.services import audit_record
 
-from .audit_actions import AccountAction
-from .models import (
+from ..models import (
     BackupCode,
     BackupCodeDevice,
     CodeCheck,
@@ -232,31 +231,6 @@ def devices_remove(*, user: User, request: HttpRequest | None = None) -> None:
 
 
 @transaction.atomic
-def user_deactivate(
-    *, user: User, by: User | None = None, request: HttpRequest | None = None
-) -> User:
-    """Stop ``user`` signing in, keeping their account and its history.
-
-    Every session they have ends at once (``accounts.receivers``); the audit
-    log keeps who did it. Deactivating someone already inactive changes nothing.
-    """
-    locked = User.objects.select_for_update().get(pk=user.pk)
-    if not locked.is_active:
-        return locked
-    locked.is_active = False
-    # The pre_save receiver moves the session epoch on: save it too.
-    locked.save(update_fields=["is_active", "session_epoch"])
-    audit_record(
-        action=AccountAction.USER_DEACTIVATED,
-        request=request,
-        actor=by,
-        obj=locked,
-        detail={},
-    )
-    user.is_active, user.session_epoch = False, locked.session_epoch
-    return locked
-
-
 def user_sessions_end(*, user: User) -> None:
     """End every session the user has, on every server, whatever the backend."""
     User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
