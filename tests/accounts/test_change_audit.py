@@ -290,7 +290,7 @@ class TestThroughTheWagtailAdmin:
                 "active": "on",
             },
         )
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert "Choose someone who works for this organisation" in (
             response.content.decode()
         )
