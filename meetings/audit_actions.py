@@ -33,5 +33,6 @@ class MeetingAction(StrEnum):
     MINUTES_SAVED = "meeting.minutes_saved"
     PACK_DELETED = "meeting.pack_deleted"
     PACK_DOWNLOADED = "meeting.pack_downloaded"
+    PACK_DOWNLOAD_REFUSED = "meeting.pack_download_refused"
     PAPERS_ISSUED = "meeting.papers_issued"
     SCHEDULED = "meeting.scheduled"

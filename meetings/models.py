@@ -7,7 +7,7 @@ people, organisations and referrals, which its usage reports do not need.
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -158,6 +158,22 @@ class Meeting(models.Model):
                 f"{local:%B %Y}: it can be marked as held once it has started."
             )
         return ""
+
+    @property
+    def pack_closes_at(self) -> datetime | None:
+        """When invited agencies can no longer download their packs:
+        ``PACK_DOWNLOAD_DAYS_AFTER_MINUTES`` days after the minutes are issued
+        (None until they are). The minutes then carry what was decided."""
+        if self.minutes_issued_at is None:
+            return None
+        return self.minutes_issued_at + timedelta(
+            days=settings.PACK_DOWNLOAD_DAYS_AFTER_MINUTES
+        )
+
+    def pack_closed(self, now: datetime | None = None) -> bool:
+        """Whether agencies' packs are closed now (coordinators' are not)."""
+        closes = self.pack_closes_at
+        return closes is not None and (now or timezone.now()) >= closes
 
     @property
     def allows(self) -> dict[str, bool]:

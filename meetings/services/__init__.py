@@ -19,10 +19,12 @@ from .agenda import (
     shares_sync,
 )
 from .packs import (
+    PackClosed,
     PackDownload,
     invited_organisations,
     outstanding_actions,
     pack_build,
+    pack_closed_for,
     pack_context,
     pack_download,
     packs_build,
@@ -52,6 +54,7 @@ __all__ = [
     "MINUTES_DUE_WORKING_DAYS",
     "REVIEW_DAYS",
     "MeetingRefused",
+    "PackClosed",
     "PackDownload",
     "action_add",
     "action_update",
@@ -72,6 +75,7 @@ __all__ = [
     "open_action_owners",
     "outstanding_actions",
     "pack_build",
+    "pack_closed_for",
     "pack_context",
     "pack_download",
     "packs_build",

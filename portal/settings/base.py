@@ -468,6 +468,13 @@ RETENTION_RUN_STALE_HOURS = 48
 MEETING_REFERRAL_DEADLINE_WORKING_DAYS = 10
 # Bump when the pack template changes, so every pack is rebuilt.
 MEETING_PACK_TEMPLATE_VERSION = "1"
+# Meetings: agencies download their packs until this many days after the
+# minutes are issued, then the pack closes for them (the minutes carry what was
+# decided; the pack's cover already asks for copies to be destroyed).
+# Coordinators keep theirs until the meeting's retention period ends.
+PACK_DOWNLOAD_DAYS_AFTER_MINUTES = env.int(
+    "DJANGO_PACK_DOWNLOAD_DAYS_AFTER_MINUTES", default=14
+)
 
 # Audit log integrity (docs/audit.md). Every event is signed with an
 # HMAC-SHA256 under this key, which must never be stored in the database.
