@@ -68,8 +68,8 @@ SCHEDULE: tuple[Job, ...] = (
     ),
     Job(
         "purge_shared_files",
-        "deletes the stored files of expired and recalled shares (retention; "
-        "rows and download history stay)",
+        "deletes the stored files of expired and recalled shares (their rows "
+        "and download history stay until `apply_retention` destroys them)",
         every=timedelta(hours=1),
     ),
     Job(
@@ -120,7 +120,10 @@ SCHEDULE: tuple[Job, ...] = (
         "destroys closed cases past the case-material period of the ISA "
         "version in force (answers, people, attachments, agenda items, "
         "actions, packs, shared files), except those on legal hold, leaving a "
-        "tombstone each; /health/ says `overdue` after 48 hours without a run",
+        "tombstone each; then shared-file records past their period, and "
+        "meetings' minutes, attendance and packs past theirs "
+        "([retention.md](retention.md)); /health/ says `overdue` after 48 "
+        "hours without a run",
         daily_at=time(2, 15),
     ),
     Job(

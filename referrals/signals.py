@@ -18,3 +18,19 @@ shares_kept_on_close = Signal()
 # ``referrals.retention.Destroyed`` saying what it destroyed, for the
 # tombstone's counts and hash.
 case_disposing = Signal()
+
+# Sent by the daily disposal run (``referrals.retention.retention_apply``)
+# after the cases, with ``schedule`` (the ISA periods in force), ``today``,
+# ``dry_run`` and ``authorised_by``. Each app keeping records on a period of
+# their own (documents: shared-file records; meetings: packs, minutes and
+# attendance) disposes of those due, except what a legal hold keeps, and
+# returns a ``referrals.retention.RecordsDisposed`` saying what it destroyed,
+# or in a dry run what it would.
+records_disposing = Signal()
+
+# Sent when coordinators open the *Retention and disposal* page, with
+# ``schedule`` (or None) and ``today``. Each app answers with a
+# ``referrals.retention.RetentionSection``: its records due within
+# ``RETENTION_REVIEW_DAYS`` and what it has destroyed, drawn by its own
+# template, so the page shows everything that goes next.
+retention_sections = Signal()
