@@ -80,6 +80,11 @@ def _meeting_page(request, meeting, refused: dict | None = None):
             "may_manage": may_manage,
             "has_pack": meeting.status in selectors.VISIBLE_TO_AGENCIES,
             "pack_closed": pack_closed_for(meeting, user),
+            "cases_held": meeting.tombstones.values_list("cases_held", flat=True)
+            .order_by("-pk")
+            .first()
+            if meeting.disposed_at and may_manage
+            else 0,
             **(_agenda_builder(request, meeting, refused or {}) if may_manage else {}),
         },
         status=400 if refused else 200,
@@ -101,10 +106,11 @@ def pack(request, meeting_id):
         # audited by the service.
         return render(
             request,
-            "meetings/pack_closed.html",
-            {"meeting": meeting, "reason": str(closed)},
+            "meetings/gone.html",
+            {"meeting": meeting, "heading": "This meeting pack is closed",
+             "reason": str(closed)},
             status=410,
-        )
+        )  # fmt: skip
     # The stored pack streams from storage in chunks, the watermark after it.
     response = StreamingHttpResponse(download.chunks, content_type="application/pdf")
     response["Content-Length"] = str(download.size)

@@ -37,6 +37,7 @@ from .packs import (
 from .recording import (
     MINUTES_DUE_WORKING_DAYS,
     REVIEW_DAYS,
+    MinutesDestroyed,
     action_add,
     action_update,
     attendance_record,
@@ -54,6 +55,7 @@ __all__ = [
     "MINUTES_DUE_WORKING_DAYS",
     "REVIEW_DAYS",
     "MeetingRefused",
+    "MinutesDestroyed",
     "PackClosed",
     "PackDownload",
     "action_add",

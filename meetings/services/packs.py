@@ -50,7 +50,7 @@ def packs_outdated(meeting: Meeting) -> None:
     services below, and meetings/receivers.py for referrals, organisations'
     and chairs' names.
     """
-    if meeting.status == MeetingStatus.PAPERS_ISSUED:
+    if meeting.status == MeetingStatus.PAPERS_ISSUED and meeting.disposed_at is None:
         meeting_id = meeting.pk
         transaction.on_commit(lambda: _enqueue_build(meeting_id, notify=False))
 
@@ -215,7 +215,10 @@ def pack_build(meeting: Meeting, organisation: Organisation) -> MeetingPack:
 
 
 def packs_build(meeting: Meeting) -> list[MeetingPack]:
-    """Build every invited organisation's pack; drop packs of those uninvited."""
+    """Build every invited organisation's pack; drop packs of those uninvited.
+    None for a meeting whose record is destroyed (``meetings.retention``)."""
+    if meeting.disposed_at is not None:
+        return []
     organisations = invited_organisations(meeting)
     packs = [pack_build(meeting, organisation) for organisation in organisations]
     stale = MeetingPack.objects.filter(meeting=meeting).exclude(
@@ -283,6 +286,12 @@ def pack_closed_for(
     minutes carry what it decided. Coordinators keep theirs until the
     meeting's retention period, to show what an agency was sent.
     """
+    if meeting.disposed_at is not None:
+        return PackClosed(
+            f"{meeting.disposed_refusal} Destroy any copy of the pack you "
+            "printed or saved.",
+            reason="meeting_disposed",
+        )
     if user.has_role(Role.COORDINATOR) or not meeting.pack_closed(now):
         return None
     closed = timezone.localtime(meeting.pack_closes_at)
