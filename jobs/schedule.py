@@ -134,6 +134,19 @@ SCHEDULE: tuple[Job, ...] = (
         args=("--min-age-days", "30", "--failed-min-age-days", "90"),
     ),
     Job(
+        "clearsessions",
+        "deletes expired sign-in sessions (Django's own command); without it "
+        "the session table keeps every session ever started",
+        daily_at=time(3, 10),
+    ),
+    Job(
+        "axes_reset_logs",
+        "deletes django-axes' records of sign-ins (username, address, browser) "
+        "older than 90 days; the audit log keeps its own events",
+        daily_at=time(3, 20),
+        args=("--age", "90"),
+    ),
+    Job(
         "send_agreement_reminders",
         "emails responsible officers and outstanding signatories 90, 60, 30, 7 "
         "and 1 days before an agreement review, each once",
