@@ -1,5 +1,5 @@
-"""The scheduled jobs that dispose of sign-in records: expired sessions and
-django-axes' access logs (docs/retention.md)."""
+"""The scheduled jobs that dispose of housekeeping records: expired sessions,
+django-axes' access logs and finished outbox emails (docs/retention.md)."""
 
 from datetime import timedelta
 from io import StringIO
@@ -39,3 +39,27 @@ def test_axes_access_logs_go_after_90_days():
                                       user_agent="test", path_info="/")  # fmt: skip
     _run("axes_reset_logs")
     assert list(AccessLog.objects.all()) == [recent]
+
+
+def test_sent_and_failed_emails_go_after_90_days_queued_ones_stay():
+    from jobs.mail import outgoing_emails_sweep
+    from jobs.models import EmailStatus, OutgoingEmail
+
+    now = timezone.now()
+
+    def email(n, status):
+        row = OutgoingEmail.objects.create(
+            event=f"e{n}", to=f"p{n}@example.org", subject="s", body="b",
+            status=status, next_attempt_at=now + timedelta(days=1),
+            sent_at=now if status == EmailStatus.SENT else None,
+        )  # fmt: skip
+        OutgoingEmail.objects.filter(pk=row.pk).update(
+            created_at=now - timedelta(days=91)
+        )
+        return row
+
+    email(1, EmailStatus.SENT)
+    email(2, EmailStatus.FAILED)
+    waiting = email(3, EmailStatus.PENDING)
+    outgoing_emails_sweep(now=now)
+    assert list(OutgoingEmail.objects.all()) == [waiting]
