@@ -17,6 +17,7 @@ class DocumentAction(StrEnum):
     LIST_VIEWED = "document.list_viewed"
     PURGED = "document.purged"
     RECALLED = "document.recalled"
+    RECORDS_DISPOSED = "document.records_disposed"
     RESOURCE_DOWNLOADED = "document.resource_downloaded"
     RESTORE_VERIFIED = "restore.verified"
     SCAN_UNAVAILABLE = "document.scan_unavailable"

@@ -4,14 +4,21 @@
 - The noise team shares a noise diary with the council, not opened yet.
 - Housing shares a tenancy note on its own referral (to everyone who can
   see it), and recalls an earlier one sent in error.
+- The noise team shared an older diary 25 months ago: its share ended long
+  since and the agreement's shared-file period (24 months after sharing) has
+  passed, so the retention page lists its record and the next run of
+  ``apply_retention`` destroys it.
 - The meeting resources live in a collection that only signed-in partners
   can open, with a terms-of-reference PDF the resources page links to.
 
 All content is invented, in our own words.
 """
 
+from datetime import timedelta
+
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from wagtail.models import Collection, CollectionViewRestriction
 
 from accounts.models import Organisation, User
@@ -115,7 +122,30 @@ def demo_documents_seed() -> int:
         organisations=[_org("fire")],
     )
     share_recall(share=wrong, user=housing, reason="Sent to the wrong agency")
+    _old_share_seed(noise)
     return Share.objects.filter(sent_by__username__in=DEMO_SENDERS).count()
+
+
+def _old_share_seed(noise: User) -> Share:
+    """A share made through the service, then moved back 25 months, as
+    ``referrals.retention_demo`` does for its old cases."""
+    old, _ = share_create(
+        user=noise,
+        uploads=[
+            _file(
+                "Noise diary, two winters ago.csv",
+                "date,time,what was heard,duration\n"
+                "2024-11-02,23:10,bass through the wall,1 hour\n",
+            )
+        ],
+        organisations=[_org("council")],
+        note="Diary from the earlier complaint, for the council's file.",
+    )
+    shared_on = timezone.now() - timedelta(days=25 * 31)
+    Share.objects.filter(pk=old.pk).update(
+        created_at=shared_on, expires_at=shared_on + timedelta(days=30)
+    )
+    return old
 
 
 def _resources_seed() -> PortalDocument:

@@ -5,7 +5,8 @@ recipient organisations (named, or everyone on a referral or at a meeting,
 fixed when it is sent). Files are stored under server-generated names; the
 name the sender gave is display text only. Shares expire and can be recalled;
 the stored objects are then purged, but the rows and their download history
-stay, because the audit trail must show who had the file before it went.
+stay, because the sender must see who had the file before it went, until the
+agreement's shared-file period ends (``documents.retention``).
 """
 
 import uuid
@@ -251,3 +252,35 @@ class FileDownload(models.Model):
 
     def __str__(self):
         return f"{self.file} downloaded by {self.user} at {long_datetime(self.at)}"
+
+
+class ShareDisposal(models.Model):
+    """What one disposal run destroyed of shared-file records whose period
+    under the Information Sharing Agreement had passed: counts, a SHA-256 of
+    the rows as they were, the period and version applied. It names no file,
+    person or organisation, and never changes (``documents.retention``)."""
+
+    disposed_at = models.DateTimeField(default=timezone.now)
+    agreement_version = models.CharField(max_length=60)
+    period_months = models.PositiveSmallIntegerField()
+    # The earliest and latest sharing dates among the shares destroyed.
+    shared_from = models.DateField()
+    shared_to = models.DateField()
+    # {"file_shares": 3, "shared_files": 4, "file_downloads": 7, ...}
+    counts = models.JSONField(default=dict)
+    content_hash = models.CharField(max_length=64)
+    authorised_by = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["-disposed_at", "-pk"]
+
+    def __str__(self):
+        return f"Shared-file records destroyed on {long_date(self.disposed_at)}"
+
+    @property
+    def counts_display(self) -> str:
+        return ", ".join(
+            f"{count} {kind.replace('_', ' ')}"
+            for kind, count in self.counts.items()
+            if count
+        )

@@ -451,7 +451,8 @@ def file_download_record(
 
 def shared_files_purge(*, now: datetime | None = None) -> int:
     """Delete the stored objects of expired and recalled shares; returns how
-    many. Rows and download history stay for the audit trail."""
+    many. Rows and download history stay for the sender and the audit trail
+    until the shared-file period ends (``documents.retention``)."""
     from django.db.models import Q
 
     now = now or timezone.now()

@@ -83,8 +83,8 @@ SCHEDULE: tuple[Job, ...] = (
     ),
     Job(
         "purge_shared_files",
-        "deletes the stored files of expired and recalled shares (retention; "
-        "rows and download history stay)",
+        "deletes the stored files of expired and recalled shares (their rows "
+        "and download history stay until `apply_retention` destroys them)",
         every=timedelta(hours=1),
     ),
     Job(
@@ -143,7 +143,10 @@ SCHEDULE: tuple[Job, ...] = (
         "destroys closed cases past the case-material period of the ISA "
         "version in force (answers, people, attachments, agenda items, "
         "actions, packs, shared files), except those on legal hold, leaving a "
-        "tombstone each; /health/ says `overdue` after 48 hours without a run",
+        "tombstone each; then shared-file records past their period, and "
+        "meetings' minutes, attendance and packs past theirs "
+        "([retention.md](retention.md)); /health/ says `overdue` after 48 "
+        "hours without a run",
         daily_at=time(2, 15),
     ),
     Job(
@@ -152,6 +155,19 @@ SCHEDULE: tuple[Job, ...] = (
         "failed ones after 90 days",
         daily_at=time(3, 0),
         args=("--min-age-days", "30", "--failed-min-age-days", "90"),
+    ),
+    Job(
+        "clearsessions",
+        "deletes expired sign-in sessions (Django's own command); without it "
+        "the session table keeps every session ever started",
+        daily_at=time(3, 10),
+    ),
+    Job(
+        "axes_reset_logs",
+        "deletes django-axes' records of sign-ins (username, address, browser) "
+        "older than 90 days; the audit log keeps its own events",
+        daily_at=time(3, 20),
+        args=("--age", "90"),
     ),
     Job(
         "send_agreement_reminders",

@@ -7,7 +7,7 @@ people, organisations and referrals, which its usage reports do not need.
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -119,6 +119,10 @@ class Meeting(models.Model):
         help_text="For an urgent meeting: the full meeting it is reported to.",
     )
     created_at = models.DateTimeField(db_default=Now())
+    # Set when the agreement's meeting period ended and the minutes,
+    # attendance and packs were destroyed (``meetings.retention``); the row
+    # stays, holding nothing about people, for the cases still on its agenda.
+    disposed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-starts_at"]
@@ -149,6 +153,8 @@ class Meeting(models.Model):
         """Why ``step`` (a key of ``MEETING_RULES``) is not allowed now, in
         plain words; an empty string when it is."""
         rule = MEETING_RULES[step]
+        if self.disposed_at is not None:
+            return self.disposed_refusal
         if self.status not in rule.statuses:
             return rule.refusal.format(status=self.get_status_display())
         if rule.once_started and self.starts_at > (now or timezone.now()):
@@ -158,6 +164,31 @@ class Meeting(models.Model):
                 f"{local:%B %Y}: it can be marked as held once it has started."
             )
         return ""
+
+    @property
+    def disposed_refusal(self) -> str:
+        local = timezone.localtime(self.disposed_at)
+        return (
+            f"The record of this meeting (minutes, attendance and packs) was "
+            f"destroyed on {local.day} {local:%B %Y}, when the period the "
+            "information sharing agreement keeps it for had ended."
+        )
+
+    @property
+    def pack_closes_at(self) -> datetime | None:
+        """When invited agencies can no longer download their packs:
+        ``PACK_DOWNLOAD_DAYS_AFTER_MINUTES`` days after the minutes are issued
+        (None until they are). The minutes then carry what was decided."""
+        if self.minutes_issued_at is None:
+            return None
+        return self.minutes_issued_at + timedelta(
+            days=settings.PACK_DOWNLOAD_DAYS_AFTER_MINUTES
+        )
+
+    def pack_closed(self, now: datetime | None = None) -> bool:
+        """Whether agencies' packs are closed now (coordinators' are not)."""
+        closes = self.pack_closes_at
+        return closes is not None and (now or timezone.now()) >= closes
 
     @property
     def allows(self) -> dict[str, bool]:
@@ -355,3 +386,39 @@ class MeetingPack(models.Model):
 
     def __str__(self):
         return f"Pack for {self.organisation}, {self.meeting}"
+
+
+class MeetingTombstone(models.Model):
+    """What one disposal destroyed of a meeting's record once the agreement's
+    meeting period had passed: counts, a SHA-256 of the rows and text as they
+    were, the period and version applied, and how many cases a legal hold
+    kept. It names nobody and never changes (``meetings.retention``). A
+    meeting with a case on hold gets another when the hold ends and the rest
+    goes."""
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.PROTECT, related_name="tombstones"
+    )
+    meeting_date = models.DateField()
+    disposed_at = models.DateTimeField(default=timezone.now)
+    agreement_version = models.CharField(max_length=60)
+    period_months = models.PositiveSmallIntegerField()
+    # {"general_minutes": 1, "attendance": 9, "case_discussions": 4, ...}
+    counts = models.JSONField(default=dict)
+    content_hash = models.CharField(max_length=64)
+    cases_held = models.PositiveSmallIntegerField(default=0)
+    authorised_by = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["-disposed_at", "-pk"]
+
+    def __str__(self):
+        return f"Record of the meeting of {self.meeting_date} destroyed"
+
+    @property
+    def counts_display(self) -> str:
+        return ", ".join(
+            f"{count} {kind.replace('_', ' ')}"
+            for kind, count in self.counts.items()
+            if count
+        )

@@ -21,6 +21,7 @@ from .models import MeetingStatus
 from .record_forms import ActionForm, AttendanceForm, DiscussionForm, MinutesForm
 from .services import (
     MeetingRefused,
+    MinutesDestroyed,
     action_add,
     attendance_record,
     case_discussion_record,
@@ -276,6 +277,15 @@ def minutes_download(request, meeting_id):
         pdf = minutes_pdf(
             meeting=meeting, organisation=organisation, user=user, request=request
         )
+    except MinutesDestroyed as exc:
+        # 410 Gone: the minutes existed and will not again (audited).
+        return render(
+            request,
+            "meetings/gone.html",
+            {"meeting": meeting, "heading": "These minutes are no longer available",
+             "reason": str(exc)},
+            status=410,
+        )  # fmt: skip
     except MeetingRefused as exc:
         raise Http404(str(exc)) from None
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -185,7 +185,11 @@ def minutes_late(today=None) -> QuerySet[Meeting]:
     cutoff = working_days_before(today, MINUTES_DUE_WORKING_DAYS)
     starts_before = timezone.make_aware(datetime.combine(cutoff, datetime.min.time()))
     return (
-        Meeting.objects.filter(status=MeetingStatus.HELD, starts_at__lt=starts_before)
+        Meeting.objects.filter(
+            status=MeetingStatus.HELD,
+            starts_at__lt=starts_before,
+            disposed_at__isnull=True,
+        )
         .select_related("chair")
         .order_by("starts_at")
     )

@@ -6,6 +6,7 @@ does not let see case material (``agreements.middleware``) and reads through
 the selectors.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,6 +29,7 @@ from .forms import (
 from .models import ActionStatus
 from .services import (
     MeetingRefused,
+    PackClosed,
     action_update,
     agenda_item_add,
     agenda_item_invite,
@@ -35,6 +37,7 @@ from .services import (
     agenda_item_remove,
     invited_organisations,
     meeting_schedule,
+    pack_closed_for,
     pack_download,
     papers_issue,
 )
@@ -76,6 +79,12 @@ def _meeting_page(request, meeting, refused: dict | None = None):
             "other_cases": meeting.agenda_items.count() - len(items),
             "may_manage": may_manage,
             "has_pack": meeting.status in selectors.VISIBLE_TO_AGENCIES,
+            "pack_closed": pack_closed_for(meeting, user),
+            "cases_held": meeting.tombstones.values_list("cases_held", flat=True)
+            .order_by("-pk")
+            .first()
+            if meeting.disposed_at and may_manage
+            else 0,
             **(_agenda_builder(request, meeting, refused or {}) if may_manage else {}),
         },
         status=400 if refused else 200,
@@ -88,9 +97,20 @@ def pack(request, meeting_id):
     organisation = selectors.pack_organisation_for(
         user, meeting, request.GET.get("organisation")
     )
-    download = pack_download(
-        meeting=meeting, organisation=organisation, user=user, request=request
-    )
+    try:
+        download = pack_download(
+            meeting=meeting, organisation=organisation, user=user, request=request
+        )
+    except PackClosed as closed:
+        # 410 Gone: the link worked once and will not again; the refusal is
+        # audited by the service.
+        return render(
+            request,
+            "meetings/gone.html",
+            {"meeting": meeting, "heading": "This meeting pack is closed",
+             "reason": str(closed)},
+            status=410,
+        )  # fmt: skip
     # The stored pack streams from storage in chunks, the watermark after it.
     response = StreamingHttpResponse(download.chunks, content_type="application/pdf")
     response["Content-Length"] = str(download.size)
@@ -219,6 +239,7 @@ def _agenda_builder(request, meeting, kept: dict) -> dict:
         "item_error": kept if typed is None else {},
         "agenda_refusal": meeting.refusal("change_agenda"),
         "packs": list(selectors.packs_of(meeting)),
+        "pack_days": settings.PACK_DOWNLOAD_DAYS_AFTER_MINUTES,
     }
 
 

@@ -44,7 +44,7 @@ from .models import (
     RetentionRun,
     Tombstone,
 )
-from .signals import case_disposing
+from .signals import case_disposing, records_disposing, retention_sections
 
 logger = logging.getLogger(__name__)
 
@@ -116,15 +116,34 @@ def _latest_closure_due_by(day: date, months: int) -> date:
     return guess
 
 
+def period_cutoff(day: date, months: int) -> datetime:
+    """Records whose period of ``months`` runs from a time before this are
+    due on ``day``: the start of the day after the latest date due by then.
+    One rule for every kind (cases from closure, shares from sharing,
+    meetings from their date)."""
+    return _closed_on_or_before(_latest_closure_due_by(day, months))
+
+
+def ended_by(day: date) -> datetime:
+    """The moment "by ``day``" means: now for today, the end of the day when
+    the job is asked about another day (time-travel tests, dry runs)."""
+    end = _closed_on_or_before(day)
+    return min(end, timezone.now()) if day == timezone.localdate() else end
+
+
 def cases_due_by(day: date, schedule: RetentionSchedule):
     """Closed cases whose disposal date under ``schedule`` is on or before
     ``day``, oldest first, held or not."""
-    last = _latest_closure_due_by(day, schedule.case_months)
     return (
         Referral.objects.exclude(status__in=OPEN_STATUSES)
-        .filter(closed_at__lt=_closed_on_or_before(last))
+        .filter(closed_at__lt=period_cutoff(day, schedule.case_months))
         .order_by("closed_at", "pk")
     )
+
+
+def held_referral_ids():
+    """The ids of cases on legal hold, as a subquery."""
+    return LegalHold.objects.filter(removed_at__isnull=True).values("referral_id")
 
 
 def standing_hold_q() -> Q:
@@ -341,10 +360,41 @@ def referral_dispose(
 
 
 @dataclass
+class RecordsDisposed:
+    """What one app's run destroyed of the records on its own period (or, in
+    a dry run, would): labels free of personal data, for the command's
+    report."""
+
+    kind: str  # "shared-file records", plural, as the report reads
+    period: str  # "24 months after sharing"
+    disposed: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RetentionSection:
+    """One app's part of the coordinators' retention page: its own
+    ``template``, included with ``context`` (so table ids stay unique on the
+    page); ``order`` places it; ``references`` are the case references it
+    lists, for the page's audit event."""
+
+    order: int
+    template: str
+    context: dict
+    references: tuple[str, ...] = ()
+
+
+def retention_sections_for(schedule, today: date) -> list[RetentionSection]:
+    answers = retention_sections.send(sender=Referral, schedule=schedule, today=today)
+    return sorted((answer for _r, answer in answers if answer), key=lambda a: a.order)
+
+
+@dataclass
 class RetentionResult:
     schedule: RetentionSchedule | None
     disposed: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)
+    records: list[RecordsDisposed] = field(default_factory=list)
 
 
 def retention_apply(
@@ -369,6 +419,15 @@ def retention_apply(
                     referral=referral, schedule=schedule, authorised_by=authorised_by
                 )
             result.disposed.append(referral.reference)
+        # Then the records on periods of their own: shared files, meetings.
+        for _receiver, answer in records_disposing.send(
+            sender=Referral,
+            schedule=schedule,
+            today=today,
+            dry_run=dry_run,
+            authorised_by=authorised_by,
+        ):
+            result.records.append(answer)
     if not dry_run:
         run.disposed, run.held = len(result.disposed), len(result.held)
         run.finished_at = timezone.now()

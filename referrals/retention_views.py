@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.audit_actions import AuditAction
 from audit.services import audit_record
@@ -21,6 +22,7 @@ from .retention import (
     legal_hold_remove,
     legal_holds_standing,
     referrals_inactive,
+    retention_sections_for,
     retention_stale,
 )
 from .retention_forms import LegalHoldForm, LegalHoldRemoveForm
@@ -39,6 +41,9 @@ def retention(request):
     holds = list(legal_holds_standing())
     inactive = list(referrals_inactive())
     tombstones = list(Tombstone.objects.all()[:TOMBSTONES_SHOWN])
+    # Shared files and meetings, each from its own app (referrals import
+    # neither): what they destroy next and what they have destroyed.
+    sections = retention_sections_for(schedule, timezone.localdate())
     # One event for the page: it lists case references, nothing more.
     audit_record(
         action=AuditAction.READ,
@@ -49,6 +54,7 @@ def retention(request):
                 {c.referral.reference for c in due}
                 | {h.referral.reference for h in holds}
                 | {r.reference for r in inactive}
+                | {ref for section in sections for ref in section.references}
             ),
         },
     )
@@ -61,6 +67,7 @@ def retention(request):
             "holds": holds,
             "inactive": inactive,
             "tombstones": tombstones,
+            "sections": sections,
             "last_run": last_retention_run(),
             "stale": retention_stale(),
         },

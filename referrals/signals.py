@@ -26,3 +26,19 @@ case_disposing = Signal()
 # the old value) and returns the organisation ids it gave the case to, which
 # are told of the correction (UK GDPR Article 19).
 case_amended = Signal()
+
+# Sent by the daily disposal run (``referrals.retention.retention_apply``)
+# after the cases, with ``schedule`` (the ISA periods in force), ``today``,
+# ``dry_run`` and ``authorised_by``. Each app keeping records on a period of
+# their own (documents: shared-file records; meetings: packs, minutes and
+# attendance) disposes of those due, except what a legal hold keeps, and
+# returns a ``referrals.retention.RecordsDisposed`` saying what it destroyed,
+# or in a dry run what it would.
+records_disposing = Signal()
+
+# Sent when coordinators open the *Retention and disposal* page, with
+# ``schedule`` (or None) and ``today``. Each app answers with a
+# ``referrals.retention.RetentionSection``: its records due within
+# ``RETENTION_REVIEW_DAYS`` and what it has destroyed, drawn by its own
+# template, so the page shows everything that goes next.
+retention_sections = Signal()

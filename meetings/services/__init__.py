@@ -19,10 +19,12 @@ from .agenda import (
     shares_sync,
 )
 from .packs import (
+    PackClosed,
     PackDownload,
     invited_organisations,
     outstanding_actions,
     pack_build,
+    pack_closed_for,
     pack_context,
     pack_download,
     packs_build,
@@ -36,6 +38,7 @@ from .packs import (
 from .recording import (
     MINUTES_DUE_WORKING_DAYS,
     REVIEW_DAYS,
+    MinutesDestroyed,
     action_add,
     action_update,
     attendance_record,
@@ -53,6 +56,8 @@ __all__ = [
     "MINUTES_DUE_WORKING_DAYS",
     "REVIEW_DAYS",
     "MeetingRefused",
+    "MinutesDestroyed",
+    "PackClosed",
     "PackDownload",
     "action_add",
     "action_update",
@@ -73,6 +78,7 @@ __all__ = [
     "open_action_owners",
     "outstanding_actions",
     "pack_build",
+    "pack_closed_for",
     "pack_context",
     "pack_download",
     "packs_build",

@@ -17,8 +17,9 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts.models import Organisation, User
+from accounts.models import Organisation, Role, User
 from agreements.selectors import organisations_in_good_standing
+from audit.models import Outcome
 from audit.services import audit_record
 from files.storage import ChunkStream, stream_chunks
 from files.stored import kind_for, object_write, objects_abandon, objects_kept
@@ -36,6 +37,7 @@ from ..models import (
     MeetingStatus,
 )
 from ..watermark import STAMP_FORMAT, watermark_prepare, watermark_update
+from ._common import MeetingRefused
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ def packs_outdated(meeting: Meeting) -> None:
     services below, and meetings/receivers.py for referrals, organisations'
     and chairs' names.
     """
-    if meeting.status == MeetingStatus.PAPERS_ISSUED:
+    if meeting.status == MeetingStatus.PAPERS_ISSUED and meeting.disposed_at is None:
         meeting_id = meeting.pk
         transaction.on_commit(lambda: _enqueue_build(meeting_id, notify=False))
 
@@ -241,7 +243,10 @@ def pack_build(meeting: Meeting, organisation: Organisation) -> MeetingPack:
 
 
 def packs_build(meeting: Meeting) -> list[MeetingPack]:
-    """Build every invited organisation's pack; drop packs of those uninvited."""
+    """Build every invited organisation's pack; drop packs of those uninvited.
+    None for a meeting whose record is destroyed (``meetings.retention``)."""
+    if meeting.disposed_at is not None:
+        return []
     organisations = invited_organisations(meeting)
     packs = [pack_build(meeting, organisation) for organisation in organisations]
     stale = MeetingPack.objects.filter(meeting=meeting).exclude(
@@ -290,17 +295,66 @@ class PackDownload:
     size: int
 
 
+class PackClosed(MeetingRefused):
+    """The pack can no longer be downloaded; ``reason`` is a code for the
+    audit log, the message says why in plain words."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def pack_closed_for(
+    meeting: Meeting, user: User, now: datetime | None = None
+) -> PackClosed | None:
+    """Why ``user`` may no longer download a pack of ``meeting``, or None.
+
+    Agencies download packs until ``PACK_DOWNLOAD_DAYS_AFTER_MINUTES`` after
+    the minutes are issued: a pack is for preparing for the meeting, and the
+    minutes carry what it decided. Coordinators keep theirs until the
+    meeting's retention period, to show what an agency was sent.
+    """
+    if meeting.disposed_at is not None:
+        return PackClosed(
+            f"{meeting.disposed_refusal} Destroy any copy of the pack you "
+            "printed or saved.",
+            reason="meeting_disposed",
+        )
+    if user.has_role(Role.COORDINATOR) or not meeting.pack_closed(now):
+        return None
+    closed = timezone.localtime(meeting.pack_closes_at)
+    return PackClosed(
+        f"Meeting packs could be downloaded until {closed.day} {closed:%B %Y}, "
+        f"{settings.PACK_DOWNLOAD_DAYS_AFTER_MINUTES} days after the minutes "
+        "were issued. The pack is closed now: the minutes record what the "
+        "meeting decided. Destroy any copy of the pack you printed or saved.",
+        reason="pack_closed",
+    )
+
+
 def pack_download(
     *, meeting: Meeting, organisation: Organisation, user: User,
     request: HttpRequest | None = None,
 ) -> PackDownload:  # fmt: skip
-    """The organisation's pack, watermarked for ``user``.
+    """The organisation's pack, watermarked for ``user``; ``PackClosed``
+    (audited) once the pack is closed to them (``pack_closed_for``).
 
     The background build keeps stored packs current (``packs_outdated``), so a
     download builds only a pack that is missing, lost from storage or prepared
     in an older format. Otherwise it reads one row and appends about a
     kilobyte to the stored file, whatever the pack's size.
     """
+    if closed := pack_closed_for(meeting, user):
+        audit_record(
+            action=MeetingAction.PACK_DOWNLOAD_REFUSED,
+            request=request,
+            actor=user,
+            obj=meeting,
+            outcome=Outcome.DENIED,
+            detail={"meeting": meeting.pk, "organisation": organisation.pk,
+                    "reason": closed.reason},
+        )  # fmt: skip
+        raise closed
     pack = MeetingPack.objects.filter(
         meeting=meeting, organisation=organisation
     ).first()

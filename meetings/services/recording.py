@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
+from audit.models import Outcome
 from audit.services import audit_record
 from portal.pdf import html_to_pdf
 from referrals.models import Referral, RiskLevel
@@ -287,11 +288,27 @@ def minutes_context(meeting: Meeting, organisation: Organisation) -> dict:
     }
 
 
+class MinutesDestroyed(MeetingRefused):
+    """The meeting's record, minutes included, was destroyed."""
+
+
 def minutes_pdf(
     *, meeting: Meeting, organisation: Organisation, user: User,
     request: HttpRequest | None = None,
 ) -> bytes:  # fmt: skip
-    """One organisation's minutes as a PDF, watermarked for ``user``."""
+    """One organisation's minutes as a PDF, watermarked for ``user``;
+    ``MinutesDestroyed`` (audited) once the meeting's record is destroyed."""
+    if meeting.disposed_at is not None:
+        audit_record(
+            action=MeetingAction.MINUTES_DOWNLOAD_REFUSED,
+            request=request,
+            actor=user,
+            obj=meeting,
+            outcome=Outcome.DENIED,
+            detail={"meeting": meeting.pk, "organisation": organisation.pk,
+                    "reason": "meeting_disposed"},
+        )  # fmt: skip
+        raise MinutesDestroyed(meeting.disposed_refusal)
     if meeting.status != MeetingStatus.MINUTES_ISSUED:
         raise MeetingRefused("The minutes of this meeting are not issued yet.")
     context = minutes_context(meeting, organisation)

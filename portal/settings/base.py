@@ -485,6 +485,13 @@ INVITATION_DAYS = env.int("DJANGO_INVITATION_DAYS", default=7)
 MEETING_REFERRAL_DEADLINE_WORKING_DAYS = 10
 # Bump when the pack template changes, so every pack is rebuilt.
 MEETING_PACK_TEMPLATE_VERSION = "1"
+# Meetings: agencies download their packs until this many days after the
+# minutes are issued, then the pack closes for them (the minutes carry what was
+# decided; the pack's cover already asks for copies to be destroyed).
+# Coordinators keep theirs until the meeting's retention period ends.
+PACK_DOWNLOAD_DAYS_AFTER_MINUTES = env.int(
+    "DJANGO_PACK_DOWNLOAD_DAYS_AFTER_MINUTES", default=14
+)
 
 # Incidents (docs/features.md, "Incidents"): the handlers are emailed when
 # this many hours are left of the 72 to decide on telling the ICO, and again

@@ -25,7 +25,7 @@ def _client(username):
 
 class TestDemoShares:
     def test_the_police_see_that_housing_opened_their_file(self, seeded):
-        assert "Created 4 demo file shares" in seeded
+        assert "Created 5 demo file shares" in seeded
         share = Share.objects.get(sent_by__username="police.referrer")
         page = _client("police.referrer").get(share.get_absolute_url()).content
         page = page.decode()

@@ -22,8 +22,11 @@ from files.stored import kind_for
 from meetings.models import Action, AgendaItem, MeetingPack
 from meetings.services import (
     action_add,
+    attendance_record,
     case_discussion_record,
     meeting_mark_held,
+    minutes_issue,
+    minutes_save,
     papers_issue,
 )
 from referrals.models import (
@@ -56,7 +59,7 @@ from referrals.services import (
 )
 from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.agreements import retention_version
-from tests.factories.documents import shared, upload
+from tests.factories.documents import pdf, shared, upload
 from tests.factories.meetings import accepted, coordinator, meeting, on_agenda, started
 from tests.factories.referrals import complete_answers, complete_draft, person
 from tests.factories.referrals import submitted_referral as submitted
@@ -66,6 +69,8 @@ pytestmark = pytest.mark.slow
 
 NAME = "Zebedee Quartermaine"
 OTHER_NAME = "Ottoline Keptcase"
+ATTENDEE = "Cornelius Registerby"
+MINUTED = "the flat on Quillsworth Row"
 PHONE = "07700 900 982"
 BY = "test run"
 
@@ -323,6 +328,75 @@ class TestNoPersonalDataLeft:
         assert _rows_mentioning(needles) == []
         assert _rows_mentioning([OTHER_NAME]), "the other case is kept"
         assert _objects_mentioning(needles, leftovers) == []
+
+    def test_disposed_share_leaves_its_note_and_names_nowhere(
+        self, db, django_capture_on_commit_callbacks
+    ):
+        """A share not linked to a case, past the shared-file period: its note,
+        file names and stored bytes (a PDF whose metadata names the person)."""
+        retention_version(shared_file_months=24)
+        housing, police = (OrganisationFactory(name=n) for n in ("Housing", "Police"))
+        sender = UserFactory(organisation=housing, roles=[Role.REFERRER])
+        content = pdf(lambda document: document.docinfo.__setitem__("/Title", NAME))
+        with django_capture_on_commit_callbacks(execute=True):
+            share = shared(
+                sender,
+                [police],
+                files=[upload(f"Notes on {NAME}.pdf", content)],
+                note=f"About {NAME}, phone {PHONE}",
+            )
+        needles = [NAME, PHONE]
+        leftovers = _stored() - _stored(referenced=True)
+        assert _rows_mentioning(needles), "the search must see the share first"
+        assert _objects_mentioning(needles, leftovers), "and its stored file"
+        with django_capture_on_commit_callbacks(execute=True):
+            retention_apply(
+                authorised_by=BY,
+                today=add_months(timezone.localdate(share.created_at), 24),
+            )
+        assert _rows_mentioning(needles) == []
+        assert _objects_mentioning(needles, leftovers) == []
+
+    def test_disposed_meeting_leaves_its_minutes_register_and_packs_nowhere(
+        self, db, django_capture_on_commit_callbacks
+    ):
+        """A meeting past its period whose case is still open: the words of
+        its minutes and register go, and its packs, which show the case's
+        people, leave storage; the case itself keeps its own rows."""
+        retention_version(meeting_months=24)
+        boss = coordinator()
+        police, housing = (OrganisationFactory(name=n) for n in ("Police", "Housing"))
+        referrer = UserFactory(organisation=housing, roles=[Role.REFERRER])
+        referral = accepted(
+            submitted(referrer, people=[person(0, name=NAME, phone=PHONE)]), boss
+        )
+        held = meeting(boss)
+        item = on_agenda(held, referral, [police], boss)
+        with django_capture_on_commit_callbacks(execute=True):
+            papers_issue(meeting=held, user=boss)
+        started(held)
+        attendance_record(
+            meeting=held, organisation=police, name=ATTENDEE, status="present",
+            confidentiality_confirmed=True, user=boss,
+        )  # fmt: skip
+        meeting_mark_held(meeting=held, user=boss)
+        case_discussion_record(
+            item=item, discussion=f"{ATTENDEE} has seen {MINUTED}.",
+            risk_after="medium", decisions=f"Write to {MINUTED}.", user=boss,
+        )  # fmt: skip
+        minutes_save(meeting=held, general_minutes=f"{ATTENDEE} chaired", user=boss)
+        minutes_issue(meeting=held, user=boss)
+        words = [ATTENDEE, MINUTED]
+        leftovers = _stored() - _stored(referenced=True)
+        assert _rows_mentioning(words), "the search must see the minutes first"
+        assert _objects_mentioning([NAME], leftovers), "and the packs"
+        with django_capture_on_commit_callbacks(execute=True):
+            retention_apply(
+                authorised_by=BY, today=add_months(timezone.localdate(), 24)
+            )
+        assert _rows_mentioning(words) == []
+        assert _objects_mentioning([NAME, PHONE], leftovers) == []
+        assert Referral.objects.filter(pk=referral.pk).exists()
 
 
 def _stored(*, referenced=False) -> set:

@@ -5,8 +5,9 @@ from documents.services import shared_files_purge
 
 class Command(BaseCommand):
     help = (
-        "Delete the stored files of expired and recalled shares (retention); "
-        "the rows and download history stay. Run it daily. Files no row refers "
+        "Delete the stored files of expired and recalled shares; the rows and "
+        "download history stay until the ISA's shared-file period, when "
+        "apply_retention destroys them. Run it hourly. Files no row refers "
         "to are deleted by sweep_storage."
     )
 

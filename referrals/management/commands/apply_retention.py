@@ -9,7 +9,9 @@ class Command(BaseCommand):
     help = (
         "Destroy every closed case whose retention period, under the "
         "Information Sharing Agreement in force today, has ended and which is "
-        "not on legal hold; leave a tombstone for each. --dry-run lists them."
+        "not on legal hold; leave a tombstone for each. Then the shared-file "
+        "records and the meeting records (minutes, attendance, packs) past "
+        "their own periods. --dry-run lists them."
     )
 
     def add_arguments(self, parser):
@@ -38,3 +40,12 @@ class Command(BaseCommand):
         )
         if result.held:
             self.stdout.write(f"Kept on legal hold: {', '.join(result.held)}.")
+        for records in result.records:
+            self.stdout.write(
+                f"{verb} {len(records.disposed)} {records.kind} ({records.period})"
+                + (f": {', '.join(records.disposed)}." if records.disposed else ".")
+            )
+            if records.held:
+                self.stdout.write(
+                    f"Kept on legal hold ({records.kind}): {', '.join(records.held)}."
+                )
