@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Role
@@ -15,7 +16,7 @@ from referrals.models import Referral
 from referrals.services import referral_submit
 from rights.matching import PersonQuery, query_read
 from rights.models import PersonMention
-from rights.selectors import person_search
+from rights.selectors import person_search, trigram_available
 from rights.services import person_index_rebuild
 from tests.factories import UserFactory
 from tests.factories.documents import shared, upload
@@ -231,3 +232,29 @@ class TestReadingTheQuery:
     def test_an_address_line_is_free_text_not_a_name(self):
         query = query_read("12 Example Road")
         assert query.words == [] and query.phrase == " 12 example road "
+
+
+class TestPostgreSQL:
+    def test_a_similar_spelling_is_offered_and_marked(self, officer):
+        if connection.vendor != "postgresql" or not trigram_available():
+            pytest.skip("pg_trgm on PostgreSQL only")
+        referral = _case(people=[person(0, name="Wilhelmina Grisedale")])
+        _case(people=[person(0, name="Jane Grisedale")])
+        found = person_search(officer, query_read("Wilhelmina Grisdale"))
+        assert [group.title for group in found.groups] == [_case_title(referral)]
+        assert found.groups[0].hits[0].matched == [
+            "Similar name: check it is the same person"
+        ]
+
+    def test_free_text_goes_through_the_full_text_index(self, officer):
+        if connection.vendor != "postgresql":
+            pytest.skip("PostgreSQL only")
+        from rights.selectors import query_parts
+
+        sql = str(
+            PersonMention.objects.filter(
+                query_parts(query_read("J Allardyce"))[1].condition
+            ).query
+        )
+        assert "to_tsvector('simple'::regconfig" in sql
+        assert "to_tsquery" in sql

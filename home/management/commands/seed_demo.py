@@ -25,6 +25,7 @@ from home.demo import demo_guidance_seed
 from meetings.demo import demo_meetings_seed
 from referrals.demo import demo_referrals_seed
 from referrals.retention_demo import demo_retention_seed
+from rights.demo import demo_person_index_seed
 
 
 class Command(BaseCommand):
@@ -68,6 +69,10 @@ class Command(BaseCommand):
                 "Closed cases due for disposal, one on legal hold",
                 demo_retention_seed,
             )
+            index = self._step(
+                "Person index for the data protection officer",
+                demo_person_index_seed,
+            )
         if options["json"]:
             self.stdout.write(json.dumps(logins, indent=2))
         else:
@@ -82,6 +87,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Created {len(old_cases)} closed cases for retention: "
                 "/referrals/retention/ lists them for coordinators"
+            )
+            self.stdout.write(
+                f"Indexed {index.rows} mentions of people in {index.records} "
+                f"records in {index.seconds:.1f}s: sign in as dpo and open "
+                "Data protection to search them"
             )
 
     def _step(self, label, seed):
