@@ -164,3 +164,16 @@ class TestRecordPage:
         client = verified_client_for(officer)
         assert client.get("/rights/records/x/1/").status_code == 404
         assert client.get("/rights/records/referral/999999/").status_code == 404
+
+
+class TestWayIn:
+    def test_the_menu_and_home_page_offer_it_to_the_officer_alone(self, officer):
+        from tests.portal.test_menu import menu_links
+
+        assert "/rights/" in menu_links(verified_client_for(officer))
+        home = verified_client_for(officer).get("/").content.decode()
+        assert reverse("rights:people") in home
+        for roles in ([Role.COORDINATOR], [Role.REFERRER], [Role.EDITOR]):
+            client = verified_client_for(UserFactory(roles=roles))
+            assert "/rights/" not in menu_links(client), roles
+            assert "/rights/" not in client.get("/").content.decode(), roles
