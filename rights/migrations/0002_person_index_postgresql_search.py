@@ -1,8 +1,9 @@
 """PostgreSQL only: trigram and full-text indexes for the person search.
 
-``pg_trgm`` lets a search find similar spellings of a name (Jon Smyth for
-John Smith) through a GIN index; the full-text index serves phrase searches
-of free text. Creating an extension needs a privilege the database owner may
+``pg_trgm`` lets a search find similar spellings of a name (Jon Smith for
+John Smith) and serves the variants' ``LIKE`` through GIN indexes; the
+full-text index serves phrase searches of free text, so each part of a
+search is an index scan and PostgreSQL combines them (a bitmap OR). Creating an extension needs a privilege the database owner may
 not have: without it the search works the same, with exact matching only
 (``rights.selectors.trigram_available``). SQLite gets neither.
 https://www.postgresql.org/docs/current/pgtrgm.html
@@ -14,9 +15,14 @@ FULL_TEXT_INDEX = (
     "CREATE INDEX IF NOT EXISTS rights_mention_text_fts ON rights_personmention "
     "USING gin (to_tsvector('simple'::regconfig, text))"
 )
-TRIGRAM_INDEX = (
+TRIGRAM_INDEXES = (
+    # Similar spellings: ``name % query``.
     "CREATE INDEX IF NOT EXISTS rights_mention_name_trgm ON rights_personmention "
-    "USING gin (name gin_trgm_ops)"
+    "USING gin (name gin_trgm_ops)",
+    # ``name_variants LIKE '%|j smith|%'``: without it every name search reads
+    # the whole table (9 s at bench scale, 20,000 referrals).
+    "CREATE INDEX IF NOT EXISTS rights_mention_variants_trgm ON "
+    "rights_personmention USING gin (name_variants gin_trgm_ops)",
 )
 
 
@@ -29,7 +35,8 @@ def indexes_create(apps, schema_editor):
             # A savepoint, so a refusal leaves the migration's transaction usable.
             cursor.execute("SAVEPOINT rights_pg_trgm")
             cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-            cursor.execute(TRIGRAM_INDEX)
+            for statement in TRIGRAM_INDEXES:
+                cursor.execute(statement)
             cursor.execute("RELEASE SAVEPOINT rights_pg_trgm")
         except Exception:  # not permitted: the search works without trigrams
             cursor.execute("ROLLBACK TO SAVEPOINT rights_pg_trgm")
@@ -39,6 +46,7 @@ def indexes_drop(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
+        cursor.execute("DROP INDEX IF EXISTS rights_mention_variants_trgm")
         cursor.execute("DROP INDEX IF EXISTS rights_mention_name_trgm")
         cursor.execute("DROP INDEX IF EXISTS rights_mention_text_fts")
 
