@@ -141,6 +141,11 @@ def demo_people_seed() -> list[dict]:
             )
             organisation.save(update_fields=["single_point_of_contact"])
     logins.append(_person(len(people), "admin", None, [], "Portal administrator"))
+    # The partnership's data protection officer, employed by the council: the
+    # one login that opens the person index (rights), and nothing else.
+    logins.append(
+        _person(len(people) + 1, "dpo", council, [Role.DPO], "Data protection officer")
+    )
     return logins
 
 

@@ -86,6 +86,10 @@ class Role(models.TextChoices):
     SIGNATORY = "Signatories", "Signatory"
     COORDINATOR = "Coordinators", "Coordinator"
     EDITOR = "Editors", "Editor"
+    # One for the partnership, whatever agency employs them: answers data
+    # subject rights requests (the rights app). Not a coordinator, and no
+    # other role (superusers included) reads the person index without it.
+    DPO = "Data protection officers", "Data protection officer"
 
 
 class SuspensionReason(models.TextChoices):
@@ -196,6 +200,12 @@ class User(AbstractUser):
         """ "Sam Patel (City Fire Brigade)": where a person is picked from a list,
         two people with the same name must still be told apart."""
         return f"{self} ({self.organisation or 'Administrator'})"
+
+    @property
+    def is_data_protection_officer(self) -> bool:
+        """The partnership's data protection officer: the one role that may
+        search the person index and read any record it finds (rights)."""
+        return self.has_role(Role.DPO)
 
     @property
     def works_on_cases(self) -> bool:

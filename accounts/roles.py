@@ -21,6 +21,9 @@ ROLE_PERMISSIONS = {
     Role.EDITOR: [
         "wagtailadmin.access_admin",
     ],
+    # The data protection officer's screens are the portal's own (/rights/),
+    # not the Wagtail admin: no admin permission is needed.
+    Role.DPO: [],
 }
 
 

@@ -67,6 +67,9 @@ DETAIL_KEYS = frozenset(
         # lists, exports and searches
         "page", "count", "show", "rows", "format", "where", "results", "referrals",
         "review_by",
+        # data subject rights: the records a person search found
+        # ("referrals.referral:12"), never the words searched for
+        "records",
         # restores and the audit log itself
         "problems", "missing_files", "audit_intact", "hashes_checked",
         "segment", "first_id", "last_id", "events", "sha256", "last_hash",

@@ -162,3 +162,21 @@ def openings(share: Share) -> list[FileOpenings]:
             )
         )
     return report
+
+
+# For the person index (rights) ------------------------------------------------
+#
+# Every share and file, whoever sent or received it: only ``rights`` calls
+# these, after its own check of the data protection officer's role.
+
+
+def shares_for_person_index() -> QuerySet[Share]:
+    return Share.objects.select_related(
+        "sender_organisation", "referral", "meeting"
+    ).order_by("pk")
+
+
+def shared_files_for_person_index() -> QuerySet[SharedFile]:
+    return SharedFile.objects.select_related(
+        "share__sender_organisation", "share__referral", "share__meeting"
+    ).order_by("pk")

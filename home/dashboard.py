@@ -33,6 +33,7 @@ from meetings.models import ActionStatus
 from meetings.selectors import actions_of, meetings_visible_to, minutes_late
 from referrals.models import OPEN_STATUSES, Status
 from referrals.selectors import drafts_of, referrals_visible_to
+from rights.selectors import may_handle_data_rights
 
 from .models import GuidancePage, MeetingResourcesPage
 
@@ -65,6 +66,9 @@ def dashboard_for(user: User) -> dict:
         "awaiting_acknowledgement": acknowledgements_awaiting(user),
         "agreements_index": AgreementIndexPage.objects.live().first(),
         "resources_page": MeetingResourcesPage.objects.live().first(),
+        # The officer's own screens, whatever the agreement says about case
+        # material for their organisation (rights.selectors).
+        "data_protection": may_handle_data_rights(user),
     }
     if coverage_visible_to(user):
         # About the agreements, not cases: shown whether or not case material

@@ -1,17 +1,15 @@
 """Who handles incidents: coordinators, and the data protection officer.
 
-The DPO is a role group. ``DPO_GROUP`` is the one place its name is known:
-``accounts.models.Role.DPO`` once that role exists, otherwise the group name
-below; people in either group are told of every incident and alert, triage
-incidents and take containment actions.
+The DPO is the ``accounts.models.Role.DPO`` group; its members and the
+coordinators are told of every incident and alert, triage incidents and take
+containment actions.
 """
 
 from django.db.models import Q, QuerySet
 
 from accounts.models import Role, User
 
-_DPO_GROUP_FALLBACK = "Data protection officers"
-DPO_GROUP: str = getattr(getattr(Role, "DPO", None), "value", _DPO_GROUP_FALLBACK)
+DPO_GROUP: str = Role.DPO.value
 
 
 def is_dpo(user) -> bool:

@@ -150,6 +150,13 @@ SCHEDULE: tuple[Job, ...] = (
         daily_at=time(2, 15),
     ),
     Job(
+        "rebuild_person_index",
+        "rebuilds the data protection officer's person index from every "
+        "referral, agenda item, action, meeting, share and shared file, "
+        "catching writes that skip the index's signals; audited with counts",
+        daily_at=time(2, 45),
+    ),
+    Job(
         "prune_db_task_results",
         "deletes the records of background tasks finished 30 days ago, and of "
         "failed ones after 90 days",

@@ -193,3 +193,23 @@ def minutes_late(today=None) -> QuerySet[Meeting]:
         .select_related("chair")
         .order_by("starts_at")
     )
+
+
+# For the person index (rights) ------------------------------------------------
+#
+# Every record, whoever may see it: only ``rights`` calls these, after its own
+# check of the data protection officer's role.
+
+
+def agenda_items_for_person_index() -> QuerySet[AgendaItem]:
+    return AgendaItem.objects.select_related("meeting", "referral").order_by("pk")
+
+
+def actions_for_person_index() -> QuerySet[Action]:
+    return Action.objects.select_related(
+        "agenda_item__meeting", "referral", "owner"
+    ).order_by("pk")
+
+
+def meetings_for_person_index() -> QuerySet[Meeting]:
+    return Meeting.objects.order_by("pk")

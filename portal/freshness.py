@@ -28,6 +28,7 @@ import functools
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TypeVar
+from urllib.parse import quote
 from uuid import uuid4
 
 from django.core.cache import cache
@@ -138,7 +139,9 @@ def audience(user) -> tuple:
         user.organisation_id or 0,
         int(user.is_active),
         int(user.is_superuser),
-        ",".join(sorted(user.role_names)),
+        # Percent-encoded: a role's name may hold spaces ("Data protection
+        # officers"), which cache keys must not (memcached refuses them).
+        quote(",".join(sorted(user.role_names)), safe=","),
     )
 
 

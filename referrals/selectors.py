@@ -240,3 +240,88 @@ def referrals_matching(user: User, text: str) -> QuerySet[Referral]:
     for word in words:
         people = people.filter(name_key__contains=word)
     return visible.filter(pk__in=people.values("referral_id")).order_by("-submitted_at")
+
+
+# For the person index (rights) ------------------------------------------------
+#
+# The data protection officer's index reads every referral, whoever holds it:
+# these are not permission-aware, and only ``rights`` calls them, after its
+# own check of the role (rights.selectors.may_handle_data_rights).
+
+
+def referrals_for_person_index() -> QuerySet[Referral]:
+    """Every referral with what the index reads of it, in id order."""
+    return (
+        Referral.objects.select_related("organisation", "free_text_review")
+        .prefetch_related("people", "events")
+        .order_by("pk")
+    )
+
+
+@dataclass(frozen=True)
+class AnsweredField:
+    """One answer a referral holds, and where it sits on the form."""
+
+    path: str  # "people.0.full_name", "risk.escalation"
+    label: str  # "People, person 1: Full name"
+    list_name: str  # "people", "members", "children"; "" for a section's fields
+    position: int | None  # the item's place in its list, from 0
+    name: str  # the form field's name
+    value: object
+    free_text: bool  # typed by a person, not picked from choices
+
+
+def _is_typed(form_field) -> bool:
+    from django import forms
+
+    return isinstance(form_field, forms.CharField) and not isinstance(
+        form_field.widget, forms.RadioSelect | forms.Select | forms.CheckboxInput
+    )
+
+
+def answered_fields(referral: Referral):
+    """Every non-empty answer of ``referral``, with its place and label, in
+    the form's order (the sections of ``referrals.forms``)."""
+    from .forms import SECTIONS
+
+    for section in SECTIONS:
+        answers = referral.answers.get(section.slug) or {}
+        values = answers.get("fields") or {}
+        for name, form_field in section.form_class.base_fields.items():
+            value = values.get(name)
+            if value in (None, "", [], False):
+                continue
+            yield AnsweredField(
+                path=f"{section.slug}.{name}",
+                label=f"{section.title}: {form_field.label}",
+                list_name="",
+                position=None,
+                name=name,
+                value=value,
+                free_text=_is_typed(form_field),
+            )
+        for repeat in section.repeats:
+            for position, item in enumerate(answers.get(repeat.prefix) or []):
+                for name, form_field in repeat.form_class.base_fields.items():
+                    value = item.get(name)
+                    if value in (None, "", [], False):
+                        continue
+                    yield AnsweredField(
+                        path=f"{repeat.prefix}.{position}.{name}",
+                        label=f"{section.title}, {repeat.noun} {position + 1}: "
+                        f"{form_field.label}",
+                        list_name=repeat.prefix,
+                        position=position,
+                        name=name,
+                        value=value,
+                        free_text=_is_typed(form_field),
+                    )
+
+
+def answers_shown_in_full(referral: Referral):
+    """Every section's answers as the case page lays them out, nothing
+    withheld: for the data protection officer's record view (rights), which
+    must see what is held before deciding what a requester may be given."""
+    from .answers import all_answers
+
+    return all_answers(referral.answers, brief=True)

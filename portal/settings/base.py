@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "audit",
     "files",
     "home",
+    "rights",
     "agreements",
     "referrals",
     "meetings",

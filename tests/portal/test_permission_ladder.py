@@ -132,3 +132,29 @@ def test_verified_session_gets_past_the_gate_and_is_never_cached(
             response.status_code,
         )
     assert "no-store" in response.get("Cache-Control", ""), route
+
+
+# The data protection officer's routes (rights.views): a verified session is
+# not enough; every other role, coordinators and administrators included, is
+# refused, and the officer gets the page (sample ids point at nothing: 404).
+DATA_PROTECTION = [r for r in GATED if r.name.startswith("rights:")]
+
+
+def test_the_data_protection_routes_are_walked():
+    assert len(DATA_PROTECTION) >= 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", DATA_PROTECTION, ids=str)
+def test_data_protection_routes_are_the_officers_alone(coordinator_client, route):
+    assert coordinator_client.get(route.url).status_code == 403, route
+    administrator = UserFactory(organisation=None, is_superuser=True, is_staff=True)
+    client = Client(raise_request_exception=False)
+    sign_in_with_password(client, administrator)
+    verify_session(client, administrator)
+    assert client.get(route.url).status_code == 403, route
+    officer = UserFactory(roles=["Data protection officers"])
+    client = Client(raise_request_exception=False)
+    sign_in_with_password(client, officer)
+    verify_session(client, officer)
+    assert client.get(route.url).status_code in {200, 404}, route

@@ -26,6 +26,7 @@ from incidents.demo import demo_incidents_seed
 from meetings.demo import demo_meetings_seed
 from referrals.demo import demo_referrals_seed
 from referrals.retention_demo import demo_retention_seed
+from rights.demo import demo_person_index_seed
 
 
 class Command(BaseCommand):
@@ -76,6 +77,10 @@ class Command(BaseCommand):
                 "An access review in progress and an account request",
                 demo_governance_seed,
             )
+            index = self._step(
+                "Person index for the data protection officer",
+                demo_person_index_seed,
+            )
         if options["json"]:
             self.stdout.write(json.dumps(logins, indent=2))
         else:
@@ -103,6 +108,11 @@ class Command(BaseCommand):
                 "access review (one confirmed, two waiting, deadline "
                 f"{review['deadline']:%d %B %Y}) is at "
                 "/accounts/organisation/recertification/"
+            )
+            self.stdout.write(
+                f"Indexed {index.rows} mentions of people in {index.records} "
+                f"records in {index.seconds:.1f}s: sign in as dpo and open "
+                "Data protection to search them"
             )
 
     def _step(self, label, seed):
