@@ -60,6 +60,8 @@ class Role(models.TextChoices):
     SIGNATORY = "Signatories", "Signatory"
     COORDINATOR = "Coordinators", "Coordinator"
     EDITOR = "Editors", "Editor"
+    # The partnership board: the statistics only, never case material.
+    BOARD = "Board members", "Board member"
 
 
 class User(AbstractUser):

@@ -21,6 +21,8 @@ ROLE_PERMISSIONS = {
     Role.EDITOR: [
         "wagtailadmin.access_admin",
     ],
+    # The board's statistics are a portal page, not the admin.
+    Role.BOARD: [],
 }
 
 

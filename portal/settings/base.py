@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "meetings",
     "documents",
     "incidents",
+    "board",
     "wagtail_modeladmin",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
