@@ -141,6 +141,13 @@ def demo_people_seed() -> list[dict]:
             )
             organisation.save(update_fields=["single_point_of_contact"])
     logins.append(_person(len(people), "admin", None, [], "Portal administrator"))
+    # A member of the Community Safety Partnership board: the statistics and
+    # nothing else (no referrer role, so no case material). Added last so the
+    # others keep their demo names.
+    logins.append(
+        _person(len(people) + 1, "board", council, [Role.BOARD],
+                "Community Safety Partnership board member")
+    )  # fmt: skip
     return logins
 
 

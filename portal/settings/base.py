@@ -116,6 +116,7 @@ TEMPLATES = [
                 "portal.context_processors.portal",
                 "accounts.context_processors.session_timing",
                 "home.context_processors.navigation",
+                "board.context_processors.board_link",
             ],
         },
     },
