@@ -146,6 +146,13 @@ def demo_people_seed() -> list[dict]:
     logins.append(
         _person(len(people) + 1, "dpo", council, [Role.DPO], "Data protection officer")
     )
+    # A member of the Community Safety Partnership board: the statistics and
+    # nothing else (no referrer role, so no case material). Added last so the
+    # others keep their demo names.
+    logins.append(
+        _person(len(people) + 2, "board", council, [Role.BOARD],
+                "Community Safety Partnership board member")
+    )  # fmt: skip
     return logins
 
 

@@ -90,6 +90,8 @@ class Role(models.TextChoices):
     # subject rights requests (the rights app). Not a coordinator, and no
     # other role (superusers included) reads the person index without it.
     DPO = "Data protection officers", "Data protection officer"
+    # The partnership board: the statistics only, never case material.
+    BOARD = "Board members", "Board member"
 
 
 class SuspensionReason(models.TextChoices):

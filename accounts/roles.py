@@ -24,6 +24,8 @@ ROLE_PERMISSIONS = {
     # The data protection officer's screens are the portal's own (/rights/),
     # not the Wagtail admin: no admin permission is needed.
     Role.DPO: [],
+    # The board's statistics are a portal page, not the admin.
+    Role.BOARD: [],
 }
 
 

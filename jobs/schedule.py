@@ -133,6 +133,13 @@ SCHEDULE: tuple[Job, ...] = (
         daily_at=time(1, 30),
     ),
     Job(
+        "build_board_report",
+        "builds the board report (PDF and CSV, small counts hidden) for the "
+        "last whole quarter on the first run after it ends, stored privately "
+        "for board members and coordinators; a report already built is kept",
+        daily_at=time(3, 0),
+    ),
+    Job(
         "delete_stale_referral_drafts",
         "deletes referral drafts untouched for "
         "`DJANGO_REFERRAL_DRAFT_RETENTION_DAYS` (90)",

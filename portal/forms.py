@@ -173,6 +173,85 @@ class DateField(forms.Field):
             raise ValidationError(f"{self.noun} must be after 1900", code="old")
 
 
+class MonthWidget(forms.MultiWidget):
+    """Month and year boxes, named ``<name>_0`` and ``_1`` (the GOV.UK date
+    input without the day)."""
+
+    def __init__(self, attrs=None):
+        box = {"inputmode": "numeric", "class": "govuk-input govuk-date-input__input"}
+        super().__init__(
+            [
+                forms.TextInput(
+                    {**box, "class": box["class"] + " govuk-input--width-2"}
+                ),
+                forms.TextInput(
+                    {**box, "class": box["class"] + " govuk-input--width-4"}
+                ),
+            ],
+            attrs,
+        )
+
+    def decompress(self, value):
+        if isinstance(value, date):
+            return [str(value.month), str(value.year)]
+        return [None, None]
+
+    def id_for_label(self, id_):
+        return f"{id_}_0" if id_ else id_
+
+
+class MonthField(forms.Field):
+    """A month typed as month and year numbers; the first day of that month.
+
+    Messages follow the GOV.UK date input's ("Start month must include a
+    year"): https://design-system.service.gov.uk/components/date-input/
+    """
+
+    widget = MonthWidget
+
+    def __init__(self, *, noun: str, **kwargs):
+        self.noun = noun
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, date):
+            return value.replace(day=1)
+        parts = [(part or "").strip() for part in (value or [None, None])]
+        if not any(parts):
+            return None
+        missing = [
+            name for name, part in zip(("month", "year"), parts, strict=True)
+            if not part
+        ]  # fmt: skip
+        if missing:
+            raise ValidationError(
+                f"{self.noun} must include a {missing[0]}", code="incomplete"
+            )
+        if not all(part.isdigit() for part in parts):
+            raise ValidationError(
+                f"{self.noun} must be a real month, in numbers", code="invalid"
+            )
+        month, year = (int(part) for part in parts)
+        if len(parts[1]) != 4:
+            raise ValidationError(
+                f"Year must include 4 numbers, for example {timezone.localdate().year}",
+                code="year",
+            )
+        if not 1 <= month <= 12:
+            raise ValidationError(
+                f"{self.noun} must be a real month, from 1 to 12", code="invalid"
+            )
+        if year < 1900:
+            raise ValidationError(f"{self.noun} must be after 1900", code="old")
+        return date(year, month, 1)
+
+    def validate(self, value):
+        if value is None and self.required:
+            raise ValidationError(
+                f"Enter the {self.noun[0].lower()}{self.noun[1:]}", code="required"
+            )
+
+
 # "+44 (0)20 7946 0001" is a common way to write a UK number: allow that 0.
 _PHONE = re.compile(r"^(?:(?:\+44|0044)0?|0)\d{9,10}$")
 

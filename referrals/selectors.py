@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
 from accounts.models import Role, User
@@ -201,6 +201,27 @@ def earlier_referrals(referral: Referral) -> list[EarlierReferral]:
         )
         for person in earlier
     ]
+
+
+def is_repeat_referral() -> Exists:
+    """For a queryset of referrals: whether the referral names a person with
+    the same name and date of birth as a person in another referral
+    submitted in the 12 months before it (the rule ``earlier_referrals``
+    lists, as one expression so the board counts them in one query). People
+    without a date of birth are never matched."""
+    earlier = ReferralPerson.objects.filter(
+        name_key=OuterRef("name_key"),
+        date_of_birth=OuterRef("date_of_birth"),
+        referral__submitted_at__lt=OuterRef("referral__submitted_at"),
+        referral__submitted_at__gte=(
+            OuterRef("referral__submitted_at") - Value(REPEAT_WINDOW)
+        ),
+    ).exclude(referral_id=OuterRef("referral_id"))
+    return Exists(
+        ReferralPerson.objects.filter(
+            referral_id=OuterRef("pk"), date_of_birth__isnull=False
+        ).filter(Exists(earlier))
+    )
 
 
 def drafts_of(user: User) -> QuerySet[ReferralDraft]:

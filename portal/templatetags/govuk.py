@@ -46,7 +46,7 @@ def govuk_field(field, heading=""):
     from django import forms
     from django.template.loader import render_to_string
 
-    from portal.forms import DateWidget
+    from portal.forms import DateWidget, MonthWidget
 
     widget = field.field.widget
     # CheckboxSelectMultiple subclasses RadioSelect in Django, so the more
@@ -56,7 +56,7 @@ def govuk_field(field, heading=""):
         name = "checkboxes"
     elif isinstance(widget, forms.RadioSelect):
         name = "radios"
-    elif isinstance(widget, DateWidget):
+    elif isinstance(widget, DateWidget | MonthWidget):
         name = "date"
     elif isinstance(widget, forms.CheckboxInput):
         return render_to_string("includes/checkbox.html", {"field": field})
@@ -67,9 +67,10 @@ def govuk_field(field, heading=""):
         values = field.value()
         if not isinstance(values, list | tuple):
             values = widget.decompress(values)
-        context["parts"] = list(
-            zip(("Day", "Month", "Year"), values, (2, 2, 4), strict=True)
-        )
+        labels, widths = ("Day", "Month", "Year"), (2, 2, 4)
+        if isinstance(widget, MonthWidget):
+            labels, widths = labels[1:], widths[1:]
+        context["parts"] = list(zip(labels, values, widths, strict=True))
     return render_to_string(f"includes/govuk/{name}.html", context)
 
 
