@@ -83,3 +83,13 @@ def send_minutes_issued(meeting_id: int) -> int:
                     body=body,
                 )
     return queued
+
+
+@task()
+def send_calendar_invitations(meeting_id: int) -> dict[str, int]:
+    """Bring everyone's calendar in line with the meeting: invitations,
+    updates and cancellations as iCalendar attachments (meetings.calendar).
+    A rerun sends only what is still missing."""
+    from .calendar import calendar_invitations_sync
+
+    return calendar_invitations_sync(meeting_id)
