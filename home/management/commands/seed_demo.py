@@ -24,6 +24,7 @@ from documents.demo import demo_documents_seed
 from home.demo import demo_guidance_seed
 from incidents.demo import demo_incidents_seed
 from meetings.demo import demo_meetings_seed
+from notices.demo import demo_notices_seed
 from referrals.demo import demo_referrals_seed
 from referrals.retention_demo import demo_retention_seed
 
@@ -72,6 +73,7 @@ class Command(BaseCommand):
             incident = self._step(
                 "A data incident under investigation", demo_incidents_seed
             )
+            notices = self._step("What's new, some of it read", demo_notices_seed)
         if options["json"]:
             self.stdout.write(json.dumps(logins, indent=2))
         else:
@@ -86,6 +88,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Created {len(old_cases)} closed cases for retention: "
                 "/referrals/retention/ lists them for coordinators"
+            )
+            self.stdout.write(
+                f"{notices['notices']} notices in What's new, {notices['read']} "
+                "of them read: sign in as police.referrer and open What's new"
             )
             if incident is not None:
                 self.stdout.write(
