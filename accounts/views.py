@@ -28,7 +28,7 @@ from portal.forms import RefusedWithBadRequest, refusal_status
 
 from . import session_time
 from .forms import CodeForm, EnrolForm, QueuedPasswordResetForm, SignInForm
-from .models import BackupCodeDevice, CodeCheck
+from .models import BackupCodeDevice, CodeCheck, User
 from .services import (
     backup_codes_generate,
     second_factor_verify,
@@ -36,6 +36,7 @@ from .services import (
     totp_device_start,
     user_has_device,
 )
+from .signals import second_factor_changed
 
 
 def _next_url(request, default="/"):
@@ -223,6 +224,9 @@ def backup_codes_new(request):
     codes = backup_codes_generate(user=request.user)
     audit_record(
         action=AuthAction.BACKUP_CODES_REPLACED, request=request, obj=request.user
+    )
+    second_factor_changed.send(
+        sender=User, user=request.user, change="backup_codes_renewed"
     )
     return render(
         request,

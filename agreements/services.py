@@ -17,6 +17,8 @@ from accounts.models import Organisation, Role, User
 from audit.chain import chain_append
 from audit.services import audit_record, client_ip
 from jobs.mail import email_queue
+from notices.models import NoticeKind
+from notices.services import notices_record
 from portal.addresses import absolute_url
 from portal.dates import long_date
 
@@ -37,6 +39,9 @@ logger = logging.getLogger(__name__)
 
 _ACKNOWLEDGEMENT_CHAIN_LOCK = 7_306_210_002
 REMINDER_DAYS = (90, 60, 30, 7, 1)
+# Where a signatory reads and acknowledges agreements: the one link every
+# agreements email and notice gives.
+ACKNOWLEDGE_LINK = "/agreements/"
 
 
 class AcknowledgementRefused(Exception):
@@ -188,7 +193,60 @@ def version_publish(
             organisations_dropped.send(
                 sender=AgreementVersion, version=version, organisation_ids=dropped
             )
+    if version.is_material:
+        acknowledgement_requested(version)
     return version
+
+
+def acknowledgement_due(version: AgreementVersion) -> date:
+    """The day by which each signatory organisation must acknowledge a
+    material version: after it, the grace period is over (docs/features.md,
+    "Who sees case material")."""
+    from .selectors import grace_period, requirement_version
+
+    required = requirement_version(version)
+    return timezone.localtime(required.published_at).date() + grace_period()
+
+
+def acknowledgement_requested(version: AgreementVersion) -> int:
+    """Tell the signatories of each signatory organisation that a material
+    version waits for their acknowledgement, with the deadline: a notice and
+    an email each, always (they cannot turn these off). The email names the
+    agreement and the date, never its text. Review reminders
+    (``reminders_send``) use the same link and wording. Returns notices made."""
+    due = acknowledgement_due(version)
+    signatories = (
+        User.objects.filter(
+            organisation_id__in=version.signatory_ids,
+            organisation__active=True,
+            is_active=True,
+            groups__name=Role.SIGNATORY.value,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+    link = ACKNOWLEDGE_LINK
+    body = (
+        f"Version {version.number} of the agreement {version.reference} "
+        f"({version.title}) was published on "
+        f"{long_date(timezone.localtime(version.published_at).date())}. It is a "
+        "material change, so each signatory organisation must acknowledge it.\n\n"
+        f"Please acknowledge it for your organisation by {long_date(due)}. After "
+        "that date, case material is closed to organisations that have not.\n\n"
+        f"Sign in to read and acknowledge it:\n{absolute_url(link)}\n\n"
+        "This email holds none of the agreement's text.\n"
+    )
+    return notices_record(
+        kind=NoticeKind.VERSION_TO_ACKNOWLEDGE,
+        recipients=signatories,
+        title=f"Acknowledge version {version.number} of {version.reference} by "
+        f"{long_date(due)}",
+        link=link,
+        event=f"agreement-version-{version.pk}-published",
+        email_subject=f"Agreement to acknowledge by {long_date(due)}: "
+        f"{version.reference}",
+        email_body=body,
+    )
 
 
 def acknowledgement_record(
@@ -341,7 +399,7 @@ def _reminder_recipients(version) -> dict[str, str]:
     signatories of active organisations that have not acknowledged ``version``."""
     from .selectors import AcknowledgementState, coverage
 
-    link = absolute_url("/agreements/")
+    link = absolute_url(ACKNOWLEDGE_LINK)
     base = (
         f"The agreement {version.reference} ({version.title}) is due for review "
         f"on {long_date(version.next_review_date)}.\n\n"

@@ -5,12 +5,13 @@ something and a link to sign in.
 """
 
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django_tasks import task
 
-from accounts.models import staff_to_email
-from jobs.mail import email_queue
+from notices.models import NoticeKind
+from notices.selectors import organisation_people
+from notices.services import notices_record
 from portal.addresses import absolute_url
 
 from .models import Share
@@ -18,27 +19,36 @@ from .models import Share
 
 @task()
 def send_share_notifications(share_id: int) -> int:
-    """Email the staff of each recipient organisation, through the outbox
-    (jobs.mail), which retries; a share is announced once, so the event is
-    the share's. Returns emails queued."""
+    """Tell the people of each recipient organisation: a notice in What's new
+    and, unless they chose otherwise, one email for the whole share however
+    many files it holds (notices.services). A share is announced once, so
+    the event is the share's. Returns notices made."""
     share = Share.objects.select_related("sender_organisation").get(pk=share_id)
-    link = absolute_url(reverse("documents:index"))
-    subject = f"{share.sender_organisation} has shared files with you"
-    queued = 0
+    link = share.get_absolute_url()
+    count = share.files.count()
+    files = f"{count} file{pluralize(count)}"
+    made = 0
     with transaction.atomic():
         for recipient in share.recipients.select_related("organisation"):
             body = render_to_string(
                 "documents/email/files_shared.txt",
-                {"share": share, "organisation": recipient.organisation, "link": link},
+                {
+                    "share": share,
+                    "organisation": recipient.organisation,
+                    "link": absolute_url(link),
+                },
             )
-            for person in staff_to_email(recipient.organisation):
-                queued += email_queue(
-                    event=f"share-{share_id}-shared",
-                    to=person.email,
-                    subject=subject,
-                    body=body,
-                )
-    return queued
+            made += notices_record(
+                kind=NoticeKind.FILES_WAITING,
+                recipients=organisation_people(recipient.organisation),
+                title=f"{share.sender_organisation} shared {files} with your "
+                "organisation",
+                link=link,
+                event=f"share-{share_id}-shared",
+                email_subject=f"{share.sender_organisation} has shared files with you",
+                email_body=body,
+            )
+    return made
 
 
 @task()

@@ -17,6 +17,7 @@ https://www.rfc-editor.org/rfc/rfc5322#section-3.6.4
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parseaddr
 
@@ -36,22 +37,43 @@ logger = logging.getLogger(__name__)
 LOST_AFTER = timedelta(minutes=15)
 # Kept this long after they are sent or given up, then deleted.
 KEEP_FINISHED = timedelta(days=90)
+# What a sent or given-up row no longer keeps.
+_EMPTIED = {"body": "", "attachment": ""}
 
 
 class EmailUndelivered(Exception):
     """Every attempt at an email failed; raised so its task is marked failed."""
 
 
-def email_queue(*, event: str, to: str, subject: str, body: str) -> bool:
+@dataclass(frozen=True)
+class Attachment:
+    """A small text file sent with an email, like an iCalendar invitation.
+    ``content_type`` may carry parameters (``text/calendar; method=REQUEST``)."""
+
+    filename: str
+    content_type: str
+    content: str
+
+
+def email_queue(
+    *, event: str, to: str, subject: str, body: str,
+    attachment: Attachment | None = None,
+) -> bool:  # fmt: skip
     """Queue an email to ``to`` about ``event``; returns False if that person
     already has one about it. Call it inside the transaction that makes the
-    change: delivery starts when it commits."""
+    change: delivery starts when it commits. Rows are delivered one task
+    each, so a later change must have its own ``event`` (calendar updates
+    carry a SEQUENCE, so a client applies them in order whatever arrives
+    first)."""
     email, created = OutgoingEmail.objects.get_or_create(
         event=event[:200],
         to=to.strip(),
         defaults={
             "subject": subject[:255],
             "body": body,
+            "attachment_name": attachment.filename if attachment else "",
+            "attachment_type": attachment.content_type if attachment else "",
+            "attachment": attachment.content if attachment else "",
             "next_attempt_at": timezone.now(),
         },
     )
@@ -93,6 +115,8 @@ def email_deliver(email_id: int) -> str:
         to=[email.to],
         headers={"Message-ID": _message_id(email)},
     )
+    if email.attachment_name:
+        message.attach(email.attachment_name, email.attachment, email.attachment_type)
     try:
         # The connection's timeout is EMAIL_TIMEOUT, for connecting and for
         # each reply, so a hung server costs one attempt, not the worker.
@@ -100,7 +124,7 @@ def email_deliver(email_id: int) -> str:
     except Exception as error:  # any failure is one failed attempt
         return _attempt_failed(email, error)
     OutgoingEmail.objects.filter(pk=email.pk, status=EmailStatus.SENDING).update(
-        status=EmailStatus.SENT, sent_at=timezone.now(), body="", last_error=""
+        status=EmailStatus.SENT, sent_at=timezone.now(), last_error="", **_EMPTIED
     )
     return "sent"
 
@@ -111,7 +135,7 @@ def _attempt_failed(email: OutgoingEmail, error: Exception) -> str:
     if email.attempts > len(delays):
         # Emptied like a sent one: a body may hold a secret (a reset link).
         OutgoingEmail.objects.filter(pk=email.pk).update(
-            status=EmailStatus.FAILED, last_error=reason, body=""
+            status=EmailStatus.FAILED, last_error=reason, **_EMPTIED
         )
         logger.error("Email %s given up after %s attempts", email.pk, email.attempts)
         raise EmailUndelivered(

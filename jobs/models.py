@@ -25,6 +25,11 @@ class OutgoingEmail(models.Model):
     subject = models.CharField(max_length=255)
     # Emptied once sent: it may hold a one-time link (a password reset).
     body = models.TextField(blank=True)
+    # One optional text attachment, like a meeting's iCalendar invitation
+    # (RFC 5545): its file name, MIME type and content. Emptied with the body.
+    attachment_name = models.CharField(max_length=100, blank=True)
+    attachment_type = models.CharField(max_length=100, blank=True)
+    attachment = models.TextField(blank=True)
     status = models.CharField(
         max_length=8, choices=EmailStatus.choices, default=EmailStatus.PENDING
     )

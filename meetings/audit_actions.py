@@ -22,6 +22,7 @@ class MeetingAction(StrEnum):
     ATTENDANCE_EXPORTED = "meeting_attendance.exported"
     ATTENDANCE_LIST_VIEWED = "meeting_attendance.list_viewed"
     ATTENDANCE_RECORDED = "meeting.attendance_recorded"
+    CANCELLED = "meeting.cancelled"
     CASE_DISCUSSED = "meeting.case_discussed"
     CHANGED = "meeting.changed"
     EXPORTED = "meeting.exported"

@@ -29,6 +29,7 @@ class MeetingStatus(models.TextChoices):
     PAPERS_ISSUED = "papers_issued", "Papers issued"
     HELD = "held", "Held"
     MINUTES_ISSUED = "minutes_issued", "Minutes issued"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,11 @@ MEETING_RULES: dict[str, MeetingRule] = {
         "Only a meeting whose papers are issued can be marked as held. This "
         "meeting is '{status}'.",
         once_started=True,
+    ),
+    "cancel": MeetingRule(
+        _BEFORE_HELD,
+        "Only a meeting that has not been held can be cancelled. This meeting "
+        "is '{status}'.",
     ),
     "issue_minutes": MeetingRule(
         (MeetingStatus.HELD,),
@@ -123,6 +129,9 @@ class Meeting(models.Model):
     # attendance and packs were destroyed (``meetings.retention``); the row
     # stays, holding nothing about people, for the cases still on its agenda.
     disposed_at = models.DateTimeField(null=True, blank=True)
+    # Counts changes to what a calendar invitation shows (time and place), so
+    # that everyone invited gets the update (meetings.calendar).
+    calendar_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-starts_at"]
@@ -196,6 +205,38 @@ class Meeting(models.Model):
         pages to offer only what the services accept."""
         now = timezone.now()
         return {step: not self.refusal(step, now) for step in MEETING_RULES}
+
+
+class CalendarInvitation(models.Model):
+    """The last calendar email a person was sent about a meeting: its
+    SEQUENCE (RFC 5545, 3.8.7.4), which rises with every email so that each
+    replaces the one before, the meeting's ``calendar_version`` it showed,
+    and whether it cancelled the person's place."""
+
+    wagtail_reference_index_ignore = True
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="calendar_invitations"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    sequence = models.PositiveIntegerField(default=0)
+    calendar_version = models.PositiveIntegerField(default=0)
+    cancelled = models.BooleanField(default=False)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["meeting", "user"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "user"], name="meetings_one_invitation_a_person"
+            )
+        ]
+
+    def __str__(self):
+        state = "cancelled" if self.cancelled else "invited"
+        return f"User {self.user_id} {state} to meeting {self.meeting_id}"
 
 
 class AgendaItem(models.Model):

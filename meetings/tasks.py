@@ -15,6 +15,9 @@ from django_tasks import task
 
 from accounts.models import staff_to_email
 from jobs.mail import email_queue
+from notices.models import NoticeKind
+from notices.selectors import organisation_people
+from notices.services import notices_record
 from portal.addresses import absolute_url
 
 from .models import Meeting
@@ -32,7 +35,9 @@ def build_meeting_packs(meeting_id: int, notify: bool = False, event: str = "") 
     meeting = Meeting.objects.get(pk=meeting_id)
     packs = packs_build(meeting)
     if notify:
-        link = absolute_url(meeting.get_absolute_url())
+        # A notice in What's new for each invited agency's people, and one
+        # email each unless they chose otherwise (notices.services).
+        link = meeting.get_absolute_url()
         with transaction.atomic():
             for pack in packs:
                 body = render_to_string(
@@ -40,16 +45,17 @@ def build_meeting_packs(meeting_id: int, notify: bool = False, event: str = "") 
                     {
                         "meeting": meeting,
                         "organisation": pack.organisation,
-                        "link": link,
+                        "link": absolute_url(link),
                     },
                 )
-                for person in staff_to_email(pack.organisation):
-                    email_queue(
-                        event=f"meeting-{meeting_id}-papers-{event}",
-                        to=person.email,
-                        subject=f"Papers issued: {meeting}",
-                        body=body,
-                    )
+                notices_record(
+                    kind=NoticeKind.PAPERS_ISSUED,
+                    recipients=organisation_people(pack.organisation),
+                    title=f"Papers issued: {meeting}",
+                    link=link,
+                    event=f"meeting-{meeting_id}-papers-{event}",
+                    email_body=body,
+                )
     return len(packs)
 
 
@@ -77,3 +83,13 @@ def send_minutes_issued(meeting_id: int) -> int:
                     body=body,
                 )
     return queued
+
+
+@task()
+def send_calendar_invitations(meeting_id: int) -> dict[str, int]:
+    """Bring everyone's calendar in line with the meeting: invitations,
+    updates and cancellations as iCalendar attachments (meetings.calendar).
+    A rerun sends only what is still missing."""
+    from .calendar import calendar_invitations_sync
+
+    return calendar_invitations_sync(meeting_id)

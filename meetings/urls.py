@@ -26,6 +26,7 @@ urlpatterns = [
         name="agenda_invite",
     ),
     path("<int:meeting_id>/issue/", views.issue, name="issue"),
+    path("<int:meeting_id>/cancel/", views.cancel, name="cancel"),
     path("actions/", views.our_actions, name="our_actions"),
     path("actions/<int:action_id>/", views.update_action, name="update_action"),
     # Recording the meeting, actions and minutes (coordinators; agencies' PDF)

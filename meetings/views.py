@@ -36,6 +36,7 @@ from .services import (
     agenda_item_move,
     agenda_item_remove,
     invited_organisations,
+    meeting_cancel,
     meeting_schedule,
     pack_closed_for,
     pack_download,
@@ -392,5 +393,31 @@ def issue(request, meeting_id):
             "errors": errors,
             "refusal": meeting.refusal("issue_papers"),
         },
+        status=refusal_status(errors=errors),
+    )
+
+
+def cancel(request, meeting_id):
+    """Confirm, then cancel a meeting: calendars get a cancellation."""
+    user = request.user
+    _coordinators_only(user)
+    meeting = selectors.meeting_for(user, meeting_id)
+    errors = []
+    if request.method == "POST":
+        try:
+            meeting_cancel(meeting=meeting, user=user, request=request)
+        except MeetingRefused as exc:
+            errors = [("cancel-meeting", str(exc))]
+        else:
+            messages.success(
+                request,
+                "The meeting is cancelled. Everyone invited is sent a calendar "
+                "cancellation.",
+            )
+            return redirect(meeting)
+    return render(
+        request,
+        "meetings/cancel.html",
+        {"meeting": meeting, "errors": errors, "refusal": meeting.refusal("cancel")},
         status=refusal_status(errors=errors),
     )

@@ -27,6 +27,7 @@ from ..models import (
     User,
     throttle_failure_record,
 )
+from ..signals import second_factor_changed
 
 # Backup codes avoid look-alike characters (0/o, 1/l/i) so they read aloud well.
 BACKUP_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -68,6 +69,7 @@ def totp_device_confirm(
         obj=device.user,
         detail={"device": "totp"},
     )
+    second_factor_changed.send(sender=User, user=device.user, change="enrolled")
     _verify_session(request, device)
     return codes
 
@@ -228,6 +230,7 @@ def devices_remove(*, user: User, request: HttpRequest | None = None) -> None:
     BackupCodeDevice.objects.filter(user=user).delete()
     user_sessions_end(user=user)
     audit_record(action=AuthAction.DEVICE_REMOVED, request=request, obj=user, detail={})
+    second_factor_changed.send(sender=User, user=user, change="removed")
 
 
 @transaction.atomic

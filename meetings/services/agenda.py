@@ -38,6 +38,19 @@ from .packs import (
 )
 
 
+def calendars_sync(meeting: Meeting) -> None:
+    """Once the change commits, send the calendar emails it calls for
+    (meetings.calendar): who is invited, or the time or place, changed."""
+    meeting_id = meeting.pk
+
+    def enqueue():
+        from ..tasks import send_calendar_invitations
+
+        send_calendar_invitations.enqueue(meeting_id)
+
+    transaction.on_commit(enqueue)
+
+
 def _parties_only(invited: list[Organisation], referring: Organisation) -> None:
     """Only parties to the ISA in force that acknowledged it may be invited to
     a case, whatever the form offered (docs/features.md, "Agreements"). The
@@ -83,6 +96,7 @@ def meeting_schedule(
     if reported_to is not None:
         # Its packs list the urgent meetings reported to it.
         packs_outdated_in(Meeting.objects.filter(pk=reported_to.pk))
+    calendars_sync(meeting)  # the chair's invitation
     return meeting
 
 
@@ -169,6 +183,7 @@ def agenda_item_add(
         detail={"meeting": meeting.pk, "reference": referral.reference},
     )
     packs_outdated(meeting)
+    calendars_sync(meeting)
     return item
 
 
@@ -198,6 +213,7 @@ def agenda_item_invite(
         detail={"organisations": sorted(o.pk for o in item.invited.all())},
     )
     packs_outdated(item.meeting)
+    calendars_sync(item.meeting)
     return item
 
 
@@ -222,6 +238,7 @@ def agenda_item_remove(
             remaining.save(update_fields=["position"])
     shares_sync(referral, user=user, grant=False, request=request)
     packs_outdated(meeting)
+    calendars_sync(meeting)
 
 
 @transaction.atomic
@@ -267,6 +284,8 @@ def papers_issue(
     return meeting
 
 
+# What a calendar invitation shows: a change sends everyone an update.
+CALENDAR_FIELDS = {"starts_at", "location", "online_link"}
 MEETING_CHANGEABLE = ("starts_at", "location", "online_link", "chair",
                       "referral_deadline")  # fmt: skip
 
@@ -297,8 +316,13 @@ def meeting_update(
         setattr(locked, name, value)
     if not locked.location and not locked.online_link:
         raise MeetingRefused("Enter where the meeting is, or its online link")
+    fields = list(changed)
+    if CALENDAR_FIELDS & set(changed):
+        # Everyone invited gets an update with a higher SEQUENCE.
+        locked.calendar_version += 1
+        fields.append("calendar_version")
     locked.full_clean()
-    locked.save(update_fields=list(changed))
+    locked.save(update_fields=fields)
     audit_record(
         action=MeetingAction.CHANGED,
         request=request,
@@ -314,4 +338,24 @@ def meeting_update(
         packs_outdated_for_cases(
             Action.objects.filter(agenda_item__meeting=locked).values("referral")
         )
+    calendars_sync(locked)
+    return locked
+
+
+@transaction.atomic
+def meeting_cancel(
+    *, meeting: Meeting, user: User, request: HttpRequest | None = None
+) -> Meeting:
+    """Cancel a meeting that has not been held: everyone who had a calendar
+    invitation gets a cancellation. The agenda stays as it was, for the
+    record; its cases go on another meeting's agenda as usual."""
+    _coordinator(user)
+    locked = _locked_meeting(meeting, "cancel")
+    locked.status = MeetingStatus.CANCELLED
+    locked.full_clean()
+    locked.save(update_fields=["status"])
+    audit_record(
+        action=MeetingAction.CANCELLED, request=request, actor=user, obj=locked
+    )
+    calendars_sync(locked)
     return locked

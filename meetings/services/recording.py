@@ -9,11 +9,16 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
 from audit.models import Outcome
 from audit.services import audit_record
+from notices.models import NoticeKind
+from notices.selectors import organisation_people
+from notices.services import notices_record
+from portal.dates import long_date
 from portal.pdf import html_to_pdf
 from referrals.models import Referral, RiskLevel
 from referrals.services import (
@@ -218,6 +223,14 @@ def action_add(
     )  # fmt: skip
     # Outstanding in the packs of later meetings that discuss the case.
     packs_outdated_for_cases([item.referral_id])
+    notices_record(
+        kind=NoticeKind.ACTION_ASSIGNED,
+        recipients=organisation_people(owner),
+        title=f"Action for your organisation on case {item.referral.reference}, "
+        f"due {long_date(due)}",
+        link=reverse("meetings:update_action", args=[action.pk]),
+        event=f"action-{action.pk}-assigned",
+    )
     return action
 
 

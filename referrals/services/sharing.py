@@ -12,6 +12,9 @@ from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
 from audit.services import audit_record
+from notices.models import NoticeKind
+from notices.selectors import organisation_people
+from notices.services import notices_record
 
 from ..audit_actions import ReferralAction
 from ..models import (
@@ -130,6 +133,13 @@ def referral_share_grant(
         action=ReferralAction.SHARE_GRANTED, request=request, actor=user, obj=share,
         detail=_share_detail(share, via_meeting=via_meeting),
     )  # fmt: skip
+    notices_record(
+        kind=NoticeKind.CASE_SHARED,
+        recipients=organisation_people(organisation),
+        title=f"Case {referral.reference} is shared with your organisation",
+        link=referral.get_absolute_url(),
+        event=f"referral-share-{share.pk}",
+    )
     return share
 
 

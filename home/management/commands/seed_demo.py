@@ -24,6 +24,7 @@ from documents.demo import demo_documents_seed
 from home.demo import demo_guidance_seed
 from incidents.demo import demo_incidents_seed
 from meetings.demo import demo_meetings_seed
+from notices.demo import demo_notices_seed
 from referrals.demo import demo_referrals_seed
 from referrals.retention_demo import demo_retention_seed
 from rights.demo import demo_person_index_seed
@@ -77,6 +78,7 @@ class Command(BaseCommand):
                 "An access review in progress and an account request",
                 demo_governance_seed,
             )
+            notices = self._step("What's new, some of it read", demo_notices_seed)
             index = self._step(
                 "Person index for the data protection officer",
                 demo_person_index_seed,
@@ -95,6 +97,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Created {len(old_cases)} closed cases for retention: "
                 "/referrals/retention/ lists them for coordinators"
+            )
+            self.stdout.write(
+                f"{notices['notices']} notices in What's new, {notices['read']} "
+                "of them read: sign in as police.referrer and open What's new"
             )
             if incident is not None:
                 self.stdout.write(

@@ -1,0 +1,142 @@
+"""Recording notices and the emails that go with them, marking them read,
+and each person's email choices.
+
+Every app that tells people something calls ``notices_record`` (this app sits
+below the domain apps: docs/architecture.md). One event is one notice per
+person and at most one email per person, however many files or cases it
+covers: a share of twenty files is one share, so one email ("Batching" in
+docs/features.md, "Notifications").
+"""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import User
+from audit.services import audit_record
+from jobs.mail import Attachment, email_queue
+from portal.addresses import absolute_url
+
+from .audit_actions import NoticeAction
+from .models import ALWAYS_EMAILED, CHOOSABLE, EmailChoice, Notice, NoticeKind
+from .selectors import notice_for
+
+
+def _default_body(title: str, link: str) -> str:
+    return (
+        f"{title}.\n\n"
+        f"Sign in to the portal to see it:\n{absolute_url(link)}\n\n"
+        'You can choose which emails you get under "What\'s new", '
+        '"Email choices".\n'
+    )
+
+
+@transaction.atomic
+def notices_record(
+    *, kind: str, recipients: Iterable[User], title: str, link: str, event: str,
+    email_subject: str = "", email_body: str = "",
+    attachment: Attachment | None = None,
+) -> int:  # fmt: skip
+    """Tell each active person in ``recipients`` about ``event``: a notice in
+    their "What's new" list and, unless they chose otherwise (or ``kind``
+    is always emailed), an email through the outbox. Returns notices made;
+    a person already told about ``event`` is skipped, notice and email."""
+    kind = NoticeKind(kind)
+    people = {person.pk: person for person in recipients if person.is_active}
+    if not people:
+        return 0
+    declined = set()
+    if kind not in ALWAYS_EMAILED:
+        declined = set(
+            EmailChoice.objects.filter(
+                user_id__in=people, kind=kind, email=False
+            ).values_list("user_id", flat=True)
+        )
+    sample = Notice(kind=kind, title=title[:200], link=link, event=event[:200])
+    sample.full_clean(exclude=["recipient"], validate_constraints=False)
+    made = 0
+    for person in people.values():
+        _, created = Notice.objects.get_or_create(
+            recipient=person,
+            event=sample.event,
+            defaults={"kind": kind, "title": sample.title, "link": link},
+        )
+        if not created:
+            continue
+        made += 1
+        if person.email and person.pk not in declined:
+            email_queue(
+                event=f"notice-{sample.event}",
+                to=person.email,
+                subject=email_subject or sample.title,
+                body=email_body or _default_body(sample.title, link),
+                attachment=attachment,
+            )
+    return made
+
+
+def notice_open(
+    *, user: User, notice_id: int, request: HttpRequest | None = None
+) -> Notice:
+    """The person's own notice, marked read the first time it is opened."""
+    notice = notice_for(user, notice_id)
+    if notice.read_at is None:
+        notice.read_at = timezone.now()
+        notice.save(update_fields=["read_at"])
+        audit_record(
+            action=NoticeAction.OPENED,
+            request=request,
+            actor=user,
+            obj=notice,
+            detail={"kind": notice.kind},
+        )
+    return notice
+
+
+def notices_mark_all_read(*, user: User, request: HttpRequest | None = None) -> int:
+    marked = Notice.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    if marked:
+        audit_record(
+            action=NoticeAction.ALL_READ,
+            request=request,
+            actor=user,
+            obj=user,
+            detail={"count": marked},
+        )
+    return marked
+
+
+@transaction.atomic
+def email_choices_save(
+    *, user: User, choices: dict[str, bool], request: HttpRequest | None = None
+) -> list[str]:
+    """Store the person's email choice for each choosable kind in
+    ``choices``; the always-emailed kinds are not theirs to change. Returns
+    the kinds that changed."""
+    choosable = {kind.value for kind in CHOOSABLE}
+    refused = set(choices) - choosable
+    if refused:
+        raise ValueError(f"Email for these cannot be changed: {sorted(refused)}")
+    current = dict(EmailChoice.objects.filter(user=user).values_list("kind", "email"))
+    changed = []
+    for kind, wanted in choices.items():
+        if current.get(kind, True) == wanted:
+            continue
+        choice, _ = EmailChoice.objects.get_or_create(user=user, kind=kind)
+        choice.email = wanted
+        choice.full_clean(validate_constraints=False)
+        choice.save(update_fields=["email"])
+        changed.append(kind)
+    if changed:
+        audit_record(
+            action=NoticeAction.EMAIL_CHOICES_CHANGED,
+            request=request,
+            actor=user,
+            obj=user,
+            detail={"fields": sorted(changed)},
+        )
+    return sorted(changed)
