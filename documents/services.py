@@ -300,7 +300,9 @@ def _recipients(user, organisations, referral, meeting):
         raise ShareRefused("Choose who should receive the files", field="target")
     if organisations:
         target = ShareTarget.ORGANISATIONS
-        recipients = {org for org in organisations if org.active}
+        taking_part = Organisation.objects.taking_part().values_list("pk", flat=True)
+        taking_part = set(taking_part)
+        recipients = {org for org in organisations if org.pk in taking_part}
         if len(recipients) != len(set(organisations)):
             raise ShareRefused(
                 "One of the organisations no longer takes part", field="organisations"

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django_tasks import task
 
-from accounts.models import staff_to_email
+from accounts.models import Organisation, staff_to_email
 from jobs.mail import email_queue
 from portal.addresses import absolute_url
 
@@ -26,7 +26,9 @@ def send_share_notifications(share_id: int) -> int:
     subject = f"{share.sender_organisation} has shared files with you"
     queued = 0
     with transaction.atomic():
-        for recipient in share.recipients.select_related("organisation"):
+        for recipient in share.recipients.filter(
+            organisation__in=Organisation.objects.taking_part()
+        ).select_related("organisation"):
             body = render_to_string(
                 "documents/email/files_shared.txt",
                 {"share": share, "organisation": recipient.organisation, "link": link},

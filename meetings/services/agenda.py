@@ -111,7 +111,7 @@ def shares_sync(
     ) - {referral.organisation_id}
     shared = set(referral.shares.in_force().values_list("organisation_id", flat=True))
     missing = wanted - shared if grant else set()
-    for organisation in Organisation.objects.filter(pk__in=missing):
+    for organisation in Organisation.objects.taking_part().filter(pk__in=missing):
         try:
             referral_share_grant(
                 referral=referral,
