@@ -17,6 +17,7 @@ class DocumentAction(StrEnum):
     LIST_VIEWED = "document.list_viewed"
     PURGED = "document.purged"
     RECALLED = "document.recalled"
+    RECIPIENT_REMOVED = "document.recipient_removed"
     RESOURCE_DOWNLOADED = "document.resource_downloaded"
     RESTORE_VERIFIED = "restore.verified"
     SCAN_UNAVAILABLE = "document.scan_unavailable"

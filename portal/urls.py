@@ -26,6 +26,7 @@ urlpatterns = [
     path("meetings/", include("meetings.urls")),
     path("files/", include("documents.urls")),
     path("incidents/", include("incidents.urls")),
+    path("partners/", include("partners.urls")),
     # Wagtail's own sign-in and sign-out would bypass our second factor.
     path("admin/", include("accounts.admin_urls")),
     path("admin/", include(wagtailadmin_urls)),

@@ -201,6 +201,38 @@ def agenda_item_invite(
     return item
 
 
+# Meetings whose invitations are still pending: papers may yet go out.
+NOT_YET_HELD = (MeetingStatus.PLANNED, MeetingStatus.PAPERS_ISSUED)
+
+
+@transaction.atomic
+def invitations_withdraw(
+    *, organisation: Organisation, request: HttpRequest | None = None
+) -> int:
+    """Take ``organisation`` off every agenda item of a meeting not yet held
+    (a partner that withdrew); returns how many invitations. Invitations to
+    meetings already held stay: they are the record of who was there. Its
+    case shares are ended by the caller; packs of the others are rebuilt."""
+    items = AgendaItem.objects.filter(
+        invited=organisation, meeting__status__in=NOT_YET_HELD
+    ).select_related("meeting")
+    removed, meetings = 0, set()
+    for item in items:
+        item.invited.remove(organisation)
+        audit_record(
+            action=MeetingAction.INVITATIONS_CHANGED,
+            request=request,
+            obj=item,
+            detail={"organisations": sorted(o.pk for o in item.invited.all()),
+                    "removed": [organisation.pk], "reason": "partner_withdrawn"},
+        )  # fmt: skip
+        meetings.add(item.meeting_id)
+        removed += 1
+    if meetings:
+        packs_outdated_in(Meeting.objects.filter(pk__in=meetings))
+    return removed
+
+
 @transaction.atomic
 def agenda_item_remove(
     *, item: AgendaItem, user: User, request: HttpRequest | None = None

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "meetings",
     "documents",
     "incidents",
+    "partners",
     "wagtail_modeladmin",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
