@@ -4,6 +4,7 @@ file shares to it are recalled, what it downloaded is listed for the
 destruction certificate its single point of contact confirms, and running
 the withdrawal again changes nothing."""
 
+import re
 from datetime import timedelta
 from unittest import mock
 
@@ -27,6 +28,7 @@ from meetings.services import invited_organisations
 from meetings.tasks import send_minutes_issued
 from partners import services
 from partners.models import Step, Withdrawal
+from partners.selectors import withdrawn_still_named
 from partners.services import (
     WithdrawalRefused,
     withdrawal_record,
@@ -415,3 +417,26 @@ def test_a_share_made_after_withdrawal_cannot_name_it(world):
             user=world.sender, uploads=[upload()], organisations=[world.leaving]
         )
     assert Share.objects.filter(recipients__organisation=world.leaving).count() == 1
+
+
+class TestAgreementPrompt:
+    def test_coordinators_are_asked_for_a_version_without_it(self, world):
+        assert withdrawn_still_named() == []
+        _withdraw(world)
+        (named,) = withdrawn_still_named()
+        assert named.withdrawal.organisation == world.leaving
+        assert named.edit_url.startswith("/admin/pages/")
+        home = verified_client_for(world.boss).get("/").content.decode()
+        assert f"{world.leaving.name} has withdrawn: publish a new version" in home
+        assert named.edit_url in home
+
+    def test_the_next_version_cannot_name_it(self, world):
+        _withdraw(world)
+        (named,) = withdrawn_still_named()
+        admin = UserFactory(organisation=None, is_superuser=True, is_staff=True)
+        editor = verified_client_for(admin).get(named.edit_url)
+        assert editor.status_code == 200
+        body = editor.content.decode()
+        offered = set(re.findall(r'name="signatory_organisations" value="(\d+)"', body))
+        assert str(world.staying.pk) in offered
+        assert str(world.leaving.pk) not in offered
