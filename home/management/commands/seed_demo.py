@@ -24,6 +24,7 @@ from documents.demo import demo_documents_seed
 from home.demo import demo_guidance_seed
 from incidents.demo import demo_incidents_seed
 from meetings.demo import demo_meetings_seed
+from partners.demo import demo_withdrawal_seed
 from referrals.demo import demo_referrals_seed
 from referrals.retention_demo import demo_retention_seed
 
@@ -76,6 +77,9 @@ class Command(BaseCommand):
                 "An access review in progress and an account request",
                 demo_governance_seed,
             )
+            self._step(
+                "A withdrawn partner, its certificate waiting", demo_withdrawal_seed
+            )
         if options["json"]:
             self.stdout.write(json.dumps(logins, indent=2))
         else:
@@ -97,6 +101,11 @@ class Command(BaseCommand):
                     "with one containment action: /incidents/ lists it for "
                     "coordinators"
                 )
+            self.stdout.write(
+                "Partner withdrawal: Riverside Community Trust has withdrawn and "
+                "its destruction certificate is waiting; /partners/ lists it "
+                "for coordinators"
+            )
             self.stdout.write(
                 f"Single point of contact: sign in as {review['contact']} and "
                 "open /accounts/organisation/ to see the council's people; its "
