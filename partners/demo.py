@@ -1,16 +1,15 @@
 """The demo's withdrawn partner, made through the services: Riverside
 Community Trust, a small voluntary group, closed its befriending service.
-One of its volunteers had opened a shared file; the coordinator records the
-withdrawal, every step runs, and its single point of contact has been sent
-the certificate link but has not confirmed yet. All of it invented."""
+The coordinator records the withdrawal, every step runs, and its single
+point of contact has been sent the certificate link but has not confirmed
+yet. It had not acknowledged the agreement, so it never received case
+material and its download list is empty. All of it invented."""
 
 from datetime import timedelta
 
 from django.utils import timezone
 
 from accounts.models import Organisation, OrganisationType, Role, User, role_group
-from documents.models import SharedFile
-from documents.services import file_download_record
 
 from .models import Withdrawal
 from .services import withdrawal_record, withdrawal_run
@@ -49,15 +48,12 @@ def demo_withdrawal_seed() -> Withdrawal | None:
         "riverside.contact", "Morgan", "Ellis", "Volunteer coordinator", trust,
         [Role.REFERRER, Role.SIGNATORY],
     )  # fmt: skip
-    volunteer = _person(
+    _person(
         "riverside.volunteer", "Jesse", "Marsh", "Befriending volunteer", trust,
         [Role.REFERRER],
     )  # fmt: skip
     trust.single_point_of_contact = contact
     trust.save(update_fields=["single_point_of_contact"])
-    opened = SharedFile.objects.order_by("pk").first()
-    if opened is not None:
-        file_download_record(item=opened, user=volunteer)
     withdrawal = withdrawal_record(
         organisation=trust,
         withdrawn_on=timezone.localdate() - timedelta(days=2),

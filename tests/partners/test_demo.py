@@ -15,7 +15,7 @@ def test_one_withdrawn_partner_with_its_certificate_waiting(demo_seeded):
     assert withdrawal.organisation.name == NAME
     assert withdrawal.is_complete and set(withdrawal.steps) == set(Step.values)
     assert withdrawal.certificate_state == "Waiting for confirmation"
-    assert withdrawal.downloads  # the volunteer's opened file
+    assert withdrawal.downloads == []  # it never had case material
     for person in withdrawal.organisation.users.all():
         assert person.suspension_reason == SuspensionReason.PARTNER_WITHDRAWN
     assert "Riverside Community Trust has withdrawn" in demo_seeded
