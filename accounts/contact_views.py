@@ -201,7 +201,7 @@ def recertification_progress(request):
     }
     latest = RecertificationRound.objects.annotate(**counts).order_by("-opened_on")
     organisations = (
-        Organisation.objects.filter(active=True)
+        Organisation.objects.taking_part()
         .select_related("single_point_of_contact")
         .prefetch_related(Prefetch("recertifications", queryset=latest))
     )

@@ -28,6 +28,15 @@ class OrganisationType(models.TextChoices):
     VOLUNTARY = "voluntary", "Voluntary-sector partner"
 
 
+class OrganisationQuerySet(models.QuerySet):
+    def taking_part(self):
+        """Organisations that take part in the partnership now: the only ones
+        any list of recipients, invitation, share or email may name. An
+        organisation that withdrew (``partners``) or that an administrator
+        marked inactive keeps its history but is left out of every one."""
+        return self.filter(active=True)
+
+
 class Organisation(models.Model):
     """A partner agency named in the information sharing agreement."""
 
@@ -46,6 +55,8 @@ class Organisation(models.Model):
         default=True,
         help_text="Inactive organisations keep their history but take no part.",
     )
+
+    objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -111,6 +122,10 @@ class SuspensionReason(models.TextChoices):
     )
     DORMANT = "dormant", "Not used for a long time"
     INCIDENT = "incident", "Suspended while a data incident is looked into"
+    PARTNER_WITHDRAWN = (
+        "partner_withdrawn",
+        "Your organisation has withdrawn from the partnership",
+    )
 
 
 class User(AbstractUser):
@@ -235,6 +250,7 @@ def staff_to_email(organisation: Organisation):
     told that papers, minutes or files are waiting for their organisation."""
     return User.objects.filter(
         organisation=organisation,
+        organisation__in=Organisation.objects.taking_part(),
         is_active=True,
         groups__name=Role.REFERRER.value,
     ).exclude(email="")

@@ -1,7 +1,6 @@
 """Wagtail's user screens with the fields a partner account needs."""
 
 from django import forms
-from django.db.models import Q
 from wagtail.admin.views.generic import CopyView
 from wagtail.users.forms import UserCreationForm, UserEditForm
 from wagtail.users.views.users import CreateView, EditView, UserViewSet
@@ -13,7 +12,7 @@ from .models import Organisation
 
 class _PartnerFieldsMixin(RefusesNullCharacters, forms.Form):
     organisation = forms.ModelChoiceField(
-        queryset=Organisation.objects.filter(active=True),
+        queryset=Organisation.objects.taking_part(),
         required=False,
         help_text="Required for everyone except administrators.",
     )
@@ -26,7 +25,9 @@ class _PartnerFieldsMixin(RefusesNullCharacters, forms.Form):
         current = self.instance.organisation_id
         if current:
             field = self.fields["organisation"]
-            field.queryset = Organisation.objects.filter(Q(active=True) | Q(pk=current))
+            field.queryset = Organisation.objects.taking_part() | (
+                Organisation.objects.filter(pk=current)
+            )
 
     def clean(self):
         cleaned = super().clean()

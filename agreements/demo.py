@@ -157,7 +157,7 @@ def demo_agreements_seed() -> None:
         return
     coordinator = User.objects.get(username="coordinator")
     editor = User.objects.get(username="editor")
-    organisations = list(Organisation.objects.filter(active=True))
+    organisations = list(Organisation.objects.taking_part())
     # The site's root page (the home page): agreements sit directly under it.
     home = Site.objects.get(is_default_site=True).root_page
     index = home.add_child(

@@ -123,8 +123,10 @@ class AgreementPage(Page):
             "follow the review cycle from this date."
         )
     )
+    # Only organisations taking part are offered: after a partner withdraws,
+    # its box is gone, so the next version published leaves it out.
     signatory_organisations = ParentalManyToManyField(
-        Organisation, related_name="+", blank=False
+        Organisation, related_name="+", blank=False, limit_choices_to={"active": True}
     )
     clauses = StreamField([("clause", ClauseBlock())], use_json_field=True)
 

@@ -403,7 +403,7 @@ def organisations_in_good_standing() -> set[int]:
     if not isas:
         return set()
     today = timezone.localdate()
-    active = set(Organisation.objects.filter(active=True).values_list("pk", flat=True))
+    active = set(Organisation.objects.taking_part().values_list("pk", flat=True))
     parties = set().union(*(v.signatory_ids for v in isas)) & active
     for version in isas:
         parties -= version.signatory_ids - _in_standing(version, today)

@@ -426,7 +426,7 @@ def _reminder_recipients(version) -> dict[str, str]:
     signatories = (
         User.objects.filter(
             organisation_id__in=outstanding,
-            organisation__active=True,
+            organisation__in=Organisation.objects.taking_part(),
             is_active=True,
             groups__name=Role.SIGNATORY.value,
         )

@@ -74,6 +74,8 @@ DETAIL_KEYS = frozenset(
         "problems", "missing_files", "audit_intact", "hashes_checked",
         "segment", "first_id", "last_id", "events", "sha256", "last_hash",
         "destroyed", "withheld", "retention_years",
+        # partner withdrawal: the step's name and what it did, in counts
+        "step", "recalled",
         # reasons given as codes or fixed wording (free-text reasons are
         # never passed: see FREE_TEXT_KEYS)
         "reason",

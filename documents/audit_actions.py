@@ -18,6 +18,7 @@ class DocumentAction(StrEnum):
     PURGED = "document.purged"
     RECALLED = "document.recalled"
     RECORDS_DISPOSED = "document.records_disposed"
+    RECIPIENT_REMOVED = "document.recipient_removed"
     RESOURCE_DOWNLOADED = "document.resource_downloaded"
     RESTORE_VERIFIED = "restore.verified"
     SCAN_UNAVAILABLE = "document.scan_unavailable"

@@ -16,6 +16,7 @@
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -300,7 +301,9 @@ def _recipients(user, organisations, referral, meeting):
         raise ShareRefused("Choose who should receive the files", field="target")
     if organisations:
         target = ShareTarget.ORGANISATIONS
-        recipients = {org for org in organisations if org.active}
+        taking_part = Organisation.objects.taking_part().values_list("pk", flat=True)
+        taking_part = set(taking_part)
+        recipients = {org for org in organisations if org.pk in taking_part}
         if len(recipients) != len(set(organisations)):
             raise ShareRefused(
                 "One of the organisations no longer takes part", field="organisations"
@@ -420,6 +423,67 @@ def share_recall(
     )
     transaction.on_commit(_enqueue_purge)
     return locked
+
+
+@dataclass(frozen=True)
+class RecipientWithdrawn:
+    """What ``shares_withdraw_from`` did: shares recalled outright (the
+    organisation was their only recipient) and shares it was taken off."""
+
+    recalled: int
+    removed: int
+
+
+@transaction.atomic
+def shares_withdraw_from(
+    *, organisation: Organisation, user: User, reason: str,
+    request: HttpRequest | None = None,
+) -> RecipientWithdrawn:  # fmt: skip
+    """Stop ``organisation`` receiving any live share (a partner withdrew).
+
+    A share sent to it alone is recalled, in ``user``'s name (the person who
+    authorised the withdrawal, who need not be of the sending organisation);
+    a share sent to others too keeps going to them and loses only this
+    recipient row, so nobody else's access changes. Shares already recalled
+    or expired are left as they are: their files are purged anyway."""
+    now = timezone.now()
+    live = Share.objects.filter(
+        recipients__organisation=organisation,
+        recalled_at__isnull=True,
+        expires_at__gt=now,
+    ).order_by("pk")
+    recalled = removed = 0
+    for share in live:
+        locked = _locked(share)
+        others = locked.recipients.exclude(organisation=organisation).count()
+        if others:
+            locked.recipients.filter(organisation=organisation).delete()
+            audit_record(
+                action=DocumentAction.RECIPIENT_REMOVED,
+                request=request,
+                actor=user,
+                obj=locked,
+                detail={"organisation": organisation.pk, "recipients": others,
+                        "reason": "partner_withdrawn"},
+            )  # fmt: skip
+            removed += 1
+            continue
+        locked.recalled_at = now
+        locked.recalled_by = user
+        locked.recall_reason = reason.strip()
+        locked.full_clean()
+        locked.save(update_fields=["recalled_at", "recalled_by", "recall_reason"])
+        audit_record(
+            action=DocumentAction.RECALLED,
+            request=request,
+            actor=user,
+            obj=locked,
+            detail={"why": locked.recall_reason, "reason": "partner_withdrawn"},
+        )
+        recalled += 1
+    if recalled:
+        transaction.on_commit(_enqueue_purge)
+    return RecipientWithdrawn(recalled=recalled, removed=removed)
 
 
 def _enqueue_purge() -> None:

@@ -9,6 +9,7 @@ from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django_tasks import task
 
+from accounts.models import Organisation
 from notices.models import NoticeKind
 from notices.selectors import organisation_people
 from notices.services import notices_record
@@ -29,7 +30,9 @@ def send_share_notifications(share_id: int) -> int:
     files = f"{count} file{pluralize(count)}"
     made = 0
     with transaction.atomic():
-        for recipient in share.recipients.select_related("organisation"):
+        for recipient in share.recipients.filter(
+            organisation__in=Organisation.objects.taking_part()
+        ).select_related("organisation"):
             body = render_to_string(
                 "documents/email/files_shared.txt",
                 {

@@ -31,6 +31,7 @@ from agreements.selectors import (
 from documents.selectors import may_exchange, shares_received, unopened_count
 from meetings.models import ActionStatus
 from meetings.selectors import actions_of, meetings_visible_to, minutes_late
+from partners.selectors import withdrawn_still_named
 from referrals.models import OPEN_STATUSES, Status
 from referrals.selectors import drafts_of, referrals_visible_to
 from rights.selectors import may_handle_data_rights
@@ -77,6 +78,8 @@ def dashboard_for(user: User) -> dict:
         context["overdue_reviews"] = [v for v in versions if v.review_overdue()]
         if user.has_role(Role.COORDINATOR):
             context["coverage"] = [(v, coverage(v)[1]) for v in versions]
+    if user.is_superuser or user.has_role(Role.COORDINATOR):
+        context["withdrawn_still_named"] = withdrawn_still_named()
     access = case_material_access(user)
     if not access.allowed:
         # The same rule as every case route: no case material at all, and

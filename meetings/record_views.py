@@ -146,7 +146,8 @@ def record_case(request, meeting_id, item_id):
             "decisions": item.decisions,
         },
     )
-    invited = item.invited.order_by("name")
+    # A withdrawn organisation cannot be given work on the case.
+    invited = item.invited.taking_part().order_by("name")
     action_form = ActionForm(
         request.POST if sent == "action" else None,
         prefix="action",

@@ -68,9 +68,11 @@ def pack_organisation_for(
 ) -> Organisation:
     """Whose pack ``user`` may download: their own, or (coordinators) any
     invited organisation's. 404 otherwise."""
-    invited = Organisation.objects.filter(
-        agenda_invitations__meeting=meeting
-    ).distinct()
+    invited = (
+        Organisation.objects.taking_part()
+        .filter(agenda_invitations__meeting=meeting)
+        .distinct()
+    )
     if user.has_role(Role.COORDINATOR) and slug:
         organisation = invited.filter(slug=slug).first()
     else:

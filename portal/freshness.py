@@ -45,7 +45,7 @@ SEPARATE_MODELS = {"documents.filedownload": OPENINGS}
 # Apps whose rows feed cached pages. Audit events, sessions and OTP devices
 # change on most requests and feed none of them.
 WATCHED_APPS = frozenset(
-    {"accounts", "agreements", "referrals", "meetings", "documents", "home"}
+    {"accounts", "agreements", "referrals", "meetings", "documents", "partners", "home"}
 )
 # Who may see what, outside those apps: groups and their permissions (roles,
 # the admin link), Wagtail's page privacy (a restriction on a page covers every

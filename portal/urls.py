@@ -29,6 +29,7 @@ urlpatterns = [
     path("rights/", include("rights.urls")),
     path("board/", include("board.urls")),
     path("notices/", include("notices.urls")),
+    path("partners/", include("partners.urls")),
     # Wagtail's own sign-in and sign-out would bypass our second factor.
     path("admin/", include("accounts.admin_urls")),
     path("admin/", include(wagtailadmin_urls)),

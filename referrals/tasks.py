@@ -100,7 +100,9 @@ def send_amendment_notifications(
     body = render_to_string("referrals/email/amended.txt", context)
     queued = 0
     with transaction.atomic():
-        for organisation in Organisation.objects.filter(pk__in=organisation_ids):
+        for organisation in Organisation.objects.taking_part().filter(
+            pk__in=organisation_ids
+        ):
             for person in staff_to_email(organisation):
                 queued += email_queue(
                     event=f"referral-{referral.pk}-amended-{amendment.version}-{event}",

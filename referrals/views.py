@@ -715,7 +715,7 @@ def access_grant(request, reference):
     """Share the case with an organisation, naming why (coordinators)."""
     referral = _coordinator_case(request, reference)
     organisations = (
-        Organisation.objects.filter(active=True)
+        Organisation.objects.taking_part()
         .exclude(pk=referral.organisation_id)
         .exclude(pk__in=selectors.shares_in_force(referral).values("organisation"))
         .order_by("name")

@@ -117,6 +117,11 @@ SUSPENSION_EXPLAINED = {
         "possible data incident. Your organisation's single point of contact "
         "or the coordinators can tell you more."
     ),
+    SuspensionReason.PARTNER_WITHDRAWN: (
+        "Your organisation has withdrawn from the CMARAC partnership, so its "
+        "accounts on the portal have been closed. The coordinators can tell "
+        "you more."
+    ),
     SuspensionReason.DORMANT: (
         "Your account has not been used for {days} days. Accounts nobody uses "
         "are suspended so that they cannot be misused."
@@ -360,7 +365,7 @@ def recertification_run(*, today: date | None = None) -> RecertificationRun:
         ).select_related("organisation"):
             run.lapsed += recertification_close(round_=round_)
             run.closed += 1
-        for organisation in Organisation.objects.filter(active=True).select_related(
+        for organisation in Organisation.objects.taking_part().select_related(
             "single_point_of_contact"
         ):
             opened = _round_open_if_due(organisation, today, run)

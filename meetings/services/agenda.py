@@ -125,7 +125,7 @@ def shares_sync(
     ) - {referral.organisation_id}
     shared = set(referral.shares.in_force().values_list("organisation_id", flat=True))
     missing = wanted - shared if grant else set()
-    for organisation in Organisation.objects.filter(pk__in=missing):
+    for organisation in Organisation.objects.taking_part().filter(pk__in=missing):
         try:
             referral_share_grant(
                 referral=referral,
@@ -215,6 +215,38 @@ def agenda_item_invite(
     packs_outdated(item.meeting)
     calendars_sync(item.meeting)
     return item
+
+
+# Meetings whose invitations are still pending: papers may yet go out.
+NOT_YET_HELD = (MeetingStatus.PLANNED, MeetingStatus.PAPERS_ISSUED)
+
+
+@transaction.atomic
+def invitations_withdraw(
+    *, organisation: Organisation, request: HttpRequest | None = None
+) -> int:
+    """Take ``organisation`` off every agenda item of a meeting not yet held
+    (a partner that withdrew); returns how many invitations. Invitations to
+    meetings already held stay: they are the record of who was there. Its
+    case shares are ended by the caller; packs of the others are rebuilt."""
+    items = AgendaItem.objects.filter(
+        invited=organisation, meeting__status__in=NOT_YET_HELD
+    ).select_related("meeting")
+    removed, meetings = 0, set()
+    for item in items:
+        item.invited.remove(organisation)
+        audit_record(
+            action=MeetingAction.INVITATIONS_CHANGED,
+            request=request,
+            obj=item,
+            detail={"organisations": sorted(o.pk for o in item.invited.all()),
+                    "removed": [organisation.pk], "reason": "partner_withdrawn"},
+        )  # fmt: skip
+        meetings.add(item.meeting_id)
+        removed += 1
+    if meetings:
+        packs_outdated_in(Meeting.objects.filter(pk__in=meetings))
+    return removed
 
 
 @transaction.atomic

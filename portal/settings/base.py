@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "incidents",
     "board",
     "notices",
+    "partners",
     "wagtail_modeladmin",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",

@@ -30,6 +30,9 @@ EXPECTED_PUBLIC = {
     "accounts:password_reset_confirm",
     # A new account's holder chooses a password from their emailed link.
     "accounts:invitation",
+    # A withdrawn partner's contact confirms destruction from a one-time
+    # signed link: their account is suspended (partners.services).
+    "partners:certificate",
     # Answers its own JSON 401/403 to the idle-warning script (accounts.views).
     "accounts:session",
     "admin/login/",

@@ -351,6 +351,35 @@ def _shorten(world):
     )
 
 
+# Partner withdrawal -------------------------------------------------------------
+
+
+def _withdraw(world):
+    typed = {"reason": TYPED}  # and no organisation or date
+    return Walk(
+        _csrf_client(world["boss"]), "/partners/withdraw/", "reason", typed, typed
+    )
+
+
+def _certificate(world):
+    from partners.services import certificate_link, withdrawal_record, withdrawal_run
+
+    leaving = OrganisationFactory(name="Leaving agency")
+    contact = UserFactory(organisation=leaving)
+    leaving.single_point_of_contact = contact
+    leaving.save()
+    withdrawal = withdrawal_record(
+        organisation=leaving,
+        withdrawn_on=timezone.localdate(),
+        reason="Closed",
+        user=world["boss"],
+    )
+    withdrawal = withdrawal_run(withdrawal=withdrawal)
+    typed = {"name": TYPED}  # and nothing confirmed
+    page = "/partners/" + certificate_link(withdrawal).split("/partners/", 1)[1]
+    return Walk(_csrf_client(), page, "name", typed, typed)
+
+
 # Route name: how to reach its form as someone allowed to use it.
 WALKED = {
     "accounts:login": _sign_in,
@@ -381,6 +410,8 @@ WALKED = {
     "documents:new": _share_new,
     "documents:recall": _recall,
     "documents:shorten": _shorten,
+    "partners:new": _withdraw,
+    "partners:certificate": _certificate,
 }
 
 # Walked by its own test below: a look-up sent by GET.

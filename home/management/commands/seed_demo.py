@@ -25,6 +25,7 @@ from home.demo import demo_guidance_seed
 from incidents.demo import demo_incidents_seed
 from meetings.demo import demo_meetings_seed
 from notices.demo import demo_notices_seed
+from partners.demo import demo_withdrawal_seed
 from referrals.demo import demo_referrals_seed
 from referrals.retention_demo import demo_retention_seed
 from rights.demo import demo_person_index_seed
@@ -79,6 +80,9 @@ class Command(BaseCommand):
                 demo_governance_seed,
             )
             notices = self._step("What's new, some of it read", demo_notices_seed)
+            self._step(
+                "A withdrawn partner, its certificate waiting", demo_withdrawal_seed
+            )
             index = self._step(
                 "Person index for the data protection officer",
                 demo_person_index_seed,
@@ -108,6 +112,11 @@ class Command(BaseCommand):
                     "with one containment action: /incidents/ lists it for "
                     "coordinators"
                 )
+            self.stdout.write(
+                "Partner withdrawal: Riverside Community Trust has withdrawn and "
+                "its destruction certificate is waiting; /partners/ lists it "
+                "for coordinators"
+            )
             self.stdout.write(
                 f"Single point of contact: sign in as {review['contact']} and "
                 "open /accounts/organisation/ to see the council's people; its "
