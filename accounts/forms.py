@@ -7,7 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.template import loader
 
 from jobs.mail import email_queue
-from portal.forms import RefusesNullCharacters
+from portal.forms import RefusesNullCharacters, TextAreaField
 
 CODE_ATTRS = {
     # WCAG 2.2 3.3.8: let browsers and password managers fill and paste codes.
@@ -193,7 +193,7 @@ class AccountRequestForm(RefusesNullCharacters, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose the role they need"},
     )
-    reason = forms.CharField(
+    reason = TextAreaField(
         label="Why they need access",
         help_text="For example, the cases or meetings they will work on.",
         max_length=2000,
@@ -218,7 +218,7 @@ ROLE_HINTS = {
 
 
 class SuspendForm(RefusesNullCharacters, forms.Form):
-    reason = forms.CharField(
+    reason = TextAreaField(
         label="Why are you suspending this account?",
         help_text=(
             "For example, they have left your organisation. Administrators see "
@@ -329,7 +329,7 @@ class AccountRequestDecisionForm(RefusesNullCharacters, forms.Form):
         error_messages={"required": "Choose approve or reject"},
     )
     username = forms.CharField(max_length=150, required=False)
-    note = forms.CharField(
+    note = TextAreaField(
         label="Reason for rejecting (shown to the single point of contact)",
         max_length=2000,
         required=False,
