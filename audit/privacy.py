@@ -65,7 +65,8 @@ DETAIL_KEYS = frozenset(
         # storage sweeps: counts per stored kind (files.stored)
         "shared_file", "referral_attachment", "meeting_pack", "published_document",
         # lists, exports and searches
-        "page", "count", "show", "rows", "format", "where", "results", "referrals",
+        "page", "count", "days", "show", "rows", "format", "where", "results",
+        "referrals",
         "review_by",
         # data subject rights: the records a person search found
         # ("referrals.referral:12"), never the words searched for

@@ -184,6 +184,13 @@ SCHEDULE: tuple[Job, ...] = (
         args=("--age", "90"),
     ),
     Job(
+        "delete_old_notices",
+        'deletes "What\'s new" notices older than '
+        "`DJANGO_NOTICE_RETENTION_DAYS` (180), read or not; audited with the "
+        "count",
+        daily_at=time(3, 30),
+    ),
+    Job(
         "send_agreement_reminders",
         "emails responsible officers and outstanding signatories 90, 60, 30, 7 "
         "and 1 days before an agreement review, each once",

@@ -11,6 +11,7 @@ class NoticeAction(StrEnum):
     """A person's own "What's new" list and their email choices."""
 
     ALL_READ = "notice.all_read"
+    DELETED_OLD = "notice.deleted_old"
     EMAIL_CHOICES_CHANGED = "notice.email_choices_changed"
     LIST_VIEWED = "notice.list_viewed"
     OPENED = "notice.opened"

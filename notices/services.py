@@ -9,7 +9,9 @@ docs/features.md, "Notifications").
 """
 
 from collections.abc import Iterable
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -140,3 +142,19 @@ def email_choices_save(
             detail={"fields": sorted(changed)},
         )
     return sorted(changed)
+
+
+def notices_delete_old(*, now=None) -> int:
+    """Delete every notice older than ``NOTICE_RETENTION_DAYS``, read or not,
+    with one audit event giving the count; returns it. A notice only points
+    into the portal, where the record itself is kept or disposed of by its
+    own rule, so it has no reason to outlive its use."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.NOTICE_RETENTION_DAYS)
+    with transaction.atomic():
+        deleted, _ = Notice.objects.filter(created_at__lt=cutoff).delete()
+        audit_record(
+            action=NoticeAction.DELETED_OLD,
+            detail={"count": deleted, "days": settings.NOTICE_RETENTION_DAYS},
+        )
+    return deleted

@@ -499,6 +499,10 @@ PACK_DOWNLOAD_DAYS_AFTER_MINUTES = env.int(
     "DJANGO_PACK_DOWNLOAD_DAYS_AFTER_MINUTES", default=14
 )
 
+# Days a "What's new" notice is kept, read or not; the daily
+# delete_old_notices job removes older ones (docs/retention.md).
+NOTICE_RETENTION_DAYS = env.int("DJANGO_NOTICE_RETENTION_DAYS", default=180)
+
 # Incidents (docs/features.md, "Incidents"): the handlers are emailed when
 # this many hours are left of the 72 to decide on telling the ICO, and again
 # once they have passed (send_incident_reminders).
