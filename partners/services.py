@@ -26,8 +26,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.changes import changes_made_by
-from accounts.models import Organisation, Role, SuspensionReason, User
-from accounts.services import user_suspend
+from accounts.models import (
+    AccountRequest,
+    Organisation,
+    RequestStatus,
+    Role,
+    SuspensionReason,
+    User,
+)
+from accounts.services import account_request_reject, user_suspend
 from audit.services import audit_record
 from documents.models import Share
 from documents.services import shares_withdraw_from
@@ -196,6 +203,16 @@ def _accounts_closed(w: Withdrawal, request) -> dict:
     people = User.objects.filter(organisation_id=w.organisation_id, is_active=True)
     for person in people:
         closed += user_suspend(user=person, reason=SuspensionReason.PARTNER_WITHDRAWN)
+    # Nobody may be given an account there any more: each request still
+    # waiting is rejected, audited by accounts as any rejection is.
+    for waiting in AccountRequest.objects.filter(
+        organisation_id=w.organisation_id, status=RequestStatus.PENDING
+    ):
+        account_request_reject(
+            account_request=waiting,
+            administrator=w.authorised_by,
+            note="The organisation has withdrawn from the partnership.",
+        )
     return {"count": closed}
 
 

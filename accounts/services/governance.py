@@ -243,6 +243,11 @@ def account_request_approve(
         locked = AccountRequest.objects.select_for_update().get(pk=account_request.pk)
         if locked.status != RequestStatus.PENDING:
             raise GovernanceRefused("This request has already been decided")
+        if not locked.organisation.active:
+            raise GovernanceRefused(
+                "This organisation no longer takes part in the partnership: "
+                "reject the request"
+            )
         if User.objects.filter(username__iexact=username).exists():
             raise GovernanceRefused(
                 "That username is taken: choose another", "username"

@@ -16,7 +16,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.backends import PartnerBackend
-from accounts.models import Organisation, Role, SuspensionReason, staff_to_email
+from accounts.models import (
+    AccountRequest,
+    Organisation,
+    RequestStatus,
+    Role,
+    SuspensionReason,
+    User,
+    staff_to_email,
+)
+from accounts.services import GovernanceRefused, account_request_approve
 from audit.models import AuditEvent
 from documents.models import Share, ShareRecipient
 from documents.services import share_create
@@ -143,6 +152,28 @@ class TestWithdrawalRun:
         response = client.get("/")
         assert response.status_code == 302
         assert reverse("accounts:login") in response["Location"]
+
+    def test_account_requests_waiting_are_rejected_and_none_approved(self, world):
+        waiting = AccountRequest.objects.create(
+            organisation=world.leaving, requested_by=world.contact,
+            first_name="Ash", last_name="Lee", email="ash@example.org",
+            role=Role.REFERRER, reason="Joins the team",
+        )  # fmt: skip
+        _withdraw(world)
+        waiting.refresh_from_db()
+        assert waiting.status == RequestStatus.REJECTED
+        assert waiting.decided_by == world.boss
+        late = AccountRequest.objects.create(
+            organisation=world.leaving, requested_by=world.contact,
+            first_name="Kit", last_name="Ray", email="kit@example.org",
+            role=Role.REFERRER, reason="Joins the team",
+        )  # fmt: skip
+        administrator = UserFactory(is_superuser=True, organisation=None)
+        with pytest.raises(GovernanceRefused, match="no longer takes part"):
+            account_request_approve(
+                account_request=late, administrator=administrator, username="kit"
+            )
+        assert not User.objects.filter(username="kit").exists()
 
     def test_running_again_changes_nothing(self, world):
         withdrawal = _withdraw(world)
