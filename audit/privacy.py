@@ -71,6 +71,9 @@ DETAIL_KEYS = frozenset(
         # data subject rights: the records a person search found
         # ("referrals.referral:12"), never the words searched for
         "records",
+        # requests from data subjects: the officer's decision as a code, the
+        # Data Protection Act exemption as a code, the outcome per case
+        "decision", "exemption", "outcome",
         # restores and the audit log itself
         "problems", "missing_files", "audit_intact", "hashes_checked",
         "segment", "first_id", "last_id", "events", "sha256", "last_hash",

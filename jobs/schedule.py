@@ -208,6 +208,13 @@ SCHEDULE: tuple[Job, ...] = (
         daily_at=time(6, 30),
     ),
     Job(
+        "send_sar_reminders",
+        "emails the data protection officers 7 days and 1 day before a "
+        "subject access request is due and once it is overdue (reference and "
+        "link only); each once per due date, so an extension starts them again",
+        daily_at=time(7, 25),
+    ),
+    Job(
         "send_guidance_review_reminders",
         "emails each guidance page's owner once its review date has passed",
         daily_at=time(7, 20),

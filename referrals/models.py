@@ -531,6 +531,11 @@ class LegalHold(models.Model):
         return self.removed_at is None
 
 
+class DisposalReason(models.TextChoices):
+    RETENTION = "retention", "Retention period"
+    ERASURE = "erasure", "Erasure request"
+
+
 class Tombstone(models.Model):
     """What is left of a disposed case: proof of what was destroyed, when and
     under which agreement, and nothing about the people in it. Its reference
@@ -549,6 +554,11 @@ class Tombstone(models.Model):
     # SHA-256 of the canonical JSON of every row destroyed (referrals.retention).
     content_hash = models.CharField(max_length=64)
     authorised_by = models.CharField(max_length=300)
+    # Why the case went: its retention period ran out, or the data protection
+    # officer upheld a request to erase it (UK GDPR Article 17).
+    reason = models.CharField(
+        max_length=10, choices=DisposalReason.choices, default=DisposalReason.RETENTION
+    )
 
     class Meta:
         ordering = ["-disposed_at", "-pk"]

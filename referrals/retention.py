@@ -35,6 +35,7 @@ from .audit_actions import ReferralAction
 from .models import (
     OPEN_STATUSES,
     CaseRestriction,
+    DisposalReason,
     LegalHold,
     Referral,
     ReferralAmendment,
@@ -292,8 +293,9 @@ def legal_holds_standing():
 
 
 def referral_dispose(
-    *, referral: Referral, schedule: RetentionSchedule, authorised_by: str
-) -> Tombstone:
+    *, referral: Referral, schedule: RetentionSchedule, authorised_by: str,
+    reason: str = DisposalReason.RETENTION,
+) -> Tombstone:  # fmt: skip
     """Destroy every row holding the case's content, here and (through
     ``case_disposing``) in other apps, and leave its tombstone. One
     transaction: all of it goes, or none. Stored files are deleted once it
@@ -336,12 +338,14 @@ def referral_dispose(
             year=locked.year,
             number=locked.number,
             submitted_at=locked.submitted_at,
-            closed_at=locked.closed_at,
+            # An open case erased on request closes as it goes.
+            closed_at=locked.closed_at or timezone.now(),
             agreement_version=schedule.version_label,
             period_months=schedule.case_months,
             counts=destroyed.counts,
             content_hash=content_hash(destroyed.rows),
             authorised_by=authorised_by,
+            reason=reason,
         )
         locked.delete()
         tombstone.full_clean()
@@ -353,6 +357,7 @@ def referral_dispose(
                 "reference": tombstone.reference,
                 "agreement_version": schedule.version_label,
                 "content_hash": tombstone.content_hash,
+                "reason": tombstone.reason,
             },
         )
         objects_delete(attachment_kind, names)

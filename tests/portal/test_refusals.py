@@ -380,6 +380,70 @@ def _certificate(world):
     return Walk(_csrf_client(), page, "name", typed, typed)
 
 
+# Data protection -----------------------------------------------------------------
+
+
+def _officer_sar(world):
+    from rights.sar import sar_items_add, sar_open
+
+    officer = UserFactory(roles=[Role.DPO])
+    sar = sar_open(user=officer, requester_name="Typed Person",
+                   received_on=timezone.localdate())  # fmt: skip
+    items = sar_items_add(sar=sar, user=officer,
+                          records=[("referral", world["case"].pk)])  # fmt: skip
+    return _csrf_client(officer), sar, items[0]
+
+
+def _sar_new(world):
+    client, _, _ = _officer_sar(world)
+    typed = {"requester_name": TYPED, "received_on_0": "31"}  # no month or year
+    return Walk(client, "/rights/access-requests/new/", "requester_name",
+                post=typed, kept={"requester_name": TYPED})  # fmt: skip
+
+
+def _sar_step(step, field, post, kept=None):
+    def walk(world):
+        client, sar, _ = _officer_sar(world)
+        page = f"/rights/access-requests/{sar.pk}/{step}/"
+        return Walk(client, page, field, post=post, kept=kept or {})
+
+    return walk
+
+
+def _sar_item(world):
+    client, sar, item = _officer_sar(world)
+    typed = {"decision": "withhold", "third_party_names": TYPED}  # no exemption
+    page = f"/rights/access-requests/{sar.pk}/items/{item.pk}/"
+    return Walk(client, page, "decision", post=typed, kept=typed)
+
+
+def _sar_search(world):
+    client, sar, _ = _officer_sar(world)
+    page = f"/rights/access-requests/{sar.pk}/search/?q=Alex+Example"
+    return Walk(client, page, "records", post={"q": "Alex Example"})
+
+
+def _request_new(world):
+    client, _, _ = _officer_sar(world)
+    typed = {"requester_name": TYPED, "kind": "erasure"}
+    return Walk(client, "/rights/objections-and-erasure/new/", "requester_name",
+                post=typed, kept=typed)  # fmt: skip
+
+
+def _request_decide(world):
+    from rights.objections import rights_request_record
+
+    client, sar, _ = _officer_sar(world)
+    record = rights_request_record(
+        user=sar.opened_by, kind="objection", requester_name="Typed Person",
+        case_references=[world["case"].reference],
+        received_on=timezone.localdate(), grounds="Typed grounds",
+    )  # fmt: skip
+    typed = {"decision": "upheld"}  # no reasons
+    page = f"/rights/objections-and-erasure/{record.pk}/"
+    return Walk(client, page, "reasons", post=typed, kept=typed)
+
+
 # Route name: how to reach its form as someone allowed to use it.
 WALKED = {
     "accounts:login": _sign_in,
@@ -412,6 +476,20 @@ WALKED = {
     "documents:shorten": _shorten,
     "partners:new": _withdraw,
     "partners:certificate": _certificate,
+    "rights:sar_new": _sar_new,
+    "rights:sar_identity": _sar_step(
+        "identity", "method", {"note": TYPED}, {"note": TYPED}
+    ),
+    "rights:sar_extend": _sar_step(
+        "extend", "months", {"reason": TYPED}, {"reason": TYPED}
+    ),
+    "rights:sar_status": _sar_step(
+        "status", "status", {"status": "refused", "reason": ""}, {"status": "refused"}
+    ),
+    "rights:sar_search": _sar_search,
+    "rights:sar_item": _sar_item,
+    "rights:request_new": _request_new,
+    "rights:request": _request_decide,
 }
 
 # Walked by its own test below: a look-up sent by GET.

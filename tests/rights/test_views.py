@@ -43,6 +43,19 @@ class TestOfficerOnly:
             "rights:home",
             "rights:people",
             "rights:record",
+            "rights:sars",
+            "rights:sar_new",
+            "rights:sar",
+            "rights:sar_identity",
+            "rights:sar_extend",
+            "rights:sar_status",
+            "rights:sar_search",
+            "rights:sar_item",
+            "rights:sar_bundle",
+            "rights:sar_bundle_download",
+            "rights:requests",
+            "rights:request_new",
+            "rights:request",
         }
 
     @pytest.mark.parametrize(

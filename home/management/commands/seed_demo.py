@@ -28,7 +28,7 @@ from notices.demo import demo_notices_seed
 from partners.demo import demo_withdrawal_seed
 from referrals.demo import demo_referrals_seed
 from referrals.retention_demo import demo_retention_seed
-from rights.demo import demo_person_index_seed
+from rights.demo import demo_person_index_seed, demo_sar_seed
 
 
 class Command(BaseCommand):
@@ -87,6 +87,7 @@ class Command(BaseCommand):
                 "Person index for the data protection officer",
                 demo_person_index_seed,
             )
+            sar = self._step("A subject access request in progress", demo_sar_seed)
         if options["json"]:
             self.stdout.write(json.dumps(logins, indent=2))
         else:
@@ -129,6 +130,14 @@ class Command(BaseCommand):
                 f"records in {index.seconds:.1f}s: sign in as dpo and open "
                 "Data protection to search them"
             )
+            if sar is not None:
+                reviewed = sum(item.is_reviewed for item in sar.items.all())
+                self.stdout.write(
+                    f"Subject access request {sar.reference} in progress: "
+                    f"{reviewed} of {sar.items.count()} records reviewed, due "
+                    f"{sar.due_on:%d %B %Y}; sign in as dpo and open Data "
+                    "protection, Subject access requests"
+                )
 
     def _step(self, label, seed):
         """Run one part of the demo, saying what it was and how long it took:
