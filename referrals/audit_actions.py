@@ -41,3 +41,4 @@ class ReferralAction(StrEnum):
     SHARING_WITHOUT_CONSENT_APPROVED = "referral.sharing_without_consent_approved"
     STATUS_CHANGED = "referral.status_changed"
     SUBMITTED = "referral.submitted"
+    WITHDRAWN = "referral.withdrawn"

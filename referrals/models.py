@@ -30,6 +30,7 @@ class Status(models.TextChoices):
     REDIRECTED = "redirected", "Redirected to another panel"
     DECLINED = "declined", "Declined"
     CLOSED = "closed", "Closed"
+    WITHDRAWN = "withdrawn", "Withdrawn by the referring agency"
 
 
 OPEN_STATUSES = (

@@ -49,7 +49,6 @@ from .services import (
     DraftIncomplete,
     FreeTextReviewNeeded,
     ReferralRefused,
-    allowed_next,
     attachment_add,
     attachment_default_visibility,
     attachment_remove,
@@ -59,12 +58,15 @@ from .services import (
     draft_start,
     free_text_review_record,
     information_provide,
+    may_withdraw,
     referral_share_end,
     referral_share_extend,
     referral_share_grant,
     referral_submit,
     referral_transition,
+    referral_withdraw,
     restriction_in_force,
+    screening_next,
     share_end_of_day,
     sharing_without_consent_approve,
 )
@@ -504,13 +506,14 @@ def _case_page(request, referral, refusal: dict | None = None):
     context.update(
         {
             "may_screen": selectors.may_screen(user),
-            "next_statuses": [Status(s) for s in allowed_next(referral.status)]
+            "next_statuses": [Status(s) for s in screening_next(referral.status)]
             if selectors.may_screen(user)
             else [],
             "needs_reason": {s.value: m for s, m in NEEDS_REASON.items()},
             "may_answer": referral.status == Status.INFORMATION_REQUESTED
             and user.organisation_id == referral.organisation_id
             and user.has_role(Role.REFERRER),
+            "may_withdraw": may_withdraw(user, referral),
             "may_start_from": selectors.may_start_from(user, referral),
             "refusal": refusal,
             "information_request": referral.events.filter(
@@ -627,6 +630,30 @@ def answer(request, reference):
             "answer": request.POST.get("message", ""),
         })  # fmt: skip
     messages.success(request, "Your answer was sent to the coordinators.")
+    return redirect(referral)
+
+
+@require_POST
+def withdraw(request, reference):
+    """The referring agency withdraws its referral, with a reason, before
+    screening starts."""
+    referral = selectors.referral_for(request.user, reference)
+    reason = request.POST.get("reason", "")
+    try:
+        referral_withdraw(
+            referral=referral, user=request.user, reason=reason, request=request
+        )
+    except ReferralRefused as exc:
+        return _case_page(request, referral, {
+            "form": "withdraw",
+            "anchor": "withdraw-reason",
+            "message": str(exc),
+            "reason": reason,
+        })  # fmt: skip
+    messages.success(
+        request,
+        f"{referral.reference} is withdrawn. The coordinators have been told.",
+    )
     return redirect(referral)
 
 

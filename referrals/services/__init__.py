@@ -52,13 +52,17 @@ from .transitions import (
     TRANSITIONS,
     Arrival,
     allowed_next,
+    screening_next,
 )
 from .workflow import (
     FREE_TEXT_REVIEW_NEEDED,
+    WITHDRAW_TOO_LATE,
     FreeTextReviewNeeded,
     free_text_review_record,
     information_provide,
+    may_withdraw,
     referral_transition,
+    referral_withdraw,
 )
 
 __all__ = [
@@ -72,6 +76,7 @@ __all__ = [
     "FREE_TEXT_REVIEW_NEEDED",
     "NEEDS_REASON",
     "TRANSITIONS",
+    "WITHDRAW_TOO_LATE",
     "DraftConflict",
     "DraftIncomplete",
     "FreeTextReviewNeeded",
@@ -88,6 +93,7 @@ __all__ = [
     "drafts_delete_stale",
     "free_text_review_record",
     "information_provide",
+    "may_withdraw",
     "reference_allocate",
     "referral_amend",
     "referral_restrict",
@@ -99,9 +105,11 @@ __all__ = [
     "referral_shares_end_expired",
     "referral_submit",
     "referral_transition",
+    "referral_withdraw",
     "restriction_in_force",
     "restriction_refuse",
     "restrictions_end_expired",
+    "screening_next",
     "share_default_end",
     "share_end_of_day",
     "sharing_without_consent_approve",

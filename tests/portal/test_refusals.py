@@ -205,6 +205,11 @@ def _answer(world):
     return Walk(client, page, "message", post={"message": ""})
 
 
+def _referral_withdraw(world):
+    client, page, _ = _case(world, "case", "referrer")
+    return Walk(client, page, "reason", post={"reason": "  "})
+
+
 def _free_text_review(world):
     client, page, _ = _case(world, "restricted")
     typed = {"kind": FreeTextReviewKind.SUMMARY.value}
@@ -393,6 +398,7 @@ WALKED = {
     "referrals:section": _section,
     "referrals:change_status": _change_status,
     "referrals:answer": _answer,
+    "referrals:withdraw": _referral_withdraw,
     "referrals:free_text_review": _free_text_review,
     "referrals:access_grant": _access_grant,
     "referrals:access_change": _access_change,
