@@ -52,12 +52,14 @@ from .services import (
     attachment_add,
     attachment_default_visibility,
     attachment_remove,
+    case_note_add,
     draft_delete,
     draft_problems,
     draft_save,
     draft_start,
     free_text_review_record,
     information_provide,
+    may_add_note,
     may_withdraw,
     referral_share_end,
     referral_share_extend,
@@ -514,6 +516,8 @@ def _case_page(request, referral, refusal: dict | None = None):
             and user.organisation_id == referral.organisation_id
             and user.has_role(Role.REFERRER),
             "may_withdraw": may_withdraw(user, referral),
+            "notes": selectors.notes_visible_to(user, referral),
+            "may_add_note": may_add_note(user, referral),
             "may_start_from": selectors.may_start_from(user, referral),
             "refusal": refusal,
             "information_request": referral.events.filter(
@@ -655,6 +659,32 @@ def withdraw(request, reference):
         f"{referral.reference} is withdrawn. The coordinators have been told.",
     )
     return redirect(referral)
+
+
+@require_POST
+def add_note(request, reference):
+    """A coordinator or an agency with access adds a note to an accepted case."""
+    referral = selectors.referral_for(request.user, reference)
+    text = request.POST.get("text", "")
+    coordinators_only = request.POST.get("coordinators_only") == "yes"
+    try:
+        case_note_add(
+            referral=referral,
+            user=request.user,
+            text=text,
+            coordinators_only=coordinators_only,
+            request=request,
+        )
+    except ReferralRefused as exc:
+        return _case_page(request, referral, {
+            "form": "note",
+            "anchor": "note-text",
+            "message": str(exc),
+            "text": text,
+            "coordinators_only": coordinators_only,
+        })  # fmt: skip
+    messages.success(request, "Your note was added to the case.")
+    return redirect(f"{referral.get_absolute_url()}#notes")
 
 
 def summary_pdf(request, reference):

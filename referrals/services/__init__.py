@@ -27,6 +27,11 @@ from .drafts import (
     reference_allocate,
     referral_submit,
 )
+from .notes import (
+    NOTE_MAX_LENGTH,
+    case_note_add,
+    may_add_note,
+)
 from .restriction import (
     CaseRestricted,
     referral_restrict,
@@ -84,6 +89,9 @@ __all__ = [
     "ReferralRefused",
     "allowed_next",
     "attachment_add",
+    "case_note_add",
+    "may_add_note",
+    "NOTE_MAX_LENGTH",
     "attachment_default_visibility",
     "attachment_remove",
     "draft_delete",

@@ -210,6 +210,12 @@ def _referral_withdraw(world):
     return Walk(client, page, "reason", post={"reason": "  "})
 
 
+def _add_note(world):
+    # An accepted case the police were invited to: its agenda item's.
+    client, page, _ = _case(world, "noted", "owner_referrer")
+    return Walk(client, page, "text", post={"text": " "})
+
+
 def _free_text_review(world):
     client, page, _ = _case(world, "restricted")
     typed = {"kind": FreeTextReviewKind.SUMMARY.value}
@@ -399,6 +405,7 @@ WALKED = {
     "referrals:change_status": _change_status,
     "referrals:answer": _answer,
     "referrals:withdraw": _referral_withdraw,
+    "referrals:add_note": _add_note,
     "referrals:free_text_review": _free_text_review,
     "referrals:access_grant": _access_grant,
     "referrals:access_change": _access_change,
@@ -499,6 +506,7 @@ def _build_world() -> dict:
         "planned_item": planned_item,
         "issued": issued,
         "issued_item": issued_item,
+        "noted": issued_item.referral,
         "action": action,
         "owner_referrer": UserFactory(organisation=police, roles=[Role.REFERRER]),
     }
