@@ -34,6 +34,7 @@ OUTCOMES = [
     ("Declined", (Status.DECLINED,)),
     ("Redirected to another panel", (Status.REDIRECTED,)),
     ("Closed", (Status.CLOSED,)),
+    ("Withdrawn by the referring agency", (Status.WITHDRAWN,)),
 ]  # fmt: skip
 ACTION_COLUMNS = [
     "Done by the due date",

@@ -22,6 +22,10 @@ class NoticeKind(models.TextChoices):
         "version_to_acknowledge",
         "Agreement versions your organisation must acknowledge",
     )
+    REFERRAL_WITHDRAWN = (
+        "referral_withdrawn",
+        "Referrals withdrawn by the referring agency",
+    )
     SECURITY = "security", "Changes to how you sign in"
 
 

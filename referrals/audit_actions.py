@@ -31,6 +31,7 @@ class ReferralAction(StrEnum):
     LEGAL_HOLD_PLACED = "referral.legal_hold_placed"
     LEGAL_HOLD_REMOVED = "referral.legal_hold_removed"
     LIST_VIEWED = "referral.list_viewed"
+    NOTE_ADDED = "referral.note_added"
     PDF_DOWNLOADED = "referral.pdf_downloaded"
     RESTRICTED = "referral.restricted"
     RESTRICTION_LIFTED = "referral.restriction_lifted"
@@ -41,3 +42,4 @@ class ReferralAction(StrEnum):
     SHARING_WITHOUT_CONSENT_APPROVED = "referral.sharing_without_consent_approved"
     STATUS_CHANGED = "referral.status_changed"
     SUBMITTED = "referral.submitted"
+    WITHDRAWN = "referral.withdrawn"

@@ -30,6 +30,7 @@ class Status(models.TextChoices):
     REDIRECTED = "redirected", "Redirected to another panel"
     DECLINED = "declined", "Declined"
     CLOSED = "closed", "Closed"
+    WITHDRAWN = "withdrawn", "Withdrawn by the referring agency"
 
 
 OPEN_STATUSES = (
@@ -431,6 +432,49 @@ class ReferralAttachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class CaseNote(models.Model):
+    """A note added to an accepted case by a coordinator or an agency with
+    access to it: what was done or learned since the meeting.
+
+    Notes are a record: they are only ever added, never edited or deleted
+    (a correction is a further note), and go with the case when it is
+    disposed of (``referrals.retention``). Who reads which note is
+    ``referrals.redaction``'s rule.
+    """
+
+    wagtail_reference_index_ignore = True  # see the module docstring
+
+    referral = models.ForeignKey(
+        Referral, on_delete=models.PROTECT, related_name="notes"
+    )
+    text = models.TextField()
+    # Only coordinators read it: for what the agencies must not see.
+    coordinators_only = models.BooleanField(default=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    # Kept as written, so the note still says who wrote it after an account
+    # or organisation is renamed or removed.
+    author_label = models.CharField(max_length=300)
+    organisation_label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["referral", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(text=""), name="case_note_has_text"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.referral}: note at {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class FreeTextReviewKind(models.TextChoices):

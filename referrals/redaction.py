@@ -10,7 +10,10 @@ here changes every one of them:
 - an attached file marked "the referring agency and coordinators only" is
   neither listed nor downloadable by anyone else, whatever the flags;
 - when a coordinator wrote a summary for partner agencies, it replaces every
-  free-text answer for anyone else.
+  free-text answer for anyone else;
+- case notes are read by everyone with access to the case, except a note
+  marked "coordinators only", which only coordinators read (not even the
+  referring organisation: it is for what the agencies must not see).
 """
 
 from dataclasses import dataclass
@@ -18,7 +21,13 @@ from dataclasses import dataclass
 from django import forms
 from django.db.models import QuerySet
 
-from .models import AttachmentVisibility, PersonRole, Referral, ReferralAttachment
+from .models import (
+    AttachmentVisibility,
+    CaseNote,
+    PersonRole,
+    Referral,
+    ReferralAttachment,
+)
 
 WITHHELD_NOT_DISCLOSED = "Withheld: not to be disclosed to the person causing harm"
 WITHHELD_ANONYMOUS = "Withheld: the source wishes to remain anonymous"
@@ -77,6 +86,14 @@ def attachments_for(audience: Audience, referral: Referral) -> QuerySet:
     if sees_everything(audience, referral):
         return attachments
     return attachments.filter(visibility=AttachmentVisibility.SHARED)
+
+
+def notes_for(audience: Audience, referral: Referral) -> QuerySet:
+    """The case notes ``audience`` may read, oldest first."""
+    notes = CaseNote.objects.filter(referral=referral)
+    if audience.coordinator:
+        return notes
+    return notes.filter(coordinators_only=False)
 
 
 def default_visibility(*, do_not_disclose: bool, anonymous_source: bool) -> str:

@@ -34,6 +34,7 @@ from files.stored import kind_for, objects_delete
 from .audit_actions import ReferralAction
 from .models import (
     OPEN_STATUSES,
+    CaseNote,
     CaseRestriction,
     DisposalReason,
     LegalHold,
@@ -323,8 +324,10 @@ def referral_dispose(
         # both personal data, destroyed with the case.
         amendments = ReferralAmendment.objects.filter(referral=locked)
         restrictions = CaseRestriction.objects.filter(referral=locked)
+        notes = CaseNote.objects.filter(referral=locked)
         destroyed.add("amendments", amendments)
         destroyed.add("restrictions", restrictions)
+        destroyed.add("case_notes", notes)
         destroyed.add("referrals", [locked])
         attachment_kind = kind_for(ReferralAttachment, "file")
         names = [a.file.name for a in attachments if a.file]
@@ -333,6 +336,7 @@ def referral_dispose(
         locked.legal_holds.all().delete()
         amendments.delete()
         restrictions.delete()
+        notes.delete()
         tombstone = Tombstone(
             reference=locked.reference,
             year=locked.year,

@@ -26,6 +26,7 @@ from portal.forms import contains_null_character
 
 from . import redaction
 from .models import (
+    CaseNote,
     Referral,
     ReferralDraft,
     ReferralPerson,
@@ -118,6 +119,16 @@ def case_view_for(user: User, referral: Referral) -> redaction.CaseView:
     """The referral's answers, files and partner summary as ``user`` may see
     them (the case page and its PDF)."""
     return redaction.case_view(redaction.Audience.of_user(user), referral)
+
+
+def notes_visible_to(user: User, referral: Referral) -> QuerySet:
+    """The case's notes ``user`` may read (``referrals.redaction``)."""
+    return redaction.notes_for(redaction.Audience.of_user(user), referral)
+
+
+def case_notes_for_person_index() -> QuerySet:
+    """Every case note, for the person index (rights.sources)."""
+    return CaseNote.objects.select_related("referral").order_by("pk")
 
 
 def amendments_for(user: User, referral: Referral) -> list:

@@ -27,6 +27,8 @@ urlpatterns = [
     path("<str:reference>/submitted/", views.submitted, name="submitted"),
     path("<str:reference>/status/", views.change_status, name="change_status"),
     path("<str:reference>/answer/", views.answer, name="answer"),
+    path("<str:reference>/withdraw/", views.withdraw, name="withdraw"),
+    path("<str:reference>/notes/", views.add_note, name="add_note"),
     path(
         "<str:reference>/legal-hold/",
         retention_views.hold_place,

@@ -49,22 +49,26 @@ from .services import (
     DraftIncomplete,
     FreeTextReviewNeeded,
     ReferralRefused,
-    allowed_next,
     attachment_add,
     attachment_default_visibility,
     attachment_remove,
+    case_note_add,
     draft_delete,
     draft_problems,
     draft_save,
     draft_start,
     free_text_review_record,
     information_provide,
+    may_add_note,
+    may_withdraw,
     referral_share_end,
     referral_share_extend,
     referral_share_grant,
     referral_submit,
     referral_transition,
+    referral_withdraw,
     restriction_in_force,
+    screening_next,
     share_end_of_day,
     sharing_without_consent_approve,
 )
@@ -504,13 +508,16 @@ def _case_page(request, referral, refusal: dict | None = None):
     context.update(
         {
             "may_screen": selectors.may_screen(user),
-            "next_statuses": [Status(s) for s in allowed_next(referral.status)]
+            "next_statuses": [Status(s) for s in screening_next(referral.status)]
             if selectors.may_screen(user)
             else [],
             "needs_reason": {s.value: m for s, m in NEEDS_REASON.items()},
             "may_answer": referral.status == Status.INFORMATION_REQUESTED
             and user.organisation_id == referral.organisation_id
             and user.has_role(Role.REFERRER),
+            "may_withdraw": may_withdraw(user, referral),
+            "notes": selectors.notes_visible_to(user, referral),
+            "may_add_note": may_add_note(user, referral),
             "may_start_from": selectors.may_start_from(user, referral),
             "refusal": refusal,
             "information_request": referral.events.filter(
@@ -628,6 +635,56 @@ def answer(request, reference):
         })  # fmt: skip
     messages.success(request, "Your answer was sent to the coordinators.")
     return redirect(referral)
+
+
+@require_POST
+def withdraw(request, reference):
+    """The referring agency withdraws its referral, with a reason, before
+    screening starts."""
+    referral = selectors.referral_for(request.user, reference)
+    reason = request.POST.get("reason", "")
+    try:
+        referral_withdraw(
+            referral=referral, user=request.user, reason=reason, request=request
+        )
+    except ReferralRefused as exc:
+        return _case_page(request, referral, {
+            "form": "withdraw",
+            "anchor": "withdraw-reason",
+            "message": str(exc),
+            "reason": reason,
+        })  # fmt: skip
+    messages.success(
+        request,
+        f"{referral.reference} is withdrawn. The coordinators have been told.",
+    )
+    return redirect(referral)
+
+
+@require_POST
+def add_note(request, reference):
+    """A coordinator or an agency with access adds a note to an accepted case."""
+    referral = selectors.referral_for(request.user, reference)
+    text = request.POST.get("text", "")
+    coordinators_only = request.POST.get("coordinators_only") == "yes"
+    try:
+        case_note_add(
+            referral=referral,
+            user=request.user,
+            text=text,
+            coordinators_only=coordinators_only,
+            request=request,
+        )
+    except ReferralRefused as exc:
+        return _case_page(request, referral, {
+            "form": "note",
+            "anchor": "note-text",
+            "message": str(exc),
+            "text": text,
+            "coordinators_only": coordinators_only,
+        })  # fmt: skip
+    messages.success(request, "Your note was added to the case.")
+    return redirect(f"{referral.get_absolute_url()}#notes")
 
 
 def summary_pdf(request, reference):

@@ -20,6 +20,7 @@ def record_title(kind: str, record) -> str:
     titles = {
         "referral": lambda r: f"Case {r.reference}",
         "agenda-item": lambda i: f"Agenda item: case {i.referral.reference}",
+        "case-note": lambda n: f"Case note on case {n.referral.reference}",
         "action": lambda a: f"Action on case {a.referral.reference}",
         "meeting": str,
         "share": str,
@@ -56,6 +57,17 @@ def _referral_rows(referral) -> list:
                 )
             )
     return rows
+
+
+def _case_note_rows(note) -> list:
+    return [
+        ("Case", note.referral.reference, _link("referral", note.referral_id)),
+        ("Written by", note.author_label, ""),
+        ("Organisation", note.organisation_label or "None", ""),
+        ("Added", long_datetime(note.created_at), ""),
+        ("Coordinators only", "Yes" if note.coordinators_only else "No", ""),
+        ("Note", note.text, ""),
+    ]
 
 
 def _agenda_item_rows(item) -> list:
@@ -125,6 +137,7 @@ def _shared_file_rows(item) -> list:
 SHOWN = {
     "referral": _referral_rows,
     "agenda-item": _agenda_item_rows,
+    "case-note": _case_note_rows,
     "action": _action_rows,
     "meeting": _meeting_rows,
     "share": _share_rows,

@@ -6,6 +6,7 @@ selectors), how to find what the record belongs to, the mentions it holds
 record view shows it. A referral is read whole: its answers (the people list,
 household members, children and every free-text answer), its people rows,
 its history messages and the coordinators' free text, all under the referral.
+Case notes are their own records, each belonging to its referral.
 """
 
 from collections.abc import Callable, Iterable
@@ -21,7 +22,11 @@ from meetings.selectors import (
     meetings_for_person_index,
 )
 from portal.dates import long_date
-from referrals.selectors import answered_fields, referrals_for_person_index
+from referrals.selectors import (
+    answered_fields,
+    case_notes_for_person_index,
+    referrals_for_person_index,
+)
 
 from .matching import (
     name_words,
@@ -252,6 +257,10 @@ def share_mentions(share) -> list[Mention]:
     ]  # fmt: skip
 
 
+def case_note_mentions(note) -> list[Mention]:
+    return text_mentions("text", "Case note", note.text)
+
+
 def shared_file_mentions(item) -> list[Mention]:
     return text_mentions("display_name", "Shared file: file name", item.display_name)
 
@@ -291,6 +300,15 @@ SOURCES: tuple[Source, ...] = (
             ("referrals.ReferralEvent", "referral_id"),
             ("referrals.ReferralFreeTextReview", "referral_id"),
         ),
+    ),
+    Source(
+        key="case-note",
+        model="referrals.CaseNote",
+        noun="Case note",
+        records=case_notes_for_person_index,
+        mentions=case_note_mentions,
+        belongs=lambda n: {"referral_id": n.referral_id},
+        recorded_at=lambda n: n.created_at,
     ),
     Source(
         key="agenda-item",

@@ -26,7 +26,7 @@ from files.stored import kind_for, object_write, objects_abandon, objects_kept
 from portal.dates import long_datetime
 from portal.pdf import html_to_pdf
 from referrals.models import CaseRestriction, Referral
-from referrals.redaction import Audience, case_view
+from referrals.redaction import Audience, case_view, notes_for
 
 from ..audit_actions import MeetingAction
 from ..models import (
@@ -119,6 +119,26 @@ def outstanding_actions(referral: Referral, before: Meeting) -> list[Action]:
     )
 
 
+def notes_since_last_meeting(
+    referral: Referral, meeting: Meeting, organisation: Organisation
+) -> list:
+    """The case notes ``organisation`` may read, added since the case was
+    last on an agenda before ``meeting`` (all of them for a first hearing)."""
+    previous = (
+        Meeting.objects.filter(
+            agenda_items__referral=referral, starts_at__lt=meeting.starts_at
+        )
+        .exclude(status=MeetingStatus.CANCELLED)
+        .order_by("-starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
+    notes = notes_for(Audience.of_organisation(organisation), referral)
+    if previous is not None:
+        notes = notes.filter(created_at__gte=previous)
+    return list(notes)
+
+
 def pack_context(meeting: Meeting, organisation: Organisation) -> dict:
     """Everything one organisation's pack shows: only its cases, redacted."""
     items = list(
@@ -153,6 +173,7 @@ def pack_context(meeting: Meeting, organisation: Organisation) -> dict:
                 "attachments": view.attachments,
                 "partner_summary": view.partner_summary,
                 "actions": outstanding_actions(item.referral, meeting),
+                "notes": notes_since_last_meeting(item.referral, meeting, organisation),
             }
         )
     return {

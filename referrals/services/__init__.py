@@ -27,6 +27,11 @@ from .drafts import (
     reference_allocate,
     referral_submit,
 )
+from .notes import (
+    NOTE_MAX_LENGTH,
+    case_note_add,
+    may_add_note,
+)
 from .restriction import (
     CaseRestricted,
     referral_restrict,
@@ -52,13 +57,17 @@ from .transitions import (
     TRANSITIONS,
     Arrival,
     allowed_next,
+    screening_next,
 )
 from .workflow import (
     FREE_TEXT_REVIEW_NEEDED,
+    WITHDRAW_TOO_LATE,
     FreeTextReviewNeeded,
     free_text_review_record,
     information_provide,
+    may_withdraw,
     referral_transition,
+    referral_withdraw,
 )
 
 __all__ = [
@@ -72,6 +81,7 @@ __all__ = [
     "FREE_TEXT_REVIEW_NEEDED",
     "NEEDS_REASON",
     "TRANSITIONS",
+    "WITHDRAW_TOO_LATE",
     "DraftConflict",
     "DraftIncomplete",
     "FreeTextReviewNeeded",
@@ -79,6 +89,9 @@ __all__ = [
     "ReferralRefused",
     "allowed_next",
     "attachment_add",
+    "case_note_add",
+    "may_add_note",
+    "NOTE_MAX_LENGTH",
     "attachment_default_visibility",
     "attachment_remove",
     "draft_delete",
@@ -88,6 +101,7 @@ __all__ = [
     "drafts_delete_stale",
     "free_text_review_record",
     "information_provide",
+    "may_withdraw",
     "reference_allocate",
     "referral_amend",
     "referral_restrict",
@@ -99,9 +113,11 @@ __all__ = [
     "referral_shares_end_expired",
     "referral_submit",
     "referral_transition",
+    "referral_withdraw",
     "restriction_in_force",
     "restriction_refuse",
     "restrictions_end_expired",
+    "screening_next",
     "share_default_end",
     "share_end_of_day",
     "sharing_without_consent_approve",

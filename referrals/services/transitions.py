@@ -9,7 +9,9 @@ from ..models import EventKind, Status
 
 # Where each status may go next.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    Status.SUBMITTED: (Status.SCREENING,),
+    # Withdrawing is the referring agency's move (``referral_withdraw``),
+    # open only until screening starts.
+    Status.SUBMITTED: (Status.SCREENING, Status.WITHDRAWN),
     Status.SCREENING: (
         Status.INFORMATION_REQUESTED,
         Status.ACCEPTED,
@@ -21,6 +23,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     Status.REDIRECTED: (),
     Status.DECLINED: (),
     Status.CLOSED: (),
+    Status.WITHDRAWN: (),
 }
 
 # The texts the status form posts, each with how the case history shows it,
@@ -53,6 +56,8 @@ class Arrival:
     tells_referrer: bool = False  # emailed that there is news (and no more)
     needs_free_text_review: bool = False  # a flagged case's free text checked
     ends_shares: str = ""
+    # Made by the referring agency's staff, never from the screening form.
+    by_referring_agency: bool = False
 
 
 ARRIVALS: dict[str, Arrival] = {
@@ -89,6 +94,12 @@ ARRIVALS: dict[str, Arrival] = {
         tells_referrer=True,
         ends_shares="The case was closed",
     ),
+    Status.WITHDRAWN: Arrival(
+        required={"reason": "Enter why you are withdrawing the referral"},
+        kept={"reason": "outcome_reason"},
+        ends_shares="The referring agency withdrew the referral",
+        by_referring_agency=True,
+    ),
 }
 
 # Derived, for the case page's hints and the daily job.
@@ -103,3 +114,12 @@ CLOSING = tuple(status for status, arrival in ARRIVALS.items() if arrival.ends_s
 
 def allowed_next(status: str) -> tuple[str, ...]:
     return TRANSITIONS.get(status, ())
+
+
+def screening_next(status: str) -> tuple[str, ...]:
+    """The moves a coordinator makes from ``status`` (the screening form)."""
+    return tuple(
+        target
+        for target in allowed_next(status)
+        if not ARRIVALS[target].by_referring_agency
+    )

@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from audit.services import audit_record
+from notices.models import NoticeKind
+from notices.services import notices_record
 from portal.forms import NULL_CHARACTER_MESSAGE, contains_null_character
 
 from ..audit_actions import ReferralAction
@@ -21,7 +23,7 @@ from ..redaction import is_flagged, needs_free_text_review
 from ..tasks import NotificationKind
 from ._common import ReferralRefused, _event, _notify
 from .sharing import _shares_end_on_close
-from .transitions import ARRIVALS, CLOSING, TEXTS, allowed_next
+from .transitions import ARRIVALS, CLOSING, TEXTS, allowed_next, screening_next
 
 
 def referral_transition(
@@ -55,7 +57,7 @@ def referral_transition(
         if to_status not in Status.values:
             raise ReferralRefused("Select a new status")
         target = Status(to_status)
-        if target not in allowed_next(current):
+        if target not in screening_next(current):
             raise ReferralRefused(
                 f"A referral that is '{current.label}' cannot be moved to "
                 f"'{target.label}'."
@@ -94,6 +96,85 @@ def referral_transition(
         if arrival.tells_referrer:
             transaction.on_commit(lambda: _notify(locked.pk, NotificationKind.NEWS))
     return locked
+
+
+# Withdrawing a referral -------------------------------------------------------
+
+
+def may_withdraw(user: User, referral: Referral) -> bool:
+    """Staff of the referring organisation who make referrals, while the
+    table allows it (before screening starts)."""
+    return (
+        user.organisation_id == referral.organisation_id
+        and user.has_role(Role.REFERRER)
+        and Status.WITHDRAWN in allowed_next(referral.status)
+    )
+
+
+WITHDRAW_TOO_LATE = (
+    "Screening of this referral has started, so it can no longer be withdrawn. "
+    "Contact the CMARAC coordinators if it is no longer needed."
+)
+
+
+def referral_withdraw(
+    *, referral: Referral, user: User, reason: str,
+    request: HttpRequest | None = None,
+) -> Referral:  # fmt: skip
+    """The referring agency withdraws its referral before screening starts.
+
+    Withdrawn is a closing status (``transitions.ARRIVALS``): the reason is
+    kept as the outcome, any shares end, and the retention period runs from
+    ``closed_at``. The coordinators get a notice naming only the reference.
+    """
+    arrival = ARRIVALS[Status.WITHDRAWN]
+    reason = reason.strip()
+    if contains_null_character(reason):
+        raise ReferralRefused(NULL_CHARACTER_MESSAGE)  # PostgreSQL cannot keep it
+    if user.organisation_id != referral.organisation_id or not user.has_role(
+        Role.REFERRER
+    ):
+        raise ReferralRefused(
+            "Only staff of the referring organisation can withdraw this referral."
+        )
+    with transaction.atomic():
+        locked = Referral.objects.select_for_update().get(pk=referral.pk)
+        current = Status(locked.status)
+        if Status.WITHDRAWN not in allowed_next(current):
+            raise ReferralRefused(WITHDRAW_TOO_LATE)
+        if not reason:
+            raise ReferralRefused(arrival.required["reason"])
+        locked.status = Status.WITHDRAWN
+        locked.status_changed_at = timezone.now()
+        locked.closed_at = locked.status_changed_at  # retention runs from here
+        for model_field in arrival.kept.values():
+            setattr(locked, model_field, reason)
+        locked.full_clean()
+        locked.save()
+        _event(locked, arrival.event, current, Status.WITHDRAWN, user, reason)
+        _shares_end_on_close(locked, user, Status.WITHDRAWN, request)
+        audit_record(
+            action=ReferralAction.WITHDRAWN,
+            request=request,
+            actor=user,
+            obj=locked,
+            detail={"from": current.value, "to": Status.WITHDRAWN.value},
+        )
+        _withdrawal_notify(locked)
+    return locked
+
+
+def _withdrawal_notify(referral: Referral) -> None:
+    # The reference only: the reason may name people (notices carry none).
+    notices_record(
+        kind=NoticeKind.REFERRAL_WITHDRAWN,
+        recipients=User.objects.filter(
+            is_active=True, groups__name=Role.COORDINATOR.value
+        ),
+        title=f"Referral {referral.reference} was withdrawn by the referring agency",
+        link=referral.get_absolute_url(),
+        event=f"referral-withdrawn-{referral.pk}",
+    )
 
 
 # The free-text review ------------------------------------------------------------

@@ -53,7 +53,7 @@ class TestCounting:
         assert types["Exploitation"] == "5"
         assert types["Cuckooing (someone's home taken over)"] == "0"
         assert figures.by_asb_type.column_totals is None  # kinds overlap
-        assert _column(figures.outcomes) == ["3", "6", "2", "0", "2"]
+        assert _column(figures.outcomes) == ["3", "6", "2", "0", "2", "0"]
         assert figures.outcomes.column_totals[0].text == "13"
 
     def test_repeat_referrals_match_name_and_date_of_birth_within_a_year(self, raw):

@@ -205,6 +205,17 @@ def _answer(world):
     return Walk(client, page, "message", post={"message": ""})
 
 
+def _referral_withdraw(world):
+    client, page, _ = _case(world, "case", "referrer")
+    return Walk(client, page, "reason", post={"reason": "  "})
+
+
+def _add_note(world):
+    # An accepted case the police were invited to: its agenda item's.
+    client, page, _ = _case(world, "noted", "owner_referrer")
+    return Walk(client, page, "text", post={"text": " "})
+
+
 def _free_text_review(world):
     client, page, _ = _case(world, "restricted")
     typed = {"kind": FreeTextReviewKind.SUMMARY.value}
@@ -457,6 +468,8 @@ WALKED = {
     "referrals:section": _section,
     "referrals:change_status": _change_status,
     "referrals:answer": _answer,
+    "referrals:withdraw": _referral_withdraw,
+    "referrals:add_note": _add_note,
     "referrals:free_text_review": _free_text_review,
     "referrals:access_grant": _access_grant,
     "referrals:access_change": _access_change,
@@ -571,6 +584,7 @@ def _build_world() -> dict:
         "planned_item": planned_item,
         "issued": issued,
         "issued_item": issued_item,
+        "noted": issued_item.referral,
         "action": action,
         "owner_referrer": UserFactory(organisation=police, roles=[Role.REFERRER]),
     }

@@ -52,6 +52,7 @@ from referrals.retention import (
 )
 from referrals.services import (
     attachment_add,
+    case_note_add,
     referral_amend,
     referral_restrict,
     referral_submit,
@@ -145,6 +146,12 @@ def case(db, django_capture_on_commit_callbacks):
             files=[upload(f"Notes on {NAME}.pdf")],
             note=f"About {NAME}, phone {PHONE}",
         )
+    # Case notes name people too: one the agency reads, one kept to the
+    # coordinators.
+    case_note_add(referral=referral, user=boss, text=f"{NAME} moved to {PHONE}")
+    case_note_add(
+        referral=referral, user=boss, text=f"{NAME} is safe", coordinators_only=True
+    )
     # A correction keeps the old and new answers, a restriction its reason:
     # personal data that must go with the case.
     referral_amend(
@@ -455,6 +462,7 @@ class TestTombstone:
             "legal_holds": 0,
             "amendments": 1,
             "restrictions": 1,
+            "case_notes": 2,
             "referrals": 1,
         }
         assert len(tombstone.content_hash) == 64

@@ -44,12 +44,18 @@ def test_each_rule_asks_only_for_texts_it_takes_and_keeps_them_on_fields(status)
 
 
 def test_the_derived_lists_follow_the_table():
-    assert CLOSING == (Status.REDIRECTED, Status.DECLINED, Status.CLOSED)
+    assert CLOSING == (
+        Status.REDIRECTED,
+        Status.DECLINED,
+        Status.CLOSED,
+        Status.WITHDRAWN,
+    )
     assert set(NEEDS_REASON) == {
         Status.INFORMATION_REQUESTED,
         Status.REDIRECTED,
         Status.DECLINED,
         Status.CLOSED,
+        Status.WITHDRAWN,
     }
 
 
