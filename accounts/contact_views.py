@@ -18,7 +18,7 @@ from django.urls import reverse_lazy
 from audit.models import Outcome
 from audit.services import audit_record
 from portal.access import public
-from portal.forms import refusal_status
+from portal.forms import RefusedWithBadRequest, refusal_status
 
 from .audit_actions import GovernanceAction
 from .forms import AccountRequestForm, RecertificationForm, SuspendForm
@@ -228,7 +228,7 @@ def recertification_progress(request):
     )
 
 
-class InvitationView(auth_views.PasswordResetConfirmView):
+class InvitationView(RefusedWithBadRequest, auth_views.PasswordResetConfirmView):
     """A new account's holder chooses a password from their invitation link;
     the gate then has them set up an authenticator (accounts.views.enrol)."""
 

@@ -315,10 +315,11 @@ _VOLATILE = re.compile(
 )
 
 
-# Wagtail's "just now", "3 minutes ago": a minute may pass between requests.
+# Wagtail's "Just now", "3 minutes ago": a minute may pass between requests.
 _RELATIVE_TIME = re.compile(
     r"just now|\d+\W+(?:second|minute|hour|day|week|month|year)s?"
-    r"(?:,\W+\d+\W+\w+)?\W+ago"
+    r"(?:,\W+\d+\W+\w+)?\W+ago",
+    re.IGNORECASE,  # Wagtail's site history writes "Just now"
 )
 
 

@@ -32,11 +32,20 @@ from django.views.generic.edit import FormMixin
 from wagtail.admin.views.generic.models import CreateView as WagtailCreateView
 from wagtail.admin.views.generic.models import EditView as WagtailEditView
 
+from accounts.invitations import invitation_tokens
 from accounts.models import Role
+from accounts.services import account_request_make, recertification_open
+from incidents.models import Severity
+from incidents.services import incident_report
 from meetings.services import action_add, papers_issue
 from referrals.models import FreeTextReviewKind, ShareReason, Status
 from referrals.retention import legal_hold_place
-from referrals.services import draft_start, referral_submit, referral_transition
+from referrals.services import (
+    draft_start,
+    referral_restrict,
+    referral_submit,
+    referral_transition,
+)
 from tests.conftest import sign_in_with_password, verified_client_for
 from tests.factories import OrganisationFactory, TOTPDeviceFactory, UserFactory
 from tests.factories.agreements import agreement_tree, signatory_for
@@ -76,6 +85,8 @@ FORM_ROUTES = {route.name: route for route in ROUTES if binds_a_form(route)}
 
 
 TYPED = "Typed by the walk"
+# An answer every submitted referral of the factories has (referrals.corrections).
+PHONE = "people.people.0.phone"
 
 
 @dataclass
@@ -254,6 +265,28 @@ def _hold_remove(world):
     )
     client = _csrf_client(world["boss"])
     return Walk(client, f"/referrals/retention/holds/{hold.pk}/remove/")
+
+
+def _restrict(world):
+    client, page, referral = _case(world)
+    typed = {"until_0": "31", "until_1": "2"}  # no year, and no reason
+    url = reverse("referrals:restrict", args=[referral.reference])
+    return Walk(client, url, "reason", post=typed, kept=typed)
+
+
+def _restriction_lift(world):
+    # Its own restricted case, inside this test's transaction.
+    referral = submitted_referral()
+    referral_restrict(referral=referral, user=world["boss"], reason="Disputed")
+    url = reverse("referrals:restriction_lift", args=[referral.reference])
+    return Walk(_csrf_client(world["boss"]), url, "reason", post={"reason": ""})
+
+
+def _amend(world):
+    client, page, referral = _case(world)
+    typed = {"value": "07700 900 111"}  # and no reason why
+    url = reverse("referrals:amend", args=[referral.reference, PHONE])
+    return Walk(client, url, "why", post={**typed, "why": ""}, kept=typed)
 
 
 # Meetings ---------------------------------------------------------------------
@@ -455,6 +488,81 @@ def _request_decide(world):
     return Walk(client, page, "reasons", post=typed, kept=typed)
 
 
+# Incidents --------------------------------------------------------------------
+
+
+def _incident_report(world):
+    typed = {"what_happened": TYPED}  # and no date it was discovered
+    return Walk(
+        _csrf_client(world["referrer"]),
+        reverse("incidents:report"),
+        "what_happened",
+        post=typed,
+        kept=typed,
+    )
+
+
+def _incident_page(world, name, *args):
+    return reverse(name, args=[world["incident"].reference, *args])
+
+
+def _triage(world):
+    typed = {"severity": Severity.HIGH.value}  # and no status
+    page = _incident_page(world, "incidents:triage")
+    return Walk(_csrf_client(world["boss"]), page, "severity", typed, typed)
+
+
+def _decision(world):
+    typed = {"reasons": TYPED, "ico_reference": TYPED[:20]}  # and no decision
+    page = _incident_page(world, "incidents:decision", "ico")
+    return Walk(_csrf_client(world["boss"]), page, "reasons", typed, typed)
+
+
+def _contain(world):
+    typed = {"reason": TYPED}  # and nobody chosen
+    page = _incident_page(world, "incidents:contain", "deactivate-user")
+    post = {"target": "", **typed}
+    return Walk(_csrf_client(world["boss"]), page, "reason", post, typed)
+
+
+# A single point of contact's screens, and accepting an invitation -------------
+
+
+def _account_request(world):
+    typed = {"first_name": TYPED, "email": "not an address"}
+    return Walk(
+        _csrf_client(world["contact"]),
+        reverse("accounts:account_request"),
+        "first_name",
+        post=typed,
+        kept=typed,
+    )
+
+
+def _person_suspend(world):
+    typed = {"reason": TYPED}  # and not confirmed
+    url = reverse("accounts:person_suspend", args=[world["colleague"].pk])
+    return Walk(_csrf_client(world["contact"]), url, "reason", typed, typed)
+
+
+def _recertification(world):
+    # Kept, but with every role unticked: refused by the roles' boxes.
+    typed = {f"decision_{world['colleague'].pk}": "keep"}
+    url = reverse("accounts:recertification")
+    return Walk(_csrf_client(world["contact"]), url, next(iter(typed)), typed, typed)
+
+
+def _invitation(world):
+    person = UserFactory()
+    uid = urlsafe_base64_encode(force_bytes(person.pk))
+    token = invitation_tokens.make_token(person)
+    client = _csrf_client()
+    # As for a reset link: the token is swapped for a session marker.
+    assert client.get(f"/invitation/{uid}/{token}/").status_code == 302
+    post = {"new_password1": "one password", "new_password2": "another one"}
+    return Walk(client, f"/invitation/{uid}/set-password/", "new_password1", post)
+
+
 # Route name: how to reach its form as someone allowed to use it.
 WALKED = {
     "accounts:login": _sign_in,
@@ -503,10 +611,26 @@ WALKED = {
     "rights:sar_item": _sar_item,
     "rights:request_new": _request_new,
     "rights:request": _request_decide,
+    "referrals:restrict": _restrict,
+    "referrals:restriction_lift": _restriction_lift,
+    "referrals:amend": _amend,
+    "incidents:report": _incident_report,
+    "incidents:triage": _triage,
+    "incidents:decision": _decision,
+    "incidents:contain": _contain,
+    "accounts:account_request": _account_request,
+    "accounts:person_suspend": _person_suspend,
+    "accounts:recertification": _recertification,
+    "accounts:invitation": _invitation,
 }
 
-# Walked by its own test below: a look-up sent by GET.
-WALKED_BY_GET = {"agreements:verify_receipt"}
+# Walked by their own tests below: look-ups and choices sent by GET.
+WALKED_BY_GET = {
+    "agreements:verify_receipt",
+    "referrals:amend_choose",
+    "rights:people",
+    "board:index",
+}
 
 # Route name: why it is not walked. Nothing belongs here for want of time: a
 # form route of ours is walked, or Wagtail's, or it fails the test below.
@@ -568,6 +692,18 @@ def _build_world() -> dict:
         due=timezone.localdate() + timedelta(days=14),
         user=boss,
     )
+    reported = incident_report(
+        user=referrer,
+        what_happened="Sent to the wrong agency.",
+        discovered_at=timezone.now(),
+        referrals=[case],
+    )
+    agency = OrganisationFactory(name="Agency with a contact")
+    contact = UserFactory(organisation=agency, roles=[Role.SIGNATORY])
+    agency.single_point_of_contact = contact
+    agency.save()
+    colleague = UserFactory(organisation=agency, roles=[Role.REFERRER])
+    recertification_open(organisation=agency)
     return {
         "admin": UserFactory(organisation=None, is_superuser=True, is_staff=True),
         "boss": boss,
@@ -587,6 +723,9 @@ def _build_world() -> dict:
         "noted": issued_item.referral,
         "action": action,
         "owner_referrer": UserFactory(organisation=police, roles=[Role.REFERRER]),
+        "incident": reported,
+        "contact": contact,
+        "colleague": colleague,
     }
 
 
@@ -682,6 +821,88 @@ def test_a_receipt_look_up_that_cannot_be_made_answers_400(receipt, status, erro
     assert ("receipt", receipt) in form.data
     if status == 400:
         assert 'class="govuk-error-message"' in body or "govuk-error-message" in body
+
+
+def _refused_look_up(client, url, params, field, error):
+    """A GET form refused: 400, the summary, the message by the field and
+    what was sent shown again in the field."""
+    response = client.get(url, params)
+    assert response.status_code == 400, (url, params, response.status_code)
+    body = response.content.decode()
+    assert "govuk-error-summary" in body and error in body
+    assert "govuk-error-message" in body
+    form = form_on(body, with_field=field)
+    for name, value in params.items():
+        assert (name, value) in form.data, f"{name}={value!r} was not kept"
+
+
+@pytest.mark.django_db
+def test_choosing_no_answer_to_correct_answers_400(world):
+    """referrals:amend_choose asks by GET which answer to correct (it changes
+    nothing); an answer the case does not have is the asker's error, as a
+    malformed receipt number is."""
+    client = verified_client_for(world["boss"])
+    url = reverse("referrals:amend_choose", args=[world["case"].reference])
+    assert client.get(url).status_code == 200
+    response = client.get(url, {"answer": PHONE})
+    assert response.status_code == 302  # a real answer goes on to its page
+    response = client.get(url, {"answer": ""})
+    assert response.status_code == 400
+    assert "Select the answer that needs correcting" in response.content.decode()
+    # A name the list does not hold cannot be shown selected: the message says
+    # so by the list, which still offers every answer.
+    response = client.get(url, {"answer": "people.people.9.phone"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "govuk-error-summary" in body and "govuk-error-message" in body
+    assert "Select an answer from the list" in body
+    assert f'value="{PHONE}"' in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("q", "error"),
+    [
+        ("   ", "Enter"),
+        ("J", "Enter at least 2 letters of a name"),
+        ("x" * 201, "Enter 200 characters or fewer"),
+    ],
+)
+def test_a_person_search_that_cannot_be_made_answers_400(q, error):
+    """rights:people is a search sent by GET: a query that cannot be searched
+    is refused as the receipt look-up is (400, the message by the box, the
+    words kept); a search made is 200 whether or not it finds anyone."""
+    client = verified_client_for(UserFactory(roles=[Role.DPO]))
+    url = reverse("rights:people")
+    assert client.get(url).status_code == 200
+    assert client.get(url, {"q": "Nobody Anywhere"}).status_code == 200
+    _refused_look_up(client, url, {"q": q}, "q", error)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        ({"start_0": "", "start_1": "", "end_0": "6", "end_1": "2020"}, "Enter"),
+        (
+            {"start_0": "7", "start_1": "2020", "end_0": "6", "end_1": "2020"},
+            "End month must be the same as or after the start month",
+        ),
+        (
+            {"start_0": "13", "start_1": "2020", "end_0": "6", "end_1": "2021"},
+            "Start month must be a real month, from 1 to 12",
+        ),
+    ],
+)
+def test_a_board_period_that_cannot_be_shown_answers_400(world, typed, error):
+    """board:index takes the months by GET: months that make no period are
+    refused as the receipt look-up is, with the months typed kept; a preset
+    or a valid period is 200."""
+    client = verified_client_for(UserFactory(roles=[Role.BOARD]))
+    url = reverse("board:index")
+    assert client.get(url).status_code == 200
+    assert client.get(url, {"preset": "last-quarter"}).status_code == 200
+    _refused_look_up(client, url, typed, "start_0", error)
 
 
 # The Wagtail admin's create and edit screens of our own models -----------------
@@ -782,6 +1003,28 @@ ADMIN_WALKED = {
     "wagtailusers_users:copy": _user_screen("wagtailusers_users:copy", "pk"),
 }
 
+
+def _account_request_decide(world):
+    # A request of its own, inside this test's transaction.
+    asked = account_request_make(
+        contact=world["contact"],
+        first_name="Sam",
+        last_name="Example",
+        email="sam.example@example.org",
+        job_title="",
+        role=Role.REFERRER.value,
+        reason="Works the cases.",
+    )
+    typed = {"decision": "approve"}  # and no username
+    url = reverse("accounts_account_request_decide", args=[asked.pk])
+    post = {**typed, "username": ""}
+    return Walk(_superuser(world), url, "username", post=post, kept=typed)
+
+
+# Admin form screens of our own that are not modeladmin's create or edit: not
+# found by the discovery above, so listed here by hand.
+ADMIN_OTHER_WALKED = {"accounts_account_request_decide": _account_request_decide}
+
 READ_ONLY = "read only: the screen refuses everyone, so no form is ever shown"
 ADMIN_EXEMPT = {
     "audit_auditevent_modeladmin_create": READ_ONLY,
@@ -792,6 +1035,10 @@ ADMIN_EXEMPT = {
     "jobs_outgoingemail_modeladmin_edit": READ_ONLY,
     "django_tasks_database_dbtaskresult_modeladmin_create": READ_ONLY,
     "django_tasks_database_dbtaskresult_modeladmin_edit": READ_ONLY,
+    # Requests are born on a contact's screen and decided on their own page
+    # (accounts_account_request_decide, walked below).
+    "accounts_accountrequest_modeladmin_create": READ_ONLY,
+    "accounts_accountrequest_modeladmin_edit": READ_ONLY,
     # A guidance page is a Wagtail page: modeladmin sends both to Wagtail's
     # page editor, which is Wagtail's own screen.
     "home_guidancepage_modeladmin_create": "Wagtail's page editor",
@@ -816,9 +1063,9 @@ def test_a_read_only_screen_shows_nobody_a_form(world, name):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", sorted(ADMIN_WALKED))
+@pytest.mark.parametrize("name", sorted({**ADMIN_WALKED, **ADMIN_OTHER_WALKED}))
 def test_a_refused_admin_form_answers_400_with_the_form_again(world, name):
-    walk = ADMIN_WALKED[name](world)
+    walk = {**ADMIN_WALKED, **ADMIN_OTHER_WALKED}[name](world)
     page = walk.client.get(walk.page)
     assert page.status_code == 200, (walk.page, page.status_code)
     body = page.content.decode()
