@@ -65,7 +65,7 @@ DETAIL_KEYS = frozenset(
         # storage sweeps: counts per stored kind (files.stored)
         "shared_file", "referral_attachment", "meeting_pack", "published_document",
         # lists, exports and searches
-        "page", "count", "days", "show", "rows", "format", "where", "results",
+        "page", "count", "days", "months", "show", "rows", "format", "where", "results",
         "referrals",
         "review_by",
         # data subject rights: the records a person search found

@@ -184,6 +184,13 @@ SCHEDULE: tuple[Job, ...] = (
         args=("--age", "90"),
     ),
     Job(
+        "dispose_rights_requests",
+        "deletes subject access requests closed, and objection and erasure "
+        "requests decided, more than `DJANGO_RIGHTS_REQUEST_RETENTION_MONTHS` "
+        "(24) ago, with their disclosure bundles; audited with the count",
+        daily_at=time(2, 50),
+    ),
+    Job(
         "delete_old_notices",
         'deletes "What\'s new" notices older than '
         "`DJANGO_NOTICE_RETENTION_DAYS` (180), read or not; audited with the "

@@ -38,3 +38,4 @@ class RightsAction(StrEnum):
     REQUEST_VIEWED = "rights.request_viewed"
     REQUEST_DECIDED = "rights.request_decided"
     ERASURE_HELD = "rights.erasure_held"
+    REQUESTS_DISPOSED = "rights.requests_disposed"

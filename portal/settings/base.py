@@ -503,6 +503,13 @@ PACK_DOWNLOAD_DAYS_AFTER_MINUTES = env.int(
 # delete_old_notices job removes older ones (docs/retention.md).
 NOTICE_RETENTION_DAYS = env.int("DJANGO_NOTICE_RETENTION_DAYS", default=180)
 
+# Months a closed subject access request, or a decided objection or erasure
+# request, is kept (to answer a complaint to the ICO) before the daily
+# dispose_rights_requests job deletes it with its bundles (rights.disposal).
+RIGHTS_REQUEST_RETENTION_MONTHS = env.int(
+    "DJANGO_RIGHTS_REQUEST_RETENTION_MONTHS", default=24
+)
+
 # Incidents (docs/features.md, "Incidents"): the handlers are emailed when
 # this many hours are left of the 72 to decide on telling the ICO, and again
 # once they have passed (send_incident_reminders).
