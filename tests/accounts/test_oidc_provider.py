@@ -55,7 +55,9 @@ def issuer():
                 break
             except requests.ConnectionError:
                 if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("the test OpenID provider did not start")
+                    raise RuntimeError(
+                        "the test OpenID provider did not start"
+                    ) from None
                 time.sleep(0.2)
         yield url
     finally:

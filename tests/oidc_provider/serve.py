@@ -25,8 +25,11 @@ PEOPLE = [
     ("pat", "pat.password@agency.example", "password"),
     ("alex", "alex@elsewhere.example", "mfa"),
     ("dee", "dee.left@agency.example", "mfa"),
+    # The demo's Victim Support staff (accounts.demo)
+    ("vs.referrer", "victimsupport.referrer@example.org", "mfa"),
+    ("vs.signatory", "victimsupport.signatory@example.org", "password"),
 ]
-PASSWORD = "agency-pass"  # noqa: S105 (test provider people only)
+PASSWORD = "agency-pass"  # the test provider's people only
 CLIENTS = [("portal", "portal-secret"), ("other", "other-secret")]
 
 
