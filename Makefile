@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
 
-.PHONY: help setup run test test-fast test-python lint format bench clean
+.PHONY: help setup run oidc-provider test test-fast test-python lint format bench clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,7 +41,11 @@ run: setup ## Set up, load the demo partnership and serve http://127.0.0.1:8000
 	@echo ""
 	@echo "Serving the portal on http://127.0.0.1:8000 - sign in with a username and password above,"
 	@echo "then a code from your authenticator app, a backup code, or: $(PY) manage.py demo_code USERNAME"
-	$(PY) manage.py dev_server 127.0.0.1:8000
+	DJANGO_OIDC_SECRET_DEMO=portal-secret $(PY) manage.py dev_server 127.0.0.1:8000
+
+# Victim Support's staff sign in through this provider in the demo (docs/security.md).
+oidc-provider: ## Serve the demo's OpenID provider on http://127.0.0.1:8765 (beside make run)
+	$(PY) -m tests.oidc_provider.serve --port 8765 --redirect-uri http://127.0.0.1:8000/sign-in/agency-callback/
 
 # pytest-xdist runs the tests in one process per core, each with its own test
 # database; --dist loadgroup keeps a module that loads the demo once on one

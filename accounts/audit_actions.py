@@ -53,3 +53,21 @@ class GovernanceAction(StrEnum):
     RECERTIFICATION_OPENED = "recertification.opened"
     RECERTIFICATION_PROGRESS_VIEWED = "recertification.progress_viewed"
     RECERTIFICATION_REMINDED = "recertification.reminded"
+
+
+class ProviderSignIn(StrEnum):
+    """Signing in through an organisation's own identity provider. The
+    details name the organisation and whether the provider showed a second
+    factor, or a reason code: never a token, a code or an email address."""
+
+    REFUSED = "auth.provider_refused"
+    SIGNED_IN = "auth.provider_signed_in"
+
+
+class IdentityProviderChange(StrEnum):
+    """An organisation's identity provider set up, changed or removed in the
+    admin; the detail names the organisation, never the client id."""
+
+    CHANGED = "identity_provider.changed"
+    CREATED = "identity_provider.created"
+    DELETED = "identity_provider.deleted"

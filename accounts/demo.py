@@ -24,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from .models import (
     BackupCode,
     BackupCodeDevice,
+    IdentityProvider,
     Organisation,
     OrganisationType,
     Role,
@@ -153,7 +154,31 @@ def demo_people_seed() -> list[dict]:
         _person(len(people) + 2, "board", council, [Role.BOARD],
                 "Community Safety Partnership board member")
     )  # fmt: skip
+    demo_identity_provider_seed()
     return logins
+
+
+# The demo's agency with its own identity provider: the test provider
+# (tests/oidc_provider), started by `make oidc-provider` on this port.
+DEMO_PROVIDER_ORGANISATION = "victimsupport"
+DEMO_PROVIDER_ISSUER = "http://127.0.0.1:8765/o"
+
+
+def demo_identity_provider_seed() -> IdentityProvider:
+    """Victim Support signs in through the test provider: its referrer with
+    a second factor shown by the provider, its signatory with a password
+    only (so the portal asks for a security code)."""
+    organisation = Organisation.objects.get(slug=DEMO_PROVIDER_ORGANISATION)
+    provider, _ = IdentityProvider.objects.get_or_create(
+        organisation=organisation,
+        defaults={
+            "issuer": DEMO_PROVIDER_ISSUER,
+            "client_id": "portal",
+            "client_secret_variable": "DJANGO_OIDC_SECRET_DEMO",
+            "email_domains": "example.org",
+        },
+    )
+    return provider
 
 
 def _person(index, username, organisation, roles, job_title) -> dict:

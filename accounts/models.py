@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F
 from django.utils import timezone
@@ -500,3 +501,103 @@ class RecertificationEntry(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.round}: {self.get_status_display()}"
+
+
+class MfaClaim(models.TextChoices):
+    """Which ID token claim shows the agency asked for more than a password."""
+
+    AMR = "amr", "amr (authentication methods) contains one of the values"
+    ACR = "acr", "acr (authentication context) equals one of the values"
+
+
+# The client secret is never stored: the admin names an environment variable,
+# and only names with this prefix, so nobody can point the portal at
+# another secret (DJANGO_SECRET_KEY, a database password) and have it sent
+# to an issuer they control.
+CLIENT_SECRET_VARIABLE_PREFIX = "DJANGO_OIDC_SECRET_"  # noqa: S105 (a prefix)
+
+
+class IdentityProvider(models.Model):
+    """An organisation's own OpenID Connect provider (docs/security.md,
+    "Signing in with an agency's account")."""
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="identity_provider"
+    )
+    enabled = models.BooleanField(default=True)
+    issuer = models.URLField(
+        max_length=300,
+        help_text="The issuer URL exactly as the provider states it, "
+        "without /.well-known/openid-configuration.",
+    )
+    client_id = models.CharField(max_length=200)
+    client_secret_variable = models.CharField(
+        max_length=100,
+        help_text=(
+            "The name of the environment variable holding the client secret, "
+            f"starting {CLIENT_SECRET_VARIABLE_PREFIX}. The secret itself is "
+            "never stored in the database."
+        ),
+        validators=[
+            RegexValidator(
+                rf"^{CLIENT_SECRET_VARIABLE_PREFIX}[A-Z0-9_]+$",
+                f"Use capital letters, digits and underscores, starting "
+                f"{CLIENT_SECRET_VARIABLE_PREFIX}",
+            )
+        ],
+    )
+    email_domains = models.CharField(
+        max_length=500,
+        help_text="The organisation's email domains, separated by commas, "
+        "like council.gov.uk, housing.council.gov.uk",
+    )
+    mfa_claim = models.CharField(
+        max_length=3, choices=MfaClaim.choices, default=MfaClaim.AMR
+    )
+    mfa_values = models.CharField(
+        max_length=200,
+        default="mfa,otp,hwk",
+        help_text="Values, separated by commas, that show a second factor was "
+        "used. Without one the portal asks for its own security code.",
+    )
+
+    class Meta:
+        ordering = ["organisation__name"]
+
+    def __str__(self):
+        return f"Identity provider for {self.organisation}"
+
+    @property
+    def domains(self) -> list[str]:
+        return _comma_list(self.email_domains)
+
+    @property
+    def mfa_value_list(self) -> list[str]:
+        return _comma_list(self.mfa_values)
+
+    def clean(self):
+        super().clean()
+        if not self.domains:
+            raise ValidationError({"email_domains": "Enter at least one domain"})
+        if any("@" in d or "." not in d for d in self.domains):
+            raise ValidationError(
+                {"email_domains": "Enter domains like council.gov.uk, without @"}
+            )
+        if not self.mfa_value_list:
+            raise ValidationError({"mfa_values": "Enter at least one value"})
+
+
+def _comma_list(text: str) -> list[str]:
+    return [part.strip().lower() for part in text.split(",") if part.strip()]
+
+
+class IdentityProviderDevice(Device):
+    """Stands for "the agency's provider showed a second factor" in a session.
+
+    django-otp marks a session verified by naming a device; this one accepts
+    no codes and is named only by a sign-in whose ID token showed MFA as the
+    provider is configured to prove it (accounts.services.oidc).
+    """
+
+    def verify_token(self, token):
+        return False

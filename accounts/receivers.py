@@ -11,9 +11,9 @@ from django.dispatch import receiver
 from audit.services import audit_record
 from portal.session_keys import SESSION_SEEN_KEY, SESSION_STARTED_KEY
 
-from .audit_actions import OrganisationChange, UserChange
+from .audit_actions import IdentityProviderChange, OrganisationChange, UserChange
 from .changes import change_source
-from .models import Organisation, User
+from .models import IdentityProvider, Organisation, User
 from .services import user_sessions_end
 
 # How an administrator (a superuser, not a group) is named in "roles".
@@ -208,3 +208,24 @@ def organisation_after_save(sender, instance, created, raw, **kwargs):
                 "to": instance.single_point_of_contact_id,
             },
         )
+
+
+@receiver(post_save, sender=IdentityProvider, dispatch_uid="accounts_provider_saved")
+def identity_provider_saved(sender, instance, created, raw, **kwargs):
+    if raw:
+        return
+    action = (
+        IdentityProviderChange.CREATED if created else IdentityProviderChange.CHANGED
+    )
+    _record(action, instance, {"organisation": instance.organisation_id})
+
+
+@receiver(
+    post_delete, sender=IdentityProvider, dispatch_uid="accounts_provider_deleted"
+)
+def identity_provider_deleted(sender, instance, **kwargs):
+    _record(
+        IdentityProviderChange.DELETED,
+        instance,
+        {"organisation": instance.organisation_id},
+    )

@@ -1,11 +1,21 @@
 from django.urls import path
 
-from . import contact_views, views
+from . import contact_views, provider_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("sign-in/", views.sign_in, name="login"),
+    path(
+        "sign-in/agency/<slug:slug>/",
+        provider_views.provider_start,
+        name="provider_start",
+    ),
+    path(
+        "sign-in/agency-callback/",
+        provider_views.provider_callback,
+        name="provider_callback",
+    ),
     path("sign-in/security-code/", views.verify, name="verify"),
     path("sign-in/set-up-authenticator/", views.enrol, name="enrol"),
     path("sign-out/", views.sign_out, name="logout"),

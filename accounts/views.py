@@ -36,6 +36,7 @@ from .services import (
     totp_device_start,
     user_has_device,
 )
+from .services.oidc import providers_offered
 from .signals import second_factor_changed
 
 
@@ -75,6 +76,8 @@ class SignInView(RefusedWithBadRequest, auth_views.LoginView):
         context["signed_out"] = session_time.signed_out_notice(
             self.request.GET.get(session_time.NOTICE_PARAMETER)
         )
+        # Organisations whose staff may sign in with their own account there.
+        context["providers"] = providers_offered()
         return context
 
     def dispatch(self, request, *args, **kwargs):

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.widgets import Button
+from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import modeladmin_register
 
 from audit.exports import SafeExportIndexView
@@ -18,7 +19,13 @@ from portal.modeladmin import PortalModelAdmin
 
 from .audit_actions import AccountAction
 from .forms import AccountRequestDecisionForm
-from .models import AccountRequest, Organisation, RequestStatus, User
+from .models import (
+    AccountRequest,
+    IdentityProvider,
+    Organisation,
+    RequestStatus,
+    User,
+)
 from .services import (
     GovernanceRefused,
     account_request_approve,
@@ -57,6 +64,46 @@ class OrganisationAdmin(PortalModelAdmin):
 
 
 modeladmin_register(OrganisationAdmin)
+
+
+class SuperusersManage(PermissionHelper):
+    """Only administrators set up sign-in through an agency's provider: it
+    decides who may sign in as that agency's staff."""
+
+    def _may(self, user):
+        return user.is_active and user.is_superuser
+
+    def user_can_list(self, user):
+        return self._may(user)
+
+    def user_can_inspect_obj(self, user, obj):
+        return False
+
+    def user_can_create(self, user):
+        return self._may(user)
+
+    def user_can_edit_obj(self, user, obj):
+        return self._may(user)
+
+    def user_can_delete_obj(self, user, obj):
+        return self._may(user)
+
+
+class IdentityProviderAdmin(PortalModelAdmin):
+    model = IdentityProvider
+    menu_label = "Identity providers"
+    menu_icon = "key"
+    menu_order = 205
+    permission_helper_class = SuperusersManage
+    history_view_enabled = False
+    list_display = ("organisation", "issuer", "enabled", "mfa_claim")
+    list_filter = ("enabled",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("organisation")
+
+
+modeladmin_register(IdentityProviderAdmin)
 
 
 class AdministratorsOnly(ReadOnlyPermissionHelper):

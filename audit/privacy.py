@@ -38,6 +38,8 @@ DETAIL_KEYS = frozenset(
         "device", "method", "remaining", "kept", "path",
         "backup_codes_spent", "users_signed_out", "sessions_deleted",
         "authenticators_removed", "authenticators_advanced", "reset_authenticators",
+        # sign-in through an agency's identity provider (a yes/no, no token)
+        "mfa",
         # account changes and access governance (ids, role names, counts)
         "via", "roles", "account_request", "round", "deadline", "days_left",
         "confirmed", "removed", "pending", "lapsed", "suspended", "opened",

@@ -231,6 +231,11 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_RESET_TIMEOUT = 60 * 60  # one hour
 
+# Signing in with an agency's own OpenID Connect provider (accounts.services.oidc):
+# how long to wait for the provider, and the clock difference allowed on tokens.
+OIDC_TIMEOUT = env.float("DJANGO_OIDC_TIMEOUT", default=5.0)
+OIDC_CLOCK_LEEWAY = env.int("DJANGO_OIDC_CLOCK_LEEWAY", default=60)
+
 # Sessions: idle timeout and absolute lifetime (accounts.middleware enforces both).
 SESSION_IDLE_TIMEOUT = timedelta(
     minutes=env.int("DJANGO_SESSION_IDLE_MINUTES", default=30)

@@ -30,6 +30,10 @@ EXPECTED_PUBLIC = {
     "accounts:password_reset_confirm",
     # A new account's holder chooses a password from their emailed link.
     "accounts:invitation",
+    # Signing in through an organisation's own identity provider: the start
+    # (a redirect to the provider) and its answer (accounts.provider_views).
+    "accounts:provider_start",
+    "accounts:provider_callback",
     # A withdrawn partner's contact confirms destruction from a one-time
     # signed link: their account is suspended (partners.services).
     "partners:certificate",

@@ -967,6 +967,29 @@ def _organisation_edit(world):
     return Walk(_superuser(world), url, "name", post=typed, kept=typed)
 
 
+def _identity_provider_create(world):
+    typed = {"client_id": TYPED}  # and no organisation, issuer or domains
+    url = _modeladmin_url("accounts_identityprovider_modeladmin_create")
+    return Walk(_superuser(world), url, "client_id", post=typed, kept=typed)
+
+
+def _identity_provider_edit(world):
+    from accounts.models import IdentityProvider
+
+    provider, _ = IdentityProvider.objects.get_or_create(
+        organisation=world["police"],
+        defaults={
+            "issuer": "https://login.police.example/",
+            "client_id": "portal",
+            "client_secret_variable": "DJANGO_OIDC_SECRET_POLICE",
+            "email_domains": "police.example",
+        },
+    )
+    typed = {"client_id": TYPED}  # and no issuer or domains
+    url = _modeladmin_url("accounts_identityprovider_modeladmin_edit", provider.pk)
+    return Walk(_superuser(world), url, "client_id", post=typed, kept=typed)
+
+
 def _meeting_create(world):
     typed = {"location": TYPED}  # and no date, chair or kind
     url = _modeladmin_url("meetings_meeting_modeladmin_create")
@@ -1000,6 +1023,8 @@ def _user_screen(name, *args):
 ADMIN_WALKED = {
     "accounts_organisation_modeladmin_create": _organisation_create,
     "accounts_organisation_modeladmin_edit": _organisation_edit,
+    "accounts_identityprovider_modeladmin_create": _identity_provider_create,
+    "accounts_identityprovider_modeladmin_edit": _identity_provider_edit,
     "meetings_meeting_modeladmin_create": _meeting_create,
     "meetings_meeting_modeladmin_edit": _meeting_edit,
     "meetings_action_modeladmin_edit": _action_edit,
