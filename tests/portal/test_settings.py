@@ -490,6 +490,9 @@ class TestEnvExample:
         "DJANGO_SETTINGS_MODULE",
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
+        # Read by accounts.services.oidc under the name an identity provider
+        # gives in the admin; the demo provider's is the example.
+        "DJANGO_OIDC_SECRET_DEMO",
     }
 
     def read_by_settings(self) -> set[str]:
