@@ -63,3 +63,13 @@ def started(meeting_, *, hours_ago=1):
     )
     meeting_.refresh_from_db()
     return meeting_
+
+
+def confidential(meeting_, *people):
+    """Each person confirms the meeting's confidentiality statement, as they
+    must before downloading its pack or minutes."""
+    from meetings.services import confidentiality_confirm
+
+    for person in people:
+        confidentiality_confirm(meeting=meeting_, user=person)
+    return meeting_
