@@ -151,12 +151,8 @@ class TestReply:
 
 class TestConfidentiality:
     def test_confirming_keeps_the_first_time(self, world):
-        first = confidentiality_confirm(
-            meeting=world["meeting"], user=world["officer"]
-        )
-        again = confidentiality_confirm(
-            meeting=world["meeting"], user=world["officer"]
-        )
+        first = confidentiality_confirm(meeting=world["meeting"], user=world["officer"])
+        again = confidentiality_confirm(meeting=world["meeting"], user=world["officer"])
         assert first.confidentiality_confirmed_at == again.confidentiality_confirmed_at
         assert (
             AuditEvent.objects.filter(
