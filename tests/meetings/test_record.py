@@ -309,6 +309,9 @@ class TestMinutes:
             police.get(url, {"organisation": setup["fire"].slug}).content
         )
         boss = verified_client_for(setup["boss"])
+        # Coordinators confirm the statement too before reading the minutes.
+        assert boss.get(url, {"organisation": setup["fire"].slug}).status_code == 403
+        confirmed(setup["meeting"], setup["boss"])
         fire = boss.get(url, {"organisation": setup["fire"].slug})
         assert setup["second"].reference in _text(fire.content)
 
