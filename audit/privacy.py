@@ -60,6 +60,7 @@ DETAIL_KEYS = frozenset(
         "restriction", "until", "answer",
         # meetings
         "meeting", "status", "created", "confidentiality_confirmed", "risk_after",
+        "deputy_named",
         "next_review", "fields", "cases", "due", "pages",
         # documents and stored files
         "files", "bytes", "recipients", "target", "share", "collection",

@@ -30,7 +30,13 @@ from agreements.selectors import (
 )
 from documents.selectors import may_exchange, shares_received, unopened_count
 from meetings.models import ActionStatus
-from meetings.selectors import actions_of, meetings_visible_to, minutes_late
+from meetings.selectors import (
+    actions_of,
+    actions_overdue,
+    meetings_ahead_with_papers,
+    meetings_visible_to,
+    minutes_late,
+)
 from partners.selectors import withdrawn_still_named
 from referrals.models import OPEN_STATUSES, Status
 from referrals.selectors import drafts_of, referrals_visible_to
@@ -185,7 +191,32 @@ def _coordinator_panels(user: User, today) -> dict:
         .order_by("review_due")
     )
     late = minutes_late(today)
+    asked = visible.filter(status=Status.INFORMATION_REQUESTED).order_by(
+        "status_changed_at"
+    )
+    ahead = meetings_ahead_with_papers(user)
+    overdue = actions_overdue(user, today)
     return {
+        "cycle": True,
+        "meetings_ahead": Panel(
+            "Next meetings",
+            ahead.count(),
+            list(ahead[:3]),
+            reverse("meetings:index"),
+            "All meetings",
+        ),
+        "information_waiting": Panel(
+            "Waiting for more information from the referrer",
+            asked.count(),
+            list(asked.select_related("organisation")[:ROWS]),
+            reverse("referrals:index"),
+            "All referrals",
+        ),
+        "actions_overdue_all": Panel(
+            "Overdue actions across agencies",
+            overdue.count(),
+            list(overdue[:ROWS]),
+        ),
         "screening": Panel(
             "Screening queue",
             queue.count(),

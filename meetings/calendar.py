@@ -93,8 +93,8 @@ def _from_address() -> str:
 
 
 def invitees(meeting: Meeting) -> dict[int, User]:
-    """Who holds a place: the chair and the caseworkers of each organisation
-    invited to a case that may see case material now. Nobody, once the
+    """Who holds a place: the chair, the caseworkers of each organisation
+    invited to a case that may see case material now, and deputies. Nobody, once the
     meeting is cancelled."""
     from .services import invited_organisations
 
@@ -106,6 +106,13 @@ def invitees(meeting: Meeting) -> dict[int, User]:
     for organisation in invited_organisations(meeting):
         for person in staff_to_email(organisation):
             people[person.pk] = person
+    # Deputies named by a colleague sending apologies hold a place as people.
+    for row in (
+        meeting.attendance.filter(deputy_for__isnull=False, user__is_active=True)
+        .exclude(user__email="")
+        .select_related("user")
+    ):
+        people[row.user_id] = row.user
     return people
 
 

@@ -32,13 +32,16 @@ from .models import (
     Attendance,
     AttendanceStatus,
     Meeting,
+    Reply,
 )
 from .services import (
     action_add,
     action_update,
     agenda_item_add,
     attendance_record,
+    attendance_reply,
     case_discussion_record,
+    confidentiality_confirm,
     meeting_mark_held,
     meeting_schedule,
     minutes_issue,
@@ -338,4 +341,24 @@ def _upcoming_meeting(coordinator: User, cases) -> Meeting:
         )
     # Packs are built once the seed's transaction commits (the immediate task
     # backend in development).
-    return papers_issue(meeting=meeting, user=coordinator)
+    meeting = papers_issue(meeting=meeting, user=coordinator)
+    _replies(meeting, coordinator)
+    return meeting
+
+
+def _replies(meeting: Meeting, coordinator: User) -> None:
+    """Some invited people reply for themselves: Police and Housing will
+    attend and confirm confidentiality; the council's caseworker sends
+    apologies and names the coordinator, a colleague at the council, as
+    deputy."""
+    for slug in ("police", "housing"):
+        person = User.objects.get(username=f"{slug}.referrer")
+        attendance_reply(meeting=meeting, user=person, reply=Reply.ATTENDING)
+        confidentiality_confirm(meeting=meeting, user=person)
+    attendance_reply(
+        meeting=meeting,
+        user=User.objects.get(username="council.referrer"),
+        reply=Reply.APOLOGIES,
+        deputy=coordinator,
+    )
+    confidentiality_confirm(meeting=meeting, user=coordinator)

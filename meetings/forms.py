@@ -8,7 +8,7 @@ from portal.forms import DateField, RefusesNullCharacters, TextAreaField
 from referrals.forms import ShareReasonField
 from referrals.models import ShareReason
 
-from .models import ActionStatus, MeetingKind
+from .models import ActionStatus, MeetingKind, Reply
 
 
 class ActionUpdateForm(RefusesNullCharacters, forms.Form):
@@ -230,3 +230,50 @@ class InvitationsForm(_ShareReasonMixin, RefusesNullCharacters, forms.Form):
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["invited"].queryset = organisations
+
+
+# Invited people's own replies ---------------------------------------------------
+
+
+class DeputyField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
+class ReplyForm(RefusesNullCharacters, forms.Form):
+    reply = forms.ChoiceField(
+        label="Will you attend?",
+        choices=Reply.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether you will attend"},
+    )
+    deputy = DeputyField(
+        label="Deputy (optional)",
+        help_text="If you send apologies, a colleague from your organisation "
+        "who will come instead. They are invited and reply for themselves.",
+        queryset=None,
+        required=False,
+        widget=forms.Select(_SELECT),
+        empty_label="No deputy",
+        error_messages={"invalid_choice": "Choose a deputy from the list"},
+    )
+
+    def __init__(self, *args, deputies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["deputy"].queryset = deputies
+
+    def clean(self):
+        data = super().clean()
+        if data.get("deputy") and data.get("reply") != Reply.APOLOGIES:
+            self.add_error("deputy", "Name a deputy only when you send apologies")
+        return data
+
+
+class ConfidentialityForm(RefusesNullCharacters, forms.Form):
+    confirm = forms.BooleanField(
+        label="I confirm the confidentiality statement for this meeting",
+        error_messages={
+            "required": "Confirm the confidentiality statement to download "
+            "this meeting's papers"
+        },
+    )

@@ -82,6 +82,17 @@ MEETING_RULES: dict[str, MeetingRule] = {
         "Only a meeting that has not been held can be cancelled. This meeting "
         "is '{status}'.",
     ),
+    # Invited people say whether they will come until the meeting is held.
+    "reply": MeetingRule(
+        _BEFORE_HELD,
+        "Replies close once the meeting is held. This meeting is '{status}'.",
+    ),
+    # The statement covers the pack and the minutes, so it can be confirmed
+    # until the record is destroyed.
+    "confirm_confidentiality": MeetingRule(
+        (*_BEFORE_HELD, MeetingStatus.HELD, MeetingStatus.MINUTES_ISSUED),
+        "This meeting is '{status}': there are no papers to confirm for.",
+    ),
     "issue_minutes": MeetingRule(
         (MeetingStatus.HELD,),
         "Minutes can be issued once the meeting is marked as held, and only "
@@ -289,7 +300,25 @@ class AttendanceStatus(models.TextChoices):
     ABSENT = "absent", "Absent"
 
 
+class Reply(models.TextChoices):
+    """What an invited person said before the meeting, in the portal."""
+
+    ATTENDING = "attending", "Attending"
+    APOLOGIES = "apologies", "Apologies"
+
+
 class Attendance(models.Model):
+    """One person on a meeting's register.
+
+    ``status`` is what the coordinator records at the meeting; ``reply`` and
+    ``replied_at`` are what the person said beforehand, and when, in the
+    portal; ``confidentiality_confirmed_at`` is when they confirmed the
+    confidentiality statement, which they must do before downloading the
+    meeting's pack or minutes (``meetings.services.confidentiality``).
+    ``deputy_for`` is the row of the colleague who sent apologies and named
+    this person to go instead.
+    """
+
     wagtail_reference_index_ignore = True
 
     meeting = models.ForeignKey(
@@ -306,19 +335,45 @@ class Attendance(models.Model):
         blank=True,
         related_name="+",
     )
-    status = models.CharField(max_length=20, choices=AttendanceStatus.choices)
+    status = models.CharField(
+        max_length=20, choices=AttendanceStatus.choices, blank=True
+    )
     confidentiality_confirmed_at = models.DateTimeField(null=True, blank=True)
+    reply = models.CharField(max_length=20, choices=Reply.choices, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    deputy_for = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deputies",
+    )
 
     class Meta:
         ordering = ["organisation__name", "name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["meeting", "organisation", "name"], name="attendance_once"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["meeting", "user"],
+                condition=models.Q(user__isnull=False),
+                name="attendance_one_row_a_person",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.name}, {self.organisation}: {self.get_status_display()}"
+        return f"{self.name}, {self.organisation}: {self.register_display}"
+
+    @property
+    def register_display(self) -> str:
+        """What the register says: as recorded at the meeting, else the
+        person's own reply."""
+        if self.status:
+            return self.get_status_display()
+        if self.reply:
+            return f"{self.get_reply_display()} (their reply)"
+        return "Not replied"
 
 
 class ActionStatus(models.TextChoices):

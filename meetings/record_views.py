@@ -20,6 +20,7 @@ from . import selectors
 from .models import MeetingStatus
 from .record_forms import ActionForm, AttendanceForm, DiscussionForm, MinutesForm
 from .services import (
+    ConfidentialityNotConfirmed,
     MeetingRefused,
     MinutesDestroyed,
     action_add,
@@ -31,6 +32,7 @@ from .services import (
     minutes_pdf,
     minutes_save,
 )
+from .views import confidentiality_refusal
 
 
 def _coordinator_meeting(request, meeting_id):
@@ -287,6 +289,8 @@ def minutes_download(request, meeting_id):
              "reason": str(exc)},
             status=410,
         )  # fmt: skip
+    except ConfidentialityNotConfirmed as refused:
+        return confidentiality_refusal(request, meeting, refused)
     except MeetingRefused as exc:
         raise Http404(str(exc)) from None
     response = HttpResponse(pdf, content_type="application/pdf")

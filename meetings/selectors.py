@@ -10,7 +10,17 @@
 
 from datetime import datetime
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -27,10 +37,12 @@ from .models import (
     Action,
     ActionStatus,
     AgendaItem,
+    Attendance,
     Meeting,
     MeetingKind,
     MeetingPack,
     MeetingStatus,
+    Reply,
 )
 
 VISIBLE_TO_AGENCIES = (
@@ -194,6 +206,67 @@ def minutes_late(today=None) -> QuerySet[Meeting]:
         )
         .select_related("chair")
         .order_by("starts_at")
+    )
+
+
+# The coordinator's home: the meeting cycle -------------------------------------
+
+
+def _count_per_meeting(queryset, field: str = "pk") -> Coalesce:
+    """How many rows of ``queryset`` belong to the outer meeting, as one
+    subquery (several joined counts would multiply each other's rows)."""
+    counted = (
+        queryset.order_by()
+        .values("meeting_id" if field == "pk" else "agendaitem__meeting_id")
+        .annotate(n=Count(field, distinct=True))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
+def meetings_ahead_with_papers(user: User) -> QuerySet[Meeting]:
+    """Meetings still to come that ``user`` sees, soonest first, each with
+    how many organisations are invited, how many packs are built, and how
+    many people replied attending, sent apologies or confirmed the
+    confidentiality statement. Five subqueries, whatever the rows."""
+    attendance = Attendance.objects.filter(meeting=OuterRef("pk"))
+    return (
+        meetings_visible_to(user)
+        .filter(
+            starts_at__gte=timezone.now(),
+            status__in=(MeetingStatus.PLANNED, MeetingStatus.PAPERS_ISSUED),
+        )
+        .annotate(
+            organisations_invited=_count_per_meeting(
+                AgendaItem.invited.through.objects.filter(
+                    agendaitem__meeting=OuterRef("pk")
+                ),
+                "organisation_id",
+            ),
+            packs_built=_count_per_meeting(
+                MeetingPack.objects.filter(meeting=OuterRef("pk"))
+            ),
+            attending=_count_per_meeting(attendance.filter(reply=Reply.ATTENDING)),
+            apologies=_count_per_meeting(attendance.filter(reply=Reply.APOLOGIES)),
+            confidentiality_confirmed=_count_per_meeting(
+                attendance.filter(confidentiality_confirmed_at__isnull=False)
+            ),
+        )
+        .order_by("starts_at")
+    )
+
+
+def actions_overdue(user: User, today) -> QuerySet[Action]:
+    """Open actions past their due date, across agencies, on cases ``user``
+    sees, oldest first, with their owners."""
+    return (
+        Action.objects.filter(
+            status=ActionStatus.OPEN,
+            due__lt=today,
+            referral__in=referrals_visible_to(user),
+        )
+        .select_related("owner", "referral")
+        .order_by("due", "pk")
     )
 
 

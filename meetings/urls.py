@@ -27,6 +27,13 @@ urlpatterns = [
     ),
     path("<int:meeting_id>/issue/", views.issue, name="issue"),
     path("<int:meeting_id>/cancel/", views.cancel, name="cancel"),
+    # Invited people reply for themselves and confirm confidentiality
+    path("<int:meeting_id>/reply/", views.reply, name="reply"),
+    path(
+        "<int:meeting_id>/confidentiality/",
+        views.confidentiality,
+        name="confidentiality",
+    ),
     path("actions/", views.our_actions, name="our_actions"),
     path("actions/<int:action_id>/", views.update_action, name="update_action"),
     # Recording the meeting, actions and minutes (coordinators; agencies' PDF)

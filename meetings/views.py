@@ -23,11 +23,15 @@ from .audit_actions import MeetingAction
 from .forms import (
     ActionUpdateForm,
     AgendaItemAddForm,
+    ConfidentialityForm,
     InvitationsForm,
     MeetingScheduleForm,
+    ReplyForm,
 )
 from .models import ActionStatus
 from .services import (
+    CONFIDENTIALITY_STATEMENT,
+    ConfidentialityNotConfirmed,
     MeetingRefused,
     PackClosed,
     action_update,
@@ -35,12 +39,18 @@ from .services import (
     agenda_item_invite,
     agenda_item_move,
     agenda_item_remove,
+    attendance_of,
+    attendance_reply,
+    confidentiality_confirm,
+    deputies_available,
+    invited_as_person,
     invited_organisations,
     meeting_cancel,
     meeting_schedule,
     pack_closed_for,
     pack_download,
     papers_issue,
+    replies_of,
 )
 
 
@@ -86,6 +96,9 @@ def _meeting_page(request, meeting, refused: dict | None = None):
             .first()
             if meeting.disposed_at and may_manage
             else 0,
+            "invited_as_person": invited_as_person(meeting, user),
+            "my_attendance": attendance_of(meeting, user),
+            "replies": replies_of(meeting) if may_manage else [],
             **(_agenda_builder(request, meeting, refused or {}) if may_manage else {}),
         },
         status=400 if refused else 200,
@@ -112,6 +125,8 @@ def pack(request, meeting_id):
              "reason": str(closed)},
             status=410,
         )  # fmt: skip
+    except ConfidentialityNotConfirmed as refused:
+        return confidentiality_refusal(request, meeting, refused)
     # The stored pack streams from storage in chunks, the watermark after it.
     response = StreamingHttpResponse(download.chunks, content_type="application/pdf")
     response["Content-Length"] = str(download.size)
@@ -420,4 +435,97 @@ def cancel(request, meeting_id):
         "meetings/cancel.html",
         {"meeting": meeting, "errors": errors, "refusal": meeting.refusal("cancel")},
         status=refusal_status(errors=errors),
+    )
+
+
+# Invited people reply for themselves ------------------------------------------
+
+
+def confidentiality_refusal(request, meeting, refused):
+    """The plain refusal of a pack or minutes download by someone who has not
+    confirmed the confidentiality statement (the service audited it)."""
+    return render(
+        request,
+        "meetings/confidentiality_required.html",
+        {"meeting": meeting, "reason": str(refused)},
+        status=403,
+    )
+
+
+def _invited_meeting(request, meeting_id):
+    meeting = selectors.meeting_for(request.user, meeting_id)
+    if not invited_as_person(meeting, request.user):
+        raise Http404("You are not invited to this meeting")
+    return meeting
+
+
+def reply(request, meeting_id):
+    """The person says whether they will attend, or sends apologies and
+    perhaps names a deputy."""
+    user = request.user
+    meeting = _invited_meeting(request, meeting_id)
+    row = attendance_of(meeting, user)
+    deputy = row.deputies.filter(user__isnull=False).first() if row else None
+    refusal = meeting.refusal("reply")
+    form = ReplyForm(
+        request.POST if request.method == "POST" else None,
+        initial={"reply": row.reply if row else None,
+                 "deputy": deputy.user_id if deputy else None},
+        deputies=deputies_available(meeting, user),
+    )  # fmt: skip
+    if request.method == "POST" and refusal:
+        form.is_valid()
+        form.add_error(None, refusal)
+    elif request.method == "POST" and form.is_valid():
+        try:
+            attendance_reply(
+                meeting=meeting,
+                user=user,
+                reply=form.cleaned_data["reply"],
+                deputy=form.cleaned_data["deputy"],
+                request=request,
+            )
+        except MeetingRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Your reply is saved.")
+            return redirect(meeting)
+    return render(
+        request,
+        "meetings/reply.html",
+        {"meeting": meeting, "form": form, "refusal": refusal},
+        status=refusal_status(form),
+    )
+
+
+def confidentiality(request, meeting_id):
+    """The person confirms the confidentiality statement for the meeting,
+    once, before downloading its pack or minutes."""
+    user = request.user
+    meeting = _invited_meeting(request, meeting_id)
+    row = attendance_of(meeting, user)
+    form = ConfidentialityForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            confidentiality_confirm(meeting=meeting, user=user, request=request)
+        except MeetingRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                "You confirmed the confidentiality statement. You can download "
+                "this meeting's papers.",
+            )
+            return redirect(meeting)
+    return render(
+        request,
+        "meetings/confidentiality.html",
+        {
+            "meeting": meeting,
+            "form": form,
+            "statement": CONFIDENTIALITY_STATEMENT,
+            "confirmed_at": row.confidentiality_confirmed_at if row else None,
+            "refusal": meeting.refusal("confirm_confidentiality"),
+        },
+        status=refusal_status(form),
     )

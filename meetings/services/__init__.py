@@ -1,6 +1,8 @@
 """Business rules for meetings, by topic: ``agenda`` (scheduling, the agenda,
 invitations, issuing papers), ``packs`` (building and stamping packs) and
-``recording`` (attendance, discussion, actions, minutes).
+``recording`` (attendance, discussion, actions, minutes) and
+``confidentiality`` (invited people's own replies and the confidentiality
+statement that gates the pack and minutes).
 
 Callers import from ``meetings.services``; a test that patches a name patches
 it in the module that looks it up (``meetings.services.packs.pack_build``).
@@ -19,6 +21,17 @@ from .agenda import (
     meeting_update,
     papers_issue,
     shares_sync,
+)
+from .confidentiality import (
+    CONFIDENTIALITY_STATEMENT,
+    ConfidentialityNotConfirmed,
+    attendance_of,
+    attendance_reply,
+    confidentiality_confirm,
+    confidentiality_confirmed,
+    deputies_available,
+    invited_as_person,
+    replies_of,
 )
 from .packs import (
     PackClosed,
@@ -54,6 +67,15 @@ from .recording import (
 )
 
 __all__ = [
+    "CONFIDENTIALITY_STATEMENT",
+    "ConfidentialityNotConfirmed",
+    "attendance_of",
+    "attendance_reply",
+    "confidentiality_confirm",
+    "confidentiality_confirmed",
+    "deputies_available",
+    "invited_as_person",
+    "replies_of",
     "MEETING_CHANGEABLE",
     "MINUTES_DUE_WORKING_DAYS",
     "REVIEW_DAYS",

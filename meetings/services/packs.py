@@ -38,6 +38,7 @@ from ..models import (
 )
 from ..watermark import STAMP_FORMAT, watermark_prepare, watermark_update
 from ._common import MeetingRefused
+from .confidentiality import confidentiality_gate
 
 logger = logging.getLogger(__name__)
 
@@ -358,7 +359,9 @@ def pack_download(
     request: HttpRequest | None = None,
 ) -> PackDownload:  # fmt: skip
     """The organisation's pack, watermarked for ``user``; ``PackClosed``
-    (audited) once the pack is closed to them (``pack_closed_for``).
+    (audited) once the pack is closed to them (``pack_closed_for``), and
+    ``ConfidentialityNotConfirmed`` (audited) until they have confirmed the
+    confidentiality statement for the meeting.
 
     The background build keeps stored packs current (``packs_outdated``), so a
     download builds only a pack that is missing, lost from storage or prepared
@@ -376,6 +379,13 @@ def pack_download(
                     "reason": closed.reason},
         )  # fmt: skip
         raise closed
+    confidentiality_gate(
+        meeting=meeting,
+        organisation=organisation,
+        user=user,
+        refused_action=MeetingAction.PACK_DOWNLOAD_REFUSED,
+        request=request,
+    )
     pack = MeetingPack.objects.filter(
         meeting=meeting, organisation=organisation
     ).first()

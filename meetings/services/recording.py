@@ -36,6 +36,7 @@ from ..models import (
 )
 from ..watermark import watermark_prepare, watermark_update
 from ._common import MeetingRefused, _coordinator, _locked_meeting
+from .confidentiality import confidentiality_gate
 from .packs import packs_outdated_for_cases, watermark_text
 
 # A case's next review after discussion, by its risk level then (days).
@@ -324,6 +325,13 @@ def minutes_pdf(
         raise MinutesDestroyed(meeting.disposed_refusal)
     if meeting.status != MeetingStatus.MINUTES_ISSUED:
         raise MeetingRefused("The minutes of this meeting are not issued yet.")
+    confidentiality_gate(
+        meeting=meeting,
+        organisation=organisation,
+        user=user,
+        refused_action=MeetingAction.MINUTES_DOWNLOAD_REFUSED,
+        request=request,
+    )
     context = minutes_context(meeting, organisation)
     prepared = watermark_prepare(
         html_to_pdf(render_to_string("meetings/pdf/minutes.html", context))

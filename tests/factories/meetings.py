@@ -63,3 +63,23 @@ def started(meeting_, *, hours_ago=1):
     )
     meeting_.refresh_from_db()
     return meeting_
+
+
+def confirmed(meeting_, person):
+    """``person`` with the meeting's confidentiality statement confirmed, as
+    everyone must before downloading its pack or minutes; returns them. Written
+    straight to the register, so that it works for any reader a test makes
+    (the rules of confirming are tested in tests/meetings/test_attendance_replies.py).
+    """
+    from meetings.models import Attendance
+
+    Attendance.objects.update_or_create(
+        meeting=meeting_,
+        user=person,
+        defaults={
+            "organisation_id": person.organisation_id,
+            "name": f"{person.get_full_name() or person.get_username()} {person.pk}",
+            "confidentiality_confirmed_at": timezone.now(),
+        },
+    )
+    return person

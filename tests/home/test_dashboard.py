@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Role, role_group
-from meetings.models import Action, MeetingStatus
-from meetings.services import papers_issue
+from meetings.models import Action, MeetingStatus, Reply
+from meetings.services import attendance_reply, confidentiality_confirm, papers_issue
 from portal import freshness
 from portal.dates import long_date
 from referrals.models import Status
@@ -145,6 +145,29 @@ class TestCoordinators:
         assert "Case reviews overdue: 1" in html
         assert world["case"].reference in html
 
+    def test_the_meeting_cycle_lists_meetings_asks_and_overdue_actions(self, world):
+        b_staff = world["b_staff"]
+        attendance_reply(meeting=world["meeting"], user=b_staff, reply=Reply.ATTENDING)
+        confidentiality_confirm(meeting=world["meeting"], user=b_staff)
+        html = _home(world["coordinator"])
+        cycle = html[html.index('id="meeting-cycle"') :]
+        assert "Next meetings: 1" in cycle
+        assert str(world["meeting"]) in cycle
+        assert "papers issued; packs" in cycle
+        assert "1 attending, 0 apologies, 1 confirmed confidentiality" in cycle
+        assert "Waiting for more information from the referrer: 1" in cycle
+        assert world["asked"].get_absolute_url() in cycle
+        assert "Overdue actions across agencies: 1" in cycle
+        assert "Agency A (PC Example)" in cycle
+
+    def test_the_meeting_cycle_says_when_a_list_is_empty(self):
+        html = _home(UserFactory(roles=[Role.COORDINATOR]))
+        assert "No meetings are scheduled." in html
+        assert "No referral is waiting for more information." in html
+        assert "No action is overdue." in html
+        assert "No referral is waiting for screening." in html
+        assert "No minutes are late." in html
+
     def test_acknowledgement_coverage(self, world):
         agreement_tree(organisations=[world["a"], world["b"]])
         html = _home(world["coordinator"])
@@ -181,6 +204,17 @@ class TestQueryCounts:
         before = _queries(world[who])
         _more_work(world, 6)
         assert _queries(world[who]) == before
+
+    def test_the_meeting_cycle_does_not_grow_with_meetings_or_replies(self, world):
+        coordinator = world["coordinator"]
+        before = _queries(coordinator)
+        for days in (20, 30, 40):
+            later = meeting(coordinator, days_ahead=days)
+            on_agenda(later, world["case"], [world["a"], world["b"]], coordinator)
+            for person in (world["a_staff"], world["b_staff"]):
+                attendance_reply(meeting=later, user=person, reply=Reply.APOLOGIES)
+                confidentiality_confirm(meeting=later, user=person)
+        assert _queries(coordinator) == before
 
 
 class TestCachedPanels:

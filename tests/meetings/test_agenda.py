@@ -21,7 +21,13 @@ from portal.calendar import working_days_before
 from referrals.models import ReferralShare
 from tests.conftest import verified_client_for
 from tests.factories import OrganisationFactory, UserFactory
-from tests.factories.meetings import accepted, coordinator, meeting, on_agenda
+from tests.factories.meetings import (
+    accepted,
+    confirmed,
+    coordinator,
+    meeting,
+    on_agenda,
+)
 from tests.factories.referrals import person, submitted_referral
 
 pytestmark = pytest.mark.django_db
@@ -423,7 +429,8 @@ class TestIssuePapers:
         assert "<title>Error: " in page
 
     @pytest.mark.slow
-    def test_a_coordinator_downloads_any_agencys_pack(self, issued, boss_client):
+    def test_a_coordinator_downloads_any_agencys_pack(self, issued, boss, boss_client):
+        confirmed(issued["meeting"], boss)
         response = boss_client.get(
             reverse("meetings:pack", args=[issued["meeting"].pk]),
             {"organisation": issued["Police"].slug},
@@ -446,6 +453,7 @@ class TestAgencyAccess:
     def test_an_invited_agency_downloads_its_watermarked_pack(self, issued):
         client = verified_client_for(issued["staff"]["police"])
         upcoming = issued["meeting"]
+        confirmed(upcoming, issued["staff"]["police"])
         page = client.get(upcoming.get_absolute_url()).content.decode()
         assert "Download your meeting pack (PDF)" in page
         assert "Add a case to the agenda" not in page

@@ -27,7 +27,13 @@ from portal.pdf import html_to_pdf
 from tests.conftest import verified_client_for
 from tests.documents import s3
 from tests.factories import OrganisationFactory, UserFactory
-from tests.factories.meetings import accepted, coordinator, meeting, on_agenda
+from tests.factories.meetings import (
+    accepted,
+    confirmed,
+    coordinator,
+    meeting,
+    on_agenda,
+)
 from tests.factories.referrals import person, submitted_referral
 
 # The moto fixtures, bound here so pytest finds them.
@@ -88,7 +94,7 @@ def _download(issued, user, organisation=None) -> bytes:
         pack_download(
             meeting=issued["meeting"],
             organisation=organisation or issued["police"],
-            user=user,
+            user=confirmed(issued["meeting"], user),
         )
     )
 
@@ -99,7 +105,9 @@ class TestStampedPack:
                            last_name="Ó Ceallaigh")  # fmt: skip
         pack = MeetingPack.objects.get(organisation=issued["police"])
         download = pack_download(
-            meeting=issued["meeting"], organisation=issued["police"], user=reader
+            meeting=issued["meeting"],
+            organisation=issued["police"],
+            user=confirmed(issued["meeting"], reader),
         )
         pdf = _bytes(download)
         stored = _stored(pack)
@@ -203,7 +211,7 @@ class TestWhenAPackIsBuilt:
             setup = _issued(
                 django_capture_on_commit_callbacks, cases=cases, names=str(cases)
             )
-            reader = _referrer(setup["police"])
+            reader = confirmed(setup["meeting"], _referrer(setup["police"]))
             with CaptureQueriesContext(connection) as queries:
                 download = pack_download(
                     meeting=setup["meeting"], organisation=setup["police"], user=reader
@@ -226,7 +234,11 @@ class TestWhenAPackIsBuilt:
         on_agenda(upcoming, accepted(submitted_referral(), boss), [police], boss)
         assert not MeetingPack.objects.exists()
         pdf = _bytes(
-            pack_download(meeting=upcoming, organisation=police, user=_referrer(police))
+            pack_download(
+                meeting=upcoming,
+                organisation=police,
+                user=confirmed(upcoming, _referrer(police)),
+            )
         )
         pack = MeetingPack.objects.get(organisation=police)
         assert pdf.startswith(_stored(pack))
@@ -256,6 +268,7 @@ class TestWhenAPackIsBuilt:
 class TestTheView:
     def test_streams_the_stamped_pack_with_its_length_and_private_headers(self, issued):
         reader = _referrer(issued["police"], first_name="Petra", last_name="Police")
+        confirmed(issued["meeting"], reader)
         response = verified_client_for(reader).get(
             reverse("meetings:pack", args=[issued["meeting"].pk])
         )

@@ -29,6 +29,7 @@ from tests.conftest import verified_client_for
 from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.meetings import (
     accepted,
+    confirmed,
     coordinator,
     meeting,
     on_agenda,
@@ -153,6 +154,7 @@ class TestPackWindow:
 class TestCoordinatorsKeepTheirPacks:
     def test_a_coordinator_downloads_after_agencies_are_closed_out(self, issued):
         day_after = _minutes_issued_days_ago(issued["meeting"], 15)
+        confirmed(day_after, issued["boss"])
         response = verified_client_for(issued["boss"]).get(
             _pack_url(day_after, issued["police"])
         )
@@ -162,6 +164,7 @@ class TestCoordinatorsKeepTheirPacks:
 
     def test_an_agency_downloads_the_day_before(self, issued):
         day_before = _minutes_issued_days_ago(issued["meeting"], 13)
+        confirmed(day_before, issued["officer"])
         response = verified_client_for(issued["officer"]).get(_pack_url(day_before))
         assert response.status_code == 200
         b"".join(response.streaming_content)

@@ -19,7 +19,13 @@ from portal.calendar import working_days_before
 from referrals.models import Status
 from referrals.services import referral_transition
 from tests.factories import OrganisationFactory, UserFactory
-from tests.factories.meetings import accepted, coordinator, meeting, on_agenda
+from tests.factories.meetings import (
+    accepted,
+    confirmed,
+    coordinator,
+    meeting,
+    on_agenda,
+)
 from tests.factories.referrals import person, submitted_referral
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +82,9 @@ class TestPacks:
                              last_name="Constable")  # fmt: skip
         pdf = _bytes(
             pack_download(
-                meeting=setup["meeting"], organisation=setup["police"], user=reader
+                meeting=setup["meeting"],
+                organisation=setup["police"],
+                user=confirmed(setup["meeting"], reader),
             )
         )
         text = _text(pdf)
@@ -96,7 +104,9 @@ class TestPacks:
             pack_download(
                 meeting=setup["meeting"],
                 organisation=setup["housing"],
-                user=UserFactory(organisation=setup["housing"]),
+                user=confirmed(
+                    setup["meeting"], UserFactory(organisation=setup["housing"])
+                ),
             )
         )
         assert "07700 900 982" in _text(pdf)

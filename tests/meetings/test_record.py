@@ -33,6 +33,7 @@ from tests.conftest import verified_client_for
 from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.meetings import (
     accepted,
+    confirmed,
     coordinator,
     meeting,
     on_agenda,
@@ -189,7 +190,7 @@ class TestActions:
         download = pack_download(
             meeting=later,
             organisation=setup["police"],
-            user=_referrer(setup["police"]),
+            user=confirmed(later, _referrer(setup["police"])),
         )
         text = _text(b"".join(download.chunks))
         assert "Fit a door alarm" in text
@@ -270,6 +271,7 @@ class TestMinutes:
     ):
         issued = _issue_minutes(setup, django_capture_on_commit_callbacks)
         reader = _referrer(setup["police"], first_name="Petra", last_name="Constable")
+        confirmed(issued, reader)
         text = _text(
             minutes_pdf(meeting=issued, organisation=setup["police"], user=reader)
         )
@@ -288,9 +290,14 @@ class TestMinutes:
         self, setup, django_capture_on_commit_callbacks
     ):
         url = reverse("meetings:minutes_pdf", args=[setup["meeting"].pk])
-        police = verified_client_for(_referrer(setup["police"]))
+        reader = _referrer(setup["police"])
+        police = verified_client_for(reader)
         assert police.get(url).status_code == 404  # not issued yet
         _issue_minutes(setup, django_capture_on_commit_callbacks)
+        refused = police.get(url)
+        assert refused.status_code == 403  # confidentiality not confirmed
+        assert "Confirm the confidentiality statement first" in refused.text
+        confirmed(setup["meeting"], reader)
         response = police.get(url)
         assert response.status_code == 200
         assert response["Content-Type"] == "application/pdf"
@@ -302,6 +309,9 @@ class TestMinutes:
             police.get(url, {"organisation": setup["fire"].slug}).content
         )
         boss = verified_client_for(setup["boss"])
+        # Coordinators confirm the statement too before reading the minutes.
+        assert boss.get(url, {"organisation": setup["fire"].slug}).status_code == 403
+        confirmed(setup["meeting"], setup["boss"])
         fire = boss.get(url, {"organisation": setup["fire"].slug})
         assert setup["second"].reference in _text(fire.content)
 

@@ -328,6 +328,25 @@ def _update_action(world):
     )
 
 
+def _reply(world):
+    # Attending with a deputy is refused; the reply chosen is kept.
+    page = f"/meetings/{world['issued'].pk}/reply/"
+    typed = {"reply": "attending"}
+    deputy = world["police_deputy"].pk
+    return Walk(
+        _csrf_client(world["owner_referrer"]),
+        page,
+        "reply",
+        post={**typed, "deputy": str(deputy)},
+        kept=typed,
+    )
+
+
+def _confidentiality(world):
+    page = f"/meetings/{world['issued'].pk}/confidentiality/"
+    return Walk(_csrf_client(world["owner_referrer"]), page, "confirm")
+
+
 def _record(world):
     typed = {"name": TYPED}
     page = f"/meetings/{world['issued'].pk}/record/"
@@ -588,6 +607,8 @@ WALKED = {
     "meetings:agenda_add": _agenda_add,
     "meetings:agenda_invite": _agenda_invite,
     "meetings:update_action": _update_action,
+    "meetings:reply": _reply,
+    "meetings:confidentiality": _confidentiality,
     "meetings:record": _record,
     "meetings:record_held": _record_held,
     "meetings:record_case": _record_case,
@@ -731,6 +752,7 @@ def _build_world() -> dict:
         "incident": reported,
         "contact": contact,
         "colleague": colleague,
+        "police_deputy": UserFactory(organisation=police, roles=[Role.REFERRER]),
     }
 
 

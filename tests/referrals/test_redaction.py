@@ -32,7 +32,7 @@ from referrals.services import (
 from tests.conftest import verified_client_for
 from tests.factories import three_agencies
 from tests.factories.documents import PDF
-from tests.factories.meetings import accepted, meeting, on_agenda
+from tests.factories.meetings import accepted, confirmed, meeting, on_agenda
 from tests.factories.referrals import complete_answers, complete_draft, share
 
 pytestmark = pytest.mark.django_db
@@ -181,7 +181,9 @@ class TestAttachmentVisibility:
         with django_capture_on_commit_callbacks(execute=True):
             papers_issue(meeting=upcoming, user=boss)
         pack = pack_download(
-            meeting=upcoming, organisation=police, user=people[INVITED]
+            meeting=upcoming,
+            organisation=police,
+            user=confirmed(upcoming, people[INVITED]),
         )
         text = _text(b"".join(pack.chunks))
         assert SHARED_NAME in text
@@ -189,7 +191,7 @@ class TestAttachmentVisibility:
         own = pack_download(
             meeting=upcoming,
             organisation=people[("A", "Referrer")].organisation,
-            user=people[("A", "Referrer")],
+            user=confirmed(upcoming, people[("A", "Referrer")]),
         )
         assert RESTRICTED_NAME in _text(b"".join(own.chunks))
 
@@ -377,7 +379,9 @@ class TestThePartnerSummary:
         with django_capture_on_commit_callbacks(execute=True):
             papers_issue(meeting=upcoming, user=boss)
         pack = pack_download(
-            meeting=upcoming, organisation=police, user=people[INVITED]
+            meeting=upcoming,
+            organisation=police,
+            user=confirmed(upcoming, people[INVITED]),
         )
         text = _text(b"".join(pack.chunks))
         assert SUMMARY in text
@@ -385,6 +389,6 @@ class TestThePartnerSummary:
         own = pack_download(
             meeting=upcoming,
             organisation=people[("A", "Referrer")].organisation,
-            user=people[("A", "Referrer")],
+            user=confirmed(upcoming, people[("A", "Referrer")]),
         )
         assert FREE_TEXT in _text(b"".join(own.chunks))
