@@ -120,6 +120,17 @@ def test_coordinator_builds_a_meeting_and_an_agency_downloads_its_pack(
     expect_section(other, str(meeting))
     expect(other.get_by_role("link", name=referral.reference)).to_be_visible()
     expect(other.get_by_text("Add a case to the agenda")).to_have_count(0)
+    # The pack is refused until the officer confirms the confidentiality
+    # statement for this meeting, which they do from the meeting page.
+    other.get_by_role("link", name="Confirm the confidentiality statement").click()
+    expect_section(other, "Confidentiality statement")
+    assert_accessible(other)
+    other.get_by_label(
+        "I confirm the confidentiality statement for this meeting"
+    ).check()
+    other.get_by_role("button", name="Confirm").click()
+    expect_section(other, str(meeting))
+    expect(other.get_by_text(re.compile(r"^Confirmed \d"))).to_be_visible()
     with other.expect_download() as info:
         other.get_by_role("link", name="Download your meeting pack (PDF)").click()
     download = info.value
