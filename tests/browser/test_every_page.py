@@ -34,7 +34,6 @@ from collections import defaultdict, deque
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.core.management import call_command
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -46,7 +45,7 @@ from meetings.models import MeetingPack
 from tests.conftest import _demo_pdf as demo_pdf
 from tests.conftest import current_code
 
-from .conftest import BLOCKING_IMPACTS
+from .conftest import AXE_RUN, AXE_SCRIPT, BLOCKING_IMPACTS
 
 # No django_db mark: database access comes from transactional_db below.
 pytestmark = pytest.mark.browser
@@ -81,10 +80,6 @@ SKIPPED_SUFFIXES = (".pdf", ".csv", ".xlsx", ".txt")
 # A referral's attachment is served as a download.
 ATTACHMENT = re.compile(r"^/referrals/[^/]+/attachments/\d+/$")
 
-# axe-core as axe-playwright-python ships it (what assert_accessible runs), added
-# to every page as it loads rather than sent again after each load: about 0.1 s
-# a page less. The options are the ones Axe().run passes.
-AXE_RUN = "axe.run({resultTypes: ['violations']})"
 LINKS_SCRIPT = """
 anchors => anchors.map(a => ({
     href: a.href,
@@ -261,7 +256,9 @@ class Crawl:
 @pytest.mark.parametrize("username", ROLES)
 def test_every_page_passes_axe(page, live_server, demo, username):
     started = time.monotonic()
-    page.context.add_init_script(script=Axe().axe_script)
+    # axe-core is added to every page as it loads rather than sent again after
+    # each load: about 0.1 s a page less.
+    page.context.add_init_script(script=AXE_SCRIPT)
     crawl = Crawl(page, live_server.url)
     sign_in(crawl, username)
     crawl.run(normalise(f"{live_server.url}/"))
@@ -304,7 +301,7 @@ def test_every_page_passes_axe(page, live_server, demo, username):
 
 
 def test_signed_out_pages_pass_axe(page, live_server):
-    page.context.add_init_script(script=Axe().axe_script)
+    page.context.add_init_script(script=AXE_SCRIPT)
     crawl = Crawl(page, live_server.url)
     for path in SIGNED_OUT:
         crawl.visit(f"{live_server.url}{path}", "(signed out)")
