@@ -1,11 +1,12 @@
 """Every page a user can reach passes axe-core with no serious or critical violations.
 
-For each demo role: load the demo (``seed_demo``), sign in through the real
-pages (password, then a security code), then follow every same-origin
-``<a href>`` breadth-first from the home page, as that person could. Forms are
-never submitted, so nothing is changed on the way. On each page the response
-must be below 400 and axe-core must find nothing serious or critical; the test
-reports every failure at the end, with the page the link came from.
+With the demo loaded once for the module (``seed_demo``), for each demo role:
+sign in through the real pages (password, then a security code), then follow
+every same-origin ``<a href>`` breadth-first from the home page, as that
+person could. Forms are never submitted, so nothing is changed on the way.
+On each page the response must be below 400 and axe-core must find nothing
+serious or critical; the test reports every failure at the end, with the page
+the link came from.
 
 Left out of the crawl:
 
@@ -33,7 +34,6 @@ from collections import defaultdict, deque
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.core.management import call_command
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -42,11 +42,13 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from meetings.models import MeetingPack
+from tests.conftest import _demo_pdf as demo_pdf
 from tests.conftest import current_code
 
-from .conftest import BLOCKING_IMPACTS
+from .conftest import AXE_RUN, AXE_SCRIPT, BLOCKING_IMPACTS
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# No django_db mark: database access comes from transactional_db below.
+pytestmark = pytest.mark.browser
 
 ROLES = [
     "coordinator",
@@ -78,10 +80,6 @@ SKIPPED_SUFFIXES = (".pdf", ".csv", ".xlsx", ".txt")
 # A referral's attachment is served as a download.
 ATTACHMENT = re.compile(r"^/referrals/[^/]+/attachments/\d+/$")
 
-# axe-core as axe-playwright-python ships it (what assert_accessible runs), added
-# to every page as it loads rather than sent again after each load: about 0.1 s
-# a page less. The options are the ones Axe().run passes.
-AXE_RUN = "axe.run({resultTypes: ['violations']})"
 LINKS_SCRIPT = """
 anchors => anchors.map(a => ({
     href: a.href,
@@ -91,18 +89,35 @@ anchors => anchors.map(a => ({
 """
 
 
-@pytest.fixture
-def demo(db):
-    """The demo partnership, with its meeting packs built.
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo partnership, with its meeting packs built, once for the module.
 
-    tests/meetings/test_demo.py wraps seed_demo in
-    ``django_capture_on_commit_callbacks(execute=True)`` because there the test
-    runs inside a transaction that never commits. Here (transaction=True) the
-    seed's own ``transaction.atomic()`` commits for real and the on-commit
-    callbacks, which build the packs with the immediate task backend, run then.
+    The crawls only read (forms are never submitted), so one load serves every
+    role instead of a load and an emptying per role. It is committed for real
+    (the live server reads it from its own connection), and the seed's
+    on-commit callbacks build the packs with the immediate task backend. The
+    database is emptied after the module, as after any transactional test
+    (tests/conftest.py puts the migrations' rows back). The demo's shared
+    files are rendered once per process, as for ``demo_seeded``.
     """
-    call_command("seed_demo", "--json", stdout=io.StringIO())
-    assert MeetingPack.objects.exists(), "seed_demo built no meeting packs"
+    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:
+        patch.setattr("documents.demo.html_to_pdf", demo_pdf)
+        call_command("seed_demo", "--json", stdout=io.StringIO())
+        patch.undo()
+        assert MeetingPack.objects.exists(), "seed_demo built no meeting packs"
+        try:
+            yield
+        finally:
+            call_command("flush", verbosity=0, interactive=False)
+
+
+@pytest.fixture
+def transactional_db(demo, django_db_blocker):
+    """pytest-django's own, which the live server asks for, empties the
+    database after each test; here the module's demo stays until the end."""
+    with django_db_blocker.unblock():
+        yield
 
 
 def sign_in(crawl, username: str) -> None:
@@ -241,7 +256,9 @@ class Crawl:
 @pytest.mark.parametrize("username", ROLES)
 def test_every_page_passes_axe(page, live_server, demo, username):
     started = time.monotonic()
-    page.context.add_init_script(script=Axe().axe_script)
+    # axe-core is added to every page as it loads rather than sent again after
+    # each load: about 0.1 s a page less.
+    page.context.add_init_script(script=AXE_SCRIPT)
     crawl = Crawl(page, live_server.url)
     sign_in(crawl, username)
     crawl.run(normalise(f"{live_server.url}/"))
@@ -284,7 +301,7 @@ def test_every_page_passes_axe(page, live_server, demo, username):
 
 
 def test_signed_out_pages_pass_axe(page, live_server):
-    page.context.add_init_script(script=Axe().axe_script)
+    page.context.add_init_script(script=AXE_SCRIPT)
     crawl = Crawl(page, live_server.url)
     for path in SIGNED_OUT:
         crawl.visit(f"{live_server.url}{path}", "(signed out)")

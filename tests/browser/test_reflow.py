@@ -17,9 +17,12 @@ from referrals.models import Referral
 from tests.conftest import current_code
 
 from .conftest import assert_accessible
-from .test_every_page import demo  # noqa: F401 (a fixture)
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# The demo, committed for the module, and database access without emptying
+# it after each test (see there).
+from .test_every_page import demo, transactional_db  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.browser
 
 WIDTH = 320
 

@@ -10,16 +10,18 @@ from datetime import timedelta
 
 import pytest
 from django.apps import apps
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import models
+from django.test import TestCase
 from django.utils import timezone
 from pypdf import PdfReader
 
-from accounts.models import Role
+from accounts.models import Organisation, Role, User
 from agreements.services import add_months
 from documents.models import Share, SharedFile
 from files.stored import kind_for
-from meetings.models import Action, AgendaItem, MeetingPack
+from meetings.models import Action, AgendaItem, Meeting, MeetingPack
 from meetings.services import (
     action_add,
     attendance_record,
@@ -64,6 +66,7 @@ from tests.factories.documents import pdf, shared, upload
 from tests.factories.meetings import accepted, coordinator, meeting, on_agenda, started
 from tests.factories.referrals import complete_answers, complete_draft, person
 from tests.factories.referrals import submitted_referral as submitted
+from tests.shared_setup import rolled_back_after_module
 
 # The shared case issues its meeting's papers, so WeasyPrint builds a pack.
 pytestmark = pytest.mark.slow
@@ -87,8 +90,7 @@ def _close(referral, boss):
     )
 
 
-@pytest.fixture
-def case(db, django_capture_on_commit_callbacks):
+def _build_case(capture):
     """A closed case with content everywhere: people, an attachment, an agenda
     item with discussion, an action, a pack, and a shared file; beside it an
     open case on the same agenda, which must keep everything."""
@@ -102,7 +104,7 @@ def case(db, django_capture_on_commit_callbacks):
     draft = complete_draft(
         author, complete_answers(people=[person(0, name=NAME, phone=PHONE)])
     )
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture(execute=True):
         attachment = attachment_add(
             draft=draft,
             upload=upload(f"Risk assessment {NAME}.pdf"),
@@ -120,7 +122,7 @@ def case(db, django_capture_on_commit_callbacks):
     upcoming = meeting(boss)
     item = on_agenda(upcoming, referral, [police], boss)
     on_agenda(upcoming, other, [police], boss)
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture(execute=True):
         papers_issue(meeting=upcoming, user=boss)
     meeting_mark_held(meeting=started(upcoming), user=boss)
     case_discussion_record(
@@ -138,7 +140,7 @@ def case(db, django_capture_on_commit_callbacks):
         due=timezone.localdate() + timedelta(days=7),
         user=boss,
     )
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture(execute=True):
         share = shared(
             author,
             [],
@@ -176,10 +178,53 @@ def case(db, django_capture_on_commit_callbacks):
     }
 
 
+# Models of the case's objects, to read them afresh for each test.
+CASE_MODELS = {
+    "referral": Referral,
+    "other": Referral,
+    "boss": User,
+    "attachment": ReferralAttachment,
+    "share": Share,
+    "meeting": Meeting,
+    "police": Organisation,
+}
+
+
+@pytest.fixture(scope="module")
+def _case_once(django_db_setup, django_db_blocker):
+    """The case, built once for the module (its packs are WeasyPrint renders),
+    with a copy of every stored file its rows then referred to."""
+    from files.stored import stored_kinds, stored_names
+
+    with rolled_back_after_module(django_db_blocker):
+        built = _build_case(TestCase.captureOnCommitCallbacks)
+        files = []
+        for kind in stored_kinds():
+            names = list(stored_names(kind.storage, kind.prefix))
+            for name in kind.referenced(names) if names else []:
+                with kind.storage.open(name, "rb") as stored:
+                    files.append((kind.storage, name, stored.read()))
+        yield {key: value.pk for key, value in built.items()}, files
+
+
+@pytest.fixture
+def case(_case_once, db):
+    """The module's case, read afresh. Each test's rows are rolled back after
+    it, but not its storage: files a disposal deleted are put back."""
+    keys, files = _case_once
+    for storage, name, content in files:
+        if not storage.exists(name):
+            assert storage.save(name, ContentFile(content)) == name
+    return {key: CASE_MODELS[key].objects.get(pk=pk) for key, pk in keys.items()}
+
+
 def _due(referral, months=24):
     return add_months(timezone.localdate(referral.closed_at), months)
 
 
+# Tests that need a partnership without the shared case come first: pytest
+# builds the case (``_case_once``) for the first test that asks for it, and
+# it stays until the end of the module.
 class TestClosure:
     def test_closing_declining_and_redirecting_set_closed_at(self, db):
         boss = coordinator()
@@ -204,6 +249,62 @@ class TestClosure:
         quiet.events.update(at=long_ago)
         assert list(referrals_inactive()) == [Referral.objects.get(pk=quiet.pk)]
         assert busy not in referrals_inactive()
+
+
+class TestMonitoring:
+    def test_health_warns_after_48_hours_without_a_run(self, db):
+        assert retention_check() == "off"  # no agreement gives periods yet
+        retention_version()
+        assert retention_check() == "overdue"  # never run
+        retention_apply(authorised_by=BY)
+        assert retention_check() == "ok"
+        RetentionRun.objects.update(finished_at=timezone.now() - timedelta(hours=49))
+        assert retention_check() == "overdue"
+
+    def test_health_page_warns_of_the_overdue_job_without_failing(self, db, client):
+        """A late daily job is for people to look into: the load balancer
+        keeps sending requests (200), and the answer names the job."""
+        retention_version()
+        response = client.get("/health/")
+        assert response.status_code == 200
+        assert response.json()["checks"]["retention"] == "warning"
+        assert response.json()["warnings"] == {"retention": "overdue"}
+
+
+class TestCoordinatorHome:
+    def test_home_warns_when_the_job_has_stopped(self, db):
+        from home.dashboard import dashboard_for
+
+        boss = coordinator()
+        retention_version()
+        assert dashboard_for(boss)["retention"]["stale"] is True
+        retention_apply(authorised_by=BY)
+        assert dashboard_for(boss)["retention"]["stale"] is False
+
+
+class TestBackfill:
+    def test_closed_cases_get_the_time_their_history_records(self, db):
+        import importlib
+
+        from django.apps import apps as django_apps
+
+        backfill = importlib.import_module(
+            "referrals.migrations.0007_referral_closed_at_backfill"
+        ).backfill
+        boss = coordinator()
+        closed = _close(accepted(submitted(), boss), boss)
+        step = closed.events.get(to_status=Status.CLOSED)
+        step.at = timezone.now() - timedelta(days=400)
+        step.save(update_fields=["at"])
+        still_open = accepted(submitted(), boss)
+        Referral.objects.update(closed_at=None)
+
+        backfill(django_apps, None)
+
+        closed.refresh_from_db()
+        still_open.refresh_from_db()
+        assert closed.closed_at == step.at
+        assert still_open.closed_at is None
 
 
 class TestTimeTravel:
@@ -548,26 +649,6 @@ class TestLegalHolds:
         assert [(c.referral, c.disposal_date) for c in listed] == [(referral, due)]
 
 
-class TestMonitoring:
-    def test_health_warns_after_48_hours_without_a_run(self, db):
-        assert retention_check() == "off"  # no agreement gives periods yet
-        retention_version()
-        assert retention_check() == "overdue"  # never run
-        retention_apply(authorised_by=BY)
-        assert retention_check() == "ok"
-        RetentionRun.objects.update(finished_at=timezone.now() - timedelta(hours=49))
-        assert retention_check() == "overdue"
-
-    def test_health_page_warns_of_the_overdue_job_without_failing(self, db, client):
-        """A late daily job is for people to look into: the load balancer
-        keeps sending requests (200), and the answer names the job."""
-        retention_version()
-        response = client.get("/health/")
-        assert response.status_code == 200
-        assert response.json()["checks"]["retention"] == "warning"
-        assert response.json()["warnings"] == {"retention": "overdue"}
-
-
 class TestCoordinatorPages:
     def test_only_coordinators_see_the_retention_page(self, case):
         from tests.conftest import verified_client_for
@@ -637,39 +718,3 @@ class TestCoordinatorPages:
         assert case["referral"].reference in body
         assert Tombstone.objects.get().content_hash in body
         assert NAME not in body
-
-
-class TestCoordinatorHome:
-    def test_home_warns_when_the_job_has_stopped(self, db):
-        from home.dashboard import dashboard_for
-
-        boss = coordinator()
-        retention_version()
-        assert dashboard_for(boss)["retention"]["stale"] is True
-        retention_apply(authorised_by=BY)
-        assert dashboard_for(boss)["retention"]["stale"] is False
-
-
-class TestBackfill:
-    def test_closed_cases_get_the_time_their_history_records(self, db):
-        import importlib
-
-        from django.apps import apps as django_apps
-
-        backfill = importlib.import_module(
-            "referrals.migrations.0007_referral_closed_at_backfill"
-        ).backfill
-        boss = coordinator()
-        closed = _close(accepted(submitted(), boss), boss)
-        step = closed.events.get(to_status=Status.CLOSED)
-        step.at = timezone.now() - timedelta(days=400)
-        step.save(update_fields=["at"])
-        still_open = accepted(submitted(), boss)
-        Referral.objects.update(closed_at=None)
-
-        backfill(django_apps, None)
-
-        closed.refresh_from_db()
-        still_open.refresh_from_db()
-        assert closed.closed_at == step.at
-        assert still_open.closed_at is None
