@@ -50,8 +50,11 @@ oidc-provider: ## Serve the demo's OpenID provider on http://127.0.0.1:8765 (bes
 # pytest-xdist runs the tests in one process per core, each with its own test
 # database; --dist loadgroup keeps a module that loads the demo once on one
 # process (tests/conftest.py). PYTEST_WORKERS=0 runs them in this process.
+# PYTHONDONTWRITEBYTECODE, if the shell sets it, is lifted for the tests: without
+# cached bytecode each process compiles every module and pytest rewrites every
+# test file's asserts again, about 4 s of CPU a process (__pycache__ is ignored).
 PYTEST_WORKERS ?= auto
-PYTEST := DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+PYTEST := PYTHONDONTWRITEBYTECODE= DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: setup lint test-python ## Set up and run every check and test
 

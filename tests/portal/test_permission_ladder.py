@@ -7,11 +7,13 @@ factor; a verified session reaches the page. New views join automatically.
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import sign_in_with_password, verify_session
-from tests.factories import UserFactory
+from accounts.models import Role
+from tests.conftest import sign_in_with_password, verified_client_for, verify_session
+from tests.factories import TOTPDeviceFactory, UserFactory
 
 from .routes import all_routes, route_params
 
@@ -88,6 +90,35 @@ def test_anonymous_is_sent_to_sign_in(client, route, method):
     assert "next=" in response["Location"]
 
 
+@pytest.fixture(scope="module")
+def people(django_db_setup, django_db_blocker):
+    """The people the ladder signs in as, made once for the module and rolled
+    back after it. Each test runs in a transaction of its own inside this one,
+    with a new client and session, so no test sees another's requests."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        referrer = UserFactory(roles=[Role.REFERRER])
+        TOTPDeviceFactory(user=referrer)
+        coordinator = UserFactory(roles=[Role.COORDINATOR])
+        TOTPDeviceFactory(user=coordinator)
+        yield {
+            "referrer": referrer,
+            "without_device": UserFactory(),
+            "coordinator": coordinator,
+        }
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def password_client(people):
+    """A referrer with an authenticator, signed in with a password only."""
+    client = Client()
+    sign_in_with_password(client, people["referrer"])
+    return client
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", GATED, ids=str)
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -99,22 +130,18 @@ def test_password_alone_is_sent_to_the_second_factor(password_client, route, met
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", GATED, ids=str)
-def test_password_alone_without_a_device_is_sent_to_enrol(route):
+def test_password_alone_without_a_device_is_sent_to_enrol(people, route):
     client = Client()
-    sign_in_with_password(client, UserFactory())
+    sign_in_with_password(client, people["without_device"])
     response = client.get(route.url)
     assert response.status_code == 302, route
     assert _path(response) == reverse("accounts:enrol")
 
 
 @pytest.fixture
-def coordinator_client(db):
+def coordinator_client(db, people):
     """A verified coordinator, who may use the Wagtail admin."""
-    person = UserFactory(roles=["Coordinators"])
-    client = Client(raise_request_exception=False)
-    sign_in_with_password(client, person)
-    verify_session(client, person)
-    return client
+    return verified_client_for(people["coordinator"])
 
 
 # One request per route answers both questions: does a verified session get

@@ -443,7 +443,9 @@ class TestNoPersonalDataLeft:
         """A share not linked to a case, past the shared-file period: its note,
         file names and stored bytes (a PDF whose metadata names the person)."""
         retention_version(shared_file_months=24)
-        housing, police = (OrganisationFactory(name=n) for n in ("Sharing housing", "Sharing police"))
+        housing, police = (
+            OrganisationFactory(name=n) for n in ("Sharing housing", "Sharing police")
+        )
         sender = UserFactory(organisation=housing, roles=[Role.REFERRER])
         content = pdf(lambda document: document.docinfo.__setitem__("/Title", NAME))
         with django_capture_on_commit_callbacks(execute=True):
@@ -473,7 +475,9 @@ class TestNoPersonalDataLeft:
         people, leave storage; the case itself keeps its own rows."""
         retention_version(meeting_months=24)
         boss = coordinator()
-        police, housing = (OrganisationFactory(name=n) for n in ("Meeting police", "Meeting housing"))
+        police, housing = (
+            OrganisationFactory(name=n) for n in ("Meeting police", "Meeting housing")
+        )
         referrer = UserFactory(organisation=housing, roles=[Role.REFERRER])
         referral = accepted(
             submitted(referrer, people=[person(0, name=NAME, phone=PHONE)]), boss

@@ -82,9 +82,7 @@ def test_the_day_after_the_period_they_go_with_their_files(
     assert list(SubjectAccessRequest.objects.values_list("pk", flat=True)) == [
         kept_sar.pk
     ]
-    assert list(RightsRequest.objects.values_list("pk", flat=True)) == [
-        kept_request.pk
-    ]
+    assert list(RightsRequest.objects.values_list("pk", flat=True)) == [kept_request.pk]
     assert not DisclosureBundle.objects.filter(sar_id=old_sar.pk).exists()
     assert not any(default_storage.exists(name) for name in files)
     assert not RightsRequest.objects.filter(pk=old_request.pk).exists()
