@@ -123,7 +123,7 @@ def main() -> None:
         writer.join()
     load_after = os.getloadavg()
 
-    commit = subprocess.run(  # noqa: S603
+    commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
         cwd=REPO, capture_output=True, text=True, check=False,
     ).stdout.strip()  # fmt: skip
