@@ -35,7 +35,15 @@ from tests.factories.agreements import acknowledge, agreement_tree, signatory_fo
 from tests.factories.documents import PDF
 from tests.factories.referrals import submitted_referral
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+# One Redis database serves both tests' servers, under the production
+# settings' fixed key prefix: under pytest-xdist (make test, --dist loadgroup)
+# the two tests run on one process, one after the other, so servers on two
+# test databases never share cached pages.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("two_app_servers"),
+]
 
 REPO = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TWO_SERVERS_REDIS_URL", "redis://127.0.0.1:6379/11")
