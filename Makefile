@@ -68,6 +68,8 @@ test-python:
 
 bench: setup ## Load 20,000 referrals into PostgreSQL and measure pages (needs wrk)
 	$(PY) bench/run.py $(BENCH_ARGS)
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench $(PY) bench/audit_throughput.py
+	$(PY) bench/two_servers.py
 
 lint: $(VENV)/.installed ## Lint with ruff; check the dependency map (.importlinter)
 	$(VENV)/bin/ruff check .

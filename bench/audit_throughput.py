@@ -1,0 +1,148 @@
+"""Chained audit events per second with many concurrent writers on PostgreSQL.
+
+Each writer is its own process with its own database connection and writes
+through ``audit.services.audit_record``, as a request does: one transaction
+per event, the chain's advisory lock, the newest hash, the insert. All writers
+start together, write for a fixed time, and report each event's latency. The
+run then checks that the events it wrote still chain (link and HMAC), so a
+faster design that broke the chain would show here.
+
+Prints one JSON line: events/s, p50/p95/p99 latency in ms, events written,
+the load average before and after (the machine is shared), and whether the
+chain held.
+
+Run (the database is migrated first, and may be reused):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_coherence \
+        .venv/bin/python bench/audit_throughput.py [--writers 16] [--seconds 10]
+"""
+
+import argparse
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _setup() -> None:
+    sys.path.insert(0, str(REPO))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
+    import django
+
+    django.setup()
+
+
+def _writer(index: int, seconds: float, barrier, results) -> None:
+    _setup()
+    from django.db import connection
+
+    from audit.audit_actions import AuditAction
+    from audit.services import audit_record
+
+    connection.ensure_connection()
+    latencies = []
+    barrier.wait()
+    ends = time.monotonic() + seconds
+    while True:
+        started = time.monotonic()
+        if started >= ends:
+            break
+        audit_record(
+            action=AuditAction.READ,
+            object_type="bench.writer",
+            object_id=index,
+            detail={"count": len(latencies)},
+        )
+        latencies.append(time.monotonic() - started)
+    connection.close()
+    results.put(latencies)
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def _chain_holds(after_id: int) -> bool:
+    """The events written in this run link to one another and to the event
+    before them, and each HMAC is sound (audit.chain.chain_verify)."""
+    from audit.chain import chain_verify
+    from audit.models import AuditEvent
+
+    before = (
+        AuditEvent.objects.filter(id__lte=after_id).order_by("-id").first()
+        if after_id
+        else None
+    )
+    previous = before.hash if before else "0" * 64
+    return chain_verify(AuditEvent, previous=previous, after_id=after_id) is None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--writers", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    if "DATABASE_URL" not in os.environ:
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL database.")
+    _setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from audit.models import AuditEvent
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("This measures PostgreSQL: DATABASE_URL names another.")
+    call_command("migrate", verbosity=0, interactive=False)
+    after_id = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    connection.close()
+
+    load_before = os.getloadavg()
+    # Fresh interpreters, so no writer shares the parent's connection.
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(args.writers + 1)
+    results = context.Queue()
+    writers = [
+        context.Process(target=_writer, args=(i, args.seconds, barrier, results))
+        for i in range(args.writers)
+    ]
+    for writer in writers:
+        writer.start()
+    barrier.wait()
+    began = time.monotonic()
+    latencies = []
+    for _ in writers:
+        latencies.extend(results.get())
+    elapsed = time.monotonic() - began
+    for writer in writers:
+        writer.join()
+    load_after = os.getloadavg()
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+        cwd=REPO, capture_output=True, text=True, check=False,
+    ).stdout.strip()  # fmt: skip
+    report = {
+        "writers": args.writers,
+        "seconds": round(elapsed, 2),
+        "events": len(latencies),
+        "events_per_second": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(_percentile(latencies, 0.50) * 1000, 1),
+        "p95_ms": round(_percentile(latencies, 0.95) * 1000, 1),
+        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+        "load_before": [round(v, 2) for v in load_before],
+        "load_after": [round(v, 2) for v in load_after],
+        "cores": os.cpu_count(),
+        "commit": commit or "unknown",
+        "chain_holds": _chain_holds(after_id or 0),
+    }
+    sys.stdout.write(json.dumps(report) + "\n")
+
+
+if __name__ == "__main__":
+    main()
