@@ -21,8 +21,9 @@ def test_each_step_is_reported_with_its_time_as_it_finishes():
     out = StringIO()
     call_command("seed_demo", stdout=out)
     steps = STEP.findall(out.getvalue())
-    assert len(steps) == 12
+    assert len(steps) == 13
     assert steps[0].startswith("Organisations, people")
+    assert steps[-1] == "A subject access request in progress"
 
 
 @pytest.mark.slow
@@ -30,7 +31,7 @@ def test_json_output_stays_json_and_progress_goes_to_stderr():
     out, err = StringIO(), StringIO()
     call_command("seed_demo", "--json", stdout=out, stderr=err)
     assert json.loads(out.getvalue())
-    assert len(STEP.findall(err.getvalue())) == 12
+    assert len(STEP.findall(err.getvalue())) == 13
 
 
 @pytest.mark.slow
