@@ -23,6 +23,7 @@ from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
+from wagtail.search import index
 
 from accounts.models import Organisation
 
@@ -181,6 +182,15 @@ class AgreementPage(Page):
             ],
             heading="The version this publish creates",
         ),
+    ]
+
+    # Site search finds an agreement by any word of its live (published) text,
+    # not only its title. Drafts live in revisions, which are never indexed.
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("reference"),
+        index.SearchField("summary"),
+        index.SearchField("clauses"),
     ]
 
     class Meta:

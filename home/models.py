@@ -100,6 +100,15 @@ class MeetingResourcesPage(Page):
         FieldPanel("body"),
         FieldPanel("resources"),
     ]
+    # Site search finds words in the page and in its resources' titles and
+    # descriptions; search lists it only for readers its view restriction
+    # admits (home.selectors.pages_open_to).
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("introduction"),
+        index.SearchField("body"),
+        index.SearchField("resources"),
+    ]
     parent_page_types = ["home.HomePage"]
     subpage_types = []
     max_count = 1

@@ -1,5 +1,6 @@
 """Demo referrals: eight made-up cases from different agencies, moved through
-the screening workflow by the demo coordinator, and one unfinished draft.
+the screening workflow by the demo coordinator (one withdrawn by its referring
+agency, one accepted case with case notes), and one unfinished draft.
 
 Everything goes through the services a referrer and a coordinator use, so the
 demo obeys the real rules. Only the timestamps are moved afterwards, so the
@@ -30,6 +31,7 @@ from .models import (
 )
 from .redaction import needs_free_text_review
 from .services import (
+    case_note_add,
     draft_save,
     draft_start,
     free_text_review_record,
@@ -37,6 +39,7 @@ from .services import (
     referral_share_grant,
     referral_submit,
     referral_transition,
+    referral_withdraw,
     sharing_without_consent_approve,
 )
 
@@ -761,6 +764,68 @@ def _council_children(on: date) -> dict:
     }
 
 
+def _housing_moved_away(on: date) -> dict:
+    return {
+        "eligibility": _fields(
+            vulnerable=["victim"],
+            escalating="yes",
+            multi_agency_reason=(
+                "Youths gather on his landing and have started kicking his "
+                "door at night; housing and the police have each acted alone."
+            ),
+            other_panel="none",
+            urgent="no",
+        ),
+        "referral-type": _fields(kind="new"),
+        "people": _items(
+            "people",
+            [
+                {
+                    "role": "victim",
+                    "full_name": "Dennis Testridge",
+                    "date_of_birth": date(1951, 3, 14),
+                    "gender": "Male",
+                    "address": "Flat 9, 4 Sample Court",
+                    "postcode": "N17 6XB",
+                    "tenure": "council",
+                    "landlord": "The council",
+                    "phone": "020 7946 0733",
+                    "contact_times": "Mornings",
+                    "leave_message": "yes",
+                    "gp": "Sample Court Surgery",
+                    "fears": "The group on his landing",
+                    "safe_contacts": "His daughter",
+                },
+            ],
+        ),
+        "household": _items("members", []) | _items("children", []),
+        "risk": {
+            **_fields(
+                asb_types=["criminal_damage"],
+                escalation="Shouting on the landing became kicking his door.",
+                impact="He no longer goes out after dark.",
+                risk_level="medium",
+            ),
+            **_items(
+                "incidents",
+                [_incident(on, 5, "Door kicked repeatedly around midnight.")],
+            ),
+        },
+        "actions": _fields(
+            agencies=["housing", "police"],
+            actions="Housing has offered a transfer; police patrols at night.",
+            victim_wants="To live somewhere quiet.",
+        ),
+        "consent": _fields(
+            person_aware="yes",
+            consent="obtained",
+            article_6="public_task",
+            special_conditions=["art10_criminal_offence"],
+            section_115=True,
+        ),
+    }
+
+
 def _recovery_neighbours(on: date) -> dict:
     return {
         "eligibility": _fields(
@@ -853,6 +918,10 @@ class _Case:
     steps: tuple[_Step, ...] = ()
     repeat_of: str = ""
     share_with: str = ""
+    # The referring agency withdraws it, with this reason, before screening.
+    withdraw: str = ""
+    # Case notes on an accepted case: (author's username, text, coordinators only).
+    notes: tuple[tuple[str, str, bool], ...] = ()
 
 
 _SCREEN = _Step(Status.SCREENING)
@@ -955,6 +1024,31 @@ CASES = (
         _police_cuckooing,
         days_ago=(12, 12, 11),
         steps=(_SCREEN, _Step(Status.ACCEPTED)),
+        notes=(
+            (
+                "police.referrer",
+                "Neighbourhood officers visited on Tuesday. The door has been "
+                "repaired and a closure order is being prepared for the flat.",
+                False,
+            ),
+            (
+                "coordinator",
+                "The police ask that the closure order date is not shared with "
+                "housing staff on site until it is granted.",
+                True,
+            ),
+        ),
+    ),
+    _Case(
+        "testridge",
+        "housing",
+        "020 7946 0214",
+        _housing_moved_away,
+        days_ago=(9, 8),
+        withdraw=(
+            "Sent in error: Mr Testridge accepted a transfer out of the borough "
+            "yesterday and has moved. His new landlord has our safety plan."
+        ),
     ),
     _Case(
         "specimen",
@@ -1013,6 +1107,17 @@ def demo_referrals_seed() -> list[str]:
         referral = _submit(case, referrer, on, made.get(case.repeat_of))
         for step in case.steps:
             referral = _take(step, referral, coordinator, referrer)
+        if case.withdraw:
+            referral = referral_withdraw(
+                referral=referral, user=referrer, reason=case.withdraw
+            )
+        for author, text, coordinators_only in case.notes:
+            case_note_add(
+                referral=referral,
+                user=User.objects.get(username=author),
+                text=text,
+                coordinators_only=coordinators_only,
+            )
         if case.share_with:
             referral_share_grant(
                 referral=referral,

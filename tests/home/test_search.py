@@ -2,14 +2,17 @@
 reference or name for coordinators only; nothing anyone may not see."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import reverse
+from wagtail.documents import get_document_model
 from wagtail.models import PageViewRestriction
 
-from accounts.models import Role
+from accounts.models import Role, role_group
 from audit.models import AuditEvent
+from home.models import HomePage, MeetingResourcesPage
 from tests.conftest import verified_client_for
 from tests.factories import UserFactory
-from tests.factories.agreements import agreement_tree
+from tests.factories.agreements import agreement_tree, clause
 from tests.factories.guidance import guidance
 from tests.factories.referrals import complete_answers, person, submitted_referral
 
@@ -106,3 +109,80 @@ class TestCaseMaterialClosed:
         html = _search(coordinator, referral.reference)
         assert f">{referral.reference}</a>" not in html
         assert "Morgan" not in html
+
+
+class TestWordsInsideAgreementsAndMeetingResources:
+    """Search reads the published text, not only titles (issue 24)."""
+
+    def test_a_word_only_in_a_clause_finds_the_agreement(self):
+        agreement_tree()
+        html = _search(UserFactory(roles=[Role.REFERRER]), "closure")
+        assert ">CMARAC ISA</a>" in html
+        assert ">Protocol</a>" not in html
+
+    def test_a_word_only_in_an_unpublished_draft_is_not_found(self):
+        _, isa, _, coordinator = agreement_tree()
+        draft = isa.get_latest_revision_as_object()
+        draft.clauses = [clause("Extra", "Shredded by zebrafinch.")]
+        draft.next_version, draft.change_summary = "1.1", "Adds a clause."
+        draft.save_revision(user=coordinator)
+        html = _search(UserFactory(roles=[Role.REFERRER]), "zebrafinch")
+        assert "0 results for" in html
+
+    def test_a_title_search_still_works(self):
+        _meeting_resources()
+        html = _search(UserFactory(roles=[Role.REFERRER]), "Meeting resources")
+        assert ">Meeting resources</a>" in html
+
+    def test_a_word_in_the_meeting_resources_body_finds_them(self):
+        _meeting_resources()
+        html = _search(UserFactory(roles=[Role.REFERRER]), "apologies")
+        assert ">Meeting resources</a>" in html
+        html = _search(UserFactory(roles=[Role.REFERRER]), "riskmatrix")
+        assert ">Meeting resources</a>" in html
+
+    def test_restricted_meeting_resources_are_found_only_by_those_admitted(self):
+        page = _meeting_resources()
+        restriction = PageViewRestriction.objects.create(
+            page=page, restriction_type=PageViewRestriction.GROUPS
+        )
+        restriction.groups.set([role_group(Role.COORDINATOR)])
+        outsider = _search(UserFactory(roles=[Role.REFERRER]), "apologies")
+        assert "Meeting resources</a>" not in outsider
+        assert "0 results for" in outsider
+        member = _search(UserFactory(roles=[Role.COORDINATOR]), "apologies")
+        assert ">Meeting resources</a>" in member
+
+    def test_people_not_signed_in_find_nothing(self, client):
+        _meeting_resources()
+        response = client.get(reverse("search"), {"q": "apologies"})
+        assert response.status_code == 302
+        assert response["Location"].startswith("/sign-in/")
+
+
+def _meeting_resources():
+    editor = UserFactory(roles=[Role.EDITOR])
+    page = MeetingResourcesPage(
+        title="Meeting resources",
+        slug="meeting-resources",
+        body="<p>Send apologies to the coordinator.</p>",
+        resources=[
+            (
+                "document",
+                {
+                    "document": get_document_model().objects.create(
+                        title="Risk guide",
+                        file=ContentFile(b"%PDF-1.7 risk", name="risk.pdf"),
+                        uploaded_by_user=editor,
+                    ),
+                    "title": "Risk guide",
+                    "description": "Scoring with the riskmatrix.",
+                },
+            )
+        ],
+        owner=editor,
+    )
+    HomePage.objects.get().add_child(instance=page)
+    coordinator = UserFactory(roles=[Role.COORDINATOR])
+    page.save_revision(user=editor).publish(user=coordinator)
+    return page

@@ -23,6 +23,7 @@ def test_each_step_is_reported_with_its_time_as_it_finishes():
     steps = STEP.findall(out.getvalue())
     assert len(steps) == 13
     assert steps[0].startswith("Organisations, people")
+    assert steps[-1] == "A subject access request in progress"
 
 
 @pytest.mark.slow

@@ -105,6 +105,21 @@ class TestDemoReferrals:
             for r in referrals
         )
 
+    def test_one_referral_was_withdrawn_by_its_referring_agency(self, seeded):
+        withdrawn = Referral.objects.get(status=Status.WITHDRAWN)
+        assert withdrawn.outcome_reason.startswith("Sent in error")
+        assert withdrawn.closed_at == withdrawn.status_changed_at
+        event = withdrawn.events.get(to_status=Status.WITHDRAWN)
+        assert event.actor.organisation_id == withdrawn.organisation_id
+
+    def test_an_accepted_case_has_notes_one_for_coordinators_only(self, seeded):
+        noted = Referral.objects.get(notes__isnull=False, notes__coordinators_only=True)
+        assert noted.status == Status.ACCEPTED
+        notes = list(noted.notes.all())
+        assert [n.coordinators_only for n in notes] == [False, True]
+        assert notes[0].author.organisation_id == noted.organisation_id
+        assert notes[1].author.username == "coordinator"
+
     def test_repeat_referral_finds_the_earlier_one(self, seeded):
         repeat = Referral.objects.get(started_from__isnull=False)
         assert repeat.answers["referral-type"]["fields"]["kind"] == "repeat"
