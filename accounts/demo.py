@@ -294,7 +294,7 @@ DEMO_REVIEWING_CONTACT = "council.signatory"
 
 def demo_governance_seed() -> dict:
     """An access review in progress at the council (opened five days ago,
-    one person confirmed, two waiting) and an account request waiting for an
+    one person confirmed, four waiting) and an account request waiting for an
     administrator. Made through the services, once: a second run finds them."""
     from datetime import timedelta
 

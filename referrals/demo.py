@@ -1,4 +1,4 @@
-"""Demo referrals: eight made-up cases from different agencies, moved through
+"""Demo referrals: nine made-up cases from different agencies, moved through
 the screening workflow by the demo coordinator (one withdrawn by its referring
 agency, one accepted case with case notes), and one unfinished draft.
 

@@ -121,7 +121,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Single point of contact: sign in as {review['contact']} and "
                 "open /accounts/organisation/ to see the council's people; its "
-                "access review (one confirmed, two waiting, deadline "
+                "access review (one confirmed, four waiting, deadline "
                 f"{review['deadline']:%d %B %Y}) is at "
                 "/accounts/organisation/recertification/"
             )
