@@ -210,9 +210,29 @@ def organisation_after_save(sender, instance, created, raw, **kwargs):
         )
 
 
+def _provider_settings(provider) -> dict:
+    """What an identity provider is set to, for telling a change from a save
+    that changed nothing (the admin saves every field)."""
+    return {
+        field.attname: getattr(provider, field.attname)
+        for field in IdentityProvider._meta.concrete_fields
+    }
+
+
+@receiver(pre_save, sender=IdentityProvider, dispatch_uid="accounts_provider_before")
+def identity_provider_before(sender, instance, raw, **kwargs):
+    if raw or instance.pk is None:
+        return
+    stored = IdentityProvider.objects.filter(pk=instance.pk).first()
+    instance._settings_before = _provider_settings(stored) if stored else None
+
+
 @receiver(post_save, sender=IdentityProvider, dispatch_uid="accounts_provider_saved")
 def identity_provider_saved(sender, instance, created, raw, **kwargs):
     if raw:
+        return
+    before = getattr(instance, "_settings_before", None)
+    if not created and before == _provider_settings(instance):
         return
     action = (
         IdentityProviderChange.CREATED if created else IdentityProviderChange.CHANGED

@@ -67,6 +67,7 @@ DETAIL_KEYS = frozenset(
         "signature", "dry_run",
         # storage sweeps: counts per stored kind (files.stored)
         "shared_file", "referral_attachment", "meeting_pack", "published_document",
+        "board_report", "sar_bundle_pdf", "sar_bundle_json",
         # lists, exports and searches
         "page", "count", "days", "months", "show", "rows", "format", "where", "results",
         "referrals",

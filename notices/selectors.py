@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Organisation, User
+from accounts.models import Organisation, Role, User
 
 from .models import CHOOSABLE, EmailChoice, Notice
 
@@ -28,5 +28,13 @@ def email_choices(user: User) -> dict[str, bool]:
 
 
 def organisation_people(organisation: Organisation) -> QuerySet[User]:
-    """Everyone active in an organisation: told what arrives for it."""
-    return User.objects.filter(organisation=organisation, is_active=True).order_by("pk")
+    """The organisation's active case workers (referrers and coordinators):
+    told of the case material that arrives for it. Its signatories, editors,
+    board members and data protection officer cannot open case pages, so a
+    notice would only lead them to "not found"."""
+    return (
+        User.objects.filter(organisation=organisation, is_active=True)
+        .filter(groups__name__in=[Role.REFERRER.value, Role.COORDINATOR.value])
+        .distinct()
+        .order_by("pk")
+    )

@@ -164,7 +164,11 @@ def _keepable(request, response) -> bool:
 
 
 def _identity(request) -> str:
-    return render_to_string("includes/identity.html", {"user": request.user})
+    # With the request, so the context processors give this reader's own
+    # parts too (the unread count beside "What's new").
+    return render_to_string(
+        "includes/identity.html", {"user": request.user}, request=request
+    )
 
 
 def _cut(request, html: str) -> str | None:

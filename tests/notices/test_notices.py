@@ -73,11 +73,12 @@ class TestCaseShared:
             reason=ShareReason.INFORMATION,
             user=p.boss,
         )
-        assert told(NoticeKind.CASE_SHARED) == {p.police.pk, p.police_signatory.pk}
+        # The signatory cannot open case pages, so is not told.
+        assert told(NoticeKind.CASE_SHARED) == {p.police.pk}
         notice = Notice.objects.get(recipient=p.police)
         assert referral.reference in notice.title
         assert notice.link == referral.get_absolute_url()
-        assert emailed() == {p.police.email, p.police_signatory.email}
+        assert emailed() == {p.police.email}
         # The email names the case by reference only, and links to sign in.
         body = OutgoingEmail.objects.get(to=p.police.email).body
         assert "Alex" not in body and "Example" not in body
@@ -95,7 +96,7 @@ class TestFilesWaiting:
                 [partners.orgs["Police"]],
                 files=[upload(f"notes-{n}.pdf") for n in range(3)],
             )
-        assert told(NoticeKind.FILES_WAITING) == {p.police.pk, p.police_signatory.pk}
+        assert told(NoticeKind.FILES_WAITING) == {p.police.pk}
         assert Notice.objects.get(recipient=p.police).title == (
             "Housing shared 3 files with your organisation"
         )
@@ -123,11 +124,7 @@ class TestMeetingNotices:
         p = partners.people
         with django_capture_on_commit_callbacks(execute=True):
             papers_issue(meeting=agenda.meeting, user=p.boss)
-        assert told(NoticeKind.PAPERS_ISSUED) == {
-            p.referrer.pk,
-            p.police.pk,
-            p.police_signatory.pk,
-        }
+        assert told(NoticeKind.PAPERS_ISSUED) == {p.referrer.pk, p.police.pk}
         assert p.fire.email not in emailed()
 
     def test_an_action_tells_its_owner_organisation(self, partners, agenda):
@@ -144,7 +141,7 @@ class TestMeetingNotices:
             due=timezone.localdate() + timedelta(days=7),
             user=p.boss,
         )
-        assert told(NoticeKind.ACTION_ASSIGNED) == {p.police.pk, p.police_signatory.pk}
+        assert told(NoticeKind.ACTION_ASSIGNED) == {p.police.pk}
         notice = Notice.objects.get(recipient=p.police, kind=NoticeKind.ACTION_ASSIGNED)
         assert notice.link == reverse("meetings:update_action", args=[action.pk])
         assert "Visit the address" not in notice.title
@@ -195,7 +192,7 @@ class TestEmailChoices:
             user=p.boss,
         )
         assert p.police.pk in told(NoticeKind.CASE_SHARED)
-        assert emailed() == {p.police_signatory.email}
+        assert p.police.email not in emailed()
 
     def test_security_and_agreement_emails_cannot_be_turned_off(self, partners):
         p = partners.people
@@ -235,6 +232,7 @@ class TestEmailChoices:
             "files_waiting": False,
             "action_assigned": False,
             "meeting_invitation": False,
+            "referral_withdrawn": False,
         }
         assert AuditEvent.objects.filter(action="notice.email_choices_changed").exists()
 

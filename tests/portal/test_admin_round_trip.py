@@ -75,7 +75,7 @@ def _reverse_url(name):
 
 
 SCREENS = _edit_screens()
-MAX_ROWS = 60
+MAX_ROWS = 100
 
 
 def _row(model, pk) -> dict:

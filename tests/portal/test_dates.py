@@ -21,7 +21,7 @@ from tests.factories.documents import shared
 SAINT_NICHOLAS = timezone.make_aware(datetime.datetime(2026, 12, 6, 14, 30))
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 # Referral pages are another piece of work; times to the second are receipts.
-OWN_FORMATS = {"DATETIME_FORMAT", "j F Y, H:i:s T", "H:i"}
+OWN_FORMATS = {"DATETIME_FORMAT", "YEAR_MONTH_FORMAT", "j F Y, H:i:s T", "H:i"}
 
 
 def test_templates_use_the_portal_formats():

@@ -14,6 +14,7 @@ from django.urls import reverse
 from wagtail.models import PageViewRestriction
 
 from accounts.models import Role, User, role_group
+from notices.models import Notice, NoticeKind
 from portal import freshness, page_cache
 from tests.conftest import verified_client_for
 from tests.factories import OrganisationFactory, UserFactory
@@ -57,6 +58,21 @@ def test_the_second_reader_gets_the_kept_page_with_their_own_name(guide, readers
     assert kept
     assert "Keeping papers safe" in response.text
     assert "Ben Later" in response.text and "Asha Reader" not in response.text
+
+
+def test_the_second_reader_gets_their_own_unread_count(guide, readers):
+    """The header's "What's new (N)" is the reader's own, not the count of
+    whoever's page was kept."""
+    first, second = readers
+    for n in range(3):
+        Notice.objects.create(recipient=first, kind=NoticeKind.SECURITY,
+                              title="Sign-in changed", link="/account/",
+                              event=f"e{n}")  # fmt: skip
+    response, kept = _get(verified_client_for(first), guide.url)
+    assert "What's new (3)" in response.text and not kept
+    response, kept = _get(verified_client_for(second), guide.url)
+    assert kept
+    assert "What's new (0)" in response.text and "What's new (3)" not in response.text
 
 
 def test_each_reader_signs_out_with_their_own_token(guide, readers):

@@ -30,6 +30,8 @@ POST_ONLY = {
     "referrals:answer",
     "referrals:remove_attachment",
     "referrals:free_text_review",
+    "referrals:withdraw",
+    "referrals:add_note",
 }
 
 VICTIM_PHONE = "07700 900 982"
