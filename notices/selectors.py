@@ -28,13 +28,15 @@ def email_choices(user: User) -> dict[str, bool]:
 
 
 def organisation_people(organisation: Organisation) -> QuerySet[User]:
-    """The organisation's active case workers (referrers and coordinators):
-    told of the case material that arrives for it. Its signatories, editors,
-    board members and data protection officer cannot open case pages, so a
-    notice would only lead them to "not found"."""
+    """The organisation's active caseworkers (its referrers): told of the case
+    material that arrives for it, which their pages (the case, the action to
+    update, the pack, the shared files) are for. Its signatories, editors,
+    board members and data protection officer cannot open those pages, and
+    coordinators reach them through their own lists, so a notice would only
+    lead them to "not found"."""
     return (
         User.objects.filter(organisation=organisation, is_active=True)
-        .filter(groups__name__in=[Role.REFERRER.value, Role.COORDINATOR.value])
+        .filter(groups__name=Role.REFERRER.value)
         .distinct()
         .order_by("pk")
     )
