@@ -203,6 +203,24 @@ def append_only_triggers_suspended(alias="default"):
                     cursor.execute(sql)
 
 
+def _sequences_past_restored_rows(connection) -> None:
+    """Move every id sequence past the highest id in its table.
+
+    ``manage.py flush`` restarts PostgreSQL's sequences at 1 (TransactionTestCase's
+    flush does not), and the snapshot then puts back rows with their own ids:
+    without this the next page, collection or group made would be given id 1
+    again and fail as a duplicate key.
+    """
+    from django.apps import apps
+    from django.core.management.color import no_style
+
+    statements = connection.ops.sequence_reset_sql(no_style(), apps.get_models())
+    if statements:
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Keep what the migrations created (Wagtail's pages, role groups) across flushes.
@@ -245,6 +263,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
             result = original(self, **options)
             for part in snapshot:
                 connections[alias].creation.deserialize_db_from_string(part)
+            _sequences_past_restored_rows(connections[alias])
         return result
 
     flush.Command.handle = handle
@@ -300,16 +319,18 @@ def _demo_for_module(django_db_blocker, *, run_on_commit: bool):
     from io import StringIO
 
     from django.core.management import call_command
-    from django.db import transaction
     from django.test import TestCase
 
-    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:
+    from tests.shared_setup import rolled_back_after_module
+
+    with (
+        rolled_back_after_module(django_db_blocker),
+        pytest.MonkeyPatch.context() as patch,
+    ):
         # The demo's shared files are the same few PDFs for every module:
         # WeasyPrint makes each once per test process, and later modules get
         # the same bytes (tests/documents/test_demo.py downloads them).
         patch.setattr("documents.demo.html_to_pdf", _demo_pdf)
-        atomic = transaction.atomic()
-        atomic.__enter__()
         out = StringIO()
         if run_on_commit:
             # Meeting packs are built when the seed's transaction commits,
@@ -320,8 +341,6 @@ def _demo_for_module(django_db_blocker, *, run_on_commit: bool):
             call_command("seed_demo", stdout=out)
         patch.undo()
         yield out.getvalue()
-        transaction.set_rollback(True)
-        atomic.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="module")

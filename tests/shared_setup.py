@@ -14,7 +14,13 @@ from django.db import transaction
 
 @contextmanager
 def rolled_back_after_module(django_db_blocker):
-    """A transaction open for the ``with`` block, rolled back at its end."""
+    """A transaction open for the ``with`` block, rolled back at its end.
+
+    Rolled back and closed whatever happens, a setup that fails included: a
+    transaction left open would fail every later test in the same process,
+    each transactional one with "You can't execute queries until the end of
+    the 'atomic' block".
+    """
     with django_db_blocker.unblock():
         atomic = transaction.atomic()
         atomic.__enter__()

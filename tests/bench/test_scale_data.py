@@ -7,7 +7,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -37,6 +36,7 @@ from referrals.models import (
 from referrals.selectors import referrals_visible_to
 from tests.conftest import verified_client_for
 from tests.factories.referrals import submitted_referral
+from tests.shared_setup import rolled_back_after_module
 
 pytestmark = pytest.mark.django_db
 
@@ -51,15 +51,11 @@ SIZES = sizes_for(SCALE)
 def loaded(django_db_setup, django_db_blocker):
     """The command run once for the module, inside a transaction rolled back
     after it; returns what it printed and the audit log's size before."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
+    with rolled_back_after_module(django_db_blocker):
         events_before = AuditEvent.objects.count()
         out = StringIO()
         call_command(LoadScaleData(), "--scale", str(SCALE), stdout=out)
         yield {"output": out.getvalue(), "events_before": events_before}
-        transaction.set_rollback(True)
-        atomic.__exit__(None, None, None)
 
 
 def _scale_users(role: Role):

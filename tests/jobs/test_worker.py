@@ -137,7 +137,7 @@ def test_a_hung_server_holds_neither_the_request_nor_the_worker(worker, smtp_por
                 .exclude(last_error="")
                 .first()
             ),
-            timeout=30,
+            timeout=90,
         )
     finally:
         server.stop()

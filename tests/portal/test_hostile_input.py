@@ -8,11 +8,11 @@ page, a redirect, 400, 403, 404 or 405. A route added later is covered too.
 """
 
 import pytest
-from django.db import transaction
 
 from accounts.models import Role
 from tests.conftest import verified_client_for
 from tests.factories import UserFactory
+from tests.shared_setup import rolled_back_after_module
 
 from .routes import all_routes, route_params
 from .test_permission_ladder import DELIBERATE_ERRORS
@@ -44,15 +44,11 @@ QUERIES = [
 @pytest.fixture(scope="module")
 def people(django_db_setup, django_db_blocker):
     """A coordinator and a referrer, made once for the module and rolled back."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
+    with rolled_back_after_module(django_db_blocker):
         yield {
             "coordinator": UserFactory(roles=[Role.COORDINATOR]),
             "referrer": UserFactory(roles=[Role.REFERRER]),
         }
-        transaction.set_rollback(True)
-        atomic.__exit__(None, None, None)
 
 
 @pytest.mark.django_db

@@ -7,13 +7,13 @@ factor; a verified session reaches the page. New views join automatically.
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Role
 from tests.conftest import sign_in_with_password, verified_client_for, verify_session
 from tests.factories import TOTPDeviceFactory, UserFactory
+from tests.shared_setup import rolled_back_after_module
 
 from .routes import all_routes, route_params
 
@@ -95,9 +95,7 @@ def people(django_db_setup, django_db_blocker):
     """The people the ladder signs in as, made once for the module and rolled
     back after it. Each test runs in a transaction of its own inside this one,
     with a new client and session, so no test sees another's requests."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
+    with rolled_back_after_module(django_db_blocker):
         referrer = UserFactory(roles=[Role.REFERRER])
         TOTPDeviceFactory(user=referrer)
         coordinator = UserFactory(roles=[Role.COORDINATOR])
@@ -107,8 +105,6 @@ def people(django_db_setup, django_db_blocker):
             "without_device": UserFactory(),
             "coordinator": coordinator,
         }
-        transaction.set_rollback(True)
-        atomic.__exit__(None, None, None)
 
 
 @pytest.fixture

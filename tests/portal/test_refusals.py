@@ -22,7 +22,6 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.db import transaction
 from django.test import Client
 from django.urls import resolve, reverse
 from django.utils import timezone
@@ -58,6 +57,7 @@ from tests.factories.referrals import (
     submitted_referral,
 )
 from tests.forms import form_on, forms_on
+from tests.shared_setup import rolled_back_after_module
 
 from .routes import all_routes
 
@@ -674,14 +674,8 @@ EXEMPT = {
 def world(django_db_setup, django_db_blocker):
     """The cases, meetings and people the walks need, made once for the module
     in a transaction rolled back after it (each test nests its own in it)."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield _build_world()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with rolled_back_after_module(django_db_blocker):
+        yield _build_world()
 
 
 def _build_world() -> dict:
