@@ -3,8 +3,9 @@ on both databases: a JSON list holding a value, the whole microseconds
 between two times, and order statistics (a median and a percentile).
 
 PostgreSQL, the production database, picks every order statistic in one
-query with ordered-set aggregates; other databases (SQLite, for development
-and tests) in one query per figure with window functions, after a count.
+query with ordered-set aggregates over a derived table; other databases
+(SQLite, for development and tests) in one query per figure with window
+functions.
 Both pick the same rows: tests/board/test_aggregates.py runs both ways on
 crafted data and compares them with the Python definitions in
 ``board.figures``.
@@ -15,17 +16,12 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import (
-    Aggregate,
     BigIntegerField,
     BooleanField,
-    Count,
     DurationField,
     ExpressionWrapper,
-    F,
     Func,
-    Window,
 )
-from django.db.models.functions import RowNumber
 from django.db.utils import NotSupportedError
 
 P90 = 0.9
@@ -79,24 +75,6 @@ def microseconds_between(end, start) -> _Microseconds:
     return _Microseconds(ExpressionWrapper(end - start, output_field=DurationField()))
 
 
-class _PercentileDisc(Aggregate):
-    """PostgreSQL's nearest-rank percentile: the value at position
-    ceil(share * count) in the order, the same rank ``figures.percentile``
-    takes. Ordered the other way, its median is the upper middle value."""
-
-    function = "PERCENTILE_DISC"
-    template = (
-        "%(function)s(%(share)s) WITHIN GROUP (ORDER BY %(expressions)s %(direction)s)"
-    )
-    output_field = BigIntegerField()
-
-    def __init__(self, expression, *, share: float, descending: bool = False):
-        super().__init__(
-            expression, share=repr(float(share)), direction="DESC" if descending
-            else "ASC",
-        )  # fmt: skip
-
-
 @dataclass(frozen=True)
 class Picked:
     """What a median and 90th percentile need from one column: how many
@@ -110,55 +88,63 @@ class Picked:
 
 
 def positions(count: int) -> tuple[int, int, int]:
-    """1-based ranks of the lower and upper middle and the 90th percentile."""
+    """1-based ranks of the lower and upper middle and the 90th percentile:
+    (count + 1) // 2, count // 2 + 1 and ceil(0.9 * count), which is
+    (9 * count + 9) // 10 in integers (the same for every count below 20
+    million, checked), as the window-function query works it out."""
     return (count + 1) // 2, count // 2 + 1, max(math.ceil(P90 * count), 1)
 
 
 def order_statistics(queryset, columns: dict, *, vendor: str = "") -> dict:
     """The ``Picked`` values of each named integer expression over the
-    queryset's rows, NULLs left out. A constant number of queries whatever
-    the rows. (The expressions go into each aggregate as they are: Django
-    drops annotated subqueries when it aggregates over them.)"""
-    vendor = vendor or connection.vendor
-    if vendor == "postgresql":
-        return _ordered_set(queryset, columns)
-    return _windowed(queryset, columns)
+    queryset's rows, NULLs left out: one query on PostgreSQL, one per column
+    elsewhere, whatever the rows. Each row's values are worked out once, in
+    a derived table (as aggregate arguments, Django would repeat the
+    expressions in every aggregate)."""
+    inner = queryset.annotate(**columns).values(*columns)
+    sql, params = inner.query.sql_with_params()
+    if (vendor or connection.vendor) == "postgresql":
+        return _ordered_set(sql, params, list(columns))
+    return {name: _windowed(sql, params, name) for name in columns}
 
 
-def _ordered_set(queryset, columns: dict) -> dict:
-    aggregates = {}
-    for name, column in columns.items():
-        aggregates |= {
-            f"{name}__count": Count(column),
-            f"{name}__lower": _PercentileDisc(column, share=0.5),
-            f"{name}__upper": _PercentileDisc(column, share=0.5, descending=True),
-            f"{name}__p90": _PercentileDisc(column, share=P90),
-        }
-    row = queryset.aggregate(**aggregates)
-    return {
-        name: Picked(row[f"{name}__count"], row[f"{name}__lower"],
-                     row[f"{name}__upper"], row[f"{name}__p90"])
-        for name in columns
-    }  # fmt: skip
+def _ordered_set(sql: str, params, names: list[str]) -> dict:
+    """PERCENTILE_DISC(p) takes the value at rank ceil(p * count), the rank
+    ``positions`` gives; ordered the other way, its median is the upper
+    middle value."""
+    selects = []
+    for name in names:
+        column = connection.ops.quote_name(name)
+        selects += [
+            f"COUNT({column})",
+            f"PERCENTILE_DISC(0.5) WITHIN GROUP (ORDER BY {column} ASC)",
+            f"PERCENTILE_DISC(0.5) WITHIN GROUP (ORDER BY {column} DESC)",
+            f"PERCENTILE_DISC({P90!r}) WITHIN GROUP (ORDER BY {column} ASC)",
+        ]
+    # Our own column names around the ORM's compiled query and its params.
+    query = f"SELECT {', '.join(selects)} FROM ({sql}) AS waits"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        row = cursor.fetchone()
+    return {name: Picked(*row[4 * n : 4 * n + 4]) for n, name in enumerate(names)}
 
 
-def _windowed(queryset, columns: dict) -> dict:
-    counts = queryset.aggregate(
-        **{name: Count(column) for name, column in columns.items()}
+def _windowed(sql: str, params, name: str) -> Picked:
+    """Portable SQL: number the values in order, keep the three ranks."""
+    column = connection.ops.quote_name(name)
+    # Our own column name around the ORM's compiled query and its params.
+    query = (
+        "SELECT total, position, value FROM ("  # noqa: S608
+        f"SELECT {column} AS value, COUNT(*) OVER () AS total, "
+        f"ROW_NUMBER() OVER (ORDER BY {column}) AS position "
+        f"FROM ({sql}) AS waits WHERE {column} IS NOT NULL) AS ranked "
+        "WHERE position IN ((total + 1) / 2, total / 2 + 1, (9 * total + 9) / 10)"
     )
-    picked = {}
-    for name, column in columns.items():
-        count = counts[name]
-        if not count:
-            picked[name] = Picked(0)
-            continue
-        wanted = positions(count)
-        rows = dict(
-            queryset.annotate(value=column)
-            .filter(value__isnull=False)
-            .annotate(rank=Window(RowNumber(), order_by=[F("value").asc(), F("pk")]))
-            .filter(rank__in=sorted(set(wanted)))
-            .values_list("rank", "value")
-        )
-        picked[name] = Picked(count, *(rows[rank] for rank in wanted))
-    return picked
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return Picked(0)
+    count = rows[0][0]
+    values = {position: value for _, position, value in rows}
+    return Picked(count, *(values[position] for position in positions(count)))
