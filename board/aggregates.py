@@ -14,6 +14,7 @@ crafted data and compares them with the Python definitions in
 import math
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
@@ -102,7 +103,10 @@ def order_statistics(queryset, columns: dict, *, vendor: str = "") -> dict:
     a derived table (as aggregate arguments, Django would repeat the
     expressions in every aggregate)."""
     inner = queryset.annotate(**columns).values(*columns)
-    sql, params = inner.query.sql_with_params()
+    try:
+        sql, params = inner.query.sql_with_params()
+    except EmptyResultSet:  # a queryset Django knows to be empty (.none())
+        return {name: Picked(0) for name in columns}
     if (vendor or connection.vendor) == "postgresql":
         return _ordered_set(sql, params, list(columns))
     return {name: _windowed(sql, params, name) for name in columns}

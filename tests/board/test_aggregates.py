@@ -14,7 +14,7 @@ from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from board import figures, suppression
-from board.aggregates import microseconds_between, order_statistics, positions
+from board.aggregates import Picked, microseconds_between, order_statistics, positions
 from board.figures import ASB_TYPES, _days, board_figures, percentile
 from board.periods import Period
 from referrals.models import Referral, Status
@@ -124,6 +124,13 @@ def test_both_ways_of_picking_agree_on_postgresql():
         assert order_statistics(some, column, vendor="postgresql") == (
             order_statistics(some, column, vendor="sqlite")
         ), size
+
+
+def test_no_referrals_give_no_figures():
+    column = {"wait": microseconds_between(F("closed_at"), F("submitted_at"))}
+    for nothing in (Referral.objects.none(), Referral.objects.all()):
+        assert order_statistics(nothing, column) == {"wait": Picked(0)}
+    assert [t.count for t in board_figures(QUARTER).timings] == [0, 0]
 
 
 def test_ranks_are_the_nearest_rank_definition():
