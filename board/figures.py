@@ -1,6 +1,9 @@
-"""The board's figures for a period, each computed by one aggregate query
-whose count does not grow with the data (tests/board/test_figures.py checks
-at two sizes), then suppressed (board.suppression) before anything sees them.
+"""The board's figures for a period, each computed in the database by
+aggregate queries whose number does not grow with the data
+(tests/board/test_figures.py checks at two sizes), then suppressed
+(board.suppression) before anything sees them. No figure reads a row per
+referral: the kinds are counted and the waits' medians and percentiles
+picked in SQL (board.aggregates).
 
 What each figure counts is in docs/features.md, "Board statistics". Only
 counts leave this module: no reference, name or free text, so a board member
@@ -8,12 +11,10 @@ sees no case material.
 """
 
 import math
-import statistics
-from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import Count, DateField, F, Min, Q
+from django.db.models import Count, DateField, F, Min, Q, Value
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -24,6 +25,7 @@ from referrals.forms import ASB_TYPES
 from referrals.models import Referral, RiskLevel, Status
 from referrals.selectors import is_repeat_referral
 
+from .aggregates import ListHolds, Picked, microseconds_between, order_statistics
 from .periods import Period, month_label
 from .suppression import THRESHOLD, Cell, Table, series_suppress, table_suppress
 
@@ -156,15 +158,18 @@ def _by_agency(referrals) -> Table:
 
 
 def _by_asb_type(referrals) -> Table:
-    # A referral may name several kinds, so the kinds have no total. The
-    # lists are read in one query (JSON list membership is not portable SQL).
-    counter: Counter = Counter()
-    for kinds in referrals.values_list("asb_types", flat=True):
-        counter.update(set(kinds or []))
+    # A referral may name several kinds, so the kinds have no total. One
+    # query counts each kind's referrals (a kind named twice counts once).
+    counts = referrals.aggregate(
+        **{
+            f"kind_{n}": Count("pk", filter=ListHolds("asb_types", Value(value)))
+            for n, (value, _) in enumerate(ASB_TYPES)
+        }
+    )
     return series_suppress(
         "Referrals by kind of anti-social behaviour",
         [label for _, label in ASB_TYPES],
-        [counter.get(value, 0) for value, _ in ASB_TYPES],
+        [counts[f"kind_{n}"] for n in range(len(ASB_TYPES))],
         column="Referrals naming it",
         total=False,
     )
@@ -197,10 +202,11 @@ def _outcomes(referrals) -> Table:
 
 
 def _repeats(referrals) -> Table:
+    # The rule once per referral: the first referrals are the rest.
     counts = referrals.aggregate(
-        repeat=Count("pk", filter=is_repeat_referral()),
-        first=Count("pk", filter=~is_repeat_referral()),
+        all=Count("pk"), repeat=Count("pk", filter=is_repeat_referral())
     )
+    counts["first"] = counts["all"] - counts["repeat"]
     return series_suppress(
         "Repeat referrals within 12 months",
         [
@@ -261,44 +267,58 @@ def _sharing(period: Period) -> Table:
     )  # fmt: skip
 
 
+TIMING_TITLES = {
+    "to_screening": "From submission to screening",
+    "to_meeting": "From submission to the first meeting that discussed it",
+}
+
+
 def _timings(referrals) -> list[Timing]:
-    rows = referrals.annotate(
+    """The median and 90th percentile of each wait, picked in the database
+    (``board.aggregates``): at most three waits per figure come back, never a
+    row per referral."""
+    # Joined and grouped rather than a subquery per referral: PostgreSQL's
+    # plan for 12,000 correlated subqueries cost enough to switch on JIT
+    # compilation, which alone took seconds.
+    waits = referrals.annotate(
         screened=Min("events__at", filter=Q(events__to_status=Status.SCREENING)),
         met=Min(
             "agenda_items__meeting__starts_at",
             filter=Q(agenda_items__meeting__starts_at__lte=timezone.now()),
         ),
-    ).values_list("submitted_at", "screened", "met")
-    to_screening, to_meeting = [], []
-    for submitted, screened, met in rows:
-        if screened is not None:
-            to_screening.append(_days(submitted, screened))
-        if met is not None:
-            to_meeting.append(_days(submitted, met))
-    return [
-        _timing("From submission to screening", to_screening),
-        _timing("From submission to the first meeting that discussed it", to_meeting),
-    ]
+    )
+    picked = order_statistics(
+        waits,
+        {
+            "to_screening": microseconds_between(F("screened"), F("submitted_at")),
+            "to_meeting": microseconds_between(F("met"), F("submitted_at")),
+        },
+    )
+    return [_timing(title, picked[name]) for name, title in TIMING_TITLES.items()]
 
 
-def _days(start, end) -> float:
-    return max((end - start).total_seconds(), 0) / 86400
+def _days(microseconds: int) -> float:
+    # A step recorded before the submission (a data fix) counts as no wait.
+    return max(timedelta(microseconds=microseconds).total_seconds(), 0) / 86400
 
 
 def percentile(values: list[float], share: float) -> float:
     """The nearest-rank percentile: the smallest value with at least
-    ``share`` of the values at or below it."""
+    ``share`` of the values at or below it (``board.aggregates`` picks the same
+    one in SQL; this is the reference the tests compare it with)."""
     ordered = sorted(values)
     return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
 
 
-def _timing(title: str, days: list[float]) -> Timing:
-    if len(days) < THRESHOLD:
+def _timing(title: str, picked: Picked) -> Timing:
+    if picked.count < THRESHOLD:
         # A median of one to four cases describes those cases: not shown.
-        return Timing(title, len(days), None, None)
+        return Timing(title, picked.count, None, None)
+    # The mean of the two middle waits (the same one twice when the count is
+    # odd), as statistics.median gives it.
+    median = (_days(picked.lower_middle) + _days(picked.upper_middle)) / 2
     return Timing(
-        title, len(days), round(statistics.median(days), 1),
-        round(percentile(days, 0.9), 1),
+        title, picked.count, round(median, 1), round(_days(picked.p90), 1)
     )  # fmt: skip
 
 

@@ -93,7 +93,7 @@ def demo_documents_seed() -> int:
             )
         ],
         organisations=[_org("council")],
-        note="Diary kept by the complainant, typed up by our officer.",
+        note="Diary kept by Margaret Demoford, typed up by our officer.",
     )
 
     # A housing referral other agencies can see (it is on a meeting agenda).

@@ -91,7 +91,9 @@ PAST_CASES = (
             "The flat is still being used by dealers. Adult social care has "
             "accepted a safeguarding enquiry. The recovery service has offered "
             "an assessment, which he has agreed to attend with his support "
-            "worker."
+            "worker. His mother, Margaret Demoford, has offered him a room "
+            "until the flat is closed; housing will visit her first to check "
+            "that this is safe for her."
         ),
         risk_after=RiskLevel.HIGH,
         decisions=(

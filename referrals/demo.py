@@ -589,7 +589,18 @@ def _police_cuckooing(on: date) -> dict:
                 },
             ],
         ),
-        "household": _items("members", []) | _items("children", []),
+        "household": _items(
+            "members",
+            [
+                # The noise case's victim: the person index finds her here too.
+                {
+                    "name": "Margaret Demoford",
+                    "relationship": "Mother; stays with him some weekends",
+                    "age": 82,
+                }
+            ],
+        )
+        | _items("children", []),
         "risk": {
             **_fields(
                 asb_types=["cuckooing", "exploitation"],

@@ -33,8 +33,11 @@ def demo_person_index_seed() -> RebuildResult:
 
 def demo_sar_seed() -> SubjectAccessRequest | None:
     """A request from a demo person, received 12 days ago, identity checked,
-    every record found included and the first two reviewed (one disclosed
-    with a third-party name hidden, one withheld): the rest wait."""
+    every record found included (her own case, her son's case where she is
+    a household member, the meeting's discussion of his case and the note on
+    a noise diary she kept) and two reviewed: her case disclosed with the
+    other party's name hidden, the discussion withheld under the crime
+    exemption. The rest wait."""
     existing = SubjectAccessRequest.objects.filter(
         requester_name=DEMO_REQUESTER
     ).first()
@@ -57,9 +60,15 @@ def demo_sar_seed() -> SubjectAccessRequest | None:
     if not records:
         return sar
     items = sar_items_add(sar=sar, user=officer, records=records)
-    sar_item_review(item=items[0], user=officer, decision=ItemDecision.DISCLOSE,
-                    third_party_names="Lee Placeford")  # fmt: skip
-    if len(items) > 1:
-        sar_item_review(item=items[1], user=officer, decision=ItemDecision.WITHHOLD,
+    first = {}
+    for item in items:
+        first.setdefault(item.source_key, item)
+    if "referral" in first:  # her own case, the earliest
+        sar_item_review(item=first["referral"], user=officer,
+                        decision=ItemDecision.DISCLOSE,
+                        third_party_names="Lee Placeford")  # fmt: skip
+    if "agenda-item" in first:
+        sar_item_review(item=first["agenda-item"], user=officer,
+                        decision=ItemDecision.WITHHOLD,
                         exemption=Exemption.CRIME)  # fmt: skip
     return sar

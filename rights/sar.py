@@ -256,6 +256,13 @@ def _record(source_key: str, source_id: int):
     return source, source.records().filter(pk=source_id).first()
 
 
+def _item_title(source, title: str) -> str:
+    # "Agenda item: case CM-…" says its kind already; "Case CM-…" does not.
+    if not title.lower().startswith(source.noun.lower()):
+        title = f"{source.noun}: {title}"
+    return title[:300]
+
+
 @transaction.atomic
 def sar_items_add(
     *, sar: SubjectAccessRequest, user: User, records: list[tuple[str, int]],
@@ -280,7 +287,7 @@ def sar_items_add(
             source_key=key,
             source_id=record.pk,
             referral_id=source.belongs(record).get("referral_id"),
-            title=f"{source.noun}: {record_title(key, record)}"[:300],
+            title=_item_title(source, record_title(key, record)),
         )
         item.full_clean()
         item.save()

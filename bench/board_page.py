@@ -1,0 +1,151 @@
+"""The board's statistics page at bench scale, in-process, on PostgreSQL.
+
+    .venv/bin/python bench/board_page.py [--database portal_bench] [--runs 5]
+
+Run after `make bench` or ``bench/person_index.py --load`` (either leaves a
+loaded database behind). Signs in a board member (a verified session written
+straight into the session store), asks for
+``/board/`` through Django's test client (the whole middleware stack, the
+default period: the last 12 months) once to warm up, then ``--runs`` times,
+and prints the best and median time, the number of queries and the time of
+the figures alone (``board_figures``, without the charts and the template).
+Results go to ``bench/results/board-page-<date>.json`` with the commit and
+the load average, because the machine is shared.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default="portal_bench")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    from bench.run import _environment, _machine
+
+    os.environ.update(_environment(args.database, Path(tempfile.mkdtemp())))
+    import django
+
+    django.setup()
+    results = {
+        **_machine(),
+        "database": args.database,
+        "load_before": os.getloadavg(),
+        **_measure(args.runs),
+        "load_after": os.getloadavg(),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
+    print(
+        f"/board/ as a board member, {results['referrals_in_period']:,} of "
+        f"{results['referrals']:,} referrals in the period: best "
+        f"{results['best_ms']} ms, median {results['median_ms']} ms of "
+        f"{args.runs}, {results['queries']} queries ({results['sql_ms']} ms in "
+        f"SQL); the figures alone {results['figures_median_ms']} ms median. "
+        f"Load average {results['load_before'][0]:.1f} before, "
+        f"{results['load_after'][0]:.1f} after; commit {results['commit']}."
+    )
+    day = time.strftime("%Y-%m-%d")
+    out = REPO / "bench" / "results" / f"board-page-{day}.json"
+    out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"Written to {out.relative_to(REPO)}")
+
+
+def _timed(call, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def _verified_session(user) -> str:
+    """A session that passed both steps, written through the configured
+    session engine (production's is cached_db)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session.update(
+        {
+            "_auth_user_id": str(user.pk),
+            "_auth_user_backend": "accounts.backends.PartnerBackend",
+            "_auth_user_hash": user.get_session_auth_hash(),
+            DEVICE_ID_SESSION_KEY: device.persistent_id,
+        }
+    )
+    session.create()
+    return session.session_key
+
+
+def _measure(runs: int) -> dict:
+    from django.conf import settings
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Role, User, role_group
+    from board.figures import board_figures
+    from board.periods import last_twelve_months
+    from referrals.models import Referral
+
+    member, _ = User.objects.get_or_create(
+        username="bench.board",
+        defaults={"organisation": Referral.objects.first().organisation},
+    )
+    member.groups.add(role_group(Role.BOARD))
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.cookies[settings.SESSION_COOKIE_NAME] = _verified_session(member)
+    page = client.get("/board/")  # warm
+    if page.status_code != 200 or b"Referrals by month" not in page.content:
+        raise SystemExit(
+            f"/board/ answered {page.status_code} {page.get('Location', '')}"
+        )
+    times = _timed(lambda: client.get("/board/"), runs)
+    # Each request empties the query log first (request_started): so here.
+    reset_queries()
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/board/")
+    period = last_twelve_months()
+    figures_times = _timed(lambda: board_figures(period), runs)
+    return {
+        "runs": runs,
+        "best_ms": round(min(times), 1),
+        "median_ms": round(statistics.median(times), 1),
+        "queries": len(queries),
+        "sql_ms": round(
+            sum(float(q["time"]) for q in queries.captured_queries) * 1000, 1
+        ),
+        "slowest_queries": [
+            {"ms": round(float(q["time"]) * 1000, 1), "sql": q["sql"][:300]}
+            for q in sorted(
+                queries.captured_queries, key=lambda q: float(q["time"]), reverse=True
+            )[:3]
+        ],
+        "figures_median_ms": round(statistics.median(figures_times), 1),
+        "referrals": Referral.objects.count(),
+        "referrals_in_period": Referral.objects.filter(
+            submitted_at__gte=period.start, submitted_at__lt=period.end
+        ).count(),
+    }
+
+
+if __name__ == "__main__":
+    main()
