@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO))
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default="portal_bench")
+    parser.add_argument("--redis-db", type=int, default=7)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--slowest", type=int, default=3)
     parser.add_argument(
@@ -39,7 +40,9 @@ def main() -> None:
 
     from bench.run import PAGES, _environment
 
-    os.environ.update(_environment(args.database, Path(tempfile.mkdtemp())))
+    os.environ.update(
+        _environment(args.database, Path(tempfile.mkdtemp()), args.redis_db)
+    )
     import django
 
     django.setup()

@@ -46,14 +46,26 @@ PAGES = [
     ("referrals_200", "Referral list, page 200", "coordinator",
      "/referrals/?page=200"),
     ("referral_detail", "Referral detail", "referrer", "referral"),
+    ("referral_invited", "Referral detail, invited agency", "referrer",
+     "referral_invited"),
     ("agreement", "Agreement page", "referrer", "agreement"),
     ("guidance", "Guidance page", "referrer", "guidance"),
     ("documents", "Shared files list", "referrer", "/files/"),
+    ("meetings", "Meetings list", "referrer", "/meetings/"),
+    ("meeting", "Meeting page", "referrer", "meeting"),
     ("download_1mb", "1 MB download", "referrer", "download_1mb"),
     ("pack", "Meeting pack download, 40 cases (watermarked)", "referrer", "pack"),
     ("pack_100", "Meeting pack download, 18 cases (watermarked)", "referrer",
      "pack_100"),
 ]  # fmt: skip
+
+
+PARTNER_PAGES = (
+    "dashboard_referrer", "dashboard_coordinator", "referrals_first",
+    "referrals_200", "referral_detail", "referral_invited", "agreement",
+    "guidance", "documents", "meetings", "meeting",
+)  # fmt: skip
+DOWNLOADS = ("download_1mb", "pack", "pack_100")
 
 
 def _free_port() -> int:
@@ -74,12 +86,12 @@ def _step(name: str, started: float) -> None:
     print(f"[bench] {name}: {time.monotonic() - started:.0f} s", flush=True)
 
 
-def _environment(database: str, media: Path) -> dict:
+def _environment(database: str, media: Path, redis_db: int = 7) -> dict:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
-        "REDIS_URL": "redis://127.0.0.1:6379/7",
+        "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
         # Production requires it; the benchmark never verifies old events.
         "DJANGO_AUDIT_HMAC_KEY": secrets.token_urlsafe(48),
@@ -228,17 +240,19 @@ def _targets(results: dict, memory: dict) -> list[dict]:
         return results[name]["p95_us"] / 1000
 
     checks = []
-    for name in ("dashboard_coordinator", "referrals_first", "referrals_200"):
+    # Issue 23: every partner page at twice the peer with p95 under 100 ms,
+    # every download at one and a half times the peer.
+    for name in PARTNER_PAGES:
         checks.append(
-            {"target": f"{results[name]['label']}: p95 under 150 ms",
-             "measured": _p95_text(results[name]), "met": p95(name) < 150}
-        )  # fmt: skip
-        checks.append(
-            {"target": f"{results[name]['label']}: at least the peer's throughput",
+            {"target": f"{results[name]['label']}: 2 x the peer's throughput",
              "measured": f"{results[name]['vs_peer']:.2f} x peer",
-             "met": results[name]["vs_peer"] >= 1}
+             "met": results[name]["vs_peer"] >= 2}
         )  # fmt: skip
-    for name in ("guidance", "agreement"):
+        checks.append(
+            {"target": f"{results[name]['label']}: p95 under 100 ms",
+             "measured": _p95_text(results[name]), "met": p95(name) < 100}
+        )  # fmt: skip
+    for name in DOWNLOADS:
         checks.append(
             {"target": f"{results[name]['label']}: 1.5 x the peer's throughput",
              "measured": f"{results[name]['vs_peer']:.2f} x peer",
@@ -327,6 +341,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--database", default="portal_bench")
+    parser.add_argument(
+        "--redis-db",
+        type=int,
+        default=7,
+        help="the Redis database for cache and sessions (emptied at the start)",
+    )
+    parser.add_argument(
+        "--pack-builds",
+        type=int,
+        default=5,
+        help="times to build and time the 40-case pack (the median is reported)",
+    )
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument(
         "--reuse-database",
@@ -347,14 +373,14 @@ def main() -> None:
     began = time.monotonic()
     media = REPO / "var" / "bench-media"
     shutil.rmtree(media, ignore_errors=True)
-    env = _environment(args.database, media)
-    _run([shutil.which("redis-cli") or "redis-cli", "-n", "7", "flushdb"], env)
+    env = _environment(args.database, media, args.redis_db)
+    redis_cli = shutil.which("redis-cli") or "redis-cli"
+    _run([redis_cli, "-n", str(args.redis_db), "flushdb"], env)
     if not args.reuse_database:
         _prepare_database(env, args.database, args.scale)
     started = time.monotonic()
     prepare = [PYTHON, "manage.py", "bench_prepare"]
-    if args.pages:
-        prepare.append("--pack-builds=0")
+    prepare.append(f"--pack-builds={0 if args.pages else args.pack_builds}")
     prepared = json.loads(_run(prepare, env).strip().splitlines()[-1])
     _step("sessions, file and 40-case meeting pack ready", started)
     server, base = _start_server(env)

@@ -93,6 +93,33 @@ def stream_chunks(
     return ChunkStream(iter(lambda: file.read(chunk_size), b""), file.close)
 
 
+def local_file(storage: Storage, name: str):
+    """The stored file opened for reading as a real file on this machine's
+    disk (one a WSGI server can send with sendfile), or None when the storage
+    keeps its files elsewhere. Raises FileNotFoundError for a missing file."""
+    try:
+        path = storage.path(name)
+    except NotImplementedError:  # remote storage: no path on this machine
+        return None
+    # storage.path() refuses names outside its root (SuspiciousFileOperation).
+    return open(path, "rb")  # the response closes it
+
+
+def signed_url(storage: Storage, name: str, *, seconds: int, headers: dict) -> str:
+    """A signed S3 link to the stored file that works for ``seconds``, which
+    makes S3 answer with ``headers`` (its response-* overrides: type,
+    disposition, cache control). Raises FileNotFoundError for a missing file:
+    a link to nothing would only show the person S3's own error page."""
+    if not storage.exists(name):
+        raise FileNotFoundError(f"File does not exist: {name}")
+    return storage.url(name, parameters=headers, expire=seconds)
+
+
+def is_s3(storage: Storage) -> bool:
+    """Whether ``storage`` keeps its files in S3 (django-storages)."""
+    return _is_s3(storage)
+
+
 def _is_s3(storage: Storage) -> bool:
     # Imported here: boto3 is slow to import and settings import this module.
     from storages.backends.s3 import S3Storage

@@ -8,13 +8,14 @@ the selectors.
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from audit.services import audit_read, audit_record
+from files.downloads import private_stream_response
 from portal.forms import error_list, refusal_status
 from referrals.selectors import referrals_visible_to
 
@@ -127,14 +128,15 @@ def pack(request, meeting_id):
         )  # fmt: skip
     except ConfidentialityNotConfirmed as refused:
         return confidentiality_refusal(request, meeting, refused)
-    # The stored pack streams from storage in chunks, the watermark after it.
-    response = StreamingHttpResponse(download.chunks, content_type="application/pdf")
-    response["Content-Length"] = str(download.size)
+    # The stored pack streams from storage in chunks, the reader's stamp (a PDF
+    # incremental update) after it: one response, so no file wrapper.
     name = slugify(f"cmarac-{meeting.day:%Y-%m-%d}-{organisation.slug}")
-    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_stream_response(
+        download.chunks,
+        name=f"{name}.pdf",
+        content_type="application/pdf",
+        size=download.size,
+    )
 
 
 def our_actions(request):

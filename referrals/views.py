@@ -6,6 +6,8 @@ anyone the agreement does not let see case material (the structural gate in
 selectors.
 """
 
+import hashlib
+
 from django.contrib import messages
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpResponse, JsonResponse
@@ -469,9 +471,21 @@ def submitted(request, reference):
     return render(request, "referrals/submitted.html", {"referral": referral})
 
 
-def _case_context(request, referral):
+def _case_context(request, referral, *, shared_material: bool = False):
+    """What the case page and its PDF show. With ``shared_material`` (the
+    page), the answers, summary and files come as one fragment rendered once
+    for everyone alike (``_case_material``); the PDF renders them itself."""
     user = request.user
-    view = selectors.case_view_for(user, referral)
+    sees_all = selectors.sees_everything(user, referral)
+    if shared_material:
+        material = {"case_material": _case_material(user, referral)}
+    else:
+        view = selectors.case_view_for(user, referral)
+        material = {
+            "sections": view.sections,
+            "partner_summary": view.partner_summary,
+            "attachments": view.attachments,
+        }
     return {
         # Every agency that sees the case sees that it is restricted, and
         # since when; the reason may name the person, so only coordinators
@@ -482,16 +496,51 @@ def _case_context(request, referral):
         else [],
         "corrections": selectors.amendments_for(user, referral),
         "referral": referral,
-        "sections": view.sections,
-        "redacted": view.redacted,
-        "sees_all": view.sees_all,
-        "partner_summary": view.partner_summary,
-        "events": referral.events.select_related("actor") if view.sees_all else [],
-        "attachments": view.attachments,
+        **material,
+        "redacted": selectors.redaction_for(user, referral) is not None,
+        "sees_all": sees_all,
+        "events": referral.events.select_related("actor") if sees_all else [],
         "earlier": selectors.earlier_referrals(referral)
         if selectors.may_screen(user)
         else [],
     }
+
+
+# The case's answers, partner summary and files as one audience may see them
+# (organisation and roles decide what is withheld) are rendered once and
+# shared for at most a minute: personal data (docs/caching.md). The key holds
+# a digest of the referral's row, so an answer changed even without a signal
+# gets a new key; any saved change or disposal replaces the "portal" token.
+CASE_MATERIAL_SECONDS = 60
+
+
+def _case_material(user, referral) -> str:
+    def build():
+        view = selectors.case_view_for(user, referral)
+        return render_to_string(
+            "referrals/includes/case_material.html",
+            {
+                "referral": referral,
+                "sections": view.sections,
+                "partner_summary": view.partner_summary,
+                "attachments": view.attachments,
+            },
+        )
+
+    html = freshness.remember(
+        ("referrals:case", *freshness.audience(user), referral.pk,
+         _row_digest(referral)),
+        build,
+        CASE_MATERIAL_SECONDS,
+    )  # fmt: skip
+    return mark_safe(html)  # noqa: S308  (our template's output)
+
+
+def _row_digest(referral) -> str:
+    values = repr(
+        [getattr(referral, field.attname) for field in referral._meta.concrete_fields]
+    )
+    return hashlib.sha256(values.encode()).hexdigest()[:32]
 
 
 def detail(request, reference):
@@ -504,7 +553,7 @@ def _case_page(request, referral, refusal: dict | None = None):
     the message, where it links and what was typed), the page again with the
     error by its field and everything typed kept, as 400 Bad Request."""
     user = request.user
-    context = _case_context(request, referral)
+    context = _case_context(request, referral, shared_material=True)
     context.update(
         {
             "may_screen": selectors.may_screen(user),

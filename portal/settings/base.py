@@ -165,6 +165,13 @@ REDIS_TIMEOUT = env.float("DJANGO_REDIS_TIMEOUT", default=1.0)
 S3_CONNECT_TIMEOUT = env.float("DJANGO_S3_CONNECT_TIMEOUT", default=3.0)
 S3_READ_TIMEOUT = env.float("DJANGO_S3_READ_TIMEOUT", default=10.0)
 S3_MAX_ATTEMPTS = env.int("DJANGO_S3_MAX_ATTEMPTS", default=2)
+# A private download on S3 is answered, after its audit event is written, with a
+# redirect to a signed URL that works for this many seconds (at most 60), so the
+# bytes go from S3 to the browser without holding a portal worker. 0 streams
+# them through the portal instead (files.downloads).
+S3_SIGNED_DOWNLOAD_SECONDS = min(
+    env.int("DJANGO_S3_SIGNED_DOWNLOAD_SECONDS", default=60), 60
+)
 # SMTP: seconds to wait for the mail server on connect and each reply.
 EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=10)
 

@@ -28,6 +28,8 @@ from bench.scale import SLUG_PREFIX, Sizes, load_scale_data
 from documents.models import PortalDocument
 from documents.selectors import shares_received, shares_sent
 from home.models import GuidanceIndexPage, GuidancePage
+from meetings.models import AgendaItem
+from meetings.selectors import meetings_visible_to
 from portal import freshness
 from referrals.models import OPEN_STATUSES
 from referrals.selectors import referrals_visible_to
@@ -62,7 +64,7 @@ SMALL = Sizes(
 )
 LARGE = replace(
     SMALL, users=80, referrals=1000, meetings=40, upcoming_meetings=4, shares=1000,
-    guidance_pages=100,
+    guidance_pages=100, cases_per_meeting=30,
 )  # fmt: skip
 
 
@@ -119,11 +121,19 @@ def _pages(loader) -> dict[str, tuple[User, str, int]]:
     coordinator = loader.coordinators[0]
     visible = referrals_visible_to(referrer)
     own = visible.filter(organisation=first).order_by("-submitted_at").first()
+    # The loader shares a case only by inviting an agency to it at a meeting.
     shared = visible.exclude(organisation=first).order_by("-submitted_at").first()
     everyone = referrals_visible_to(coordinator).count()
     guidance_pages = GuidancePage.objects.filter(slug__startswith=SLUG_PREFIX)
     received = shares_received(referrer).count()
     sent = shares_sent(referrer).count()
+    # The meeting with the most cases the referrer's agency is invited to.
+    meetings = meetings_visible_to(referrer)
+    invited = AgendaItem.objects.filter(
+        meeting__in=meetings, invited=first
+    ).values_list("meeting_id", flat=True)
+    busiest = Counter(invited).most_common(1)[0]
+    meeting = meetings.get(pk=busiest[0])
     return {
         "home, referrer": (
             referrer,
@@ -140,7 +150,7 @@ def _pages(loader) -> dict[str, tuple[User, str, int]]:
         "referral list, referrer": (referrer, "/referrals/", visible.count()),
         "referral, coordinator": (coordinator, own.get_absolute_url(), everyone),
         "referral, referrer": (referrer, own.get_absolute_url(), visible.count()),
-        "shared referral, other agency": (
+        "referral, invited agency": (
             referrer,
             shared.get_absolute_url(),
             visible.count(),
@@ -154,6 +164,18 @@ def _pages(loader) -> dict[str, tuple[User, str, int]]:
             referrer,
             GuidanceIndexPage.objects.get().url,
             guidance_pages.count(),
+        ),
+        "meetings list, referrer": (referrer, "/meetings/", meetings.count()),
+        "meetings list, coordinator": (
+            coordinator,
+            "/meetings/",
+            meetings_visible_to(coordinator).count(),
+        ),
+        "meeting, referrer": (referrer, meeting.get_absolute_url(), busiest[1]),
+        "meeting, coordinator": (
+            coordinator,
+            meeting.get_absolute_url(),
+            meeting.agenda_items.count(),
         ),
         "shared files, received": (referrer, "/files/", received),
         "shared files, sent": (referrer, "/files/?show=sent", sent),
@@ -173,9 +195,13 @@ PAGES = [
     "referral list, referrer",
     "referral, coordinator",
     "referral, referrer",
-    "shared referral, other agency",
+    "referral, invited agency",
     "guidance page",
     "guidance index",
+    "meetings list, referrer",
+    "meetings list, coordinator",
+    "meeting, referrer",
+    "meeting, coordinator",
     "shared files, received",
     "shared files, sent",
     "shared file download",
