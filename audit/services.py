@@ -1,20 +1,32 @@
 """Writing to and checking the audit log. Every app records through here."""
 
 import ipaddress
+import logging
+import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from .audit_actions import AuditAction
-from .chain import GENESIS_HASH, ChainProblem, chain_append, chain_lock, chain_verify
+from .chain import GENESIS_HASH, ChainProblem, chain_lock, chain_try_lock, chain_verify
 from .checkpoints import Checkpoint, Unreadable, checkpoint_stores, utc_text
 from .keys import signing_key
-from .models import AuditEvent, AuditSegment, Outcome
+from .models import AuditEvent, AuditPendingEvent, AuditSegment, Outcome
 from .privacy import detail_cleaned
 
+logger = logging.getLogger(__name__)
+
 _CHAIN_LOCK_KEY = 7_306_210_001
+# Pending events chained per transaction, so that one chainer's transaction,
+# and the lock it holds, stays short; the next round takes the rest.
+_CHAIN_BATCH = 500
+# Rounds one chainer makes before leaving the rest to the next writer, a
+# reader or the sweep (manage.py audit_chain), so no request chains for long.
+_CHAIN_ROUNDS = 8
 
 # Set on a request once a "denied" event is written for it, so a gate that
 # audits every refusal (agreements.middleware) writes one event, not two.
@@ -52,7 +64,12 @@ def audit_record(
     outcome: str = Outcome.SUCCESS,
     detail: dict | None = None,
 ) -> AuditEvent:
-    """Append one event to the log.
+    """Record one event, chained into the log at once unless another writer is
+    chaining at that moment; then it waits, committed with the caller's change,
+    for the chainer that runs after each commit (docs/audit.md).
+
+    Returns the chained event, or, while it waits, the event as it will be
+    chained, without an id or hash yet.
 
     ``actor`` defaults to the request's user. ``obj`` (any model instance)
     fills in the object type and id. ``detail`` must never hold passwords,
@@ -71,7 +88,9 @@ def audit_record(
     if request is not None:
         user_agent = request.META.get("HTTP_USER_AGENT", "")[:400]
 
-    event = AuditEvent(
+    key = signing_key()
+    pending = AuditPendingEvent(
+        at=timezone.now(),
         actor=actor,
         actor_label=actor.get_username() if actor else "",
         organisation=organisation,
@@ -83,23 +102,121 @@ def audit_record(
         ip_address=client_ip(request),
         user_agent=user_agent,
         detail=detail_cleaned(detail or {}),
-        key_id=signing_key().id,
+        key_id=key.id,
     )
-    event = chain_append(event, lock_key=_CHAIN_LOCK_KEY, before_hash=_stamp_time)
+    pending.signature = key.sign(pending.payload())
+    # In the caller's transaction, so the event commits exactly when the
+    # change it records does. No savepoint: a failure here fails the caller.
+    with transaction.atomic(savepoint=False):
+        pending.save(force_insert=True)
+        # Chained at once when no one else is chaining; otherwise it waits,
+        # committed, for the chainer after this commit (never for the lock).
+        event = _chain_pending().get(pending.id) if _chain_try_lock() else None
+        _chain_after_commit()
+    if event is None and not connection.in_atomic_block:
+        event = AuditEvent.objects.filter(pending_id=pending.id).first()
     if request is not None and outcome == Outcome.DENIED:
         setattr(request, DENIAL_RECORDED, True)
-    return event
+    # Not yet chained (another writer holds the lock): the event as it will
+    # be, without an id or hash until the chainer gives it them.
+    return event or pending.chained_event(previous_hash="", key_id=key.id)
 
 
 def audit_chain_lock() -> None:
-    """Hold the lock ``audit_record`` appends under until the current
-    transaction ends, for a bulk writer that chains many events at once."""
+    """Hold the chain's lock until the current transaction ends, for a bulk
+    writer that chains many events at once (and for the health check)."""
     chain_lock(_CHAIN_LOCK_KEY)
 
 
-def _stamp_time(event: AuditEvent) -> None:
-    # Taken under the chain's lock so the log reads in time order.
-    event.at = timezone.now()
+def _chain_try_lock(wait: float = 0.0) -> bool:
+    """Take the chain's lock for this transaction if it is free, trying for up
+    to ``wait`` seconds; a held lock never blocks a writer."""
+    deadline = time.monotonic() + wait
+    while not chain_try_lock(_CHAIN_LOCK_KEY):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _chain_pending() -> dict:
+    """Link the oldest pending events onto the chain, in order, and delete
+    them from the pending table; the caller holds the chain's lock in its
+    transaction. Returns the chained events by their pending row's id.
+
+    A pending row whose HMAC does not match (altered before chaining), or that
+    copies one already chained, is left where it is, for verify_audit to
+    report: it must never gain a valid HMAC in the chain.
+    """
+    rows = list(AuditPendingEvent.objects.order_by("at", "id")[:_CHAIN_BATCH])
+    if not rows:
+        return {}
+    copies = set(
+        AuditEvent.objects.filter(pending_id__in=[row.id for row in rows])
+        .values_list("pending_id", flat=True)
+    )  # fmt: skip
+    key = signing_key()
+    last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+    previous = last or GENESIS_HASH
+    events = []
+    for row in rows:
+        problem = (
+            "it copies an event already chained"
+            if row.id in copies
+            else row.signature_problem()
+        )
+        if problem:
+            logger.error("Pending audit event %s not chained: %s", row.id, problem)
+            continue
+        event = row.chained_event(previous_hash=previous, key_id=key.id)
+        event.hash = previous = event.compute_hash()
+        events.append(event)
+    if events:
+        # One insert in chain order: the ids follow it (only the lock's holder
+        # inserts events).
+        AuditEvent.objects.bulk_create(events)
+        # Allowed by the trigger only because the events now exist (migration
+        # 0005).
+        AuditPendingEvent.objects.filter(
+            id__in=[event.pending_id for event in events]
+        ).delete()
+    return {event.pending_id: event for event in events}
+
+
+def audit_chain_pending(*, wait: float = 0.0) -> int:
+    """Chain every pending event, if the chain's lock is free (or frees within
+    ``wait`` seconds); returns how many were chained.
+
+    Run after each commit that recorded an event, by readers of the log before
+    they read, and by the sweep (manage.py audit_chain). A writer that found
+    the lock taken relies on its holder coming back here after its own commit:
+    so this loops while it finds events, and a holder inside a larger
+    transaction comes back once that commits.
+    """
+    chained = 0
+    nested = connection.in_atomic_block
+    for _ in range(1 if nested else _CHAIN_ROUNDS):
+        with transaction.atomic():
+            if not _chain_try_lock(wait):
+                break
+            moved = len(_chain_pending())
+            if nested:
+                _chain_after_commit()
+        chained += moved
+        if not moved:
+            break
+    return chained
+
+
+def _chain_after_commit() -> None:
+    """Chain what is pending once the current transaction commits (at once
+    outside one); registered once per transaction."""
+    waiting = getattr(connection, "run_on_commit", [])
+    if any(func is audit_chain_pending for _sids, func, _robust in waiting):
+        return
+    # robust: the change has committed; if chaining fails now, the event waits
+    # committed for the next writer or the sweep, and the request goes on.
+    transaction.on_commit(audit_chain_pending, robust=True)
 
 
 def audit_read(request: HttpRequest, obj, *, detail: dict | None = None) -> AuditEvent:
@@ -119,6 +236,8 @@ class AuditVerification:
     first_keyed_id: int | None = None
     unkeyed: int = 0
     checkpoints: list[Checkpoint] = field(default_factory=list)
+    # Events recorded but not yet chained when the check ran.
+    pending: int = 0
     # Of ``events``, those sealed into segments, and segments whose file was
     # destroyed after its retention (their records vouch for them).
     sealed: int = 0
@@ -132,8 +251,13 @@ class AuditVerification:
 
 def audit_chain_verify() -> AuditVerification:
     """Check every event's link and HMAC, and the table against every signed
-    checkpoint outside the database (docs/audit.md)."""
+    checkpoint outside the database (docs/audit.md); and that events waiting
+    to be chained are unaltered and not waiting too long."""
+    # Events that merely await the next writer or the sweep are chained first:
+    # what is left is what cannot be (a held lock, an altered row).
+    audit_chain_pending()
     result = AuditVerification()
+    result.problems.extend(_pending_problems(result))
     seen = set()
     for store in checkpoint_stores():
         try:
@@ -179,6 +303,39 @@ def audit_chain_verify() -> AuditVerification:
         if ending:
             result.problems.append(ending)
     return result
+
+
+def _pending_problems(result: AuditVerification) -> list[str]:
+    problems = []
+    rows = list(AuditPendingEvent.objects.order_by("at", "id"))
+    result.pending = len(rows)
+    copies = set(
+        AuditEvent.objects.filter(pending_id__in=[row.id for row in rows])
+        .values_list("pending_id", flat=True)
+    )  # fmt: skip
+    for row in rows:
+        reason = (
+            "it copies an event already chained"
+            if row.id in copies
+            else row.signature_problem()
+        )
+        if reason:
+            problems.append(
+                f"The pending audit event {row.id}, recorded {utc_text(row.at)}, "
+                f"cannot be chained: {reason}."
+            )
+    grace = settings.AUDIT_PENDING_GRACE_SECONDS
+    since = timezone.now() - timedelta(seconds=grace)
+    overdue = [row for row in rows if row.at < since]
+    if overdue:
+        problems.append(
+            f"{len(overdue)} audit event{'s' if len(overdue) != 1 else ''} "
+            f"recorded since {utc_text(overdue[0].at)} "
+            f"{'have' if len(overdue) != 1 else 'has'} waited more than {grace} "
+            "seconds to be chained: something holds the chain's lock (see the "
+            "audit_lock health check), or the rows above were altered."
+        )
+    return problems
 
 
 def _verify_sealed(walk: "_CheckpointWalk") -> tuple[str | None, str, int, int]:
