@@ -7,12 +7,21 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 
 from .audit_actions import AuditAction
-from .chain import GENESIS_HASH, ChainProblem, chain_lock, chain_try_lock, chain_verify
+from .chain import (
+    GENESIS_HASH,
+    ChainProblem,
+    chain_lock,
+    chain_try_lock,
+    chain_try_session_lock,
+    chain_unlock,
+    chain_verify,
+)
 from .checkpoints import Checkpoint, Unreadable, checkpoint_stores, utc_text
 from .keys import signing_key
 from .models import AuditEvent, AuditPendingEvent, AuditSegment, Outcome
@@ -105,16 +114,23 @@ def audit_record(
         key_id=key.id,
     )
     pending.signature = key.sign(pending.payload())
-    # In the caller's transaction, so the event commits exactly when the
-    # change it records does. No savepoint: a failure here fails the caller.
-    with transaction.atomic(savepoint=False):
+    if connection.in_atomic_block:
+        # In the caller's transaction, so the event commits exactly when the
+        # change it records does. Chained at once if no one else is chaining;
+        # otherwise it waits, committed, for the chainer after this commit.
         pending.save(force_insert=True)
-        # Chained at once when no one else is chaining; otherwise it waits,
-        # committed, for the chainer after this commit (never for the lock).
         event = _chain_pending().get(pending.id) if _chain_try_lock() else None
         _chain_after_commit()
-    if event is None and not connection.in_atomic_block:
-        event = AuditEvent.objects.filter(pending_id=pending.id).first()
+    else:
+        # No transaction: the insert commits by itself, then this writer
+        # chains if the lock is free. Two round trips when it is not.
+        pending.save(force_insert=True)
+        try:
+            event = _chain_rounds().get(pending.id)
+        except DatabaseError:
+            # The event is committed; the next writer or the sweep chains it.
+            logger.exception("Chaining audit events failed")
+            event = None
     if request is not None and outcome == Outcome.DENIED:
         setattr(request, DENIAL_RECORDED, True)
     # Not yet chained (another writer holds the lock): the event as it will
@@ -128,59 +144,76 @@ def audit_chain_lock() -> None:
     chain_lock(_CHAIN_LOCK_KEY)
 
 
-def _chain_try_lock(wait: float = 0.0) -> bool:
-    """Take the chain's lock for this transaction if it is free, trying for up
-    to ``wait`` seconds; a held lock never blocks a writer."""
+def _chain_try_lock(wait: float = 0.0, *, session: bool = False) -> bool:
+    """Take the chain's lock for this transaction (or, ``session``, until
+    chain_unlock) if it is free, trying for up to ``wait`` seconds; a held
+    lock never blocks a writer."""
+    take = chain_try_session_lock if session else chain_try_lock
     deadline = time.monotonic() + wait
-    while not chain_try_lock(_CHAIN_LOCK_KEY):
+    while not take(_CHAIN_LOCK_KEY):
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.01)
     return True
 
 
-def _chain_pending() -> dict:
-    """Link the oldest pending events onto the chain, in order, and delete
-    them from the pending table; the caller holds the chain's lock in its
-    transaction. Returns the chained events by their pending row's id.
+def _pending_rows() -> list[AuditPendingEvent]:
+    """The oldest pending events, each marked ``copied`` when an event chained
+    from it already exists (a copy put back: never chained twice)."""
+    chained = AuditEvent.objects.filter(pending_id=OuterRef("id"))
+    return list(
+        AuditPendingEvent.objects.annotate(copied=Exists(chained)).order_by("at", "id")[
+            :_CHAIN_BATCH
+        ]
+    )
+
+
+def _chain_pending(rows: list[AuditPendingEvent] | None = None) -> dict:
+    """Link the oldest pending events (``rows``, or read here) onto the chain,
+    in order, and delete them from the pending table; the caller holds the
+    chain's lock. Returns the chained events by their pending row's id.
 
     A pending row whose HMAC does not match (altered before chaining), or that
     copies one already chained, is left where it is, for verify_audit to
     report: it must never gain a valid HMAC in the chain.
     """
-    rows = list(AuditPendingEvent.objects.order_by("at", "id")[:_CHAIN_BATCH])
+    rows = _pending_rows() if rows is None else rows
     if not rows:
         return {}
-    copies = set(
-        AuditEvent.objects.filter(pending_id__in=[row.id for row in rows])
-        .values_list("pending_id", flat=True)
-    )  # fmt: skip
     key = signing_key()
-    last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-    previous = last or GENESIS_HASH
-    events = []
-    for row in rows:
-        problem = (
-            "it copies an event already chained"
-            if row.id in copies
-            else row.signature_problem()
-        )
-        if problem:
-            logger.error("Pending audit event %s not chained: %s", row.id, problem)
-            continue
-        event = row.chained_event(previous_hash=previous, key_id=key.id)
-        event.hash = previous = event.compute_hash()
-        events.append(event)
-    if events:
-        # One insert in chain order: the ids follow it (only the lock's holder
-        # inserts events).
-        AuditEvent.objects.bulk_create(events)
-        # Allowed by the trigger only because the events now exist (migration
-        # 0005).
-        AuditPendingEvent.objects.filter(
-            id__in=[event.pending_id for event in events]
-        ).delete()
+    with transaction.atomic():
+        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True)
+        previous = last.first() or GENESIS_HASH
+        events = []
+        for row in rows:
+            problem = (
+                "it copies an event already chained"
+                if row.copied
+                else row.signature_problem()
+            )
+            if problem:
+                logger.error("Pending audit event %s not chained: %s", row.id, problem)
+                continue
+            event = row.chained_event(previous_hash=previous, key_id=key.id)
+            event.hash = previous = event.compute_hash()
+            events.append(event)
+        if events:
+            # One insert in chain order: the ids follow it (only the lock's
+            # holder inserts events).
+            AuditEvent.objects.bulk_create(events)
+            _pending_delete([event.pending_id for event in events])
     return {event.pending_id: event for event in events}
+
+
+def _pending_delete(ids: list) -> None:
+    # Allowed by the trigger only because the events now exist (migration
+    # 0005). One statement: a queryset's delete() reads the rows first.
+    field = AuditPendingEvent._meta.pk
+    values = [field.get_db_prep_value(value, connection) for value in ids]
+    marks = ", ".join(["%s"] * len(values))
+    table = connection.ops.quote_name(AuditPendingEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE id IN ({marks})", values)  # noqa: S608
 
 
 def audit_chain_pending(*, wait: float = 0.0) -> int:
@@ -193,17 +226,30 @@ def audit_chain_pending(*, wait: float = 0.0) -> int:
     so this loops while it finds events, and a holder inside a larger
     transaction comes back once that commits.
     """
-    chained = 0
-    nested = connection.in_atomic_block
-    for _ in range(1 if nested else _CHAIN_ROUNDS):
+    return len(_chain_rounds(wait))
+
+
+def _chain_rounds(wait: float = 0.0) -> dict:
+    if connection.in_atomic_block:
+        # The lock then lasts until the caller's transaction ends; one round,
+        # and another after that commit.
         with transaction.atomic():
             if not _chain_try_lock(wait):
-                break
-            moved = len(_chain_pending())
-            if nested:
-                _chain_after_commit()
-        chained += moved
-        if not moved:
+                return {}
+            _chain_after_commit()
+            return _chain_pending()
+    chained = {}
+    for _ in range(_CHAIN_ROUNDS):
+        if not _chain_try_lock(wait, session=True):
+            break
+        try:
+            rows = _pending_rows()
+            # Committed before the lock is released, so the next holder
+            # links onto the newest event.
+            chained |= _chain_pending(rows)
+        finally:
+            chain_unlock(_CHAIN_LOCK_KEY)
+        if not rows:
             break
     return chained
 
@@ -307,16 +353,15 @@ def audit_chain_verify() -> AuditVerification:
 
 def _pending_problems(result: AuditVerification) -> list[str]:
     problems = []
-    rows = list(AuditPendingEvent.objects.order_by("at", "id"))
+    chained = AuditEvent.objects.filter(pending_id=OuterRef("id"))
+    rows = list(
+        AuditPendingEvent.objects.annotate(copied=Exists(chained)).order_by("at", "id")
+    )
     result.pending = len(rows)
-    copies = set(
-        AuditEvent.objects.filter(pending_id__in=[row.id for row in rows])
-        .values_list("pending_id", flat=True)
-    )  # fmt: skip
     for row in rows:
         reason = (
             "it copies an event already chained"
-            if row.id in copies
+            if row.copied
             else row.signature_problem()
         )
         if reason:
