@@ -25,6 +25,34 @@ def chain_lock(lock_key: int) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key])
 
 
+def chain_try_lock(lock_key: int) -> bool:
+    """Take a chain's append lock until the current transaction ends, if no
+    other session holds it; never waits. Always True on SQLite (see above)."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_key])
+        return cursor.fetchone()[0]
+
+
+def chain_try_session_lock(lock_key: int) -> bool:
+    """Take a chain's append lock for this session, if no other session holds
+    it; never waits. For work done outside a transaction and committed before
+    ``chain_unlock``: it costs no BEGIN and COMMIT when the lock is taken."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_key])
+        return cursor.fetchone()[0]
+
+
+def chain_unlock(lock_key: int) -> None:
+    """Release a lock ``chain_try_session_lock`` took."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_key])
+
+
 def chain_append(instance, *, lock_key: int, before_hash: Callable | None = None):
     """Link ``instance`` to the newest row of its table and insert it.
 

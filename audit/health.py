@@ -1,8 +1,9 @@
 """Health of the audit log's writing: can the chain's lock be taken?
 
-Every audited action appends to the chain under one lock (audit.chain). A
-session that took it and never finished (a stuck transaction) makes every
-audited page wait and then fail; the load balancer should hear of it.
+Events join the chain under one lock (audit.chain). Writers never wait for
+it (audit.services), but a session that took it and never finished (a stuck
+transaction) stops chaining: events pile up pending and readers of the log
+wait a second each. The load balancer should hear of it.
 """
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from .services import audit_chain_lock
 
 def chain_lock_check() -> str:
     """ "ok" when the lock can be taken within the health timeout, "stuck" when
-    someone has held it longer. Writers hold it for milliseconds."""
+    someone has held it longer. Chainers hold it for milliseconds."""
     if connection.vendor != "postgresql":
         # SQLite: writers queue on the database's own write lock, with a
         # timeout of its own (settings); the database check covers it.

@@ -9,7 +9,9 @@ newest rows. See docs/audit.md.
 """
 
 import hashlib
+import hmac
 import json
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -24,10 +26,10 @@ class Outcome(models.TextChoices):
     DENIED = "denied", "Denied"
 
 
-class AuditEvent(models.Model):
-    # Links only to people and organisations: nothing Wagtail's usage
-    # reports need, and indexing it would slow every write.
-    wagtail_reference_index_ignore = True
+class AuditEventContent(models.Model):
+    """What an event says, shared by the chained log and by events waiting to
+    join it (AuditPendingEvent)."""
+
     at = models.DateTimeField(db_index=True)
     # No database foreign keys: the log must outlive the rows it talks about,
     # and a cascading update would be refused by the append-only trigger.
@@ -58,15 +60,52 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=400, blank=True)
     detail = models.JSONField(default=dict, blank=True)
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
     # Which key signed the hash (audit.keys), never the key. Empty for events
     # written before keyed hashing: their hash is the plain SHA-256 it was.
     key_id = models.CharField(max_length=16, blank=True)
 
     class Meta:
+        abstract = True
+
+    def content(self) -> dict:
+        """Every field the event's HMAC covers but the link and the key id."""
+        return {
+            "at": self.at.isoformat(),
+            "actor": self.actor_id,
+            "actor_label": self.actor_label,
+            "organisation": self.organisation_id,
+            "organisation_label": self.organisation_label,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "outcome": self.outcome,
+            "ip_address": self.ip_address,
+            "user_agent": self.user_agent,
+            "detail": self.detail,
+        }
+
+
+class AuditEvent(AuditEventContent):
+    # Links only to people and organisations: nothing Wagtail's usage
+    # reports need, and indexing it would slow every write.
+    wagtail_reference_index_ignore = True
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+    # The pending row this event was chained from (None for events written
+    # before batched chaining). Not part of the HMAC: it only lets the pending
+    # row be deleted once chained (migration 0005), and at most once.
+    pending_id = models.UUIDField(null=True, blank=True, editable=False)
+
+    class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pending_id"],
+                condition=models.Q(pending_id__isnull=False),
+                name="audit_event_chained_once",
+            )
+        ]
 
     def __str__(self):
         who = self.actor_label or "anonymous"
@@ -82,21 +121,7 @@ class AuditEvent(models.Model):
 
         An unkeyed event's text is exactly what it was when written.
         """
-        fields = {
-            "at": self.at.isoformat(),
-            "actor": self.actor_id,
-            "actor_label": self.actor_label,
-            "organisation": self.organisation_id,
-            "organisation_label": self.organisation_label,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "outcome": self.outcome,
-            "ip_address": self.ip_address,
-            "user_agent": self.user_agent,
-            "detail": self.detail,
-            "previous_hash": self.previous_hash,
-        }
+        fields = {**self.content(), "previous_hash": self.previous_hash}
         if self.key_id:
             fields["key_id"] = self.key_id
         return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
@@ -111,6 +136,65 @@ class AuditEvent(models.Model):
                 "configured (DJANGO_AUDIT_HMAC_KEY or DJANGO_AUDIT_HMAC_OLD_KEYS)"
             )
         return key.sign(self.canonical().encode())
+
+
+class AuditPendingEvent(AuditEventContent):
+    """An event recorded but not yet linked into the chain (audit.services).
+
+    Written in the transaction of the change it records, without the chain's
+    lock, so it commits or rolls back with that change; the chainer then moves
+    it, in order, into AuditEvent. Its own HMAC (``signature``) covers its
+    content and its random id, so altering it before it is chained is caught,
+    and a copy of it can never be chained twice (AuditEvent.pending_id is
+    unique). Triggers refuse UPDATE, and DELETE unless an event chained from
+    it exists (migration 0005).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        who = self.actor_label or "anonymous"
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {who} {self.action} (pending)"
+
+    def payload(self) -> bytes:
+        fields = {**self.content(), "id": str(self.id), "key_id": self.key_id}
+        text = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+        # The prefix keeps a pending row's signature from passing for an
+        # event's, a segment's or a checkpoint's.
+        return f"audit-pending:{text}".encode()
+
+    def sign(self) -> None:
+        self.signature = key_named(self.key_id).sign(self.payload())
+
+    def signature_problem(self) -> str | None:
+        """Why this row cannot be chained as it stands, or None."""
+        key = key_named(self.key_id)
+        if key is None:
+            return (
+                f"it is signed with audit key {self.key_id}, which is not "
+                "configured (DJANGO_AUDIT_HMAC_KEY or DJANGO_AUDIT_HMAC_OLD_KEYS)"
+            )
+        if not hmac.compare_digest(key.sign(self.payload()), self.signature):
+            return (
+                "its content does not match its HMAC: it was altered before it "
+                "was chained"
+            )
+        return None
+
+    def chained_event(self, previous_hash: str, key_id: str) -> "AuditEvent":
+        """The event this row becomes, linked to ``previous_hash``, unsaved and
+        not yet hashed."""
+        content = {
+            f.attname: getattr(self, f.attname)
+            for f in self._meta.concrete_fields
+            if f.name not in ("id", "signature")
+        }
+        content["key_id"] = key_id
+        return AuditEvent(**content, previous_hash=previous_hash, pending_id=self.id)
 
 
 class AuditSegment(models.Model):

@@ -1,20 +1,41 @@
 """Writing to and checking the audit log. Every app records through here."""
 
 import ipaddress
+import logging
+import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 
 from .audit_actions import AuditAction
-from .chain import GENESIS_HASH, ChainProblem, chain_append, chain_lock, chain_verify
+from .chain import (
+    GENESIS_HASH,
+    ChainProblem,
+    chain_lock,
+    chain_try_lock,
+    chain_try_session_lock,
+    chain_unlock,
+    chain_verify,
+)
 from .checkpoints import Checkpoint, Unreadable, checkpoint_stores, utc_text
 from .keys import signing_key
-from .models import AuditEvent, AuditSegment, Outcome
+from .models import AuditEvent, AuditPendingEvent, AuditSegment, Outcome
 from .privacy import detail_cleaned
 
+logger = logging.getLogger(__name__)
+
 _CHAIN_LOCK_KEY = 7_306_210_001
+# Pending events chained per transaction, so that one chainer's transaction,
+# and the lock it holds, stays short; the next round takes the rest.
+_CHAIN_BATCH = 500
+# Rounds one chainer makes before leaving the rest to the next writer, a
+# reader or the sweep (manage.py audit_chain), so no request chains for long.
+_CHAIN_ROUNDS = 8
 
 # Set on a request once a "denied" event is written for it, so a gate that
 # audits every refusal (agreements.middleware) writes one event, not two.
@@ -52,7 +73,12 @@ def audit_record(
     outcome: str = Outcome.SUCCESS,
     detail: dict | None = None,
 ) -> AuditEvent:
-    """Append one event to the log.
+    """Record one event, chained into the log at once unless another writer is
+    chaining at that moment; then it waits, committed with the caller's change,
+    for the chainer that runs after each commit (docs/audit.md).
+
+    Returns the chained event, or, while it waits, the event as it will be
+    chained, without an id or hash yet.
 
     ``actor`` defaults to the request's user. ``obj`` (any model instance)
     fills in the object type and id. ``detail`` must never hold passwords,
@@ -71,7 +97,9 @@ def audit_record(
     if request is not None:
         user_agent = request.META.get("HTTP_USER_AGENT", "")[:400]
 
-    event = AuditEvent(
+    key = signing_key()
+    pending = AuditPendingEvent(
+        at=timezone.now(),
         actor=actor,
         actor_label=actor.get_username() if actor else "",
         organisation=organisation,
@@ -83,23 +111,166 @@ def audit_record(
         ip_address=client_ip(request),
         user_agent=user_agent,
         detail=detail_cleaned(detail or {}),
-        key_id=signing_key().id,
+        key_id=key.id,
     )
-    event = chain_append(event, lock_key=_CHAIN_LOCK_KEY, before_hash=_stamp_time)
+    pending.signature = key.sign(pending.payload())
+    if connection.in_atomic_block:
+        # In the caller's transaction, so the event commits exactly when the
+        # change it records does. Chained at once if no one else is chaining;
+        # otherwise it waits, committed, for the chainer after this commit.
+        pending.save(force_insert=True)
+        event = _chain_pending().get(pending.id) if _chain_try_lock() else None
+        _chain_after_commit()
+    else:
+        # No transaction: the insert commits by itself, then this writer
+        # chains if the lock is free. Two round trips when it is not.
+        pending.save(force_insert=True)
+        try:
+            event = _chain_rounds(known_pending=True).get(pending.id)
+        except DatabaseError:
+            # The event is committed; the next writer or the sweep chains it.
+            logger.exception("Chaining audit events failed")
+            event = None
     if request is not None and outcome == Outcome.DENIED:
         setattr(request, DENIAL_RECORDED, True)
-    return event
+    # Not yet chained (another writer holds the lock): the event as it will
+    # be, without an id or hash until the chainer gives it them.
+    return event or pending.chained_event(previous_hash="", key_id=key.id)
 
 
 def audit_chain_lock() -> None:
-    """Hold the lock ``audit_record`` appends under until the current
-    transaction ends, for a bulk writer that chains many events at once."""
+    """Hold the chain's lock until the current transaction ends, for a bulk
+    writer that chains many events at once (and for the health check)."""
     chain_lock(_CHAIN_LOCK_KEY)
 
 
-def _stamp_time(event: AuditEvent) -> None:
-    # Taken under the chain's lock so the log reads in time order.
-    event.at = timezone.now()
+def _chain_try_lock(wait: float = 0.0, *, session: bool = False) -> bool:
+    """Take the chain's lock for this transaction (or, ``session``, until
+    chain_unlock) if it is free, trying for up to ``wait`` seconds; a held
+    lock never blocks a writer."""
+    take = chain_try_session_lock if session else chain_try_lock
+    deadline = time.monotonic() + wait
+    while not take(_CHAIN_LOCK_KEY):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _pending_rows() -> list[AuditPendingEvent]:
+    """The oldest pending events, each marked ``copied`` when an event chained
+    from it already exists (a copy put back: never chained twice)."""
+    chained = AuditEvent.objects.filter(pending_id=OuterRef("id"))
+    # The chain's newest hash comes in the same query (one round trip less);
+    # sound because only the lock's holder, the caller, appends.
+    head = AuditEvent.objects.order_by("-id").values("hash")[:1]
+    return list(
+        AuditPendingEvent.objects.annotate(
+            copied=Exists(chained), chain_head=Subquery(head)
+        ).order_by("at", "id")[:_CHAIN_BATCH]
+    )
+
+
+def _chain_pending(rows: list[AuditPendingEvent] | None = None) -> dict:
+    """Link the oldest pending events (``rows``, or read here) onto the chain,
+    in order, and delete them from the pending table; the caller holds the
+    chain's lock. Returns the chained events by their pending row's id.
+
+    A pending row whose HMAC does not match (altered before chaining), or that
+    copies one already chained, is left where it is, for verify_audit to
+    report: it must never gain a valid HMAC in the chain.
+    """
+    rows = _pending_rows() if rows is None else rows
+    if not rows:
+        return {}
+    key = signing_key()
+    previous = rows[0].chain_head or GENESIS_HASH
+    with transaction.atomic():
+        events = []
+        for row in rows:
+            problem = (
+                "it copies an event already chained"
+                if row.copied
+                else row.signature_problem()
+            )
+            if problem:
+                logger.error("Pending audit event %s not chained: %s", row.id, problem)
+                continue
+            event = row.chained_event(previous_hash=previous, key_id=key.id)
+            event.hash = previous = event.compute_hash()
+            events.append(event)
+        if events:
+            # One insert in chain order: the ids follow it (only the lock's
+            # holder inserts events).
+            AuditEvent.objects.bulk_create(events)
+            _pending_delete([event.pending_id for event in events])
+    return {event.pending_id: event for event in events}
+
+
+def _pending_delete(ids: list) -> None:
+    # Allowed by the trigger only because the events now exist (migration
+    # 0005). One statement: a queryset's delete() reads the rows first.
+    field = AuditPendingEvent._meta.pk
+    values = [field.get_db_prep_value(value, connection) for value in ids]
+    marks = ", ".join(["%s"] * len(values))
+    table = connection.ops.quote_name(AuditPendingEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE id IN ({marks})", values)  # noqa: S608
+
+
+def audit_chain_pending(*, wait: float = 0.0) -> int:
+    """Chain every pending event, if the chain's lock is free (or frees within
+    ``wait`` seconds); returns how many were chained.
+
+    Run after each commit that recorded an event, by readers of the log before
+    they read, and by the sweep (manage.py audit_chain). A writer that found
+    the lock taken relies on its holder coming back here after its own commit:
+    so this loops while it finds events, and a holder inside a larger
+    transaction comes back once that commits.
+    """
+    return len(_chain_rounds(wait))
+
+
+def _chain_rounds(wait: float = 0.0, *, known_pending: bool = False) -> dict:
+    if connection.in_atomic_block:
+        # The lock then lasts until the caller's transaction ends; one round,
+        # and another after that commit.
+        with transaction.atomic():
+            if not _chain_try_lock(wait):
+                return {}
+            _chain_after_commit()
+            return _chain_pending()
+    chained = {}
+    for _ in range(_CHAIN_ROUNDS):
+        # Looked at after the last round's unlock, so it sees every event of a
+        # writer that found the lock taken meanwhile; one cheap query when
+        # nothing is pending, as for most readers.
+        if not known_pending and not AuditPendingEvent.objects.exists():
+            break
+        known_pending = False
+        if not _chain_try_lock(wait, session=True):
+            break
+        try:
+            rows = _pending_rows()
+            # Committed before the lock is released, so the next holder
+            # links onto the newest event.
+            chained |= _chain_pending(rows)
+        finally:
+            chain_unlock(_CHAIN_LOCK_KEY)
+        if not rows:
+            break
+    return chained
+
+
+def _chain_after_commit() -> None:
+    """Chain what is pending once the current transaction commits (at once
+    outside one); registered once per transaction."""
+    waiting = getattr(connection, "run_on_commit", [])
+    if any(func is audit_chain_pending for _sids, func, _robust in waiting):
+        return
+    # robust: the change has committed; if chaining fails now, the event waits
+    # committed for the next writer or the sweep, and the request goes on.
+    transaction.on_commit(audit_chain_pending, robust=True)
 
 
 def audit_read(request: HttpRequest, obj, *, detail: dict | None = None) -> AuditEvent:
@@ -119,6 +290,8 @@ class AuditVerification:
     first_keyed_id: int | None = None
     unkeyed: int = 0
     checkpoints: list[Checkpoint] = field(default_factory=list)
+    # Events recorded but not yet chained when the check ran.
+    pending: int = 0
     # Of ``events``, those sealed into segments, and segments whose file was
     # destroyed after its retention (their records vouch for them).
     sealed: int = 0
@@ -132,8 +305,13 @@ class AuditVerification:
 
 def audit_chain_verify() -> AuditVerification:
     """Check every event's link and HMAC, and the table against every signed
-    checkpoint outside the database (docs/audit.md)."""
+    checkpoint outside the database (docs/audit.md); and that events waiting
+    to be chained are unaltered and not waiting too long."""
+    # Events that merely await the next writer or the sweep are chained first:
+    # what is left is what cannot be (a held lock, an altered row).
+    audit_chain_pending()
     result = AuditVerification()
+    result.problems.extend(_pending_problems(result))
     seen = set()
     for store in checkpoint_stores():
         try:
@@ -179,6 +357,38 @@ def audit_chain_verify() -> AuditVerification:
         if ending:
             result.problems.append(ending)
     return result
+
+
+def _pending_problems(result: AuditVerification) -> list[str]:
+    problems = []
+    chained = AuditEvent.objects.filter(pending_id=OuterRef("id"))
+    rows = list(
+        AuditPendingEvent.objects.annotate(copied=Exists(chained)).order_by("at", "id")
+    )
+    result.pending = len(rows)
+    for row in rows:
+        reason = (
+            "it copies an event already chained"
+            if row.copied
+            else row.signature_problem()
+        )
+        if reason:
+            problems.append(
+                f"The pending audit event {row.id}, recorded {utc_text(row.at)}, "
+                f"cannot be chained: {reason}."
+            )
+    grace = settings.AUDIT_PENDING_GRACE_SECONDS
+    since = timezone.now() - timedelta(seconds=grace)
+    overdue = [row for row in rows if row.at < since]
+    if overdue:
+        problems.append(
+            f"{len(overdue)} audit event{'s' if len(overdue) != 1 else ''} "
+            f"recorded since {utc_text(overdue[0].at)} "
+            f"{'have' if len(overdue) != 1 else 'has'} waited more than {grace} "
+            "seconds to be chained: something holds the chain's lock (see the "
+            "audit_lock health check), or the rows above were altered."
+        )
+    return problems
 
 
 def _verify_sealed(walk: "_CheckpointWalk") -> tuple[str | None, str, int, int]:

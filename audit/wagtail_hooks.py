@@ -9,6 +9,7 @@ from .checkpoints import utc_text
 from .exports import SafeExportIndexView
 from .models import AuditEvent
 from .readonly import ReadOnlyPermissionHelper
+from .selectors import audit_events
 from .services import audit_record
 
 
@@ -89,6 +90,11 @@ class AuditEventAdmin(PortalModelAdmin):
         "detail",
         "previous_hash",
     )
+
+    def get_queryset(self, request):
+        # Events waiting to be chained are chained first: the list, its export
+        # and the inspect view show every event recorded so far.
+        return audit_events()
 
     def inspect_view(self, request, instance_pk):
         audit_record(

@@ -28,7 +28,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from audit.models import AuditEvent, Outcome
+from audit.models import Outcome
+from audit.selectors import audit_events
 from audit.services import audit_record
 from documents.audit_actions import DocumentAction
 from jobs.mail import email_queue
@@ -66,7 +67,8 @@ def _events(kind: str, since: datetime, **filters) -> dict[int, list[Seen]]:
     """Events since ``since`` not yet used for an alert of ``kind``, by actor."""
     used = AlertEvidence.objects.filter(kind=kind).values("event_id")
     rows = (
-        AuditEvent.objects.filter(at__gte=since, actor__isnull=False, **filters)
+        audit_events()
+        .filter(at__gte=since, actor__isnull=False, **filters)
         .exclude(pk__in=used)
         .order_by("at", "pk")
         .values_list("pk", "at", "actor_id")

@@ -37,6 +37,8 @@ class Job:
         if self.daily_at is not None:
             return f"daily at {self.daily_at:%H:%M}"
         minutes = int(self.every.total_seconds() // 60)
+        if minutes == 1:
+            return "every minute"
         return "every hour" if minutes == 60 else f"every {minutes} minutes"
 
     def latest_slot(self, now: datetime) -> datetime:
@@ -109,6 +111,13 @@ SCHEDULE: tuple[Job, ...] = (
         "in the case's history and the audit log, and rebuilds the meeting "
         "packs that left the case out; the checks already stop at the end date",
         daily_at=time(0, 15),
+    ),
+    Job(
+        "audit_chain",
+        "links audit events still waiting to be chained into the chain; "
+        "writers chain on commit, so this only catches those left by a "
+        "chainer that stopped or rolled back ([audit.md](audit.md))",
+        every=timedelta(minutes=1),
     ),
     Job(
         "audit_checkpoint",

@@ -17,6 +17,7 @@ from django.db.models import Q
 
 from accounts.models import Organisation
 from audit.models import AuditEvent, Outcome
+from audit.selectors import audit_events
 from documents.audit_actions import DocumentAction
 from documents.models import FileDownload, SharedFile
 from meetings.audit_actions import MeetingAction
@@ -120,11 +121,15 @@ def downloads_of(organisation: Organisation) -> list[dict]:
     """One row per thing downloaded by ``organisation``'s people: its kind,
     what it is, how many times, first and last (ISO times), oldest first."""
     of_organisation = Q(organisation=organisation) | Q(actor__organisation=organisation)
-    events = AuditEvent.objects.filter(
-        of_organisation,
-        action__in=[str(action) for action in DOWNLOAD_ACTIONS],
-        outcome=Outcome.SUCCESS,
-    ).only("action", "object_id", "detail", "at")
+    events = (
+        audit_events()
+        .filter(
+            of_organisation,
+            action__in=[str(action) for action in DOWNLOAD_ACTIONS],
+            outcome=Outcome.SUCCESS,
+        )
+        .only("action", "object_id", "detail", "at")
+    )
     from_log = _tally(
         (DOWNLOAD_ACTIONS[event.action], _key(DOWNLOAD_ACTIONS[event.action], event),
          event.at)

@@ -26,6 +26,7 @@ from django.http import Http404
 
 from accounts.models import User
 from audit.models import AuditEvent
+from audit.selectors import audit_events
 
 from .matching import PersonQuery, query_variants
 from .models import MentionKind, PersonMention
@@ -310,7 +311,8 @@ def _count_audit_events(groups: list[HitGroup]) -> None:
     for label, ids in by_type.items():
         condition |= Q(object_type=label, object_id__in=ids)
     counts = (
-        AuditEvent.objects.filter(condition)
+        audit_events()
+        .filter(condition)
         .values("object_type", "object_id")
         .annotate(events=Count("pk"))
     )
@@ -349,7 +351,8 @@ def record_for(user: User, key: str, record_id: int) -> RecordView:
         ).order_by("pk")
     )
     events = list(
-        AuditEvent.objects.filter(object_type=source.label, object_id=str(record.pk))
+        audit_events()
+        .filter(object_type=source.label, object_id=str(record.pk))
         .only("at", "action", "actor_label", "organisation_label", "outcome")
         .order_by("-id")[:AUDIT_EVENTS_SHOWN]
     )

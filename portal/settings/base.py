@@ -565,6 +565,10 @@ AUDIT_DETAIL_STRICT = False
 # the table (manage.py audit_seal, daily; docs/audit.md), unless the ISA
 # version in force gives its own audit period, which then applies instead.
 AUDIT_RETENTION_YEARS = env.int("DJANGO_AUDIT_RETENTION_YEARS", default=6)
+# Events wait, committed, in a pending table until a chainer links them into
+# the chain (usually within milliseconds); verify_audit reports any that have
+# waited longer than this (docs/audit.md).
+AUDIT_PENDING_GRACE_SECONDS = env.int("DJANGO_AUDIT_PENDING_GRACE_SECONDS", default=10)
 # Where sealed segments are written: a STORAGES alias (private, never public).
 AUDIT_SEGMENT_STORAGE = "audit_segments"
 

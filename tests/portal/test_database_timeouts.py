@@ -13,7 +13,8 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from accounts.models import Role
-from audit.models import AuditEvent
+from audit.models import AuditEvent, AuditPendingEvent
+from audit.selectors import audit_events
 from audit.services import _CHAIN_LOCK_KEY, audit_chain_verify
 from referrals.models import ReferralDraft
 from tests.conftest import verified_client_for
@@ -68,11 +69,13 @@ def test_a_slow_query_gets_the_problem_page_in_time():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_stuck_audit_lock_gets_the_problem_page_and_saves_nothing():
-    """Another session holds the audit chain's lock and never lets go: starting
-    a referral (which is audited) gives up after lock_timeout, keeps no draft
-    and leaves the chain intact. Committed for real (transaction=True): inside
-    a test's own transaction this session would already hold the lock."""
+def test_a_stuck_audit_lock_no_longer_holds_up_requests():
+    """Another session holds the audit chain's lock and never lets go. Writers
+    no longer wait for it (audit.services): starting a referral (which is
+    audited) is served at once and saves its draft, and its event waits,
+    committed and signed, until the lock is free; then it joins the chain.
+    Committed for real (transaction=True): inside a test's own transaction
+    this session would already hold the lock."""
     referrer = UserFactory(roles=[Role.REFERRER])
     client = verified_client_for(referrer)
     drafts = ReferralDraft.objects.count()
@@ -86,11 +89,15 @@ def test_a_stuck_audit_lock_gets_the_problem_page_and_saves_nothing():
         started = time.monotonic()
         response = client.post(reverse("referrals:start"))
         elapsed = time.monotonic() - started
+        assert elapsed < 3
+        assert response.status_code == 302
+        assert ReferralDraft.objects.count() == drafts + 1
+        waiting = AuditPendingEvent.objects.get()
+        assert waiting.actor_id == referrer.pk
+        assert AuditEvent.objects.count() == events
     finally:
         holder.close()
-    assert elapsed < 3
-    assert response.status_code == 503
-    assert PROBLEM in response.content.decode()
-    assert ReferralDraft.objects.count() == drafts
-    assert AuditEvent.objects.count() == events
+    # The lock is free: the next reader of the log chains the event first.
+    assert audit_events().filter(actor=referrer, action=waiting.action).exists()
+    assert not AuditPendingEvent.objects.exists()
     assert audit_chain_verify().intact
