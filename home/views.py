@@ -35,9 +35,9 @@ def _searchable_pages(request):
 
 
 def search(request):
-    """Search guidance and agreements; coordinators also find referrals by
-    reference or a person's name. Results come only from what the person may
-    open (the selectors and view restrictions)."""
+    """Search guidance, agreements and meeting resources; coordinators also
+    find referrals by reference or a person's name. Results come only from
+    what the person may open (the selectors and view restrictions)."""
     from referrals.selectors import referrals_matching
 
     query = request.GET.get("q", "").strip()[:200]

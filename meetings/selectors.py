@@ -2,8 +2,10 @@
 
 - Coordinators see every meeting and may download any agency's pack.
 - Referrers (agency staff) see a meeting once papers are issued if their
-  organisation is invited to at least one case on it, and download only
-  their own organisation's pack.
+  organisation is invited to at least one case on it, or if a colleague
+  sending apologies named them as deputy (they then see no case their
+  organisation is not invited to), and download only their own
+  organisation's pack.
 - An organisation the agreement does not cover sees nothing
   (``agreements.selectors.case_material_access``).
 """
@@ -15,6 +17,7 @@ from django.db.models import (
     Count,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -62,9 +65,13 @@ def meetings_visible_to(user: User) -> QuerySet[Meeting]:
     meetings = Meeting.objects.select_related("chair")
     if user.has_role(Role.COORDINATOR):
         return meetings
+    # A named deputy holds a place as a person (meetings.calendar.invitees
+    # sends them the invitation), whether or not their organisation is
+    # invited to a case.
     return meetings.filter(
+        Q(agenda_items__invited=user.organisation_id)
+        | Q(attendance__user=user, attendance__deputy_for__isnull=False),
         status__in=VISIBLE_TO_AGENCIES,
-        agenda_items__invited=user.organisation_id,
     ).distinct()
 
 

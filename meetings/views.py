@@ -90,7 +90,10 @@ def _meeting_page(request, meeting, refused: dict | None = None):
             "items": items,
             "other_cases": meeting.agenda_items.count() - len(items),
             "may_manage": may_manage,
-            "has_pack": meeting.status in selectors.VISIBLE_TO_AGENCIES,
+            # A deputy whose organisation is invited to no case has no pack
+            # or minutes of their own (selectors.pack_organisation_for).
+            "has_pack": meeting.status in selectors.VISIBLE_TO_AGENCIES
+            and (may_manage or bool(items)),
             "pack_closed": pack_closed_for(meeting, user),
             "cases_held": meeting.tombstones.values_list("cases_held", flat=True)
             .order_by("-pk")

@@ -86,7 +86,7 @@ def test_sign_in_search_and_share_by_keyboard(page, live_server, person, tmp_pat
     tab_to(page, "Search")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Search")
-    tab_to(page, "Search guidance and agreements")
+    tab_to(page, "Search guidance, agreements and meeting resources")
     page.keyboard.type("cuckooing")
     page.keyboard.press("Enter")
     expect(page.get_by_text("1 result for")).to_be_visible()

@@ -236,3 +236,48 @@ class TestCoordinatorsTable:
         assert "Your attendance" in body
         assert reverse("meetings:reply", args=[world["meeting"].pk]) in body
         assert reverse("meetings:confidentiality", args=[world["meeting"].pk]) in body
+
+
+class TestDeputyFromAnOrganisationNotInvited:
+    """The chair sends apologies and names a colleague whose organisation is
+    invited to no case. The deputy is sent the invitation, so the link in it
+    must open the meeting (it answered 404), without any case or pack."""
+
+    @pytest.fixture
+    def deputy(self, world):
+        chair = world["boss"]
+        colleague = UserFactory(
+            organisation=chair.organisation, roles=[Role.REFERRER],
+            first_name="Dee", last_name="Puty",
+        )  # fmt: skip
+        attendance_reply(
+            meeting=world["meeting"], user=chair, reply=Reply.APOLOGIES,
+            deputy=colleague,
+        )  # fmt: skip
+        return colleague
+
+    def test_the_deputy_opens_the_meeting_and_replies(self, world, deputy):
+        client = verified_client_for(deputy)
+        meeting = world["meeting"]
+        response = client.get(meeting.get_absolute_url())
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "You are the deputy of" in body
+        assert "1 case on the agenda does not involve your organisation" in body
+        assert "Download your meeting pack" not in body
+        assert str(meeting) in client.get(reverse("meetings:index")).content.decode()
+        url = reverse("meetings:reply", args=[meeting.pk])
+        assert client.post(url, {"reply": "attending"}).status_code == 302
+        assert Attendance.objects.get(user=deputy).reply == Reply.ATTENDING
+
+    def test_the_deputy_gets_no_pack(self, world, deputy):
+        client = verified_client_for(deputy)
+        url = reverse("meetings:pack", args=[world["meeting"].pk])
+        assert client.get(url).status_code == 404
+
+    def test_no_longer_deputy_no_longer_sees_it(self, world, deputy):
+        attendance_reply(
+            meeting=world["meeting"], user=world["boss"], reply=Reply.APOLOGIES
+        )
+        client = verified_client_for(deputy)
+        assert client.get(world["meeting"].get_absolute_url()).status_code == 404
