@@ -172,6 +172,16 @@ def packs_of(meeting: Meeting) -> QuerySet[MeetingPack]:
     return meeting.packs.select_related("organisation").order_by("organisation__name")
 
 
+def pack_of(meeting: Meeting, organisation_id: int) -> MeetingPack | None:
+    """The organisation's stored pack of ``meeting``, without the file's
+    stamp facts (the page needs only whether it is current)."""
+    return (
+        meeting.packs.filter(organisation_id=organisation_id)
+        .only("pk", "meeting", "organisation", "meeting_version", "built_at")
+        .first()
+    )
+
+
 # Recording the meeting, actions and minutes ------------------------------------
 
 

@@ -49,6 +49,7 @@ from .services import (
     meeting_schedule,
     pack_closed_for,
     pack_download,
+    pack_preparing,
     papers_issue,
     replies_of,
 )
@@ -80,6 +81,12 @@ def _meeting_page(request, meeting, refused: dict | None = None):
         items = items.filter(invited=user.organisation_id)
     items = list(items.prefetch_related("invited"))
     may_manage = user.has_role(Role.COORDINATOR)
+    has_pack = meeting.status in selectors.VISIBLE_TO_AGENCIES
+    own_pack = (
+        selectors.pack_of(meeting, user.organisation_id)
+        if has_pack and user.organisation_id and not may_manage
+        else None
+    )
     audit_read(request, meeting)
     return render(
         request,
@@ -89,7 +96,9 @@ def _meeting_page(request, meeting, refused: dict | None = None):
             "items": items,
             "other_cases": meeting.agenda_items.count() - len(items),
             "may_manage": may_manage,
-            "has_pack": meeting.status in selectors.VISIBLE_TO_AGENCIES,
+            "has_pack": has_pack,
+            # Never offer a pack built before the latest change as current.
+            "pack_preparing": has_pack and pack_preparing(meeting, own_pack),
             "pack_closed": pack_closed_for(meeting, user),
             "cases_held": meeting.tombstones.values_list("cases_held", flat=True)
             .order_by("-pk")

@@ -27,7 +27,7 @@ from agreements.selectors import case_material_access
 from bench.peer.models import PeerPage
 from documents.services import share_create
 from home.models import GuidancePage, HomePage
-from meetings.models import Meeting, MeetingPack, MeetingStatus
+from meetings.models import Meeting, MeetingPack, MeetingStatus, PackSection
 from meetings.services import agenda_item_add, meeting_schedule, pack_build
 from referrals.models import Referral, Status
 
@@ -184,6 +184,11 @@ class Command(BaseCommand):
         seconds = []
         pack = None
         for _ in range(self.pack_builds):
+            # A full build each time: its cases' rendered sections go too
+            # (bench/pack_rebuild.py times rebuilds that reuse them).
+            PackSection.objects.filter(
+                packs__meeting=meeting, packs__organisation=referrer.organisation
+            ).delete()
             MeetingPack.objects.filter(
                 meeting=meeting, organisation=referrer.organisation
             ).delete()
