@@ -139,7 +139,10 @@ def referrals_for_agenda(user: User, meeting: Meeting) -> QuerySet[Referral]:
         .filter(status=Status.ACCEPTED)
         .exclude(agenda_items__meeting=meeting)
         .exclude(pk__in=CaseRestriction.objects.in_force().values("referral_id"))
+        .select_related(None)
         .select_related("organisation")
+        # The list shows these three; the answers (JSON) would cost seconds.
+        .only("reference", "risk_level", "organisation__name")
         .order_by("pk")
     )
 

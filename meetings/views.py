@@ -236,11 +236,14 @@ def schedule(request):
     )
 
 
-def _add_form(user, meeting, data=None) -> AgendaItemAddForm:
+def _add_form(user, meeting, data=None, *, offer=True) -> AgendaItemAddForm:
+    """The add-a-case form; ``offer`` False leaves out the list of waiting
+    cases (thousands on a busy portal), which only the page shows: a post
+    checks the one case chosen."""
     return AgendaItemAddForm(
         data,
         referrals=referrals_visible_to(user),
-        waiting=selectors.referrals_for_agenda(user, meeting),
+        waiting=selectors.referrals_for_agenda(user, meeting) if offer else (),
         organisations=selectors.organisations_to_invite(),
     )
 
@@ -287,7 +290,7 @@ def agenda_add(request, meeting_id):
     if refusal := meeting.refusal("change_agenda"):
         # The page no longer offers the form, so the message goes by the agenda.
         return _agenda_refused(request, meeting, refusal, anchor="agenda")
-    form = _add_form(user, meeting, request.POST)
+    form = _add_form(user, meeting, request.POST, offer=False)
     if not form.is_valid():
         return _agenda_refused(request, meeting, "", data=request.POST)
     referral = form.cleaned_data["referral"]
