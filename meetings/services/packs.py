@@ -282,13 +282,10 @@ def _section_pdfs(parts: _PackParts) -> list[PackSection]:
     if rendered:
         # Another build may store the same section meanwhile: either serves.
         PackSection.objects.bulk_create(rendered, ignore_conflicts=True)
-        ids = dict(
-            PackSection.objects.filter(key__in=[s.key for s in rendered]).values_list(
-                "key", "pk"
-            )
-        )
-        for section in rendered:
-            section.pk = ids[section.key]
+        pdfs = {section.key: section.pdf for section in rendered}
+        for section in PackSection.objects.filter(key__in=pdfs).defer("pdf"):
+            section.pdf = pdfs[section.key]
+            stored[section.key] = section
     return [stored[key] for key in keys]
 
 
