@@ -143,6 +143,13 @@ class Meeting(models.Model):
     # Counts changes to what a calendar invitation shows (time and place), so
     # that everyone invited gets the update (meetings.calendar).
     calendar_version = models.PositiveIntegerField(default=0)
+    # Counts changes to what the packs show since papers were issued; each pack
+    # records the count its build started from, so a pack behind it is being
+    # prepared again (``meetings.services.packs``) and is not offered as current.
+    packs_version = models.PositiveIntegerField(default=0)
+    # The ``packs_version`` the last finished build started from: behind
+    # ``packs_version``, a build is queued or running.
+    packs_built_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-starts_at"]
@@ -204,6 +211,11 @@ class Meeting(models.Model):
         return self.minutes_issued_at + timedelta(
             days=settings.PACK_DOWNLOAD_DAYS_AFTER_MINUTES
         )
+
+    @property
+    def packs_preparing(self) -> bool:
+        """Whether a build of the packs is queued or running after a change."""
+        return self.packs_built_version < self.packs_version
 
     def pack_closed(self, now: datetime | None = None) -> bool:
         """Whether agencies' packs are closed now (coordinators' are not)."""
@@ -466,6 +478,9 @@ class MeetingPack(models.Model):
     pages = models.PositiveIntegerField()
     build_seconds = models.FloatField()
     built_at = models.DateTimeField(db_default=Now())
+    # The meeting's ``packs_version`` the build that made or kept this pack
+    # started from: behind the meeting's, the pack is out of date.
+    meeting_version = models.PositiveIntegerField(default=0)
     stamp = models.JSONField(
         default=dict,
         blank=True,
@@ -482,6 +497,33 @@ class MeetingPack(models.Model):
 
     def __str__(self):
         return f"Pack for {self.organisation}, {self.meeting}"
+
+    @property
+    def out_of_date(self) -> bool:
+        """Built before the latest change to what the meeting's packs show."""
+        return self.meeting_version < self.meeting.packs_version
+
+
+class PackSection(models.Model):
+    """One case's part of a meeting pack as a tagged PDF, rendered once for
+    each version of what it shows (the case, redacted for an organisation,
+    and its place on the agenda) and reused by every pack that shows the
+    same: ``key`` is a SHA-256 of its print HTML and the template version.
+    Packs are assembled from these (``meetings.pack_pdf``); a section no
+    pack uses any more is deleted after each build, with the pack's record
+    when a meeting's record is destroyed, and with an organisation's packs.
+    """
+
+    wagtail_reference_index_ignore = True
+
+    key = models.CharField(max_length=64, unique=True)
+    pdf = models.BinaryField()
+    pages = models.PositiveIntegerField()
+    created_at = models.DateTimeField(db_default=Now())
+    packs = models.ManyToManyField(MeetingPack, related_name="sections", blank=True)
+
+    def __str__(self):
+        return f"Pack section {self.key[:12]} ({self.pages} pages)"
 
 
 class MeetingTombstone(models.Model):

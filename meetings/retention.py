@@ -78,7 +78,10 @@ def case_content_destroy(sender, referral, **kwargs) -> Destroyed:
     MeetingPack.objects.filter(pk__in=[pack.pk for pack in packs]).delete()
     objects_delete(kind_for(MeetingPack, "file"), [pack.file.name for pack in packs])
 
-    from .services import packs_outdated_in
+    from .services import pack_sections_sweep, packs_outdated_in
+
+    # The rendered sections of the case go with the packs that used them.
+    pack_sections_sweep(grace=timedelta(0))
 
     packs_outdated_in(Meeting.objects.filter(pk__in=meeting_ids))
     return destroyed
@@ -172,6 +175,9 @@ def meeting_record_dispose(
             },
         )
         objects_delete(kind_for(MeetingPack, "file"), [p.file.name for p in packs])
+        from .services import pack_sections_sweep
+
+        pack_sections_sweep(grace=timedelta(0))
     return tombstone
 
 

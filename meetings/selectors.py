@@ -146,7 +146,10 @@ def referrals_for_agenda(user: User, meeting: Meeting) -> QuerySet[Referral]:
         .filter(status=Status.ACCEPTED)
         .exclude(agenda_items__meeting=meeting)
         .exclude(pk__in=CaseRestriction.objects.in_force().values("referral_id"))
+        .select_related(None)
         .select_related("organisation")
+        # The list shows these three; the answers (JSON) would cost seconds.
+        .only("reference", "risk_level", "organisation__name")
         .order_by("pk")
     )
 
@@ -177,6 +180,16 @@ def agenda_item_for(user: User, meeting: Meeting, item_id: int) -> AgendaItem:
 
 def packs_of(meeting: Meeting) -> QuerySet[MeetingPack]:
     return meeting.packs.select_related("organisation").order_by("organisation__name")
+
+
+def pack_of(meeting: Meeting, organisation_id: int) -> MeetingPack | None:
+    """The organisation's stored pack of ``meeting``, without the file's
+    stamp facts (the page needs only whether it is current)."""
+    return (
+        meeting.packs.filter(organisation_id=organisation_id)
+        .only("pk", "meeting", "organisation", "meeting_version", "built_at")
+        .first()
+    )
 
 
 # Recording the meeting, actions and minutes ------------------------------------

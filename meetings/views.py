@@ -50,6 +50,7 @@ from .services import (
     meeting_schedule,
     pack_closed_for,
     pack_download,
+    pack_preparing,
     papers_issue,
     replies_of,
 )
@@ -81,6 +82,16 @@ def _meeting_page(request, meeting, refused: dict | None = None):
         items = items.filter(invited=user.organisation_id)
     items = list(items.prefetch_related("invited"))
     may_manage = user.has_role(Role.COORDINATOR)
+    # A deputy whose organisation is invited to no case has no pack or
+    # minutes of their own (selectors.pack_organisation_for).
+    has_pack = meeting.status in selectors.VISIBLE_TO_AGENCIES and (
+        may_manage or bool(items)
+    )
+    own_pack = (
+        selectors.pack_of(meeting, user.organisation_id)
+        if has_pack and user.organisation_id and not may_manage
+        else None
+    )
     audit_read(request, meeting)
     return render(
         request,
@@ -90,10 +101,9 @@ def _meeting_page(request, meeting, refused: dict | None = None):
             "items": items,
             "other_cases": meeting.agenda_items.count() - len(items),
             "may_manage": may_manage,
-            # A deputy whose organisation is invited to no case has no pack
-            # or minutes of their own (selectors.pack_organisation_for).
-            "has_pack": meeting.status in selectors.VISIBLE_TO_AGENCIES
-            and (may_manage or bool(items)),
+            "has_pack": has_pack,
+            # Never offer a pack built before the latest change as current.
+            "pack_preparing": has_pack and pack_preparing(meeting, own_pack),
             "pack_closed": pack_closed_for(meeting, user),
             "cases_held": meeting.tombstones.values_list("cases_held", flat=True)
             .order_by("-pk")
@@ -232,11 +242,14 @@ def schedule(request):
     )
 
 
-def _add_form(user, meeting, data=None) -> AgendaItemAddForm:
+def _add_form(user, meeting, data=None, *, offer=True) -> AgendaItemAddForm:
+    """The add-a-case form; ``offer`` False leaves out the list of waiting
+    cases (thousands on a busy portal), which only the page shows: a post
+    checks the one case chosen."""
     return AgendaItemAddForm(
         data,
         referrals=referrals_visible_to(user),
-        waiting=selectors.referrals_for_agenda(user, meeting),
+        waiting=selectors.referrals_for_agenda(user, meeting) if offer else (),
         organisations=selectors.organisations_to_invite(),
     )
 
@@ -283,7 +296,7 @@ def agenda_add(request, meeting_id):
     if refusal := meeting.refusal("change_agenda"):
         # The page no longer offers the form, so the message goes by the agenda.
         return _agenda_refused(request, meeting, refusal, anchor="agenda")
-    form = _add_form(user, meeting, request.POST)
+    form = _add_form(user, meeting, request.POST, offer=False)
     if not form.is_valid():
         return _agenda_refused(request, meeting, "", data=request.POST)
     referral = form.cleaned_data["referral"]

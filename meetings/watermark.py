@@ -234,6 +234,22 @@ def _sample_fonts(sample: pikepdf.Pdf) -> tuple[pikepdf.Object, pikepdf.Object]:
     return fonts[used[0]], fonts[used[-1]]
 
 
+def stamp_sample() -> pikepdf.Pdf:
+    """The rendered sample holding the stamp's fonts; keep it open until a
+    document that copied from it is saved (stream data is copied then)."""
+    return pikepdf.open(io.BytesIO(_stamp_sample()))
+
+
+def strip_font(
+    document: pikepdf.Pdf, sample: pikepdf.Pdf
+) -> tuple[pikepdf.Object, StampFont]:
+    """The strip's font (DejaVu Sans, subset to ``STAMP_CHARACTERS``) copied
+    from ``sample`` into ``document``, and its metrics, for other text drawn
+    after rendering (a pack's page numbers, ``meetings.pack_pdf``)."""
+    _diagonal, strip = _sample_fonts(sample)
+    return document.copy_foreign(strip), _stamp_font(strip)[1]
+
+
 def watermark_prepare(pdf: bytes, *, xref_streams: bool = True) -> PreparedPdf:
     """Make every page of ``pdf`` draw one empty, shared stamp; see above.
 

@@ -31,10 +31,10 @@ from ..models import (
 )
 from ._common import MeetingRefused, _coordinator, _locked_meeting
 from .packs import (
-    _enqueue_build,
     packs_outdated,
     packs_outdated_for_cases,
     packs_outdated_in,
+    packs_requested,
 )
 
 
@@ -311,8 +311,8 @@ def papers_issue(
     audit_record(
         action=MeetingAction.PAPERS_ISSUED, request=request, actor=user, obj=meeting
     )
-    meeting_id = meeting.pk
-    transaction.on_commit(lambda: _enqueue_build(meeting_id, notify=True))
+    packs_requested([meeting.pk], notify=True)
+    meeting.refresh_from_db(fields=["packs_version"])
     return meeting
 
 

@@ -2,6 +2,7 @@
 them in the background, and stamping them per download."""
 
 import hashlib
+import io
 import itertools
 import logging
 import time
@@ -9,10 +10,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import pikepdf
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -35,7 +37,9 @@ from ..models import (
     Meeting,
     MeetingPack,
     MeetingStatus,
+    PackSection,
 )
+from ..pack_pdf import pack_assemble
 from ..watermark import STAMP_FORMAT, watermark_prepare, watermark_update
 from ._common import MeetingRefused
 from .confidentiality import confidentiality_gate
@@ -52,15 +56,38 @@ def packs_outdated(meeting: Meeting) -> None:
     and chairs' names.
     """
     if meeting.status == MeetingStatus.PAPERS_ISSUED and meeting.disposed_at is None:
-        meeting_id = meeting.pk
-        transaction.on_commit(lambda: _enqueue_build(meeting_id, notify=False))
+        packs_requested([meeting.pk])
+
+
+def packs_requested(meeting_ids, *, notify: bool = False) -> None:
+    """Count a change to what these meetings' packs show, in the caller's
+    transaction, and queue their build once it commits.
+
+    The count (``Meeting.packs_version``) is what lets the meeting page say a
+    pack is being prepared, from the moment the change commits until a build
+    that started after it has finished. The request itself does nothing
+    heavier: the build runs in the background worker.
+    """
+    meeting_ids = sorted(set(meeting_ids))
+    if not meeting_ids:
+        return
+    Meeting.objects.filter(pk__in=meeting_ids).update(
+        packs_version=F("packs_version") + 1
+    )
+    for meeting_id in meeting_ids:
+        transaction.on_commit(
+            lambda meeting_id=meeting_id: _enqueue_build(meeting_id, notify=notify)
+        )
 
 
 def packs_outdated_in(meetings: QuerySet[Meeting]) -> None:
     """``packs_outdated`` for those of ``meetings`` whose papers are out, as
     the database has them now."""
-    for meeting in meetings.filter(status=MeetingStatus.PAPERS_ISSUED).distinct():
-        packs_outdated(meeting)
+    packs_requested(
+        meetings.filter(status=MeetingStatus.PAPERS_ISSUED, disposed_at__isnull=True)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
 
 
 def packs_outdated_for_cases(referrals) -> None:
@@ -80,10 +107,7 @@ def packs_rebuild_showing(referral_id: int, *, issued_too: bool = True) -> None:
     )
     if not issued_too:
         meetings = meetings.exclude(status=MeetingStatus.PAPERS_ISSUED)
-    for meeting_id in set(meetings.values_list("pk", flat=True)):
-        transaction.on_commit(
-            lambda meeting_id=meeting_id: _enqueue_build(meeting_id, notify=False)
-        )
+    packs_requested(meetings.values_list("pk", flat=True))
 
 
 def _enqueue_build(meeting_id: int, notify: bool) -> None:
@@ -92,6 +116,14 @@ def _enqueue_build(meeting_id: int, notify: bool) -> None:
     # With ``notify``, the event names this issue of papers in the outbox, so
     # a rerun of the build emails nobody twice.
     build_meeting_packs.enqueue(meeting_id, notify, uuid.uuid4().hex)
+
+
+def pack_preparing(meeting: Meeting, pack: MeetingPack | None) -> bool:
+    """Whether an organisation's pack (``pack``, None if none is stored) is
+    being prepared: a build is queued or running, or the pack was built
+    before the latest change. The meeting page then says so rather than
+    offering the pack as current."""
+    return meeting.packs_preparing or (pack is not None and pack.out_of_date)
 
 
 def invited_organisations(meeting: Meeting) -> list[Organisation]:
@@ -208,20 +240,129 @@ def _pack_current(pack: MeetingPack | None, source: str) -> bool:
     )
 
 
-def pack_build(meeting: Meeting, organisation: Organisation) -> MeetingPack:
+@dataclass
+class _PackParts:
+    """A pack's print HTML in parts: the front, without the contents' page
+    numbers, and each case's section with its key (``PackSection``)."""
+
+    context: dict
+    front: str
+    sections: list[tuple[str, str]]  # (key, html)
+
+    @property
+    def source(self) -> str:
+        return _source_hash(self.front + "".join(k for k, _ in self.sections))
+
+
+def _pack_parts(meeting: Meeting, organisation: Organisation) -> _PackParts:
+    context = pack_context(meeting, organisation)
+    marking = context["protective_marking"]
+    sections = []
+    for case in context["cases"]:
+        html = render_to_string(
+            "meetings/pdf/pack_case.html",
+            {"case": case, "protective_marking": marking},
+        )
+        sections.append((_source_hash(html), html))
+    front = render_to_string("meetings/pdf/pack_front.html", context)
+    return _PackParts(context=context, front=front, sections=sections)
+
+
+def _section_pdfs(parts: _PackParts) -> list[PackSection]:
+    """Each case's rendered section, rendering only those no pack has yet."""
+    keys = [key for key, _ in parts.sections]
+    stored = {s.key: s for s in PackSection.objects.filter(key__in=keys)}
+    rendered = []
+    for key, html in parts.sections:
+        if key in stored:
+            continue
+        pdf = html_to_pdf(html)
+        stored[key] = PackSection(key=key, pdf=pdf, pages=_page_count(pdf))
+        rendered.append(stored[key])
+    if rendered:
+        # Another build may store the same section meanwhile: either serves.
+        PackSection.objects.bulk_create(rendered, ignore_conflicts=True)
+        pdfs = {section.key: section.pdf for section in rendered}
+        for section in PackSection.objects.filter(key__in=pdfs).defer("pdf"):
+            section.pdf = pdfs[section.key]
+            stored[section.key] = section
+    return [stored[key] for key in keys]
+
+
+def _page_count(pdf: bytes) -> int:
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        return len(document.pages)
+
+
+def _front_pdf(
+    parts: _PackParts, sections: list[PackSection], front_pages: int
+) -> bytes:
+    """The front with the page each case starts on in the contents: after
+    the front's own pages (``front_pages`` is a guess: the last pack's),
+    which the numbers could change, so it is rendered again until they
+    agree."""
+    for _attempt in range(4):
+        page = front_pages + 1
+        for case, section in zip(parts.context["cases"], sections, strict=True):
+            case["page"] = page
+            page += section.pages
+        pdf = html_to_pdf(
+            render_to_string("meetings/pdf/pack_front.html", parts.context)
+        )
+        if (pages := _page_count(pdf)) == front_pages:
+            return pdf
+        front_pages = pages
+    return pdf
+
+
+def _pack_pdf(
+    parts: _PackParts, last: MeetingPack | None
+) -> tuple[bytes, list[PackSection]]:
+    """The pack assembled from its parts (``meetings.pack_pdf``); rendered
+    whole, as before, if assembling fails."""
+    sections = _section_pdfs(parts)
+    front_pages = 2  # the cover, then the agenda and contents
+    if last is not None and (
+        used := list(last.sections.values_list("pages", flat=True))
+    ):
+        front_pages = max(1, last.pages - sum(used))
+    try:
+        front = _front_pdf(parts, sections, front_pages)
+        pdf = pack_assemble([front, *(bytes(s.pdf) for s in sections)])
+    except Exception:
+        logger.exception("Could not assemble a meeting pack; rendering it whole")
+        for case in parts.context["cases"]:
+            case.pop("page", None)
+        pdf = html_to_pdf(render_to_string("meetings/pdf/pack.html", parts.context))
+    return pdf, sections
+
+
+def pack_build(
+    meeting: Meeting, organisation: Organisation, *, version: int | None = None
+) -> MeetingPack:
     """Build (or keep, if nothing changed) one organisation's pack, ready to
-    be stamped on download (``watermark_prepare``)."""
-    html = render_to_string(
-        "meetings/pdf/pack.html", pack_context(meeting, organisation)
-    )
-    source = _source_hash(html)
+    be stamped on download (``watermark_prepare``). ``version`` is the
+    meeting's ``packs_version`` read before anything the pack shows.
+
+    Only sections no pack has rendered yet are rendered (``PackSection``):
+    after a change to one case, its section and the front."""
+    if version is None:
+        version = _packs_version(meeting)
+    parts = _pack_parts(meeting, organisation)
+    source = parts.source
     existing = MeetingPack.objects.filter(
         meeting=meeting, organisation=organisation
     ).first()
     if _pack_current(existing, source):
+        if existing.meeting_version < version:
+            MeetingPack.objects.filter(
+                pk=existing.pk, meeting_version__lt=version
+            ).update(meeting_version=version)
+            existing.meeting_version = version
         return existing
     started = time.perf_counter()
-    prepared = watermark_prepare(html_to_pdf(html))
+    pdf, sections = _pack_pdf(parts, existing)
+    prepared = watermark_prepare(pdf)
     seconds = time.perf_counter() - started
     # The file is written (its pending mark committed first) before the row's
     # transaction, so a crash leaves nothing the sweeper cannot find.
@@ -239,6 +380,13 @@ def pack_build(meeting: Meeting, organisation: Organisation) -> MeetingPack:
                 .filter(meeting=meeting, organisation=organisation)
                 .first()
             ) or written
+            if pack.pk and pack.meeting_version > version:
+                # A build that started after this one has already stored a
+                # newer pack: keep it.
+                transaction.on_commit(
+                    lambda: objects_abandon(kind_for(MeetingPack, "file"), [name])
+                )
+                return pack
             old_name = pack.file.name if pack.pk else None
             pack.file.name = name
             pack.source_hash, pack.pages, pack.build_seconds = (
@@ -247,8 +395,10 @@ def pack_build(meeting: Meeting, organisation: Organisation) -> MeetingPack:
                 seconds,
             )
             pack.stamp = prepared.stamp
+            pack.meeting_version = version
             pack.built_at = timezone.now()
             pack.save()
+            pack.sections.set(sections)
             objects_kept([name])
             if old_name:
                 storage = pack.file.storage
@@ -269,8 +419,14 @@ def packs_build(meeting: Meeting) -> list[MeetingPack]:
     None for a meeting whose record is destroyed (``meetings.retention``)."""
     if meeting.disposed_at is not None:
         return []
+    # Read before anything the packs show: a change committed after this
+    # counts again, and queues another build.
+    version = _packs_version(meeting)
     organisations = invited_organisations(meeting)
-    packs = [pack_build(meeting, organisation) for organisation in organisations]
+    packs = [
+        pack_build(meeting, organisation, version=version)
+        for organisation in organisations
+    ]
     stale = MeetingPack.objects.filter(meeting=meeting).exclude(
         organisation__in=organisations
     )
@@ -278,7 +434,28 @@ def packs_build(meeting: Meeting) -> list[MeetingPack]:
         name, storage = pack.file.name, pack.file.storage
         pack.delete()
         storage.delete(name)
+    Meeting.objects.filter(pk=meeting.pk, packs_built_version__lt=version).update(
+        packs_built_version=version
+    )
+    pack_sections_sweep()
     return packs
+
+
+def pack_sections_sweep(*, grace: timedelta = timedelta(hours=1)) -> int:
+    """Delete rendered sections no pack uses; returns how many. Those younger
+    than ``grace`` stay: a build running now may be about to use them."""
+    deleted, _ = PackSection.objects.filter(
+        packs__isnull=True, created_at__lt=timezone.now() - grace
+    ).delete()
+    return deleted
+
+
+def _packs_version(meeting: Meeting) -> int:
+    return (
+        Meeting.objects.filter(pk=meeting.pk)
+        .values_list("packs_version", flat=True)
+        .get()
+    )
 
 
 def packs_delete_for_organisations(*, organisation_ids, reason: str) -> int:
@@ -296,6 +473,7 @@ def packs_delete_for_organisations(*, organisation_ids, reason: str) -> int:
         pack.delete()
         transaction.on_commit(lambda name=name, storage=storage: storage.delete(name))
         deleted += 1
+    pack_sections_sweep(grace=timedelta(0))
     return deleted
 
 

@@ -10,6 +10,7 @@ before or the day after the pack closes.
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -56,6 +57,10 @@ def issued():
     started(upcoming)
     meeting_mark_held(meeting=upcoming, user=boss)
     minutes_issue(meeting=upcoming, user=boss)
+    # The packs' background build has run (the download builds the pack).
+    Meeting.objects.filter(pk=upcoming.pk).update(
+        packs_built_version=F("packs_version")
+    )
     upcoming.refresh_from_db()
     officer = UserFactory(organisation=police, roles=[Role.REFERRER])
     return {"boss": boss, "meeting": upcoming, "police": police,

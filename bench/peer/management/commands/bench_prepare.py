@@ -27,7 +27,7 @@ from agreements.selectors import case_material_access
 from bench.peer.models import PeerPage
 from documents.services import share_create
 from home.models import GuidancePage, HomePage
-from meetings.models import Meeting, MeetingPack, MeetingStatus
+from meetings.models import Meeting, MeetingPack, MeetingStatus, PackSection
 from meetings.services import (
     agenda_item_add,
     confidentiality_confirm,
@@ -233,6 +233,11 @@ class Command(BaseCommand):
         seconds = []
         pack = None
         for _ in range(self.pack_builds):
+            # A full build each time: its cases' rendered sections go too
+            # (bench/pack_rebuild.py times rebuilds that reuse them).
+            PackSection.objects.filter(
+                packs__meeting=meeting, packs__organisation=referrer.organisation
+            ).delete()
             MeetingPack.objects.filter(
                 meeting=meeting, organisation=referrer.organisation
             ).delete()
