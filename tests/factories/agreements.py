@@ -4,8 +4,10 @@ import hashlib
 from contextlib import contextmanager
 from datetime import date
 
+from django.db.models.signals import post_save
 from django.test import RequestFactory
 from django.utils import timezone
+from modelsearch.signal_handlers import post_save_signal_handler
 from wagtail.models import Page
 from wagtail.signal_handlers import (
     disable_reference_index_auto_update,
@@ -52,10 +54,11 @@ def party_to_stand_in_agreement(organisation) -> None:
     )
     if latest is not None and not latest.page.live:
         return  # retired by a test that published its own agreement
-    # Wagtail's reference index ("usage") of the stand-in's page and versions
-    # serves no test; skipping it saves a third of the stand-in's cost, which
-    # most tests pay once. Organisations are still indexed as they are saved.
-    with _reference_index_skipped():
+    # Wagtail's reference index ("usage") and the search index of the
+    # stand-in's page and versions serve no test (nobody searches for it);
+    # skipping them saves about half the stand-in's cost, which most tests pay
+    # once. Organisations are still indexed as they are saved.
+    with _reference_index_skipped(), _search_index_skipped(SharingAgreementPage):
         version = _stand_in_version(latest, organisation)
     officer = version.published_by
     chain_append(
@@ -82,6 +85,18 @@ def _reference_index_skipped():
     else:
         with disable_reference_index_auto_update():
             yield
+
+
+@contextmanager
+def _search_index_skipped(model):
+    """The search index's save handler for ``model`` disconnected meanwhile
+    (modelsearch indexes each saved page through an immediate task)."""
+    disconnected = post_save.disconnect(post_save_signal_handler, sender=model)
+    try:
+        yield
+    finally:
+        if disconnected:
+            post_save.connect(post_save_signal_handler, sender=model)
 
 
 def _stand_in_version(latest, organisation) -> AgreementVersion:
