@@ -70,31 +70,6 @@ def _timed(call, runs: int) -> list[float]:
     return times
 
 
-def _verified_session(user) -> str:
-    """A session that passed both steps, written through the configured
-    session engine (production's is cached_db)."""
-    from importlib import import_module
-
-    from django.conf import settings
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
-    session = import_module(settings.SESSION_ENGINE).SessionStore()
-    session.update(
-        {
-            "_auth_user_id": str(user.pk),
-            "_auth_user_backend": "accounts.backends.PartnerBackend",
-            "_auth_user_hash": user.get_session_auth_hash(),
-            DEVICE_ID_SESSION_KEY: device.persistent_id,
-        }
-    )
-    session.create()
-    return session.session_key
-
-
 def _measure(runs: int) -> dict:
     from django.conf import settings
     from django.db import connection, reset_queries
@@ -102,6 +77,7 @@ def _measure(runs: int) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import Role, User, role_group
+    from bench.sessions import verified_session
     from board.figures import board_figures
     from board.periods import last_twelve_months
     from referrals.models import Referral
@@ -112,7 +88,7 @@ def _measure(runs: int) -> dict:
     )
     member.groups.add(role_group(Role.BOARD))
     client = Client(HTTP_HOST="127.0.0.1")
-    client.cookies[settings.SESSION_COOKIE_NAME] = _verified_session(member)
+    client.cookies[settings.SESSION_COOKIE_NAME] = verified_session(member)
     page = client.get("/board/")  # warm
     if page.status_code != 200 or b"Referrals by month" not in page.content:
         raise SystemExit(

@@ -11,20 +11,18 @@ import json
 import statistics
 import time
 from datetime import timedelta
-from importlib import import_module
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db.models import Count
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Organisation, Role, User
 from agreements.models import SharingAgreementPage
 from agreements.selectors import case_material_access
 from bench.peer.models import PeerPage
+from bench.sessions import verified_session
 from documents.services import share_create
 from home.models import GuidancePage, HomePage
 from meetings.models import Meeting, MeetingPack, MeetingStatus, PackSection
@@ -40,25 +38,6 @@ PACK_CASES = 40
 PACK_100_CASES = 18
 PACK_BUILDS = 5
 MEETING_LOCATION = "Committee room 1 (benchmark)"
-
-
-def _session(user: User) -> str:
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
-    # The store the portal reads (cached_db in production): a session written
-    # to another one would not be found, and every page would ask to sign in.
-    session = import_module(settings.SESSION_ENGINE).SessionStore()
-    session.update(
-        {
-            "_auth_user_id": str(user.pk),
-            "_auth_user_backend": "accounts.backends.PartnerBackend",
-            "_auth_user_hash": user.get_session_auth_hash(),
-            DEVICE_ID_SESSION_KEY: device.persistent_id,
-        }
-    )
-    session.create()
-    return session.session_key
 
 
 class Command(BaseCommand):
@@ -100,8 +79,8 @@ class Command(BaseCommand):
         out = {
             "cookie_name": settings.SESSION_COOKIE_NAME,
             "cookies": {
-                "referrer": _session(referrer),
-                "coordinator": _session(coordinator),
+                "referrer": verified_session(referrer),
+                "coordinator": verified_session(coordinator),
             },
             "referrer": referrer.username,
             "coordinator": coordinator.username,
