@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from django.core.files.storage import Storage, storages
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.utils import timezone
 
 DEFAULT_CHUNK_SIZE = 256 * 1024
@@ -97,12 +97,10 @@ def local_file(storage: Storage, name: str):
     """The stored file opened for reading as a real file on this machine's
     disk (one a WSGI server can send with sendfile), or None when the storage
     keeps its files elsewhere. Raises FileNotFoundError for a missing file."""
-    try:
-        path = storage.path(name)
-    except NotImplementedError:  # remote storage: no path on this machine
-        return None
+    if not isinstance(storage, FileSystemStorage):
+        return None  # S3, or memory in tests: no path on this machine
     # storage.path() refuses names outside its root (SuspiciousFileOperation).
-    return open(path, "rb")  # the response closes it
+    return open(storage.path(name), "rb")  # the response closes it
 
 
 def signed_url(storage: Storage, name: str, *, seconds: int, headers: dict) -> str:
