@@ -34,6 +34,7 @@ from rights.sar import (
     sar_status_set,
 )
 from rights.tasks import build_sar_bundle
+from tests.concurrency import at_once
 from tests.conftest import verified_client_for
 from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.referrals import person
@@ -228,6 +229,23 @@ class TestAskingForABundle:
         assert _builds(queued) == []
         sar.refresh_from_db()
         assert sar.bundle_requested_version == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_officers_asking_at_the_same_moment_queue_one_build(
+    officer, colleague, cases, queued
+):
+    """Real transactions on separate connections: the request's row lock
+    (SQLite: IMMEDIATE write transactions) lets one of them queue."""
+    sar, _ = _reviewed_sar(officer, cases)
+    results, errors = at_once(
+        [(sar_bundle_request, {"sar": sar, "user": user})
+         for user in (officer, colleague, officer)]
+    )  # fmt: skip
+    assert errors == []
+    assert sorted(r.queued for r in results) == [False, False, True]
+    assert {r.version for r in results} == {1}
+    assert AuditEvent.objects.filter(action="rights.sar_bundle_requested").count() == 1
 
 
 class TestAtBuildTime:
