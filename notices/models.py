@@ -26,6 +26,10 @@ class NoticeKind(models.TextChoices):
         "referral_withdrawn",
         "Referrals withdrawn by the referring agency",
     )
+    SAR_BUNDLE = (
+        "sar_bundle",
+        "Subject access disclosure bundles (data protection officers)",
+    )
     SECURITY = "security", "Changes to how you sign in"
 
 

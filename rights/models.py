@@ -163,6 +163,17 @@ class SubjectAccessRequest(models.Model):
     week_reminder_for = models.DateField(null=True, blank=True)
     day_reminder_for = models.DateField(null=True, blank=True)
     overdue_reminder_for = models.DateField(null=True, blank=True)
+    # The disclosure bundle is built in the background (rights.tasks): the
+    # version last asked for, who asked (told when it is ready) and when.
+    # Ahead of the latest built version, its build is queued or running,
+    # unless ``bundle_failure`` says why it failed (plain words for the page).
+    bundle_requested_version = models.PositiveSmallIntegerField(default=0)
+    bundle_requested_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    bundle_requested_at = models.DateTimeField(null=True, blank=True)
+    bundle_failure = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-received_on", "-pk"]
@@ -203,6 +214,22 @@ class SubjectAccessRequest(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in SAR_FINISHED
+
+    def bundle_state(self, built_version: int) -> str:
+        """``BundleState`` of the version last asked for, given the latest
+        version built (0 for none)."""
+        if self.bundle_requested_version <= built_version:
+            return BundleState.NONE
+        return BundleState.FAILED if self.bundle_failure else BundleState.PREPARING
+
+
+class BundleState(models.TextChoices):
+    """Where the bundle version last asked for is (not stored: it follows
+    from the request's ``bundle_*`` fields and the versions built)."""
+
+    NONE = "", "Built, or none asked for"
+    PREPARING = "preparing", "Queued or being built"
+    FAILED = "failed", "The build failed"
 
 
 class ItemDecision(models.TextChoices):

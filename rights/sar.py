@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from audit.services import audit_record
 from files.stored import (
+    StorageUnavailable,
     kind_for,
     object_write,
     objects_abandon,
@@ -34,12 +35,15 @@ from files.stored import (
     objects_kept,
 )
 from jobs.mail import email_queue
+from notices.models import NoticeKind
+from notices.services import notices_record
 from portal.dates import long_date
 from portal.pdf import render_pdf
 
 from .audit_actions import RightsAction
 from .deadlines import MAX_EXTENSION_MONTHS
 from .models import (
+    BundleState,
     DisclosureBundle,
     Exemption,
     ItemDecision,
@@ -424,32 +428,169 @@ def _unreviewed_errors(sar: SubjectAccessRequest) -> list[tuple[str, str]]:
     ]
 
 
-def sar_bundle_build(
+@dataclass
+class BundleRequest:
+    """What ``sar_bundle_request`` did: the version asked for, and whether
+    this call queued its build (False: one was already queued or running)."""
+
+    version: int
+    queued: bool
+
+
+def _built_version(sar: SubjectAccessRequest) -> int:
+    return sar.bundles.aggregate(Max("version"))["version__max"] or 0
+
+
+@transaction.atomic
+def sar_bundle_request(
     *, sar: SubjectAccessRequest, user: User, request: HttpRequest | None = None
-) -> DisclosureBundle:
-    """Build the next version of the bundle: the PDF (portal.pdf) and the
-    JSON of the same content, stored privately with the SHA-256 of each.
-    Refused until every item has been reviewed."""
+) -> BundleRequest:
+    """Ask for the next version of the bundle, built in the background
+    (``rights.tasks.build_sar_bundle``): refused at once, as the build would
+    be, until every item is reviewed. The request's row is locked, so a
+    double click or two officers at once queue one build: while a version
+    is queued or being built, asking again queues nothing. After a failed
+    build, asking again queues the same version again."""
     _officer_only(user)
-    sar = SubjectAccessRequest.objects.get(pk=sar.pk)
-    _unfinished(sar)
-    errors = _unreviewed_errors(sar)
+    locked = SubjectAccessRequest.objects.select_for_update().get(pk=sar.pk)
+    _unfinished(locked)
+    errors = _unreviewed_errors(locked)
     if errors:
         raise SarRefused(errors[0][1], errors[0][0], errors)
+    built = _built_version(locked)
+    if locked.bundle_state(built) == BundleState.PREPARING:
+        return BundleRequest(version=locked.bundle_requested_version, queued=False)
+    version = built + 1
+    locked.bundle_requested_version, locked.bundle_requested_by = version, user
+    locked.bundle_requested_at, locked.bundle_failure = timezone.now(), ""
+    locked.save(update_fields=["bundle_requested_version", "bundle_requested_by",
+                               "bundle_requested_at", "bundle_failure"])  # fmt: skip
+    _audit(RightsAction.SAR_BUNDLE_REQUESTED, locked, request, user,
+           version=version, count=locked.items.count())  # fmt: skip
+    transaction.on_commit(lambda: _enqueue_build(locked.pk, version))
+    return BundleRequest(version=version, queued=True)
+
+
+def _enqueue_build(sar_id: int, version: int) -> None:
+    from .tasks import build_sar_bundle
+
+    build_sar_bundle.enqueue(sar_id, version)
+
+
+# Shown on the request's page when a build fails for a reason that is not a
+# rule: the details are in the log and the failed task (Background work).
+BUILD_FAILED = (
+    "Something went wrong while producing it, and nothing was stored. "
+    "Try again; if it fails again, ask the portal's operators to check the "
+    "background worker"
+)
+
+
+def sar_bundle_build_requested(*, sar_id: int, version: int) -> DisclosureBundle | None:
+    """The background build of the version ``sar_bundle_request`` asked for,
+    by the officer who asked; they are told in "What's new" when it is
+    ready, or that it failed.
+
+    Safe to run again (``jobs.recovery`` requeues a build whose worker was
+    killed): a version already built is not built twice, and its notice
+    goes once. A build no longer asked for (superseded, or the request
+    destroyed) does nothing. A refusal (an item added since, or the request
+    closed) or an error leaves ``bundle_failure`` for the page, audited, and
+    nothing stored; an error is raised again so the task shows as failed."""
+    sar = SubjectAccessRequest.objects.filter(pk=sar_id).first()
+    if sar is None:
+        return None
+    bundle = sar.bundles.filter(version=version).first()
+    if bundle is None:
+        if sar.bundle_requested_version != version or sar.bundle_failure:
+            return None
+        user = sar.bundle_requested_by
+        try:
+            bundle = sar_bundle_build(sar=sar, user=user, version=version)
+        except SarRefused as refused:
+            _bundle_failed(sar, user, version, refused.message, reason="refused")
+            return None
+        except Exception as error:
+            reason = "storage" if isinstance(error, StorageUnavailable) else "error"
+            logger.exception("Could not build SAR bundle %s v%s", sar.pk, version)
+            _bundle_failed(sar, user, version, BUILD_FAILED, reason=reason)
+            raise
+    _bundle_notice(sar, bundle.built_by, version, ready=True)
+    return bundle
+
+
+@transaction.atomic
+def _bundle_failed(sar, user, version: int, message: str, *, reason: str) -> None:
+    failed = SubjectAccessRequest.objects.filter(
+        pk=sar.pk, bundle_requested_version=version
+    ).update(bundle_failure=message.rstrip(".")[:300])
+    if not failed:
+        return
+    _audit(RightsAction.SAR_BUNDLE_FAILED, sar, None, user, version=version,
+           reason=reason)  # fmt: skip
+    _bundle_notice(sar, user, version, ready=False)
+
+
+def _bundle_notice(sar, user, version: int, *, ready: bool) -> None:
+    """Tell the officer who asked: the reference and version, no names."""
+    if ready:
+        title = f"Disclosure bundle ready: {sar.reference}, version {version}"
+        event = f"sar-{sar.pk}-bundle-{version}"
+    else:
+        title = (
+            f"Disclosure bundle could not be produced: {sar.reference}, "
+            f"version {version}"
+        )
+        # Each failed try of the version is its own event.
+        stamp = (sar.bundle_requested_at or timezone.now()).timestamp()
+        event = f"sar-{sar.pk}-bundle-{version}-failed-{stamp:.0f}"
+    notices_record(
+        kind=NoticeKind.SAR_BUNDLE, recipients=[user] if user else [],
+        title=title, link=reverse("rights:sar", args=[sar.pk]), event=event,
+    )  # fmt: skip
+
+
+def sar_bundle_build(
+    *, sar: SubjectAccessRequest, user: User, request: HttpRequest | None = None,
+    version: int | None = None,
+) -> DisclosureBundle:  # fmt: skip
+    """Build the next version of the bundle (or ``version``, the one asked
+    for): the PDF (portal.pdf) and the JSON of the same content, stored
+    privately with the SHA-256 of each. Refused until every item has been
+    reviewed, and for a finished request.
+
+    The items and decisions are read once, with the request's row locked
+    (reviews, additions and removals lock it too), so the bundle is the
+    request as it stood when the build started: a review saved during the
+    build is in the next version, never half in this one. If ``version``
+    is already built (a rerun), that one is returned and nothing is stored."""
+    _officer_only(user)
     started = time.monotonic()
-    version = (sar.bundles.aggregate(Max("version"))["version__max"] or 0) + 1
-    content = bundle_content(sar, version)
+    with transaction.atomic():
+        sar = SubjectAccessRequest.objects.select_for_update().get(pk=sar.pk)
+        _unfinished(sar)
+        errors = _unreviewed_errors(sar)
+        if errors:
+            raise SarRefused(errors[0][1], errors[0][0], errors)
+        version = version or _built_version(sar) + 1
+        content = bundle_content(sar, version)
     json_bytes = json.dumps(
         content, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder
     ).encode("utf-8")
     pdf_bytes = render_pdf("rights/pdf/bundle.html", {"bundle": content})
     bundle = DisclosureBundle(sar=sar, version=version, built_by=user)
-    names = [
-        object_write(bundle, "pdf", ContentFile(pdf_bytes)),
-        object_write(bundle, "json", ContentFile(json_bytes)),
-    ]
+    names = ["", ""]
     try:
+        names[0] = object_write(bundle, "pdf", ContentFile(pdf_bytes))
+        names[1] = object_write(bundle, "json", ContentFile(json_bytes))
         with transaction.atomic():
+            locked = SubjectAccessRequest.objects.select_for_update().get(pk=sar.pk)
+            # Closed or refused while the PDF was rendered: its status stays.
+            _unfinished(locked)
+            existing = locked.bundles.filter(version=version).first()
+            if existing is not None:
+                # Another run of the same build got here first.
+                raise _AlreadyBuilt(existing)
             bundle.pdf_sha256 = hashlib.sha256(pdf_bytes).hexdigest()
             bundle.json_sha256 = hashlib.sha256(json_bytes).hexdigest()
             bundle.pdf_size, bundle.json_size = len(pdf_bytes), len(json_bytes)
@@ -471,12 +612,22 @@ def sar_bundle_build(
             _audit(RightsAction.SAR_BUNDLE_BUILT, sar, request, user,
                    version=version, count=len(content["items"]),
                    sha256=bundle.pdf_sha256)  # fmt: skip
+    except _AlreadyBuilt as already:
+        objects_abandon(kind_for(DisclosureBundle, "pdf"), names[:1])
+        objects_abandon(kind_for(DisclosureBundle, "json"), names[1:])
+        return already.bundle
     except Exception:
         objects_abandon(kind_for(DisclosureBundle, "pdf"), names[:1])
         objects_abandon(kind_for(DisclosureBundle, "json"), names[1:])
         raise
     logger.info("Built SAR bundle %s v%s in %.2fs", sar.pk, version, bundle.seconds)
     return bundle
+
+
+class _AlreadyBuilt(Exception):
+    def __init__(self, bundle: DisclosureBundle):
+        super().__init__(bundle.pk)
+        self.bundle = bundle
 
 
 @transaction.atomic

@@ -45,7 +45,7 @@ from .objections import (
 from .records import SHOWN, record_fields, record_title
 from .sar import (
     SarRefused,
-    sar_bundle_build,
+    sar_bundle_request,
     sar_extend,
     sar_identity_record,
     sar_item_review,
@@ -190,6 +190,7 @@ def sar_new(request):
 def _sar_page(request, sar, *, errors=(), status=200):
     items = list(sar.items.select_related("reviewed_by").order_by("pk"))
     bundles = list(sar.bundles.select_related("built_by").order_by("-version"))
+    built = max((bundle.version for bundle in bundles), default=0)
     audit_record(action=RightsAction.SAR_VIEWED, request=request, obj=sar,
                  detail={"reference": sar.reference, "count": len(items)})  # fmt: skip
     error_for = dict(errors)
@@ -197,7 +198,7 @@ def _sar_page(request, sar, *, errors=(), status=200):
         request,
         "rights/sar.html",
         {"sar": sar, "items": items, "bundles": bundles, "errors": list(errors),
-         "item_errors": error_for,
+         "item_errors": error_for, "bundle_state": sar.bundle_state(built),
          "reviewed": sum(item.is_reviewed for item in items)},
         status=status,
     )  # fmt: skip
@@ -342,14 +343,14 @@ def sar_item(request, sar_id: int, item_id: int):
 
 @data_protection_officer_only
 def sar_bundle(request, sar_id: int):
-    """Produce the next version of the disclosure bundle (a post from the
-    request's page); refused, the page again with each unreviewed item
-    named in the error summary and by the item."""
+    """Ask for the next version of the disclosure bundle (a post from the
+    request's page), built in the background; refused, the page again with
+    each unreviewed item named in the error summary and by the item."""
     sar = _sar_or_404(sar_id)
     if request.method != "POST":
         return redirect(sar_url(sar))
     try:
-        bundle = sar_bundle_build(sar=sar, user=request.user, request=request)
+        asked = sar_bundle_request(sar=sar, user=request.user, request=request)
     except SarRefused as refused:
         audit_record(
             action=RightsAction.SAR_BUNDLE_REFUSED, request=request, obj=sar,
@@ -358,7 +359,11 @@ def sar_bundle(request, sar_id: int):
         )  # fmt: skip
         errors = [(anchor or "items", message) for anchor, message in refused.errors]
         return _sar_page(request, sar, errors=errors, status=400)
-    messages.success(request, f"Bundle version {bundle.version} produced.")
+    if asked.queued:
+        messages.success(request, f"Bundle version {asked.version} requested.")
+    else:
+        messages.info(request, f"Bundle version {asked.version} was already "
+                      "requested: it is being prepared.")  # fmt: skip
     return redirect(sar_url(sar))
 
 

@@ -233,6 +233,7 @@ class TestEmailChoices:
             "action_assigned": False,
             "meeting_invitation": False,
             "referral_withdrawn": False,
+            "sar_bundle": False,
         }
         assert AuditEvent.objects.filter(action="notice.email_choices_changed").exists()
 
