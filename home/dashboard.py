@@ -34,7 +34,7 @@ from meetings.selectors import (
     actions_of,
     actions_overdue,
     meetings_ahead_with_papers,
-    meetings_visible_to,
+    meetings_invited_to,
     minutes_late,
 )
 from partners.selectors import withdrawn_still_named
@@ -125,7 +125,9 @@ def _agency_panels(user: User, today) -> dict:
         .order_by("-status_changed_at")
     )
     actions = actions_of(user.organisation).filter(status=ActionStatus.OPEN)
-    meetings = meetings_visible_to(user).filter(starts_at__gte=timezone.now())
+    # Before papers are issued too: they are asked to reply (the panel says
+    # which have papers).
+    meetings = meetings_invited_to(user).filter(starts_at__gte=timezone.now())
     meetings = meetings.order_by("starts_at")
     panels = {
         "drafts": Panel(

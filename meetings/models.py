@@ -202,6 +202,14 @@ class Meeting(models.Model):
         )
 
     @property
+    def stage_for_agencies(self) -> str:
+        """The status as agency staff read it: before papers are issued,
+        what they are waiting for rather than the coordinators' "Planned"."""
+        if self.status == MeetingStatus.PLANNED:
+            return "Papers not issued yet"
+        return self.get_status_display()
+
+    @property
     def pack_closes_at(self) -> datetime | None:
         """When invited agencies can no longer download their packs:
         ``PACK_DOWNLOAD_DAYS_AFTER_MINUTES`` days after the minutes are issued

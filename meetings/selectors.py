@@ -1,13 +1,20 @@
 """Permission-aware reads of meetings, packs and actions.
 
-- Coordinators see every meeting and may download any agency's pack.
-- Referrers (agency staff) see a meeting once papers are issued if their
-  organisation is invited to at least one case on it, or if a colleague
-  sending apologies named them as deputy (they then see no case their
-  organisation is not invited to), and download only their own
-  organisation's pack.
-- An organisation the agreement does not cover sees nothing
-  (``agreements.selectors.case_material_access``).
+What agency staff may see of a meeting grows with its stage, so there are two
+reads, and a view picks the one it needs:
+
+- ``meetings_invited_to``: the meeting itself (date, time, place, chair and
+  their own reply), from the moment their organisation is invited to a case
+  on it, or a colleague sending apologies names them as deputy: the calendar
+  invitation links there and asks them to reply (``meetings.calendar``).
+- ``meetings_visible_to``: the meeting's papers (which cases are on the
+  agenda, packs, minutes), only once papers are issued
+  (``VISIBLE_TO_AGENCIES``); a deputy then sees no case their organisation
+  is not invited to, and staff download only their own organisation's pack.
+
+Coordinators see every meeting and may download any agency's pack. An
+organisation the agreement does not cover sees nothing
+(``agreements.selectors.case_material_access``).
 """
 
 from datetime import datetime
@@ -48,14 +55,22 @@ from .models import (
     Reply,
 )
 
+# Papers are out: agency staff invited see the agenda's cases, their pack and
+# (once issued) their minutes.
 VISIBLE_TO_AGENCIES = (
     MeetingStatus.PAPERS_ISSUED,
     MeetingStatus.HELD,
     MeetingStatus.MINUTES_ISSUED,
 )
+# The meeting is on: invited staff see when and where it is and reply to the
+# invitation, before papers are issued too.
+OPEN_TO_INVITEES = (MeetingStatus.PLANNED, *VISIBLE_TO_AGENCIES)
 
 
-def meetings_visible_to(user: User) -> QuerySet[Meeting]:
+def _meetings_for_staff(user: User, statuses) -> QuerySet[Meeting]:
+    """Meetings in ``statuses`` where ``user`` holds a place: every meeting
+    for a coordinator; for agency staff, those their organisation is invited
+    to a case on, or where they are a named deputy."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Meeting.objects.none()
     if not case_material_access(user).allowed:
@@ -67,19 +82,56 @@ def meetings_visible_to(user: User) -> QuerySet[Meeting]:
         return meetings
     # A named deputy holds a place as a person (meetings.calendar.invitees
     # sends them the invitation), whether or not their organisation is
-    # invited to a case.
+    # invited to a case. Only the current invitations count: an organisation
+    # taken off the agenda, or a deputy no longer named, loses the meeting.
     return meetings.filter(
         Q(agenda_items__invited=user.organisation_id)
         | Q(attendance__user=user, attendance__deputy_for__isnull=False),
-        status__in=VISIBLE_TO_AGENCIES,
+        status__in=statuses,
     ).distinct()
 
 
+def meetings_visible_to(user: User) -> QuerySet[Meeting]:
+    """Meetings whose papers ``user`` may see: for agency staff, those they
+    are invited to once papers are issued."""
+    return _meetings_for_staff(user, VISIBLE_TO_AGENCIES)
+
+
+def meetings_invited_to(user: User) -> QuerySet[Meeting]:
+    """Meetings ``user`` may see the time, place and chair of, and reply to:
+    for agency staff, those they are invited to, papers issued or not (not
+    cancelled ones). Never their cases or papers: ``meetings_visible_to``."""
+    return _meetings_for_staff(user, OPEN_TO_INVITEES)
+
+
 def meeting_for(user: User, meeting_id: int) -> Meeting:
+    """A meeting whose papers ``user`` may see; 404 otherwise."""
     meeting = meetings_visible_to(user).filter(pk=meeting_id).first()
     if meeting is None:
         raise Http404("No meeting found")
     return meeting
+
+
+def invited_meeting_for(
+    user: User, meeting_id: int, *, cancelled: bool = False
+) -> Meeting:
+    """A meeting ``user`` is invited to, papers issued or not; with
+    ``cancelled``, also one they were invited to that is now cancelled (its
+    page then says only that). 404 otherwise. Whether they may see its
+    papers too is ``papers_open_to``."""
+    statuses = OPEN_TO_INVITEES
+    if cancelled:
+        statuses = (*statuses, MeetingStatus.CANCELLED)
+    meeting = _meetings_for_staff(user, statuses).filter(pk=meeting_id).first()
+    if meeting is None:
+        raise Http404("No meeting found")
+    return meeting
+
+
+def papers_open_to(user: User, meeting: Meeting) -> bool:
+    """Whether ``user``, who may see ``meeting`` (``invited_meeting_for``),
+    may also see its papers: the cases on its agenda, packs and minutes."""
+    return user.has_role(Role.COORDINATOR) or meeting.status in VISIBLE_TO_AGENCIES
 
 
 def pack_organisation_for(

@@ -29,7 +29,7 @@ from .forms import (
     MeetingScheduleForm,
     ReplyForm,
 )
-from .models import ActionStatus
+from .models import ActionStatus, MeetingStatus
 from .services import (
     CONFIDENTIALITY_STATEMENT,
     ConfidentialityNotConfirmed,
@@ -57,7 +57,9 @@ from .services import (
 
 
 def index(request):
-    meetings = list(selectors.meetings_visible_to(request.user)[:100])
+    # Invited meetings before papers are issued too: the invitation asks
+    # people to reply from the meeting page.
+    meetings = list(selectors.meetings_invited_to(request.user)[:100])
     return render(
         request,
         "meetings/index.html",
@@ -66,7 +68,14 @@ def index(request):
 
 
 def detail(request, meeting_id):
-    meeting = selectors.meeting_for(request.user, meeting_id)
+    user = request.user
+    meeting = selectors.invited_meeting_for(user, meeting_id, cancelled=True)
+    if meeting.status == MeetingStatus.CANCELLED and not user.has_role(
+        Role.COORDINATOR
+    ):
+        # The cancellation's notice links here: say so plainly, not 404.
+        audit_read(request, meeting)
+        return render(request, "meetings/cancelled.html", {"meeting": meeting})
     return _meeting_page(request, meeting)
 
 
@@ -75,13 +84,17 @@ def _meeting_page(request, meeting, refused: dict | None = None):
     the form refused: the message, what was typed, where it links), the page
     again with the error by its field, as 400 Bad Request."""
     user = request.user
+    may_manage = user.has_role(Role.COORDINATOR)
+    papers = selectors.papers_open_to(user, meeting)
     items = meeting.agenda_items.select_related("referral__organisation").order_by(
         "position"
     )
-    if not user.has_role(Role.COORDINATOR):
+    if not may_manage:
         items = items.filter(invited=user.organisation_id)
-    items = list(items.prefetch_related("invited"))
-    may_manage = user.has_role(Role.COORDINATOR)
+    # Before papers are issued, which cases are on the agenda is not theirs
+    # to see yet: only how many involve their organisation.
+    own_cases = 0 if papers else items.count()
+    items = list(items.prefetch_related("invited")) if papers else []
     # A deputy whose organisation is invited to no case has no pack or
     # minutes of their own (selectors.pack_organisation_for).
     has_pack = meeting.status in selectors.VISIBLE_TO_AGENCIES and (
@@ -99,7 +112,9 @@ def _meeting_page(request, meeting, refused: dict | None = None):
         {
             "meeting": meeting,
             "items": items,
-            "other_cases": meeting.agenda_items.count() - len(items),
+            "papers": papers,
+            "own_cases": own_cases,
+            "other_cases": meeting.agenda_items.count() - len(items) if papers else 0,
             "may_manage": may_manage,
             "has_pack": has_pack,
             # Never offer a pack built before the latest change as current.
@@ -471,7 +486,8 @@ def confidentiality_refusal(request, meeting, refused):
 
 
 def _invited_meeting(request, meeting_id):
-    meeting = selectors.meeting_for(request.user, meeting_id)
+    # Before papers are issued too: the invitation asks for a reply.
+    meeting = selectors.invited_meeting_for(request.user, meeting_id)
     if not invited_as_person(meeting, request.user):
         raise Http404("You are not invited to this meeting")
     return meeting
@@ -532,8 +548,10 @@ def confidentiality(request, meeting_id):
             messages.success(
                 request,
                 "You confirmed the confidentiality statement. You can download "
-                "this meeting's papers.",
-            )
+                "this meeting's papers"
+                + ("." if selectors.papers_open_to(user, meeting) else
+                   " once they are issued."),
+            )  # fmt: skip
             return redirect(meeting)
     return render(
         request,
@@ -544,6 +562,7 @@ def confidentiality(request, meeting_id):
             "statement": CONFIDENTIALITY_STATEMENT,
             "confirmed_at": row.confidentiality_confirmed_at if row else None,
             "refusal": meeting.refusal("confirm_confidentiality"),
+            "papers": selectors.papers_open_to(user, meeting),
         },
         status=refusal_status(form),
     )

@@ -61,14 +61,18 @@ def confidentiality_confirmed(meeting: Meeting, user: User) -> bool:
 def invited_as_person(meeting: Meeting, user: User) -> bool:
     """Whether ``user`` holds a place at the meeting: a coordinator, the
     chair, caseworkers of an organisation invited to a case, and anyone named
-    as a deputy."""
+    as a deputy. Only what holds now: a reply sent while their organisation
+    was invited keeps no place once it is taken off the agenda (the same
+    rule as ``meetings.selectors.meetings_invited_to``)."""
     from .packs import invited_organisations
 
     if not user.is_active or user.organisation_id is None:
         return False
     if user.has_role(Role.COORDINATOR) or user.pk == meeting.chair_id:
         return True
-    if Attendance.objects.filter(meeting=meeting, user=user).exists():
+    if Attendance.objects.filter(
+        meeting=meeting, user=user, deputy_for__isnull=False
+    ).exists():
         return True
     return user.has_role(Role.REFERRER) and user.organisation_id in {
         organisation.pk for organisation in invited_organisations(meeting)

@@ -3,8 +3,10 @@ officer sends apologies naming a colleague as deputy (first naming one with
 "Attending", which is refused by the field), the deputy finds the meeting
 through What's new, and a housing officer says they will attend and confirms
 the confidentiality statement. The coordinator sees every reply on the
-meeting page and the register shows the times. In Chromium, with axe-core on
-every page on the way."""
+meeting page and the register shows the times. Before papers are issued, a
+police officer follows the invitation from What's new and sends apologies
+from the meeting page, which offers no case or pack yet. In Chromium, with
+axe-core on every page on the way."""
 
 import re
 
@@ -192,3 +194,66 @@ def test_apologies_with_a_deputy_and_a_confirmed_attendance(
         register.get_by_role("row", name=re.compile("^Petra Constable"))
     ).to_contain_text("Apologies (their reply)")
     context.close()
+
+
+@pytest.fixture
+def planned_world(db):
+    """A meeting whose papers are not issued: Police are invited to Housing's
+    case, and the invitation has reached What's new."""
+    housing = OrganisationFactory(name="Housing")
+    police = OrganisationFactory(name="Police")
+    boss = _person("Chris", "Coordinator", Role.COORDINATOR)
+    hana = _person("Hana", "Housing", organisation=housing)
+    petra = _person("Petra", "Constable", organisation=police)
+    dev = _person("Dev", "Sergeant", organisation=police)
+    upcoming = meeting(boss)
+    referral = accepted(submitted_referral(hana), boss)
+    on_agenda(upcoming, referral, [police], boss)
+    return {"petra": petra, "dev": dev, "meeting": upcoming,
+            "referral": referral}  # fmt: skip
+
+
+def test_apologies_from_the_invitation_before_papers_are_issued(
+    page, live_server, planned_world
+):
+    """Issue 24: the invitation's link opened "Page not found" until papers
+    were issued, though it asks for a reply."""
+    meeting, petra = planned_world["meeting"], planned_world["petra"]
+    sign_in(page, live_server.url, petra)
+    # The case shared with Police is news too.
+    page.get_by_role("link", name=re.compile(r"^What's new \(\d\)")).click()
+    expect_section(page, "What's new")
+    page.get_by_role("link", name=f"Invitation: {meeting}").click()
+    expect_section(page, str(meeting))
+    expect(page.locator("#papers-not-issued")).to_contain_text(
+        "Papers are not issued yet. 1 case on the agenda involves your organisation."
+    )
+    expect(page.get_by_text(planned_world["referral"].reference)).to_have_count(0)
+    expect(page.get_by_role("link", name=re.compile("pack"))).to_have_count(0)
+    expect(_your_reply(page)).to_contain_text("Not replied")
+
+    page.get_by_role("link", name="Reply to the invitation").click()
+    expect_section(page, "Reply to the invitation")
+    group(page, ATTEND).get_by_label("Apologies").check()
+    page.get_by_label("Deputy (optional)").select_option(label="Dev Sergeant")
+    page.get_by_role("button", name="Send your reply").click()
+    expect_section(page, str(meeting))
+    expect(page.get_by_text("Your reply is saved.")).to_be_visible()
+
+    page.reload()
+    assert_accessible(page)
+    apologies = Attendance.objects.get(user=petra)
+    assert apologies.reply == Reply.APOLOGIES
+    assert Attendance.objects.get(user=planned_world["dev"]).deputy_for == apologies
+    expect(_your_reply(page)).to_contain_text(
+        f"Apologies, {_shown(apologies.replied_at)}"
+    )
+    expect(page.get_by_role("link", name=re.compile("pack"))).to_have_count(0)
+    screenshot(page, "meeting-before-papers")
+
+    # The list of meetings says what they are waiting for.
+    page.get_by_role("link", name="Back to meetings").click()
+    expect_section(page, "CMARAC meetings")
+    expect(
+        page.get_by_role("row", name=re.compile(re.escape(str(meeting))))
+    ).to_contain_text("Papers not issued yet")

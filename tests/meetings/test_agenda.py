@@ -220,9 +220,12 @@ class TestOnlyCoordinators:
         on_agenda(upcoming, waiting, [agencies["Police"]], boss)
         page = verified_client_for(boss).get(upcoming.get_absolute_url())
         assert "Add a case to the agenda" in page.content.decode()
-        # A planned meeting is not visible to agencies at all.
+        # Invited before papers are issued: the meeting, but no builder and
+        # no case (tests/meetings/test_invited_before_papers.py).
         client = verified_client_for(_referrer(agencies["Police"]))
-        assert client.get(upcoming.get_absolute_url()).status_code == 404
+        body = client.get(upcoming.get_absolute_url()).content.decode()
+        assert "Add a case to the agenda" not in body
+        assert waiting.reference not in body
 
 
 class TestAgendaBuilder:

@@ -190,13 +190,6 @@ class TestCancelPage:
         assert planned.meeting.status == MeetingStatus.PLANNED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Not fixed yet: caseworkers see a meeting only once its papers are "
-    "issued (meetings.selectors.meetings_visible_to), but the invitation "
-    "and its notice go out, with a link to the meeting, as soon as their "
-    "organisation is on the agenda. Which to change is the lead's call.",
-)
 def test_the_invitation_link_opens_the_meeting_before_papers_are_issued(planned):
     police = planned.people["Police"]
     notice = Notice.objects.get(recipient=police, kind=NoticeKind.MEETING_INVITATION)

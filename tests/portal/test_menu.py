@@ -12,7 +12,7 @@ import pytest
 
 from accounts.models import User
 from documents.selectors import may_exchange
-from meetings.selectors import meetings_visible_to
+from meetings.selectors import meetings_invited_to
 from referrals.selectors import referrals_visible_to
 from tests.conftest import verified_client_for
 
@@ -43,7 +43,7 @@ def test_every_menu_link_opens_for_every_demo_login(demo_seeded):
 # Each case page and what the page itself lets a person see there.
 CASE_PAGES = {
     "/referrals/": lambda p: not referrals_visible_to(p).query.is_empty(),
-    "/meetings/": lambda p: not meetings_visible_to(p).query.is_empty(),
+    "/meetings/": lambda p: not meetings_invited_to(p).query.is_empty(),
     "/files/": may_exchange,
 }
 
