@@ -264,13 +264,21 @@ def agenda_item_remove(
         action=MeetingAction.AGENDA_ITEM_REMOVED, request=request, actor=user, obj=item
     )
     item.delete()
-    for position, remaining in enumerate(meeting.agenda_items.all(), start=1):
-        if remaining.position != position:
-            remaining.position = position
-            remaining.save(update_fields=["position"])
+    _positions_save(list(meeting.agenda_items.all()))
     shares_sync(referral, user=user, grant=False, request=request)
     packs_outdated(meeting)
     calendars_sync(meeting)
+
+
+def _positions_save(items: list[AgendaItem]) -> None:
+    """Number ``items`` 1, 2, 3... in their order, in one UPDATE; the unique
+    position is checked at commit, so two items may swap."""
+    moved = []
+    for position, item in enumerate(items, start=1):
+        if item.position != position:
+            item.position = position
+            moved.append(item)
+    AgendaItem.objects.bulk_update(moved, ["position"])
 
 
 @transaction.atomic
@@ -286,10 +294,7 @@ def agenda_item_move(
     if not 0 <= target < len(items):
         return
     items[index], items[target] = items[target], items[index]
-    for position, other in enumerate(items, start=1):
-        if other.position != position:
-            other.position = position
-            other.save(update_fields=["position"])
+    _positions_save(items)
     audit_record(
         action=MeetingAction.AGENDA_REORDERED, request=request, actor=user, obj=meeting
     )
