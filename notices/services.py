@@ -92,9 +92,15 @@ def notices_record_each(*, kind: str, drafts: Iterable[NoticeDraft]) -> int:
         wanted.setdefault((draft.recipient.pk, notice.event), (draft, notice))
     if not wanted:
         return 0
+    checked_links = set()
     for _, notice in wanted.values():
         # The recipient is a saved user: checking it would cost a query each.
-        notice.full_clean(exclude=["recipient"], validate_constraints=False)
+        # The link's constraint is checked once per link (a query each): on
+        # SQLite the insert below would drop a breaking row, not refuse it.
+        notice.full_clean(
+            exclude=["recipient"], validate_constraints=notice.link not in checked_links
+        )
+        checked_links.add(notice.link)
     people = {person_id for person_id, _ in wanted}
     told = set(
         Notice.objects.filter(

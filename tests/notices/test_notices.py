@@ -320,3 +320,16 @@ class TestReading:
         assert OutgoingEmail.objects.filter(to=newcomer.email).count() == 1
         assert OutgoingEmail.objects.filter(to=inbox.police.email).count() == 3
         assert not Notice.objects.filter(recipient=inbox.police_left).exists()
+
+    def test_a_link_out_of_the_portal_is_refused(self, inbox):
+        from django.core.exceptions import ValidationError
+
+        with pytest.raises(ValidationError, match="link"):
+            notices_record(
+                kind=NoticeKind.FILES_WAITING,
+                recipients=[inbox.police, inbox.fire],
+                title="Elsewhere",
+                link="//evil.example/",
+                event="test-elsewhere",
+            )
+        assert not Notice.objects.filter(event="test-elsewhere").exists()
