@@ -1,15 +1,22 @@
-"""The tasks the worker runs for this app: one email's delivery attempt and
-one scheduled job's run."""
+"""The tasks the worker runs for this app: a delivery attempt at one email or
+at a batch queued together, and one scheduled job's run."""
 
 from django_tasks import task
 
-from .mail import email_deliver
+from .mail import email_deliver, emails_deliver
 
 
 @task()
 def deliver_email(email_id: int) -> str:
     """Try to send one queued email (jobs.mail); retries enqueue themselves."""
     return email_deliver(email_id)
+
+
+@task()
+def deliver_emails(email_ids: list[int]) -> dict[str, int]:
+    """Try to send each email of a batch queued together (jobs.mail), over
+    one connection; each failed one's retry is its own ``deliver_email``."""
+    return emails_deliver(email_ids)
 
 
 @task()

@@ -24,7 +24,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from accounts.models import User, staff_to_email
 from jobs.mail import Attachment
 from notices.models import NoticeKind
-from notices.services import notices_record
+from notices.services import NoticeDraft, notices_record_each
 from portal.addresses import absolute_url, base_url
 
 from .models import CalendarInvitation, Meeting, MeetingStatus
@@ -136,6 +136,7 @@ def calendar_invitations_sync(meeting_id: int) -> dict[str, int]:
         ).select_related("user")
     }
     counts = {"invited": 0, "updated": 0, "cancelled": 0}
+    sends = []
     for person in wanted.values():
         invitation = sent.get(person.pk)
         if invitation is None or invitation.cancelled:
@@ -144,13 +145,13 @@ def calendar_invitations_sync(meeting_id: int) -> dict[str, int]:
             what = "updated"
         else:
             continue
-        _send(meeting, person, invitation, what=what)
+        sends.append((person, invitation, what))
         counts[what] += 1
-    gone = [i for user_id, i in sent.items() if user_id not in wanted]
-    for invitation in gone:
-        if not invitation.cancelled:
-            _send(meeting, invitation.user, invitation, what="cancelled")
+    for user_id, invitation in sent.items():
+        if user_id not in wanted and not invitation.cancelled:
+            sends.append((invitation.user, invitation, "cancelled"))
             counts["cancelled"] += 1
+    _send_all(meeting, sends)
     return counts
 
 
@@ -162,40 +163,55 @@ _TITLES = {
 }
 
 
-def _send(meeting, person, invitation, *, what: str) -> None:
-    """Record and queue one calendar email; the notice says the same."""
-    method = "CANCEL" if what == "cancelled" else "REQUEST"
-    if what == "cancelled" and meeting.status != MeetingStatus.CANCELLED:
-        what = "uninvited"
-    sequence = 0 if invitation is None else invitation.sequence + 1
-    if invitation is None:
-        invitation = CalendarInvitation(meeting=meeting, user=person)
-    invitation.sequence = sequence
-    invitation.calendar_version = meeting.calendar_version
-    invitation.cancelled = method == "CANCEL"
-    invitation.sent_at = timezone.now()
-    invitation.full_clean(validate_constraints=False)
-    invitation.save()
-    if not person.email:
-        return
-    title = _TITLES[what].format(meeting=meeting)
+def _send_all(meeting, sends) -> None:
+    """Record and queue each person's calendar email, and the notice that
+    says the same, in a few queries however many people: the invitations
+    saved in one insert and one update, the notices and emails through
+    ``notices_record_each``."""
+    now = timezone.now()
+    new, changed, drafts = [], [], []
     link = meeting.get_absolute_url()
-    notices_record(
-        kind=NoticeKind.MEETING_INVITATION,
-        recipients=[person],
-        title=title,
-        link=link,
-        # The SEQUENCE names the email: each one a person gets is new.
-        event=f"meeting-{meeting.pk}-calendar-{person.pk}-{sequence}",
-        email_body=_email_body(title, link, method),
-        attachment=Attachment(
-            filename="cancel.ics" if method == "CANCEL" else "invite.ics",
-            content_type=f"text/calendar; method={method}",
-            content=invitation_ics(
-                meeting, attendee=person, sequence=sequence, method=method
-            ),
-        ),
+    for person, invitation, what in sends:
+        method = "CANCEL" if what == "cancelled" else "REQUEST"
+        if what == "cancelled" and meeting.status != MeetingStatus.CANCELLED:
+            what = "uninvited"
+        sequence = 0 if invitation is None else invitation.sequence + 1
+        if invitation is None:
+            invitation = CalendarInvitation(meeting=meeting, user=person)
+            new.append(invitation)
+        else:
+            changed.append(invitation)
+        invitation.sequence = sequence
+        invitation.calendar_version = meeting.calendar_version
+        invitation.cancelled = method == "CANCEL"
+        invitation.sent_at = now
+        invitation.full_clean(exclude=["meeting", "user"], validate_constraints=False)
+        if not person.email:
+            continue
+        title = _TITLES[what].format(meeting=meeting)
+        drafts.append(
+            NoticeDraft(
+                recipient=person,
+                title=title,
+                link=link,
+                # The SEQUENCE names the email: each one a person gets is new.
+                event=f"meeting-{meeting.pk}-calendar-{person.pk}-{sequence}",
+                email_body=_email_body(title, link, method),
+                attachment=Attachment(
+                    filename="cancel.ics" if method == "CANCEL" else "invite.ics",
+                    content_type=f"text/calendar; method={method}",
+                    content=invitation_ics(
+                        meeting, attendee=person, sequence=sequence, method=method
+                    ),
+                ),
+            )
+        )
+    # The meeting is locked, so no other run inserts these meanwhile.
+    CalendarInvitation.objects.bulk_create(new)
+    CalendarInvitation.objects.bulk_update(
+        changed, ["sequence", "calendar_version", "cancelled", "sent_at"]
     )
+    notices_record_each(kind=NoticeKind.MEETING_INVITATION, drafts=drafts)
 
 
 def _email_body(title: str, link: str, method: str) -> str:

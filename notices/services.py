@@ -9,6 +9,7 @@ docs/features.md, "Notifications").
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.services import audit_record
-from jobs.mail import Attachment, email_queue
+from jobs.mail import Attachment, QueuedEmail, emails_queue
 from portal.addresses import absolute_url
 
 from .audit_actions import NoticeAction
@@ -35,7 +36,19 @@ def _default_body(title: str, link: str) -> str:
     )
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class NoticeDraft:
+    """One person's notice for ``notices_record_each``, with its email."""
+
+    recipient: User
+    title: str
+    link: str
+    event: str
+    email_subject: str = ""
+    email_body: str = ""
+    attachment: Attachment | None = None
+
+
 def notices_record(
     *, kind: str, recipients: Iterable[User], title: str, link: str, event: str,
     email_subject: str = "", email_body: str = "",
@@ -45,10 +58,59 @@ def notices_record(
     their "What's new" list and, unless they chose otherwise (or ``kind``
     is always emailed), an email through the outbox. Returns notices made;
     a person already told about ``event`` is skipped, notice and email."""
+    return notices_record_each(
+        kind=kind,
+        drafts=[
+            NoticeDraft(
+                recipient=person, title=title, link=link, event=event,
+                email_subject=email_subject, email_body=email_body,
+                attachment=attachment,
+            )
+            for person in recipients
+        ],
+    )  # fmt: skip
+
+
+@transaction.atomic
+def notices_record_each(*, kind: str, drafts: Iterable[NoticeDraft]) -> int:
+    """``notices_record`` where each person's notice differs (a calendar
+    invitation carries its own SEQUENCE and attachment). The same few
+    queries however many people: their email choices, the notices they
+    have already, one insert of the rest, and the emails queued together
+    (``jobs.mail.emails_queue``). The unique constraints on (recipient,
+    event), for notices and for emails, decide between two concurrent
+    calls, so nobody is told twice."""
     kind = NoticeKind(kind)
-    people = {person.pk: person for person in recipients if person.is_active}
-    if not people:
+    wanted: dict[tuple[int, str], tuple[NoticeDraft, Notice]] = {}
+    for draft in drafts:
+        if not draft.recipient.is_active:
+            continue
+        notice = Notice(
+            recipient=draft.recipient, kind=kind, title=draft.title[:200],
+            link=draft.link, event=draft.event[:200],
+        )  # fmt: skip
+        wanted.setdefault((draft.recipient.pk, notice.event), (draft, notice))
+    if not wanted:
         return 0
+    checked_links = set()
+    for _, notice in wanted.values():
+        # The recipient is a saved user: checking it would cost a query each.
+        # The link's constraint is checked once per link (a query each): on
+        # SQLite the insert below would drop a breaking row, not refuse it.
+        notice.full_clean(
+            exclude=["recipient"], validate_constraints=notice.link not in checked_links
+        )
+        checked_links.add(notice.link)
+    people = {person_id for person_id, _ in wanted}
+    told = set(
+        Notice.objects.filter(
+            recipient_id__in=people, event__in={event for _, event in wanted}
+        ).values_list("recipient_id", "event")
+    )
+    new = [pair for key, pair in wanted.items() if key not in told]
+    if not new:
+        return 0
+    Notice.objects.bulk_create([notice for _, notice in new], ignore_conflicts=True)
     declined = set()
     if kind not in ALWAYS_EMAILED:
         declined = set(
@@ -56,27 +118,18 @@ def notices_record(
                 user_id__in=people, kind=kind, email=False
             ).values_list("user_id", flat=True)
         )
-    sample = Notice(kind=kind, title=title[:200], link=link, event=event[:200])
-    sample.full_clean(exclude=["recipient"], validate_constraints=False)
-    made = 0
-    for person in people.values():
-        _, created = Notice.objects.get_or_create(
-            recipient=person,
-            event=sample.event,
-            defaults={"kind": kind, "title": sample.title, "link": link},
+    emails_queue(
+        QueuedEmail(
+            event=f"notice-{notice.event}",
+            to=draft.recipient.email,
+            subject=draft.email_subject or notice.title,
+            body=draft.email_body or _default_body(notice.title, notice.link),
+            attachment=draft.attachment,
         )
-        if not created:
-            continue
-        made += 1
-        if person.email and person.pk not in declined:
-            email_queue(
-                event=f"notice-{sample.event}",
-                to=person.email,
-                subject=email_subject or sample.title,
-                body=email_body or _default_body(sample.title, link),
-                attachment=attachment,
-            )
-    return made
+        for draft, notice in new
+        if draft.recipient.email and draft.recipient.pk not in declined
+    )
+    return len(new)
 
 
 def notice_open(

@@ -171,7 +171,9 @@ def agenda_item_add(
     item = AgendaItem(
         meeting=meeting, referral=referral, position=last + 1, slot_minutes=slot_minutes
     )
-    item.full_clean()
+    # The meeting and case are held (the meeting locked), and checked above
+    # for the case already on the agenda; the constraints stand behind that.
+    item.full_clean(exclude=["meeting", "referral"])
     item.save()
     item.invited.set({*invited, referral.organisation})
     shares_sync(referral, user=user, reason=share_reason, request=request)
@@ -264,13 +266,21 @@ def agenda_item_remove(
         action=MeetingAction.AGENDA_ITEM_REMOVED, request=request, actor=user, obj=item
     )
     item.delete()
-    for position, remaining in enumerate(meeting.agenda_items.all(), start=1):
-        if remaining.position != position:
-            remaining.position = position
-            remaining.save(update_fields=["position"])
+    _positions_save(list(meeting.agenda_items.all()))
     shares_sync(referral, user=user, grant=False, request=request)
     packs_outdated(meeting)
     calendars_sync(meeting)
+
+
+def _positions_save(items: list[AgendaItem]) -> None:
+    """Number ``items`` 1, 2, 3... in their order, in one UPDATE; the unique
+    position is checked at commit, so two items may swap."""
+    moved = []
+    for position, item in enumerate(items, start=1):
+        if item.position != position:
+            item.position = position
+            moved.append(item)
+    AgendaItem.objects.bulk_update(moved, ["position"])
 
 
 @transaction.atomic
@@ -286,10 +296,7 @@ def agenda_item_move(
     if not 0 <= target < len(items):
         return
     items[index], items[target] = items[target], items[index]
-    for position, other in enumerate(items, start=1):
-        if other.position != position:
-            other.position = position
-            other.save(update_fields=["position"])
+    _positions_save(items)
     audit_record(
         action=MeetingAction.AGENDA_REORDERED, request=request, actor=user, obj=meeting
     )

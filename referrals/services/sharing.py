@@ -127,7 +127,7 @@ def referral_share_grant(
         created_at=now,
         ends_at=ends_at,
     )
-    share.full_clean()
+    share.full_clean(exclude=_HELD_LINKS)
     share.save()
     audit_record(
         action=ReferralAction.SHARE_GRANTED, request=request, actor=user, obj=share,
@@ -143,9 +143,15 @@ def referral_share_grant(
     return share
 
 
+# Rows a share links to that the caller holds, saved: checking that each
+# exists costs a query. The one open share per organisation is checked under
+# the case's lock (``_open_share``) and by the database constraint.
+_HELD_LINKS = ["referral", "organisation", "granted_by", "ended_by"]
+
+
 def _share_end(share, user, reason, now, request) -> None:
     share.ended_at, share.ended_by, share.end_reason = now, user, reason
-    share.full_clean()
+    share.full_clean(exclude=_HELD_LINKS)
     share.save(update_fields=["ended_at", "ended_by", "end_reason"])
     audit_record(
         action=ReferralAction.SHARE_ENDED, request=request, actor=user, obj=share,

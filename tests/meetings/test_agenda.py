@@ -6,17 +6,22 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import Role
 from audit.models import AuditEvent
+from jobs.models import OutgoingEmail
+from meetings.calendar import calendar_invitations_sync
 from meetings.models import AgendaItem, Meeting, MeetingKind, MeetingPack
 from meetings.services import (
     MeetingRefused,
     agenda_item_invite,
 )
+from notices.models import Notice, NoticeKind
 from portal.calendar import working_days_before
 from referrals.models import ReferralShare
 from tests.conftest import verified_client_for
@@ -501,3 +506,64 @@ class TestOnlyPartiesInvited:
         with pytest.raises(MeetingRefused, match="Outsider agency cannot be invited"):
             agenda_item_invite(item=item, invited=[outsider], user=boss)
         assert outsider not in item.invited.all()
+
+
+class TestQueriesDoNotGrowWithPeople:
+    """Issue 23: adding a case tells every caseworker of a newly invited
+    agency (a notice each, and an email each); the request's queries, and
+    the worker's calendar sync, stay the same for 2 or 12 of them."""
+
+    def _agency(self, name: str, people: int):
+        agency = OrganisationFactory(name=name)
+        staff = [_referrer(agency) for _ in range(people)]
+        return agency, staff
+
+    def _add_counting(self, boss, boss_client, agencies, people: int) -> int:
+        agency, staff = self._agency(f"Agency of {people}", people)
+        referral = accepted(submitted_referral(_referrer(agencies["Housing"])), boss)
+        upcoming = meeting(boss)
+        with CaptureQueriesContext(connection) as queries:
+            response = _add(boss_client, upcoming, referral, [agency])
+        assert response.status_code == 302
+        # Everyone of the agency was told, once, by notice and by email.
+        told = Notice.objects.filter(
+            kind=NoticeKind.CASE_SHARED, recipient__organisation=agency
+        )
+        assert sorted(told.values_list("recipient_id", flat=True)) == sorted(
+            worker.pk for worker in staff
+        )
+        assert (
+            OutgoingEmail.objects.filter(
+                to__in=[worker.email for worker in staff]
+            ).count()
+            == people
+        )
+        return len(queries)
+
+    def test_adding_a_case(self, boss, boss_client, agencies):
+        few = self._add_counting(boss, boss_client, agencies, 2)
+        many = self._add_counting(boss, boss_client, agencies, 12)
+        assert many <= few
+
+    def _sync_counting(self, boss, agencies, people: int) -> int:
+        agency, staff = self._agency(f"Invited {people}", people)
+        referring = OrganisationFactory(name=f"Referring {people}")
+        referral = accepted(submitted_referral(_referrer(referring)), boss)
+        upcoming = meeting(boss)
+        on_agenda(upcoming, referral, [agency], boss)
+        with CaptureQueriesContext(connection) as queries:
+            counts = calendar_invitations_sync(upcoming.pk)
+        # The chair, the referrer, and each of the agency's caseworkers.
+        assert counts["invited"] == people + 2
+        for worker in staff:
+            [email] = OutgoingEmail.objects.filter(
+                to=worker.email, event__contains="-calendar-"
+            )
+            assert email.attachment_name == "invite.ics"
+            assert "METHOD:REQUEST" in email.attachment
+        return len(queries)
+
+    def test_sending_calendar_invitations(self, boss, agencies):
+        few = self._sync_counting(boss, agencies, 2)
+        many = self._sync_counting(boss, agencies, 12)
+        assert many <= few

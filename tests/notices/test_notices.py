@@ -303,3 +303,34 @@ class TestReading:
         )
         assert made == 0
         assert OutgoingEmail.objects.filter(to=inbox.police.email).count() == 3
+
+    def test_a_repeated_event_tells_only_those_not_told_yet(self, inbox, partners):
+        newcomer = UserFactory(organisation=partners.orgs["Police"])
+        made = notices_record(
+            kind=NoticeKind.FILES_WAITING,
+            recipients=[inbox.police, newcomer, inbox.police_left],
+            title="Again",
+            link="/files/",
+            event="test-0",
+        )
+        assert made == 1
+        assert Notice.objects.get(recipient=newcomer, event="test-0").title == "Again"
+        assert (
+            Notice.objects.filter(recipient=inbox.police, event="test-0").count() == 1
+        )
+        assert OutgoingEmail.objects.filter(to=newcomer.email).count() == 1
+        assert OutgoingEmail.objects.filter(to=inbox.police.email).count() == 3
+        assert not Notice.objects.filter(recipient=inbox.police_left).exists()
+
+    def test_a_link_out_of_the_portal_is_refused(self, inbox):
+        from django.core.exceptions import ValidationError
+
+        with pytest.raises(ValidationError, match="link"):
+            notices_record(
+                kind=NoticeKind.FILES_WAITING,
+                recipients=[inbox.police, inbox.fire],
+                title="Elsewhere",
+                link="//evil.example/",
+                event="test-elsewhere",
+            )
+        assert not Notice.objects.filter(event="test-elsewhere").exists()
