@@ -68,7 +68,10 @@ def invitation_ics(
     if meeting.online_link:
         lines.append(f"Join online: {meeting.online_link}")
         event.add("url", meeting.online_link)
-    lines.append(f"The agenda and papers are in the partner portal: {link}")
+    lines.append(
+        "Reply, and read the papers once they are issued, in the partner "
+        f"portal: {link}"
+    )
     event.add("description", "\n".join(lines))
     organizer = vCalAddress(f"mailto:{_from_address()}")
     organizer.params["cn"] = vText("CMARAC coordinators")
@@ -222,7 +225,8 @@ def _email_body(title: str, link: str, method: str) -> str:
     )
     return (
         f"{title}.\n\nThe attached calendar entry {effect} your calendar.\n\n"
-        "The agenda and papers are in the partner portal:\n"
+        "Reply, and read the papers once they are issued, in the partner "
+        "portal:\n"
         f"{absolute_url(link)}\n\n"
         "This email holds no personal details. Do not reply to it with any.\n"
     )

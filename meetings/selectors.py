@@ -128,6 +128,25 @@ def invited_meeting_for(
     return meeting
 
 
+def uninvited_meeting_for(user: User, meeting_id: int) -> Meeting:
+    """A meeting ``user`` was sent a calendar invitation to and then told,
+    by a calendar cancellation, that their place is gone (their organisation
+    was taken off the agenda, or they are no longer a deputy). Its page then
+    says only that, as the email did. 404 otherwise."""
+    meeting = (
+        Meeting.objects.filter(
+            pk=meeting_id,
+            calendar_invitations__user=user,
+            calendar_invitations__cancelled=True,
+        )
+        .distinct()
+        .first()
+    )
+    if meeting is None or not getattr(user, "is_active", False):
+        raise Http404("No meeting found")
+    return meeting
+
+
 def papers_open_to(user: User, meeting: Meeting) -> bool:
     """Whether ``user``, who may see ``meeting`` (``invited_meeting_for``),
     may also see its papers: the cases on its agenda, packs and minutes."""

@@ -69,7 +69,18 @@ def index(request):
 
 def detail(request, meeting_id):
     user = request.user
-    meeting = selectors.invited_meeting_for(user, meeting_id, cancelled=True)
+    try:
+        meeting = selectors.invited_meeting_for(user, meeting_id, cancelled=True)
+    except Http404:
+        # The "No longer invited" notice links here too: say so plainly.
+        meeting = selectors.uninvited_meeting_for(user, meeting_id)
+        audit_read(request, meeting)
+        template = (
+            "meetings/cancelled.html"
+            if meeting.status == MeetingStatus.CANCELLED
+            else "meetings/uninvited.html"
+        )
+        return render(request, template, {"meeting": meeting})
     if meeting.status == MeetingStatus.CANCELLED and not user.has_role(
         Role.COORDINATOR
     ):

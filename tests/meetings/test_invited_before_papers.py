@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from audit.models import AuditEvent
+from meetings.calendar import calendar_invitations_sync
 from meetings.models import Attendance, Reply
 from meetings.selectors import meetings_invited_to, meetings_visible_to
 from meetings.services import (
@@ -23,6 +24,7 @@ from meetings.services import (
     meeting_cancel,
     papers_issue,
 )
+from notices.models import Notice
 from tests.conftest import verified_client_for
 from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.agreements import acknowledge, agreement_tree, publish_change
@@ -298,3 +300,44 @@ class TestAgreementStillDecides:
             response.content.decode()
         )
         assert not meetings_invited_to(officer).exists()
+
+
+class TestNoLongerInvited:
+    """The calendar cancellation's "No longer invited" notice links to the
+    meeting: its page says so plainly, rather than a 404, and shows nothing
+    of the meeting but its name."""
+
+    @pytest.fixture
+    def taken_off(self, planned, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            calendar_invitations_sync(planned.meeting.pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            agenda_item_invite(item=planned.item, invited=[], user=planned.boss)
+            calendar_invitations_sync(planned.meeting.pk)
+        return planned
+
+    def test_the_notice_opens_a_plain_page(self, taken_off):
+        officer = taken_off.officer
+        notice = Notice.objects.get(
+            recipient=officer, title__startswith="No longer invited"
+        )
+        response = verified_client_for(officer).get(notice.link)
+        assert response.status_code == 200
+        text = response.content.decode()
+        assert "You are no longer invited to this meeting" in text
+        assert taken_off.referral.reference not in text
+        assert "Vera Victim" not in text
+        assert "Reply" not in text
+        assert AuditEvent.objects.filter(
+            actor=officer, object_id=str(taken_off.meeting.pk)
+        ).exists()
+
+    def test_nothing_else_opens_for_them(self, taken_off):
+        client = verified_client_for(taken_off.officer)
+        urls = _urls(taken_off.meeting)
+        for name in ("reply", "confidentiality", "pack", "minutes"):
+            assert client.get(urls[name]).status_code == 404, name
+
+    def test_someone_never_invited_still_gets_not_found(self, taken_off):
+        client = verified_client_for(taken_off.outsider)
+        assert client.get(taken_off.meeting.get_absolute_url()).status_code == 404
