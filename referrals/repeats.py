@@ -18,7 +18,8 @@ statistics"). What changes it afterwards:
   value was wrong, so the flag worked out from it was wrong too. The flag of
   the corrected referral, and of later referrals (up to 12 months later)
   naming the person as before or after the correction, is worked out again
-  from the records as they stand (``repeat_flags_correct``);
+  from the records as they stand (``repeat_flags_correct``), so an earlier
+  referral already disposed of no longer counts for these;
 - nothing else. Disposing of or erasing the earlier referral leaves the
   later one a repeat: it was one when it was submitted, and the board counts
   "repeat referrals within 12 months" as at submission. (The case page's
@@ -66,17 +67,21 @@ def repeat_referral_ids(referrals):
     aggregate's ``FILTER``."""
     people = _people_model(referrals)._default_manager
     later = people.filter(referral__in=referrals.values("pk"))
-    return later.filter(
-        Exists(
-            earlier_namesakes(
-                people.all(),
-                name_key=OuterRef("name_key"),
-                date_of_birth=OuterRef("date_of_birth"),
-                referral_id=OuterRef("referral_id"),
-                submitted_at=OuterRef("referral__submitted_at"),
+    return (
+        later.filter(
+            Exists(
+                earlier_namesakes(
+                    people.all(),
+                    name_key=OuterRef("name_key"),
+                    date_of_birth=OuterRef("date_of_birth"),
+                    referral_id=OuterRef("referral_id"),
+                    submitted_at=OuterRef("referral__submitted_at"),
+                )
             )
         )
-    ).values("referral_id")
+        .values("referral_id")
+        .order_by()
+    )
 
 
 def repeat_flags_set(*, referrals) -> int:
