@@ -105,6 +105,7 @@ from referrals.models import (
     Status,
     name_key,
 )
+from referrals.repeats import repeat_flags_set
 
 SLUG_PREFIX = "scale-"
 USERNAME_PREFIX = "scale-user-"
@@ -841,6 +842,11 @@ class ScaleLoader:
             event.referral_id = event.referral.pk
         _bulk(ReferralPerson, people)
         _bulk(ReferralEvent, events)
+        # The repeat flag the submission sets, for all of them in one
+        # set-based UPDATE (referrals.repeats).
+        loaded = Referral.objects.filter(organisation__slug__startswith=SLUG_PREFIX)
+        repeat_flags_set(referrals=loaded)
+        repeats = loaded.filter(is_repeat=True).count()
         for year, last in next_number.items():
             ReferenceCounter.objects.filter(year=year).update(last_number=last)
         drafts = self._drafts()
@@ -855,9 +861,11 @@ class ScaleLoader:
             incidents=incidents,
             referral_events=len(events),
             drafts=drafts,
+            repeat_referrals=repeats,
         )
         return (
-            f"{len(referrals):,} referrals, {len(people):,} people, "
+            f"{len(referrals):,} referrals ({repeats:,} repeats), "
+            f"{len(people):,} people, "
             f"{incidents:,} incidents, {len(events):,} history events, "
             f"{drafts:,} unfinished drafts; reference counters "
             + ", ".join(f"{year}: {last}" for year, last in sorted(next_number.items()))

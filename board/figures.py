@@ -23,7 +23,6 @@ from documents.models import Share
 from meetings.models import Action, ActionStatus
 from referrals.forms import ASB_TYPES
 from referrals.models import Referral, RiskLevel, Status
-from referrals.selectors import is_repeat_referral
 
 from .aggregates import ListHolds, Picked, microseconds_between, order_statistics
 from .periods import Period, month_label
@@ -202,9 +201,10 @@ def _outcomes(referrals) -> Table:
 
 
 def _repeats(referrals) -> Table:
-    # The rule once per referral: the first referrals are the rest.
+    # The flag stored at submission (referrals.repeats): one aggregate over
+    # the period's rows, no rule run per referral. The first are the rest.
     counts = referrals.aggregate(
-        all=Count("pk"), repeat=Count("pk", filter=is_repeat_referral())
+        all=Count("pk"), repeat=Count("pk", filter=Q(is_repeat=True))
     )
     counts["first"] = counts["all"] - counts["repeat"]
     return series_suppress(

@@ -30,6 +30,7 @@ from .models import (
     Status,
 )
 from .redaction import needs_free_text_review
+from .repeats import repeat_flags_set
 from .services import (
     case_note_add,
     draft_save,
@@ -1138,6 +1139,11 @@ def demo_referrals_seed() -> list[str]:
             )
         _backdate(referral, case.days_ago)
         made[case.key] = referral
+    # Submitted today, then moved back: each flag again from the dates the
+    # demo gives them, as if sent on those days.
+    repeat_flags_set(
+        referrals=Referral.objects.filter(pk__in=[r.pk for r in made.values()])
+    )
     _unfinished_draft(User.objects.get(username=DRAFT_OWNER))
     return [referral.reference for referral in made.values()]
 

@@ -106,6 +106,11 @@ class Referral(models.Model):
         related_name="+",
     )
     sharing_without_consent_reason = models.TextField(blank=True)
+    # A person in it was referred in the 12 months before, as the records
+    # stood at submission (the rule and what changes it: referrals.repeats).
+    is_repeat = models.BooleanField(
+        "Repeat referral within 12 months", default=False, editable=False
+    )
     started_from = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

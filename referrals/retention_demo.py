@@ -23,6 +23,7 @@ from agreements.services import add_months
 from .demo import _fields, _items, _referrer
 from .forms import SECTIONS_BY_SLUG
 from .models import ReferenceCounter, Referral, Status, Tombstone
+from .repeats import repeat_flags_set
 from .retention import legal_hold_place
 from .services import (
     draft_save,
@@ -208,4 +209,6 @@ def _backdate(referral: Referral, sent_on: date, closed_on: date) -> Referral:
         status_changed_at=_at(closed_on, 10),
         closed_at=_at(closed_on, 10),
     )
+    # Its repeat flag as if it had been sent on that day (referrals.repeats).
+    repeat_flags_set(referrals=Referral.objects.filter(pk=referral.pk))
     return Referral.objects.get(pk=referral.pk)

@@ -12,12 +12,13 @@ Who sees a referral:
 - other roles (signatories, editors, administrators) see none.
 """
 
+import operator
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from functools import reduce
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Role, User
@@ -33,8 +34,7 @@ from .models import (
     ReferralShare,
     name_key,
 )
-
-REPEAT_WINDOW = timedelta(days=365)
+from .repeats import earlier_namesakes
 
 
 def _base() -> QuerySet[Referral]:
@@ -186,20 +186,23 @@ class EarlierReferral:
 
 def earlier_referrals(referral: Referral) -> list[EarlierReferral]:
     """Referrals in the 12 months before this one about a person with the same
-    name and date of birth. For coordinators only: callers check."""
-    people = [p for p in referral.people.all() if p.date_of_birth is not None]
-    if not people:
-        return []
-    match = Q()
-    for person in people:
-        match |= Q(name_key=person.name_key, date_of_birth=person.date_of_birth)
-    earlier = (
-        ReferralPerson.objects.filter(match)
-        .filter(
-            referral__submitted_at__lt=referral.submitted_at,
-            referral__submitted_at__gte=referral.submitted_at - REPEAT_WINDOW,
+    name and date of birth (the rule: ``referrals.repeats``), newest first.
+    For coordinators only: callers check."""
+    matches = [
+        earlier_namesakes(
+            ReferralPerson.objects.all(),
+            name_key=person.name_key,
+            date_of_birth=person.date_of_birth,
+            referral_id=referral.pk,
+            submitted_at=referral.submitted_at,
         )
-        .exclude(referral=referral)
+        for person in referral.people.all()
+        if person.date_of_birth is not None
+    ]
+    if not matches:
+        return []
+    earlier = (
+        reduce(operator.or_, matches)
         .select_related("referral")
         .order_by("-referral__submitted_at")
     )
@@ -212,27 +215,6 @@ def earlier_referrals(referral: Referral) -> list[EarlierReferral]:
         )
         for person in earlier
     ]
-
-
-def is_repeat_referral() -> Exists:
-    """For a queryset of referrals: whether the referral names a person with
-    the same name and date of birth as a person in another referral
-    submitted in the 12 months before it (the rule ``earlier_referrals``
-    lists, as one expression so the board counts them in one query). People
-    without a date of birth are never matched."""
-    earlier = ReferralPerson.objects.filter(
-        name_key=OuterRef("name_key"),
-        date_of_birth=OuterRef("date_of_birth"),
-        referral__submitted_at__lt=OuterRef("referral__submitted_at"),
-        referral__submitted_at__gte=(
-            OuterRef("referral__submitted_at") - Value(REPEAT_WINDOW)
-        ),
-    ).exclude(referral_id=OuterRef("referral_id"))
-    return Exists(
-        ReferralPerson.objects.filter(
-            referral_id=OuterRef("pk"), date_of_birth__isnull=False
-        ).filter(Exists(earlier))
-    )
 
 
 def drafts_of(user: User) -> QuerySet[ReferralDraft]:

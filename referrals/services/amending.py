@@ -30,6 +30,7 @@ from ..answers import bind
 from ..audit_actions import ReferralAction
 from ..corrections import AnswerRef, answer_ref, section_with
 from ..models import Referral, ReferralAmendment, ReferralPerson, name_key
+from ..repeats import repeat_flags_correct
 from ..signals import case_amended
 from ._common import ReferralRefused
 
@@ -58,18 +59,24 @@ def _derived(referral: Referral) -> None:
 
 
 def _person_row(referral: Referral, ref: AnswerRef) -> None:
-    """Keep the searchable row of a corrected person in step."""
+    """Keep the searchable row of a corrected person in step, and with it
+    whether this and later referrals are repeats (``referrals.repeats``)."""
     if ref.prefix != "people":
         return
     person = referral.answers["people"]["people"][ref.index]
     born = person.get("date_of_birth")
-    ReferralPerson.objects.filter(referral=referral, position=ref.index + 1).update(
+    rows = ReferralPerson.objects.filter(referral=referral, position=ref.index + 1)
+    before = list(rows.values_list("name_key", "date_of_birth"))
+    after = (name_key(person["full_name"]), date.fromisoformat(born) if born else None)
+    rows.update(
         role=person["role"],
         full_name=person["full_name"],
-        name_key=name_key(person["full_name"]),
-        date_of_birth=date.fromisoformat(born) if born else None,
+        name_key=after[0],
+        date_of_birth=after[1],
         age=person.get("age"),
     )
+    if after not in before:
+        repeat_flags_correct(referral=referral, identities=[*before, after])
 
 
 def referral_amend(

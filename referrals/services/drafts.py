@@ -26,6 +26,7 @@ from ..models import (
     Tombstone,
     name_key,
 )
+from ..repeats import repeat_flags_set
 from ..tasks import NotificationKind
 from ._common import ReferralRefused, _event, _locked_draft, _notify
 from .attachments import _attachment_discard
@@ -301,6 +302,10 @@ def _referral_create(draft: ReferralDraft, answers: dict, user: User) -> Referra
         )
         for position, person in enumerate(answers["people"]["people"], start=1)
     )
+    # Whether it repeats an earlier referral, from the people just stored and
+    # kept as at submission: the board counts the flag (referrals.repeats).
+    repeat_flags_set(referrals=Referral.objects.filter(pk=referral.pk))
+    referral.refresh_from_db(fields=["is_repeat"])
     draft.attachments.filter(referral__isnull=True).update(referral=referral)
     _event(referral, EventKind.SUBMITTED, "", Status.SUBMITTED, user, "")
     return referral

@@ -33,7 +33,7 @@ from referrals.models import (
     Status,
     name_key,
 )
-from referrals.selectors import referrals_visible_to
+from referrals.selectors import earlier_referrals, referrals_visible_to
 from tests.conftest import verified_client_for
 from tests.factories.referrals import submitted_referral
 from tests.shared_setup import rolled_back_after_module
@@ -126,6 +126,14 @@ class TestProportions:
         assert ReferralEvent.objects.filter(referral__in=referrals).count() >= (
             SIZES.referrals
         )
+
+    def test_repeat_flags_follow_the_rule(self, loaded):
+        # Set in one statement for the whole load; each agrees with the case
+        # page's list of earlier referrals, and some people are referred again.
+        referrals = list(_scale_referrals().prefetch_related("people"))
+        flagged = {r.reference for r in referrals if r.is_repeat}
+        assert flagged == {r.reference for r in referrals if earlier_referrals(r)}
+        assert 0 < len(flagged) < len(referrals)
 
     def test_meetings_agendas_and_actions(self, loaded):
         meetings = Meeting.objects.filter(location__contains="Scaleford")

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from meetings.models import Action, ActionStatus, AgendaItem, Meeting
 from referrals.models import EventKind, Referral, ReferralEvent, ReferralPerson, Status
+from referrals.repeats import repeat_flags_set
 from tests.factories import OrganisationFactory, UserFactory
 
 _numbers = iter(range(1, 1_000_000))
@@ -38,6 +39,8 @@ def referral(organisation, referrer, *, day: date, status=Status.SUBMITTED,
             referral=made, position=position, role="victim",
             full_name=name_key.title(), name_key=name_key, date_of_birth=born,
         )  # fmt: skip
+    # As the submission does, so referrals must be made oldest first.
+    repeat_flags_set(referrals=Referral.objects.filter(pk=made.pk))
     if screened_after is not None:
         ReferralEvent.objects.create(
             referral=made, kind=EventKind.TRANSITION, from_status=Status.SUBMITTED,

@@ -8,13 +8,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from agreements.retention import RetentionSchedule
 from board import suppression
 from board.figures import board_figures, percentile
 from board.periods import Period, last_twelve_months
 from board.suppression import FEWER_THAN, WITHHELD
+from referrals.models import DisposalReason, Referral
+from referrals.retention import referral_dispose
 from tests.factories.agreements import acknowledge, agreement_tree
 
-from .crafted import organisations_and_people, quarter_dataset, referral
+from .crafted import at, organisations_and_people, quarter_dataset, referral
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +64,19 @@ class TestCounting:
         # January's Alex (after December 2025) and March's Sam (after
         # February); not Robin (January 2024) nor the person without a date
         # of birth.
+        assert _column(board_figures(QUARTER).repeats) == ["2", "11"]
+
+    def test_repeats_are_counted_as_they_were_at_submission(self, raw):
+        quarter_dataset()
+        # Erasing December's referral about Alex leaves January's a repeat:
+        # it was one when it was sent (docs/features.md, "Repeat referrals").
+        december = Referral.objects.get(submitted_at__lt=at(date(2026, 1, 1)),
+                                        people__name_key="alexexample")  # fmt: skip
+        referral_dispose(
+            referral=december, reason=DisposalReason.ERASURE,
+            schedule=RetentionSchedule(0, "CSP-ISA-CMARAC v1.0", 24, 24, 24, 7),
+            authorised_by="Data protection officer",
+        )  # fmt: skip
         assert _column(board_figures(QUARTER).repeats) == ["2", "11"]
 
     def test_times_to_screening_and_first_meeting(self, raw):

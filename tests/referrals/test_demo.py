@@ -129,6 +129,8 @@ class TestDemoReferrals:
 
         assert [e.reference for e in earlier] == [repeat.started_from.reference]
         assert earlier[0].person_name == "Martin Proofield"
+        # The board counts it, and no other demo referral, as a repeat.
+        assert list(Referral.objects.filter(is_repeat=True)) == [repeat]
 
     def test_history_is_spread_over_past_days_in_order(self, seeded):
         for referral in Referral.objects.all():
