@@ -11,6 +11,7 @@ from audit.services import audit_record
 from files.downloads import missing_file_page, private_file_response
 from files.stored import kind_for, object_present
 from portal.forms import refusal_status
+from portal.freshness import remember
 
 from . import charts, summaries
 from .access import board_only
@@ -66,13 +67,28 @@ def _charts(figures) -> list[dict]:
     ]
 
 
+# The figures and charts hold no personal data (small numbers are withheld)
+# and are the same for everyone allowed to see them: built once a minute at
+# most, and again as soon as anything in the portal changes (docs/caching.md).
+FIGURES_SECONDS = 60
+
+
+def _figures_and_charts(period):
+    figures = board_figures(period)
+    return figures, _charts(figures)
+
+
 @board_only
 def index(request):
     period, form = _period_and_form(request)
     context = {"form": form, "presets": PRESETS, "period": period}
     if period is not None:
-        figures = board_figures(period)
-        context.update(figures=figures, sections=_charts(figures))
+        figures, sections = remember(
+            ("board", period.first, period.last),
+            lambda: _figures_and_charts(period),
+            FIGURES_SECONDS,
+        )
+        context.update(figures=figures, sections=sections)
         audit_record(
             action=BoardAction.STATISTICS_VIEWED,
             request=request,

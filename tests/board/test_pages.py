@@ -177,3 +177,39 @@ def test_reports_page_lists_and_downloads_audited(board_client, board_member):
     event = AuditEvent.objects.get(action="board.report_downloaded")
     assert event.actor == board_member
     assert event.detail == {"format": "pdf", "bytes": pdf.size}
+
+
+class TestFiguresKeptAMinute:
+    """The figures and charts are built once and shown again from the shared
+    cache, until anything in the portal changes (docs/caching.md)."""
+
+    def test_a_second_look_reads_less_and_shows_the_same(self, board_client):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        quarter_dataset()
+        with CaptureQueriesContext(connection) as first:
+            before = board_client.get(INDEX, QUARTER).content.decode()
+        with CaptureQueriesContext(connection) as second:
+            again = board_client.get(INDEX, QUARTER).content.decode()
+        assert len(second) < len(first) - 5
+        # The same figures and charts (the page around them carries a new
+        # script nonce and form token each time).
+        main = re.compile(r"<main.*</main>", re.S)
+        assert main.search(again).group() == main.search(before).group()
+        assert "<svg" in main.search(again).group()
+        # Each look is audited, cached or not.
+        assert AuditEvent.objects.filter(action="board.statistics_viewed").count() == 2
+
+    def test_a_new_referral_shows_at_once(self, board_client):
+        from .crafted import referral
+
+        quarter_dataset()
+        page = board_client.get(INDEX, QUARTER).content.decode()
+        assert "fewer than 5 in February 2026" in page
+        police = OrganisationFactory(name="Late Police")
+        referrer = UserFactory(organisation=police, roles=["Referrers"])
+        for day in range(1, 6):
+            referral(police, referrer, day=date(2026, 2, day))
+        page = board_client.get(INDEX, QUARTER).content.decode()
+        assert "fewer than 5 in February 2026" not in page
