@@ -227,14 +227,18 @@ class AgendaItemAddForm(_ShareReasonMixin, RefusesNullCharacters, forms.Form):
 
     @staticmethod
     def _as_chosen(data, listed):
-        """A reference typed with no radio chosen (no JavaScript, or a
-        script) is "Another case"; a listed case the page no longer lists
-        (added since, by someone else) moves to the box, so what was chosen
-        is kept and its refusal shows beside it."""
+        """A reference entered with no radio chosen is "Another case"; a
+        listed case the page no longer lists (added since, by someone else)
+        moves to the empty box, so what was chosen is kept and its refusal
+        shows beside it."""
         picked, typed = data.get("case", ""), data.get("referral", "")
         if not picked and typed:
             picked = ANOTHER_CASE
-        elif listed is not None and picked not in {"", ANOTHER_CASE, *listed}:
+        elif (
+            listed is not None
+            and picked not in {"", ANOTHER_CASE, *listed}
+            and not typed.strip()
+        ):
             picked, typed = ANOTHER_CASE, picked
         else:
             return data
@@ -246,12 +250,18 @@ class AgendaItemAddForm(_ShareReasonMixin, RefusesNullCharacters, forms.Form):
         data = super().clean()
         if "case" in self.errors or "referral" in self.errors:
             return data
-        picked = data.get("case", "")
+        picked, entered = data.get("case", ""), data.get("referral", "").strip()
         if not picked:
             self.add_error("case", "Select a case to add, or enter its reference")
             return data
-        typed = data.get("referral", "") if picked == ANOTHER_CASE else picked
-        reference = typed.strip().upper()
+        if picked != ANOTHER_CASE and entered and entered.upper() != picked.upper():
+            # The box is always shown: which of the two was meant is not ours
+            # to guess, and adding a case shares it with other agencies.
+            self.add_error(
+                "case", "Choose a case from the list or enter a reference, not both"
+            )
+            return data
+        reference = (entered if picked == ANOTHER_CASE else picked).strip().upper()
         field = "referral" if picked == ANOTHER_CASE else "case"
         if not reference:
             self.add_error(field, "Enter the case reference")

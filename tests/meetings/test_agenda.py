@@ -321,11 +321,7 @@ class TestAgendaBuilder:
                 page,
             )
             assert f'value="{typed}"' in page
-            assert f'value="{ANOTHER_CASE}" data-aria-controls=' in page
-            assert re.search(
-                r'value="another" data-aria-controls="[^"]+" checked', page
-            )
-            assert "govuk-radios__conditional--hidden" not in page
+            assert f'value="{ANOTHER_CASE}" checked' in page
             assert f'value="{agencies["Fire"].pk}" checked' in page
             assert 'value="25"' in page
         assert not AgendaItem.objects.exists()
@@ -347,6 +343,32 @@ class TestAgendaBuilder:
         assert f'<a href="#id_referral">{message}</a>' in page
         assert f'name="referral" value="{waiting.reference}"' in page
         assert AgendaItem.objects.filter(meeting=upcoming).count() == 1
+
+    def test_a_listed_case_and_a_different_reference_are_refused(
+        self, boss, boss_client, waiting
+    ):
+        """Adding a case shares it: when the radio and the box disagree, the
+        coordinator says which was meant."""
+        upcoming = meeting(boss)
+        other = accepted(submitted_referral(), boss)
+        url = reverse("meetings:agenda_add", args=[upcoming.pk])
+        response = boss_client.post(url, {"case": waiting.reference,
+                                          "referral": other.reference,
+                                          "slot_minutes": "15"})  # fmt: skip
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert (
+            '<a href="#id_case_0">Choose a case from the list or enter a reference, '
+            "not both</a>" in page
+        )
+        assert re.search(rf'value="{waiting.reference}"[^>]*checked', page)
+        assert f'name="referral" value="{other.reference}"' in page
+        assert not AgendaItem.objects.exists()
+        # The same case both ways is no disagreement.
+        response = boss_client.post(url, {"case": waiting.reference,
+                                          "referral": waiting.reference.lower(),
+                                          "slot_minutes": "15"})  # fmt: skip
+        assert response.status_code == 302
 
     def test_a_listed_case_refused_keeps_its_radio_chosen(
         self, boss, boss_client, waiting
