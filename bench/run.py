@@ -53,6 +53,9 @@ PAGES = [
     ("documents", "Shared files list", "referrer", "/files/"),
     ("meetings", "Meetings list", "referrer", "/meetings/"),
     ("meeting", "Meeting page", "referrer", "meeting"),
+    # Issue 23: the coordinator's page also lists the cases waiting for a
+    # meeting (about 3,700 at this scale) to add to its agenda.
+    ("meeting_coordinator", "Meeting page, coordinator", "coordinator", "meeting"),
     ("download_1mb", "1 MB download", "referrer", "download_1mb"),
     ("pack", "Meeting pack download, 40 cases (watermarked)", "referrer", "pack"),
     ("pack_100", "Meeting pack download, 18 cases (watermarked)", "referrer",
@@ -63,7 +66,7 @@ PAGES = [
 PARTNER_PAGES = (
     "dashboard_referrer", "dashboard_coordinator", "referrals_first",
     "referrals_200", "referral_detail", "referral_invited", "agreement",
-    "guidance", "documents", "meetings", "meeting",
+    "guidance", "documents", "meetings", "meeting", "meeting_coordinator",
 )  # fmt: skip
 DOWNLOADS = ("download_1mb", "pack", "pack_100")
 

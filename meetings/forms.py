@@ -7,6 +7,7 @@ from django.utils import timezone
 from portal.forms import DateField, RefusesNullCharacters, TextAreaField
 from referrals.forms import ShareReasonField
 from referrals.models import ShareReason
+from referrals.selectors import REFERENCE_PATTERN
 
 from .models import ActionStatus, MeetingKind, Reply
 
@@ -137,14 +138,6 @@ class MeetingScheduleForm(RefusesNullCharacters, forms.Form):
         return timezone.make_aware(datetime.combine(data["day"], data["time"]))
 
 
-class AgendaReferralField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return (
-            f"{obj.reference}, from {obj.organisation}, "
-            f"risk: {obj.get_risk_level_display()}"
-        )
-
-
 class InvitedField(forms.ModelMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
@@ -168,21 +161,38 @@ class _ShareReasonMixin:
         return self.cleaned_data.get("share_reason") or ShareReason.INFORMATION
 
 
-class AgendaItemAddForm(_ShareReasonMixin, RefusesNullCharacters, forms.Form):
-    """``referrals`` checks what is posted (so the service can refuse a case
-    already on the agenda with its own message); ``waiting`` is what the
-    select offers."""
+# The "Another case" radio of the agenda builder: its reference is typed.
+ANOTHER_CASE = "another"
 
-    referral = AgendaReferralField(
-        label="Case to add",
-        queryset=None,
-        to_field_name="reference",
-        widget=forms.Select(_SELECT),
-        empty_label="Choose an accepted referral",
-        error_messages={
-            "required": "Select a case to add",
-            "invalid_choice": "Select a case from the list",
-        },
+
+class AgendaItemAddForm(_ShareReasonMixin, RefusesNullCharacters, forms.Form):
+    """Add a case: one of the cases the page lists (``case``), or another
+    one by its reference (``referral``), so the page lists a few cases
+    rather than every one waiting (issue 23).
+
+    ``referrals`` (the cases the coordinator can see) checks what is posted,
+    whatever the page offered; the service then applies the agenda's rules
+    with its own messages. ``listed`` is the references the page lists, or
+    None when only a post is checked. After ``is_valid()``,
+    ``cleaned_data["referral"]`` is the case."""
+
+    case = forms.CharField(
+        label="Which case do you want to add?",
+        required=False,
+        max_length=20,
+        error_messages={"max_length": "Select a case from the list"},
+        # Drawn by the agenda builder's template: each listed case has a hint.
+        widget=forms.RadioSelect,
+    )
+    referral = forms.CharField(
+        label="Case reference",
+        help_text="For example, CM-2026-0005",
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(
+            {"class": "govuk-input govuk-input--width-10", "spellcheck": "false"}
+        ),
+        error_messages={"max_length": "Case reference must be 20 characters or fewer"},
     )
     invited = InvitedField(
         label="Which organisations are invited to this case?",
@@ -208,15 +218,72 @@ class AgendaItemAddForm(_ShareReasonMixin, RefusesNullCharacters, forms.Form):
         },
     )
 
-    def __init__(self, *args, referrals, waiting, organisations, **kwargs):
-        super().__init__(*args, **kwargs)
-        field = self.fields["referral"]
-        field.queryset = referrals
-        field.widget.choices = [("", field.empty_label)] + [
-            (referral.reference, field.label_from_instance(referral))
-            for referral in waiting
-        ]
+    def __init__(self, data=None, *, referrals, listed=None, organisations, **kw):
+        if data is not None:
+            data = self._as_chosen(data, listed)
+        super().__init__(data, **kw)
+        self.referrals = referrals
         self.fields["invited"].queryset = organisations
+
+    @staticmethod
+    def _as_chosen(data, listed):
+        """A reference entered with no radio chosen is "Another case"; a
+        listed case the page no longer lists (added since, by someone else)
+        moves to the empty box, so what was chosen is kept and its refusal
+        shows beside it."""
+        picked, typed = data.get("case", ""), data.get("referral", "")
+        if not picked and typed:
+            picked = ANOTHER_CASE
+        elif (
+            listed is not None
+            and picked not in {"", ANOTHER_CASE, *listed}
+            and not typed.strip()
+        ):
+            picked, typed = ANOTHER_CASE, picked
+        else:
+            return data
+        data = data.copy()
+        data["case"], data["referral"] = picked, typed
+        return data
+
+    def clean(self):
+        data = super().clean()
+        if "case" in self.errors or "referral" in self.errors:
+            return data
+        picked, entered = data.get("case", ""), data.get("referral", "").strip()
+        if not picked:
+            self.add_error("case", "Select a case to add, or enter its reference")
+            return data
+        if picked != ANOTHER_CASE and entered and entered.upper() != picked.upper():
+            # The box is always shown: which of the two was meant is not ours
+            # to guess, and adding a case shares it with other agencies.
+            self.add_error(
+                "case", "Choose a case from the list or enter a reference, not both"
+            )
+            return data
+        reference = (entered if picked == ANOTHER_CASE else picked).strip().upper()
+        field = "referral" if picked == ANOTHER_CASE else "case"
+        if not reference:
+            self.add_error(field, "Enter the case reference")
+        elif not REFERENCE_PATTERN.match(reference):
+            self.add_error(
+                field, "Enter the case reference in the right form, like CM-2026-0005"
+            )
+        # The same answer for a case that does not exist and one the
+        # coordinator cannot see: the form never confirms a reference.
+        elif (case := self.referrals.filter(reference=reference).first()) is None:
+            self.add_error(
+                field, f"There is no case {reference} that you can see: check "
+                "the reference"
+            )  # fmt: skip
+        else:
+            data["referral"] = case
+        return data
+
+    def refusal_field(self) -> str:
+        """Where a refusal of the chosen case goes: by the radios for a
+        listed case, by the box for one typed."""
+        return "case" if self["case"].value() not in ("", ANOTHER_CASE) else "referral"
 
 
 class InvitationsForm(_ShareReasonMixin, RefusesNullCharacters, forms.Form):

@@ -22,6 +22,7 @@ from referrals.selectors import referrals_visible_to
 from . import selectors
 from .audit_actions import MeetingAction
 from .forms import (
+    ANOTHER_CASE,
     ActionUpdateForm,
     AgendaItemAddForm,
     ConfidentialityForm,
@@ -268,14 +269,19 @@ def schedule(request):
     )
 
 
-def _add_form(user, meeting, data=None, *, offer=True) -> AgendaItemAddForm:
-    """The add-a-case form; ``offer`` False leaves out the list of waiting
-    cases (thousands on a busy portal), which only the page shows: a post
-    checks the one case chosen."""
+# How many waiting cases the agenda builder lists, longest waiting first; any
+# other is added by its reference. A list of every one (3,700 on a busy
+# portal) took most of a second to draw and was too long to use (issue 23).
+AGENDA_CASES_LISTED = 20
+
+
+def _add_form(user, data=None, *, listed=None) -> AgendaItemAddForm:
+    """The add-a-case form; ``listed``, the cases the page lists (only the
+    page needs them: a post checks the one case chosen)."""
     return AgendaItemAddForm(
         data,
         referrals=referrals_visible_to(user),
-        waiting=selectors.referrals_for_agenda(user, meeting) if offer else (),
+        listed=None if listed is None else {r.reference for r in listed},
         organisations=selectors.organisations_to_invite(),
     )
 
@@ -283,13 +289,19 @@ def _add_form(user, meeting, data=None, *, offer=True) -> AgendaItemAddForm:
 def _agenda_builder(request, meeting, kept: dict) -> dict:
     """The coordinator's part of the meeting page: the form to add a case (with
     what was typed, if it was refused), the issue button and the packs."""
+    refusal = meeting.refusal("change_agenda")
+    listed, waiting = [], 0
+    if not refusal:
+        cases = selectors.referrals_for_agenda(request.user, meeting)
+        listed = list(cases[:AGENDA_CASES_LISTED])
+        waiting = cases.count()
     typed = kept.get("data")
-    form = _add_form(request.user, meeting, typed)
+    form = _add_form(request.user, typed, listed=listed)
     errors = []
     if typed is not None:
         form.is_valid()
         if kept.get("message"):
-            form.add_error("referral", kept["message"])
+            form.add_error(form.refusal_field(), kept["message"])
         errors = error_list(form)
     elif kept.get("message"):
         errors = [(kept["anchor"], kept["message"])]
@@ -297,7 +309,10 @@ def _agenda_builder(request, meeting, kept: dict) -> dict:
         "add_form": form,
         "agenda_errors": errors,
         "item_error": kept if typed is None else {},
-        "agenda_refusal": meeting.refusal("change_agenda"),
+        "agenda_refusal": refusal,
+        "listed": listed,
+        "waiting": waiting,
+        "another_case": ANOTHER_CASE,
         "packs": list(selectors.packs_of(meeting)),
         "pack_days": settings.PACK_DOWNLOAD_DAYS_AFTER_MINUTES,
     }
@@ -322,7 +337,7 @@ def agenda_add(request, meeting_id):
     if refusal := meeting.refusal("change_agenda"):
         # The page no longer offers the form, so the message goes by the agenda.
         return _agenda_refused(request, meeting, refusal, anchor="agenda")
-    form = _add_form(user, meeting, request.POST, offer=False)
+    form = _add_form(user, request.POST)
     if not form.is_valid():
         return _agenda_refused(request, meeting, "", data=request.POST)
     referral = form.cleaned_data["referral"]

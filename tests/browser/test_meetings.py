@@ -86,10 +86,12 @@ def test_coordinator_builds_a_meeting_and_an_agency_downloads_its_pack(
     expect_section(page, str(meeting))
     assert meeting.chair == people["boss"]
 
-    # The agenda builder: add the Housing case, inviting Police.
-    page.get_by_label("Case to add").select_option(
-        label=f"{referral.reference}, from Housing, risk: High"
-    )
+    # The agenda builder: add the Housing case, listed as waiting, inviting Police.
+    cases = group(page, "Which case do you want to add?")
+    expect(cases).to_contain_text("The one case waiting for a meeting")
+    listed = cases.get_by_label(referral.reference, exact=True)
+    expect(listed).to_have_accessible_description("From Housing, risk: High")
+    listed.check()
     invited = group(page, "Which organisations are invited to this case?")
     expect(invited).to_contain_text("The referring organisation is always invited")
     invited.get_by_label("Police").check()
@@ -207,12 +209,28 @@ def test_coordinator_fills_in_every_meeting_form(page, live_server, people, agen
         "href", "https://meet.example.org/cm"
     )
 
-    # Adding a case, two agencies ticked ----------------------------------------
-    page.get_by_label("Case to add").select_option(
-        label=f"{referral.reference}, from Housing, risk: High"
-    )
+    # Adding a case by its reference, two agencies ticked ------------------------
+    # A mistyped reference first: the error by the box, and nothing lost.
+    cases = group(page, "Which case do you want to add?")
+    box = cases.get_by_label("Case reference")
+    cases.get_by_label("Another case: enter its reference").check()
+    expect(box).to_have_accessible_description("For example, CM-2026-0005")
+    box.press_sequentially("CM-2026-9999")
     invited = group(page, "Which organisations are invited to this case?")
     invited.get_by_label("Police").check()
+    page.get_by_role("button", name="Add to the agenda").click()
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    expect(page.locator(".govuk-error-summary")).to_be_focused()
+    mistake = "There is no case CM-2026-9999 that you can see: check the reference"
+    expect(box).to_have_accessible_description(re.compile(mistake))
+    expect(box).to_have_value("CM-2026-9999")
+    expect(invited.get_by_label("Police")).to_be_checked()
+    assert_accessible(page)
+    screenshot(page, "meeting-agenda-reference-error")
+    page.locator(".govuk-error-summary").get_by_role("link", name=mistake).click()
+    expect(box).to_be_focused()
+    box.fill("")
+    box.press_sequentially(referral.reference.lower())
     invited.get_by_label("Fire").check()
     page.get_by_label("Time for the case, in minutes").fill("")
     page.get_by_label("Time for the case, in minutes").press_sequentially("20")

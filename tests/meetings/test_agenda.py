@@ -2,6 +2,7 @@
 builder, issuing papers, and what agencies then see."""
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from accounts.models import Role
 from audit.models import AuditEvent
 from jobs.models import OutgoingEmail
 from meetings.calendar import calendar_invitations_sync
+from meetings.forms import ANOTHER_CASE
 from meetings.models import AgendaItem, Meeting, MeetingKind, MeetingPack
 from meetings.services import (
     MeetingRefused,
@@ -242,10 +244,144 @@ class TestAgendaBuilder:
         on_agenda(upcoming, other, [], boss)
         not_accepted = submitted_referral()
         page = boss_client.get(upcoming.get_absolute_url()).content.decode()
-        assert f"{waiting.reference}, from Housing, risk: High" in page
-        assert f'<option value="{other.reference}"' not in page
+        assert f'type="radio" value="{waiting.reference}"' in page
+        assert "From Housing, risk: High" in page
+        assert "The one case waiting for a meeting" in page
+        assert f'value="{other.reference}"' not in page
         assert not_accepted.reference not in page
+        assert "Another case: enter its reference" in page
+        assert "For example, CM-2026-0005" in page
         assert "The referring organisation is always invited" in page
+
+    def test_only_the_longest_waiting_are_listed_and_queries_stay_the_same(
+        self, boss, boss_client, monkeypatch
+    ):
+        """Issue 23: the page lists a few cases, oldest first, and says how
+        many wait; its queries do not grow with the cases waiting."""
+        monkeypatch.setattr("meetings.views.AGENDA_CASES_LISTED", 2)
+        upcoming = meeting(boss)
+        url = upcoming.get_absolute_url()
+
+        def queries():
+            boss_client.get(url)  # warm what every page reads (sessions, sites)
+            with CaptureQueriesContext(connection) as counted:
+                page = boss_client.get(url).content.decode()
+            return [query["sql"] for query in counted], page
+
+        cases = [accepted(submitted_referral(), boss)]
+        few, _ = queries()
+        cases += [accepted(submitted_referral(), boss) for _ in range(3)]
+        many, page = queries()
+        assert len(many) == len(few), "\n".join(sorted(set(many) ^ set(few)))
+        listed = re.findall(r'name="case" type="radio" value="([^"]+)"', page)
+        assert listed == [cases[0].reference, cases[1].reference, "another"]
+        assert "Showing the 2 cases that have waited longest, of 4 waiting" in page
+
+    def test_a_case_is_added_by_its_radio_or_by_its_reference_as_typed(
+        self, boss, boss_client, waiting
+    ):
+        upcoming = meeting(boss)
+        other = accepted(submitted_referral(), boss)
+        url = reverse("meetings:agenda_add", args=[upcoming.pk])
+        picked = boss_client.post(url, {"case": waiting.reference, "referral": "",
+                                        "slot_minutes": "15"})  # fmt: skip
+        assert picked.status_code == 302
+        typed = f" {other.reference.lower()} "
+        response = boss_client.post(
+            url, {"case": ANOTHER_CASE, "referral": typed, "slot_minutes": "15"}
+        )
+        assert response.status_code == 302
+        assert list(
+            upcoming.agenda_items.order_by("position").values_list(
+                "referral__reference", flat=True
+            )
+        ) == [waiting.reference, other.reference]
+
+    def test_an_unknown_or_badly_formed_reference_is_refused_and_kept(
+        self, boss, boss_client, agencies, waiting
+    ):
+        upcoming = meeting(boss)
+        url = reverse("meetings:agenda_add", args=[upcoming.pk])
+        for typed, message in (
+            ("CM-2026-9999", "There is no case CM-2026-9999 that you can see: "
+                             "check the reference"),
+            ("Vera Victim", "Enter the case reference in the right form, like "
+                            "CM-2026-0005"),
+        ):  # fmt: skip
+            response = boss_client.post(url, {
+                "case": ANOTHER_CASE, "referral": typed,
+                "invited": [agencies["Fire"].pk], "slot_minutes": "25",
+            })  # fmt: skip
+            assert response.status_code == 400
+            page = response.content.decode()
+            assert f'<a href="#id_referral">{message}</a>' in page
+            assert re.search(
+                rf'id="id_referral-error-1" class="govuk-error-message">'
+                rf"<span[^>]*>Error:</span> {message}",
+                page,
+            )
+            assert f'value="{typed}"' in page
+            assert f'value="{ANOTHER_CASE}" checked' in page
+            assert f'value="{agencies["Fire"].pk}" checked' in page
+            assert 'value="25"' in page
+        assert not AgendaItem.objects.exists()
+
+    def test_a_case_on_the_agenda_since_the_page_was_drawn_is_refused_by_it(
+        self, boss, boss_client, waiting
+    ):
+        """The coordinator picked a listed case that a colleague has since
+        added: the service's message, with the reference kept in the box."""
+        upcoming = meeting(boss)
+        on_agenda(upcoming, waiting, [], boss)
+        response = boss_client.post(
+            reverse("meetings:agenda_add", args=[upcoming.pk]),
+            {"case": waiting.reference, "slot_minutes": "15"},
+        )
+        assert response.status_code == 400
+        page = response.content.decode()
+        message = f"{waiting.reference} is already on this agenda."
+        assert f'<a href="#id_referral">{message}</a>' in page
+        assert f'name="referral" value="{waiting.reference}"' in page
+        assert AgendaItem.objects.filter(meeting=upcoming).count() == 1
+
+    def test_a_listed_case_and_a_different_reference_are_refused(
+        self, boss, boss_client, waiting
+    ):
+        """Adding a case shares it: when the radio and the box disagree, the
+        coordinator says which was meant."""
+        upcoming = meeting(boss)
+        other = accepted(submitted_referral(), boss)
+        url = reverse("meetings:agenda_add", args=[upcoming.pk])
+        response = boss_client.post(url, {"case": waiting.reference,
+                                          "referral": other.reference,
+                                          "slot_minutes": "15"})  # fmt: skip
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert (
+            '<a href="#id_case_0">Choose a case from the list or enter a reference, '
+            "not both</a>" in page
+        )
+        assert re.search(rf'value="{waiting.reference}"[^>]*checked', page)
+        assert f'name="referral" value="{other.reference}"' in page
+        assert not AgendaItem.objects.exists()
+        # The same case both ways is no disagreement.
+        response = boss_client.post(url, {"case": waiting.reference,
+                                          "referral": waiting.reference.lower(),
+                                          "slot_minutes": "15"})  # fmt: skip
+        assert response.status_code == 302
+
+    def test_a_listed_case_refused_keeps_its_radio_chosen(
+        self, boss, boss_client, waiting
+    ):
+        upcoming = meeting(boss)
+        response = boss_client.post(
+            reverse("meetings:agenda_add", args=[upcoming.pk]),
+            {"case": waiting.reference, "slot_minutes": "500"},
+        )
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert re.search(rf'value="{waiting.reference}"[^>]*checked', page)
+        assert "Time for the case must be 120 minutes or fewer" in page
 
     def test_adding_a_case_invites_and_shares_with_the_referring_org_always_in(
         self, boss, boss_client, agencies, waiting
@@ -294,14 +430,20 @@ class TestAgendaBuilder:
     def test_a_missing_case_and_a_bad_slot_are_explained(self, boss, boss_client):
         upcoming = meeting(boss)
         accepted(submitted_referral(), boss)
+        url = reverse("meetings:agenda_add", args=[upcoming.pk])
         page = boss_client.post(
-            reverse("meetings:agenda_add", args=[upcoming.pk]),
-            {"referral": "", "slot_minutes": "an hour"},
-            follow=True,
+            url, {"referral": "", "slot_minutes": "an hour"}, follow=True
         ).content.decode()
-        assert "Select a case to add" in page
+        assert (
+            '<a href="#id_case_0">Select a case to add, or enter its reference</a>'
+            in page
+        )
         assert "Time for the case must be a whole number of minutes" in page
         assert 'value="an hour"' in page
+        page = boss_client.post(
+            url, {"case": ANOTHER_CASE, "referral": " ", "slot_minutes": "15"}
+        ).content.decode()
+        assert '<a href="#id_referral">Enter the case reference</a>' in page
 
     def test_move_and_remove_renumber_the_agenda(self, boss, boss_client):
         upcoming = meeting(boss)

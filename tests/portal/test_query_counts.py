@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import pytest
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -29,7 +30,7 @@ from documents.models import PortalDocument
 from documents.selectors import shares_received, shares_sent
 from home.models import GuidanceIndexPage, GuidancePage
 from meetings.models import AgendaItem
-from meetings.selectors import meetings_visible_to
+from meetings.selectors import meetings_visible_to, referrals_for_agenda
 from portal import freshness
 from referrals.models import OPEN_STATUSES
 from referrals.selectors import referrals_visible_to
@@ -134,6 +135,21 @@ def _pages(loader) -> dict[str, tuple[User, str, int]]:
     ).values_list("meeting_id", flat=True)
     busiest = Counter(invited).most_common(1)[0]
     meeting = meetings.get(pk=busiest[0])
+    # The coordinator's busiest meeting whose agenda can still change: its
+    # page also lists the cases waiting for a meeting (issue 23).
+    building = max(
+        (
+            candidate
+            for candidate in meetings_visible_to(coordinator).annotate(
+                cases=Count("agenda_items")
+            )
+            if not candidate.refusal("change_agenda")
+        ),
+        key=lambda candidate: (candidate.cases, candidate.pk),
+    )
+    # The small partnership puts every accepted case on its meetings; one
+    # taken off leaves a case waiting, so both pages draw the add-a-case form.
+    building.agenda_items.order_by("-position").first().delete()
     return {
         "home, referrer": (
             referrer,
@@ -174,8 +190,9 @@ def _pages(loader) -> dict[str, tuple[User, str, int]]:
         "meeting, referrer": (referrer, meeting.get_absolute_url(), busiest[1]),
         "meeting, coordinator": (
             coordinator,
-            meeting.get_absolute_url(),
-            meeting.agenda_items.count(),
+            building.get_absolute_url(),
+            # Its agenda, and the cases waiting that it lists and counts.
+            building.cases - 1 + referrals_for_agenda(coordinator, building).count(),
         ),
         "shared files, received": (referrer, "/files/", received),
         "shared files, sent": (referrer, "/files/?show=sent", sent),
