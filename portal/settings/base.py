@@ -573,7 +573,7 @@ AUDIT_PENDING_GRACE_SECONDS = env.int("DJANGO_AUDIT_PENDING_GRACE_SECONDS", defa
 # many milliseconds in each process; events in between wait for the next
 # writer, a reader or the worker's sequencer, so under load many share one
 # chaining round (issue 23; docs/audit.md). 0: every writer chains.
-AUDIT_CHAIN_INTERVAL_MS = env.int("DJANGO_AUDIT_CHAIN_INTERVAL_MS", default=200)
+AUDIT_CHAIN_INTERVAL_MS = env.int("DJANGO_AUDIT_CHAIN_INTERVAL_MS", default=1000)
 # How often the worker's audit sequencer chains what writers left pending
 # (manage.py run_worker); 0 turns it off (the every-minute sweep remains).
 AUDIT_SEQUENCER_SECONDS = env.float("DJANGO_AUDIT_SEQUENCER_SECONDS", default=1.0)
