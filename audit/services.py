@@ -158,8 +158,9 @@ def _chain_due() -> bool:
     Under load a writer that skips leaves its event to the next writer whose
     turn it is, to readers (who chain before reading) and to the worker's
     sequencer, which chains every AUDIT_SEQUENCER_SECONDS; so many events share
-    one chaining round instead of each writer paying for its own. A quiet
-    writer is always due, so its event is chained at once, as before.
+    one chaining round instead of each writer paying for its own. A process
+    that has not chained for that long is due, so an occasional event is
+    chained at once, as before.
     """
     global _last_chain_attempt
     interval = settings.AUDIT_CHAIN_INTERVAL_MS / 1000
