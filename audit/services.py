@@ -33,9 +33,11 @@ _CHAIN_LOCK_KEY = 7_306_210_001
 # Pending events chained per transaction, so that one chainer's transaction,
 # and the lock it holds, stays short; the next round takes the rest.
 _CHAIN_BATCH = 500
-# Rounds one chainer makes before leaving the rest to the next writer, a
-# reader or the sweep (manage.py audit_chain), so no request chains for long.
+# Rounds a reader, the sequencer or the sweep (manage.py audit_chain) makes
+# before leaving the rest to the next; a writer makes one, so no request
+# chains for long (one writer chaining 4,000 events took 7 s under load).
 _CHAIN_ROUNDS = 8
+_WRITER_ROUNDS = 1
 
 # Set on a request once a "denied" event is written for it, so a gate that
 # audits every refusal (agreements.middleware) writes one event, not two.
@@ -73,9 +75,12 @@ def audit_record(
     outcome: str = Outcome.SUCCESS,
     detail: dict | None = None,
 ) -> AuditEvent:
-    """Record one event, chained into the log at once unless another writer is
-    chaining at that moment; then it waits, committed with the caller's change,
-    for the chainer that runs after each commit (docs/audit.md).
+    """Record one event, committed with the caller's change, and chain it into
+    the log at once when it is this writer's turn (at most once per
+    AUDIT_CHAIN_INTERVAL_MS in each process) and no one else is chaining;
+    otherwise it waits for the next writer whose turn it is, a reader or the
+    worker's sequencer, each of which chains every waiting event in one batch
+    (docs/audit.md).
 
     Returns the chained event, or, while it waits, the event as it will be
     chained, without an id or hash yet.
@@ -114,28 +119,56 @@ def audit_record(
         key_id=key.id,
     )
     pending.signature = key.sign(pending.payload())
+    event = None
     if connection.in_atomic_block:
         # In the caller's transaction, so the event commits exactly when the
         # change it records does. Chained at once if no one else is chaining;
         # otherwise it waits, committed, for the chainer after this commit.
         pending.save(force_insert=True)
-        event = _chain_pending().get(pending.id) if _chain_try_lock() else None
-        _chain_after_commit()
+        if _chain_due():
+            event = _chain_pending().get(pending.id) if _chain_try_lock() else None
+            _chain_after_commit()
     else:
         # No transaction: the insert commits by itself, then this writer
         # chains if the lock is free. Two round trips when it is not.
         pending.save(force_insert=True)
-        try:
-            event = _chain_rounds(known_pending=True).get(pending.id)
-        except DatabaseError:
-            # The event is committed; the next writer or the sweep chains it.
-            logger.exception("Chaining audit events failed")
-            event = None
+        if _chain_due():
+            try:
+                rounds = _chain_rounds(known_pending=True, rounds=_WRITER_ROUNDS)
+                event = rounds.get(pending.id)
+            except DatabaseError:
+                # The event is committed; the next writer, the sequencer or
+                # the sweep chains it.
+                logger.exception("Chaining audit events failed")
     if request is not None and outcome == Outcome.DENIED:
         setattr(request, DENIAL_RECORDED, True)
     # Not yet chained (another writer holds the lock): the event as it will
     # be, without an id or hash until the chainer gives it them.
     return event or pending.chained_event(previous_hash="", key_id=key.id)
+
+
+# When this process last set out to chain (time.monotonic()); see _chain_due.
+_last_chain_attempt = -float("inf")
+
+
+def _chain_due() -> bool:
+    """Whether this writer should chain after recording its event: at most once
+    per AUDIT_CHAIN_INTERVAL_MS in each process (docs/audit.md).
+
+    Under load a writer that skips leaves its event to the next writer whose
+    turn it is, to readers (who chain before reading) and to the worker's
+    sequencer, which chains every AUDIT_SEQUENCER_SECONDS; so many events share
+    one chaining round instead of each writer paying for its own. A process
+    that has not chained for that long is due, so an occasional event is
+    chained at once, as before.
+    """
+    global _last_chain_attempt
+    interval = settings.AUDIT_CHAIN_INTERVAL_MS / 1000
+    now = time.monotonic()
+    if interval > 0 and now - _last_chain_attempt < interval:
+        return False
+    _last_chain_attempt = now
+    return True
 
 
 def audit_chain_lock() -> None:
@@ -231,7 +264,9 @@ def audit_chain_pending(*, wait: float = 0.0) -> int:
     return len(_chain_rounds(wait))
 
 
-def _chain_rounds(wait: float = 0.0, *, known_pending: bool = False) -> dict:
+def _chain_rounds(
+    wait: float = 0.0, *, known_pending: bool = False, rounds: int = _CHAIN_ROUNDS
+) -> dict:
     if connection.in_atomic_block:
         # The lock then lasts until the caller's transaction ends; one round,
         # and another after that commit.
@@ -241,7 +276,7 @@ def _chain_rounds(wait: float = 0.0, *, known_pending: bool = False) -> dict:
             _chain_after_commit()
             return _chain_pending()
     chained = {}
-    for _ in range(_CHAIN_ROUNDS):
+    for _ in range(rounds):
         # Looked at after the last round's unlock, so it sees every event of a
         # writer that found the lock taken meanwhile; one cheap query when
         # nothing is pending, as for most readers.
@@ -266,11 +301,16 @@ def _chain_after_commit() -> None:
     """Chain what is pending once the current transaction commits (at once
     outside one); registered once per transaction."""
     waiting = getattr(connection, "run_on_commit", [])
-    if any(func is audit_chain_pending for _sids, func, _robust in waiting):
+    if any(func is _writer_chain_round for _sids, func, _robust in waiting):
         return
     # robust: the change has committed; if chaining fails now, the event waits
-    # committed for the next writer or the sweep, and the request goes on.
-    transaction.on_commit(audit_chain_pending, robust=True)
+    # committed for the next writer, the sequencer or the sweep, and the
+    # request goes on.
+    transaction.on_commit(_writer_chain_round, robust=True)
+
+
+def _writer_chain_round() -> None:
+    _chain_rounds(rounds=_WRITER_ROUNDS)
 
 
 def audit_read(request: HttpRequest, obj, *, detail: dict | None = None) -> AuditEvent:

@@ -115,8 +115,9 @@ SCHEDULE: tuple[Job, ...] = (
     Job(
         "audit_chain",
         "links audit events still waiting to be chained into the chain; "
-        "writers chain on commit, so this only catches those left by a "
-        "chainer that stopped or rolled back ([audit.md](audit.md))",
+        "writers and the worker's audit sequencer (every second) chain them, "
+        "so this only catches those left by a chainer that stopped or rolled "
+        "back ([audit.md](audit.md))",
         every=timedelta(minutes=1),
     ),
     Job(

@@ -569,6 +569,15 @@ AUDIT_RETENTION_YEARS = env.int("DJANGO_AUDIT_RETENTION_YEARS", default=6)
 # the chain (usually within milliseconds); verify_audit reports any that have
 # waited longer than this (docs/audit.md).
 AUDIT_PENDING_GRACE_SECONDS = env.int("DJANGO_AUDIT_PENDING_GRACE_SECONDS", default=10)
+# A writer chains pending events after recording its own at most once per this
+# many milliseconds in each process; events in between wait for the worker's
+# sequencer (which, measured, keeps the chain up with 16 writers where writers
+# chaining in turn made it lag), a reader or the next writer whose turn it is
+# (issue 23; docs/audit.md). 0: every writer chains.
+AUDIT_CHAIN_INTERVAL_MS = env.int("DJANGO_AUDIT_CHAIN_INTERVAL_MS", default=10_000)
+# How often the worker's audit sequencer chains what writers left pending
+# (manage.py run_worker); 0 turns it off (the every-minute sweep remains).
+AUDIT_SEQUENCER_SECONDS = env.float("DJANGO_AUDIT_SEQUENCER_SECONDS", default=1.0)
 # Where sealed segments are written: a STORAGES alias (private, never public).
 AUDIT_SEGMENT_STORAGE = "audit_segments"
 

@@ -34,6 +34,10 @@ CLAMAV_ADDRESS = ""
 # tests in tests/jobs/ run the real database worker instead.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 ALLOWED_HOSTS = ["*"]
+# Every writer chains on commit, so a test that reads AuditEvent straight after
+# a request sees its events; tests/audit/test_pending_events.py and
+# test_audit_log.py turn the production gate on where they test it.
+AUDIT_CHAIN_INTERVAL_MS = 0
 # Short password rules would slow nothing; keep the real validators.
 
 # A file-based SQLite test database so --reuse-db works (see docs/stack-notes.md).

@@ -141,3 +141,62 @@ class TestAWaitingEventIsProtected:
         # Once the lock is free, verify chains it and finds nothing wrong.
         assert audit_chain_verify().intact
         assert audit_chain_verify().pending == 0
+
+
+@pytest.fixture
+def chain_gate(settings, monkeypatch):
+    """The production gate (issue 23): each process chains at most once per
+    interval; here one long enough that only a test's first event is due."""
+    settings.AUDIT_CHAIN_INTERVAL_MS = 60_000
+    monkeypatch.setattr("audit.services._last_chain_attempt", -float("inf"))
+
+
+class TestWritersUnderLoadShareOneChainingRound:
+    def test_a_quiet_writer_still_has_its_event_chained_at_once(self, chain_gate):
+        event = audit_record(action="test.first")
+        assert AuditEvent.objects.get(pk=event.pk).hash == event.hash
+        assert not AuditPendingEvent.objects.exists()
+
+    def test_an_event_soon_after_waits_for_the_next_round(self, chain_gate):
+        audit_record(action="test.first")
+        event = audit_record(action="test.soon_after")
+        assert event.pk is None
+        assert AuditPendingEvent.objects.get().id == event.pending_id
+        # Readers chain before they read: the event is there, and verifies.
+        actions = audit_events().order_by("id").values_list("action", flat=True)
+        assert list(actions) == ["test.first", "test.soon_after"]
+        assert not AuditPendingEvent.objects.exists()
+        call_command("verify_audit")
+
+    def test_one_chaining_round_after_commit_takes_a_transactions_events(
+        self, chain_gate, django_capture_on_commit_callbacks
+    ):
+        with (
+            django_capture_on_commit_callbacks(execute=True),
+            transaction.atomic(),
+        ):
+            audit_record(action="test.first")
+            audit_record(action="test.second")
+        actions = AuditEvent.objects.order_by("id").values_list("action", flat=True)
+        assert list(actions) == ["test.first", "test.second"]
+        assert not AuditPendingEvent.objects.exists()
+
+    def test_the_writer_whose_turn_comes_chains_every_waiting_event(
+        self, chain_gate, settings, monkeypatch
+    ):
+        audit_record(action="test.first")
+        for n in range(3):
+            audit_record(action=f"test.waiting.{n}")
+        assert AuditPendingEvent.objects.count() == 3
+        monkeypatch.setattr("audit.services._last_chain_attempt", -float("inf"))
+        audit_record(action="test.due")
+        actions = AuditEvent.objects.order_by("id").values_list("action", flat=True)
+        assert list(actions) == [
+            "test.first",
+            "test.waiting.0",
+            "test.waiting.1",
+            "test.waiting.2",
+            "test.due",
+        ]
+        assert not AuditPendingEvent.objects.exists()
+        call_command("verify_audit")
