@@ -73,22 +73,25 @@ def detail(request, meeting_id):
     try:
         meeting = selectors.invited_meeting_for(user, meeting_id, cancelled=True)
     except Http404:
-        # The "No longer invited" notice links here too: say so plainly.
-        meeting = selectors.uninvited_meeting_for(user, meeting_id)
-        audit_read(request, meeting)
-        template = (
-            "meetings/cancelled.html"
-            if meeting.status == MeetingStatus.CANCELLED
-            else "meetings/uninvited.html"
-        )
-        return render(request, template, {"meeting": meeting})
+        # The "No longer invited" notice links here too.
+        return _place_gone(request, selectors.uninvited_meeting_for(user, meeting_id))
     if meeting.status == MeetingStatus.CANCELLED and not user.has_role(
         Role.COORDINATOR
     ):
-        # The cancellation's notice links here: say so plainly, not 404.
-        audit_read(request, meeting)
-        return render(request, "meetings/cancelled.html", {"meeting": meeting})
+        return _place_gone(request, meeting)
     return _meeting_page(request, meeting)
+
+
+def _place_gone(request, meeting):
+    """The page a cancellation's or a "No longer invited" notice leads to:
+    says so plainly, rather than 404, and nothing else about the meeting."""
+    audit_read(request, meeting)
+    template = (
+        "meetings/cancelled.html"
+        if meeting.status == MeetingStatus.CANCELLED
+        else "meetings/uninvited.html"
+    )
+    return render(request, template, {"meeting": meeting})
 
 
 def _meeting_page(request, meeting, refused: dict | None = None):

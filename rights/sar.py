@@ -453,10 +453,7 @@ def sar_bundle_request(
     build, asking again queues the same version again."""
     _officer_only(user)
     locked = SubjectAccessRequest.objects.select_for_update().get(pk=sar.pk)
-    _unfinished(locked)
-    errors = _unreviewed_errors(locked)
-    if errors:
-        raise SarRefused(errors[0][1], errors[0][0], errors)
+    _ready_for_bundle(locked)
     built = _built_version(locked)
     if locked.bundle_state(built) == BundleState.PREPARING:
         return BundleRequest(version=locked.bundle_requested_version, queued=False)
@@ -568,10 +565,7 @@ def sar_bundle_build(
     started = time.monotonic()
     with transaction.atomic():
         sar = SubjectAccessRequest.objects.select_for_update().get(pk=sar.pk)
-        _unfinished(sar)
-        errors = _unreviewed_errors(sar)
-        if errors:
-            raise SarRefused(errors[0][1], errors[0][0], errors)
+        _ready_for_bundle(sar)
         version = version or _built_version(sar) + 1
         content = bundle_content(sar, version)
     json_bytes = json.dumps(
@@ -613,15 +607,29 @@ def sar_bundle_build(
                    version=version, count=len(content["items"]),
                    sha256=bundle.pdf_sha256)  # fmt: skip
     except _AlreadyBuilt as already:
-        objects_abandon(kind_for(DisclosureBundle, "pdf"), names[:1])
-        objects_abandon(kind_for(DisclosureBundle, "json"), names[1:])
+        _bundle_files_abandon(names)
         return already.bundle
     except Exception:
-        objects_abandon(kind_for(DisclosureBundle, "pdf"), names[:1])
-        objects_abandon(kind_for(DisclosureBundle, "json"), names[1:])
+        _bundle_files_abandon(names)
         raise
     logger.info("Built SAR bundle %s v%s in %.2fs", sar.pk, version, bundle.seconds)
     return bundle
+
+
+def _ready_for_bundle(sar: SubjectAccessRequest) -> None:
+    """Refuse a bundle for a finished request, or one with items unreviewed
+    (each named, for the error summary)."""
+    _unfinished(sar)
+    errors = _unreviewed_errors(sar)
+    if errors:
+        raise SarRefused(errors[0][1], errors[0][0], errors)
+
+
+def _bundle_files_abandon(names: list[str]) -> None:
+    """The PDF and JSON a failed or repeated build wrote (``names``, in that
+    order; empty where not written)."""
+    objects_abandon(kind_for(DisclosureBundle, "pdf"), names[:1])
+    objects_abandon(kind_for(DisclosureBundle, "json"), names[1:])
 
 
 class _AlreadyBuilt(Exception):
