@@ -63,3 +63,37 @@ class BoardReport(models.Model):
             f"board-report-{self.first_month:%Y-%m}-to-{self.last_month:%Y-%m}"
             f".{self.format}"
         )
+
+
+class FiguresSnapshot(models.Model):
+    """The statistics page's figures and charts for one standard period (the
+    last 12 months, each preset), drawn to HTML by the worker every few
+    minutes (board.snapshots) so that no board member waits for them.
+
+    Counts only, small ones already withheld (board.suppression): the same
+    for everyone who may see the page, and no personal data. A row, not a
+    cache entry: it survives a cache flush and every app server reads the
+    same one (docs/caching.md)."""
+
+    first_month = models.DateField()
+    last_month = models.DateField()
+    html = models.TextField()
+    calculated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["first_month", "last_month"],
+                name="one_figures_snapshot_per_period",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(last_month__gte=models.F("first_month")),
+                name="figures_snapshot_period_in_order",
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"Board figures {self.first_month:%B %Y} to {self.last_month:%B %Y}, "
+            f"as at {self.calculated_at:%Y-%m-%d %H:%M}"
+        )

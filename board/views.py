@@ -11,15 +11,13 @@ from audit.services import audit_record
 from files.downloads import missing_file_page, private_file_response
 from files.stored import kind_for, object_present
 from portal.forms import refusal_status
-from portal.freshness import remember
 
-from . import charts, summaries
 from .access import board_only
 from .audit_actions import BoardAction
-from .figures import board_figures
 from .forms import PeriodForm
 from .models import BoardReport
 from .periods import PRESETS, last_quarter, last_twelve_months
+from .snapshots import period_statistics
 
 
 def _period_and_form(request):
@@ -38,57 +36,14 @@ def _period_and_form(request):
     return period, PeriodForm(initial={"start": period.first, "end": period.last})
 
 
-def _charts(figures) -> list[dict]:
-    specs = [
-        (figures.by_month, "referrals-by-month", summaries.month_trend(
-            figures.by_month, "referrals"), False),
-        (figures.by_agency, "referrals-by-agency", summaries.largest(
-            figures.by_agency, "referrals"), True),
-        (figures.by_asb_type, "referrals-by-type", summaries.largest(
-            figures.by_asb_type, "referrals"), True),
-        (figures.by_risk, "referrals-by-risk", summaries.largest(
-            figures.by_risk, "referrals"), True),
-        (figures.outcomes, "outcomes", summaries.largest(
-            figures.outcomes, "referrals"), True),
-        (figures.repeats, "repeats", summaries.largest(
-            figures.repeats, "referrals"), True),
-        (figures.sharing, "sharing-by-month", summaries.month_trend(
-            figures.sharing, "shares sent"), False),
-    ]  # fmt: skip
-    return [
-        {
-            "chart": charts.bar_chart(
-                table, chart_id=chart_id, summary=summary, horizontal=horizontal
-            ),
-            "table": table,
-            "note": charts.withheld_note(table),
-        }
-        for table, chart_id, summary, horizontal in specs
-    ]
-
-
-# The figures and charts hold no personal data (small numbers are withheld)
-# and are the same for everyone allowed to see them: built once a minute at
-# most, and again as soon as anything in the portal changes (docs/caching.md).
-FIGURES_SECONDS = 60
-
-
-def _figures_and_charts(period):
-    figures = board_figures(period)
-    return figures, _charts(figures)
-
-
 @board_only
 def index(request):
     period, form = _period_and_form(request)
     context = {"form": form, "presets": PRESETS, "period": period}
     if period is not None:
-        figures, sections = remember(
-            ("board", period.first, period.last),
-            lambda: _figures_and_charts(period),
-            FIGURES_SECONDS,
-        )
-        context.update(figures=figures, sections=sections)
+        # A standard period from the worker's snapshot, typed months worked
+        # out now (board.snapshots); either way the page says as at when.
+        context["statistics"] = period_statistics(period)
         audit_record(
             action=BoardAction.STATISTICS_VIEWED,
             request=request,

@@ -69,6 +69,14 @@ SCHEDULE: tuple[Job, ...] = (
         every=timedelta(minutes=5),
     ),
     Job(
+        "refresh_board_figures",
+        "works out the board's figures and charts for the last 12 months and "
+        "each preset period and stores them, so `/board/` shows them at once, "
+        "as at the time of the run; the page works them out itself when they "
+        "are missing or more than 10 minutes old",
+        every=timedelta(minutes=5),
+    ),
+    Job(
         "send_incident_reminders",
         "emails coordinators and the DPO when an incident has "
         "`DJANGO_INCIDENT_REMINDER_HOURS_LEFT` (24) hours left of the 72 to "

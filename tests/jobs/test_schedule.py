@@ -46,15 +46,17 @@ def test_each_slot_runs_once_however_often_the_worker_looks(settings):
     assert sorted(first) == sorted(JOBS)  # a fresh install catches up once
     assert schedule_tick(now=now) == []
     later = datetime(2026, 3, 10, 7, 21, tzinfo=LONDON)
-    # Five minutes on: the two sweeps' next slots, the audit chain's sweep
-    # (every minute: one slot, however many were missed), and guidance at 07:20.
+    # Five minutes on: the two sweeps' and the board figures' next slots, the
+    # audit chain's sweep (every minute: one slot, however many were
+    # missed), and guidance at 07:20.
     assert sorted(schedule_tick(now=later)) == [
         "audit_chain",
+        "refresh_board_figures",
         "requeue_stuck_tasks",
         "send_guidance_review_reminders",
         "send_queued_emails",
     ]
-    assert ScheduledRun.objects.count() == len(JOBS) + 4
+    assert ScheduledRun.objects.count() == len(JOBS) + 5
 
 
 @pytest.mark.django_db
