@@ -4,6 +4,7 @@ import functools
 import shutil
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from django.core.management.commands import flush
@@ -12,6 +13,7 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 
+from tests.demo_snapshot import demo_loaded, json_columns, rows_insert
 from tests.documents.clamd import require_clamav, start_clamd
 from tests.factories import TEST_PASSWORD, TOTPDeviceFactory, UserFactory
 
@@ -236,11 +238,6 @@ def _emptied_row_by_row(connection) -> None:
         )
 
 
-# PostgreSQL's type codes for json and jsonb: their values come back as Python
-# objects and go back wrapped, so psycopg sends them as JSON again.
-_JSON_TYPES = {114, 3802}
-
-
 class _TableSnapshot:
     """The rows the migrations left in the test database, kept as raw rows.
 
@@ -264,32 +261,13 @@ class _TableSnapshot:
                 if not rows:
                     continue
                 columns = [column[0] for column in cursor.description]
-                json_at = [
-                    i
-                    for i, column in enumerate(cursor.description)
-                    if connection.vendor == "postgresql" and column[1] in _JSON_TYPES
-                ]
+                json_at = json_columns(connection, cursor.description)
                 self.tables.append((quoted, columns, json_at, rows))
 
     def restore(self, connection) -> None:
-        if connection.vendor == "postgresql":
-            from psycopg.types.json import Jsonb
         with connection.cursor() as cursor:
             for quoted, columns, json_at, rows in self.tables:
-                if json_at:
-                    rows = [
-                        tuple(
-                            Jsonb(v) if i in json_at and v is not None else v
-                            for i, v in enumerate(row)
-                        )
-                        for row in rows
-                    ]
-                names = ", ".join(connection.ops.quote_name(c) for c in columns)
-                marks = ", ".join(["%s"] * len(columns))
-                cursor.executemany(
-                    f"INSERT INTO {quoted} ({names}) VALUES ({marks})",  # noqa: S608
-                    rows,
-                )
+                rows_insert(cursor, quoted, columns, json_at, rows)
 
 
 @pytest.fixture(scope="session")
@@ -384,38 +362,52 @@ def _demo_pdf(html: str) -> bytes:
     return html_to_pdf(html)
 
 
+# The demo as the first module in this process seeded it, by whether its
+# packs were built: later modules put the same rows back (tests/demo_snapshot.py).
+_DEMO_SNAPSHOTS: dict = {}
+
+
 def _demo_for_module(django_db_blocker, *, run_on_commit: bool):
     """Load the demo partnership once for a test module, inside a transaction
     that is rolled back after it; yields what seed_demo printed.
 
     Each test still runs in a transaction of its own, nested in this one, so
-    tests may change the demo without seeing each other's changes.
+    tests may change the demo without seeing each other's changes. The first
+    module in a process runs seed_demo; later ones get the rows and files it
+    made put back, which takes a fraction of a second (tests/demo_snapshot.py).
     """
     from io import StringIO
 
+    from django.conf import settings
     from django.core.management import call_command
+    from django.db import connection
     from django.test import TestCase
 
     from tests.shared_setup import rolled_back_after_module
 
-    with (
-        rolled_back_after_module(django_db_blocker),
-        pytest.MonkeyPatch.context() as patch,
-    ):
-        # The demo's shared files are the same few PDFs for every module:
-        # WeasyPrint makes each once per test process, and later modules get
-        # the same bytes (tests/documents/test_demo.py downloads them).
-        patch.setattr("documents.demo.html_to_pdf", _demo_pdf)
+    def seed() -> str:
         out = StringIO()
-        if run_on_commit:
-            # Meeting packs are built when the seed's transaction commits,
-            # which the surrounding transaction would otherwise hold back.
-            with TestCase.captureOnCommitCallbacks(execute=True):
+        with pytest.MonkeyPatch.context() as patch:
+            # The demo's shared files are the same few PDFs for every module:
+            # WeasyPrint makes each once per test process.
+            patch.setattr("documents.demo.html_to_pdf", _demo_pdf)
+            if run_on_commit:
+                # Meeting packs are built when the seed's transaction commits,
+                # which the surrounding transaction would otherwise hold back.
+                with TestCase.captureOnCommitCallbacks(execute=True):
+                    call_command("seed_demo", stdout=out)
+            else:
                 call_command("seed_demo", stdout=out)
-        else:
-            call_command("seed_demo", stdout=out)
-        patch.undo()
-        yield out.getvalue()
+        return out.getvalue()
+
+    with rolled_back_after_module(django_db_blocker):
+        yield demo_loaded(
+            connection,
+            Path(settings.MEDIA_ROOT),
+            seed,
+            _DEMO_SNAPSHOTS,
+            run_on_commit,
+        )
 
 
 @pytest.fixture(scope="module")
