@@ -58,8 +58,8 @@ PYTEST := PYTHONDONTWRITEBYTECODE= DJANGO_SETTINGS_MODULE=portal.settings.test $
 
 test: setup lint test-python ## Set up and run every check and test
 
-test-fast: setup ## The quick loop: tests without the browser or PDF rendering
-	$(PYTEST) -m "not slow and not browser" $(PYTEST_ARGS)
+test-fast: setup ## The quick loop: no browser, no PDF rendering, no whole-portal walks
+	$(PYTEST) -m "not slow and not browser and not sweep" $(PYTEST_ARGS)
 
 test-python:
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) manage.py check --fail-level WARNING

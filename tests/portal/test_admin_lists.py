@@ -33,7 +33,8 @@ from tests.conftest import verified_client_for
 
 from .routes import all_routes
 
-pytestmark = pytest.mark.django_db
+# A walk over the whole portal: `make test` runs it, `make test-fast` does not.
+pytestmark = [pytest.mark.django_db, pytest.mark.sweep]
 
 ROUTES, _ = all_routes()
 LISTS = [route for route in ROUTES if route.list_view_class]

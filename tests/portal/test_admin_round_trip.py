@@ -34,7 +34,8 @@ from tests.forms import forms_on
 
 from .routes import all_routes
 
-pytestmark = pytest.mark.django_db
+# A walk over the whole portal: `make test` runs it, `make test-fast` does not.
+pytestmark = [pytest.mark.django_db, pytest.mark.sweep]
 
 ROUTES, _ = all_routes()
 OUR_APPS = {

@@ -41,6 +41,10 @@ QUERIES = [
 ]
 
 
+# A walk over the whole portal: `make test` runs it, `make test-fast` does not.
+pytestmark = pytest.mark.sweep
+
+
 @pytest.fixture(scope="module")
 def people(django_db_setup, django_db_blocker):
     """A coordinator and a referrer, made once for the module and rolled back."""

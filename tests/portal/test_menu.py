@@ -16,7 +16,8 @@ from meetings.selectors import meetings_invited_to
 from referrals.selectors import referrals_visible_to
 from tests.conftest import verified_client_for
 
-pytestmark = pytest.mark.django_db
+# A walk over the whole portal: `make test` runs it, `make test-fast` does not.
+pytestmark = [pytest.mark.django_db, pytest.mark.sweep]
 
 MENU = re.compile(r'<nav aria-label="Menu".*?</nav>', re.S)
 HREF = re.compile(r'href="([^"]+)"')

@@ -18,7 +18,8 @@ from accounts.models import User
 from tests.browser.test_every_page import SKIPPED_PARTS, SKIPPED_SUFFIXES
 from tests.conftest import verified_client_for
 
-pytestmark = pytest.mark.django_db
+# A walk over the whole portal: `make test` runs it, `make test-fast` does not.
+pytestmark = [pytest.mark.django_db, pytest.mark.sweep]
 
 PEOPLE = ["coordinator", "police.referrer", "police.signatory", "housing.referrer"]
 MAX_PAGES = 250

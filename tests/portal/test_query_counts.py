@@ -44,7 +44,8 @@ from tests.factories.agreements import (
 )
 from tests.factories.guidance import guidance
 
-pytestmark = pytest.mark.django_db
+# A walk over the whole portal: `make test` runs it, `make test-fast` does not.
+pytestmark = [pytest.mark.django_db, pytest.mark.sweep]
 
 SMALL = Sizes(
     organisations=6,
