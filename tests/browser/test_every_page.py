@@ -253,7 +253,21 @@ class Crawl:
         return True
 
 
-@pytest.mark.parametrize("username", ROLES)
+def _crawl_group(role: str):
+    return pytest.mark.xdist_group(
+        f"{__name__}-{'coordinator' if role == 'coordinator' else 'others'}"
+    )
+
+
+def _crawl_groups():
+    """The coordinator's crawl (about 140 pages) apart from the other five
+    (about 220 together): two xdist groups, so two processes can crawl at
+    once, each with its own copy of the demo. A marker given with the
+    parameter comes before the module's own group (tests/conftest.py)."""
+    return [pytest.param(role, marks=_crawl_group(role)) for role in ROLES]
+
+
+@pytest.mark.parametrize("username", _crawl_groups())
 def test_every_page_passes_axe(page, live_server, demo, username):
     started = time.monotonic()
     # axe-core is added to every page as it loads rather than sent again after
@@ -300,6 +314,7 @@ def test_every_page_passes_axe(page, live_server, demo, username):
     )
 
 
+@_crawl_group("signed out")
 def test_signed_out_pages_pass_axe(page, live_server):
     page.context.add_init_script(script=AXE_SCRIPT)
     crawl = Crawl(page, live_server.url)
