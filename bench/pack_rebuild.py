@@ -12,12 +12,18 @@ Load the bench database first (see bench/agenda_changes.py), then:
 
     .venv/bin/python bench/pack_rebuild.py [--database portal_packs]
 
+Each figure is wall time, with the CPU time of this process and of the child
+processes that render the sections beside it (``PDF_RENDER_PROCESSES``, the
+machine's cores by default): on a shared machine the CPU time says what a
+change saved when other jobs take the cores.
+
 The meeting is deleted afterwards; the referrals keep the changed risk levels
 (bench data only).
 """
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -50,9 +56,22 @@ def main() -> None:
     _measure(args)
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the section
+    renders run in child processes): steadier than wall time on a shared
+    machine, where another run takes cores away."""
+    own, children = (resource.getrusage(who) for who in
+                     (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))  # fmt: skip
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+CPU: list[float] = []
+
+
 def _timed(build) -> float:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     build()
+    CPU.append(_cpu_seconds() - cpu)
     return time.perf_counter() - started
 
 
@@ -107,6 +126,7 @@ def _measure(args) -> None:
             return pack_build(meeting, organisation)
 
         full = [_timed(from_nothing) for _ in range(args.runs)]
+        full_cpu = CPU[:]
         pack = MeetingPack.objects.get(meeting=meeting)
         changed = []
         for run in range(args.runs):
@@ -119,6 +139,7 @@ def _measure(args) -> None:
             )
             Referral.objects.filter(pk=referral.pk).update(risk_level=risk)
             changed.append(_timed(lambda: pack_build(meeting, organisation)))
+        changed_cpu = CPU[len(full_cpu) :]
         pack = MeetingPack.objects.get(meeting=meeting)
         whole = []
         for _ in range(args.whole):
@@ -132,9 +153,11 @@ def _measure(args) -> None:
         ).stdout.strip()  # fmt: skip
         print(f"{args.cases}-case pack, {pack.pages} pages, commit {commit}")
         print("full build:     " + " ".join(f"{s:.2f}" for s in full)
-              + f"  median {statistics.median(full):.2f} s")  # fmt: skip
+              + f"  median {statistics.median(full):.2f} s"
+              + f" (CPU {statistics.median(full_cpu):.2f} s)")  # fmt: skip
         print("one case changed: " + " ".join(f"{s:.2f}" for s in changed)
-              + f"  median {statistics.median(changed):.2f} s")  # fmt: skip
+              + f"  median {statistics.median(changed):.2f} s"
+              + f" (CPU {statistics.median(changed_cpu):.2f} s)")  # fmt: skip
         if whole:
             print(f"rendered whole, as before: median {statistics.median(whole):.2f} s")
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -150,6 +150,11 @@ class Meeting(models.Model):
     # The ``packs_version`` the last finished build started from: behind
     # ``packs_version``, a build is queued or running.
     packs_built_version = models.PositiveIntegerField(default=0)
+    # The ``packs_version`` the last failed build started from: while no later
+    # build has finished, the meeting page says the packs could not be
+    # prepared rather than that they are being prepared. The database default
+    # lets code from before this field go on creating meetings during a deploy.
+    packs_failed_version = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["-starts_at"]
@@ -224,6 +229,14 @@ class Meeting(models.Model):
     def packs_preparing(self) -> bool:
         """Whether a build of the packs is queued or running after a change."""
         return self.packs_built_version < self.packs_version
+
+    @property
+    def packs_failed(self) -> bool:
+        """Whether the build for the latest change failed (and none since
+        has finished): no pack is offered as current, and none is coming
+        until something changes again."""
+        failed = self.packs_failed_version
+        return self.packs_built_version < failed == self.packs_version
 
     def pack_closed(self, now: datetime | None = None) -> bool:
         """Whether agencies' packs are closed now (coordinators' are not)."""

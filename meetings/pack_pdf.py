@@ -49,7 +49,10 @@ def pack_assemble(parts: list[bytes]) -> bytes:
             Dictionary(Type=Name.StructElem, S=Name.Document, P=tree, K=Array())
         )
         tree.K = Array([document])
-        nums, destinations, outline = Array(), {}, []
+        # The parent tree's keys and values, flat: built as a list, because
+        # pikepdf's Array.extend copies the array (quadratic over a pack).
+        nums: list = []
+        destinations, outline = {}, []
         for source in sources:
             first = len(out.pages)
             with warnings.catch_warnings():
@@ -59,7 +62,7 @@ def pack_assemble(parts: list[bytes]) -> bytes:
             _join_tags(out, source, first, tree, document, nums)
             destinations.update(_destinations(out, source))
             outline.extend(_outline_items(out, source))
-        tree.ParentTree = out.make_indirect(Dictionary(Nums=nums))
+        tree.ParentTree = out.make_indirect(Dictionary(Nums=Array(nums)))
         tree.ParentTreeNextKey = len(nums) // 2
         front = sources[0].Root
         if "/Namespaces" in front.StructTreeRoot:
@@ -92,7 +95,7 @@ def pack_assemble(parts: list[bytes]) -> bytes:
         out.close()
 
 
-def _join_tags(out, source, first: int, tree, document, nums: Array) -> None:
+def _join_tags(out, source, first: int, tree, document, nums: list) -> None:
     """Move ``source``'s tag tree under ``document``, renumbering its parent
     tree keys after those already in ``nums``."""
     root = source.Root.StructTreeRoot

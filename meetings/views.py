@@ -134,6 +134,7 @@ def _meeting_page(request, meeting, refused: dict | None = None):
             "has_pack": has_pack,
             # Never offer a pack built before the latest change as current.
             "pack_preparing": has_pack and pack_preparing(meeting, own_pack),
+            "packs_failed": has_pack and meeting.packs_failed,
             "pack_closed": pack_closed_for(meeting, user),
             "cases_held": meeting.tombstones.values_list("cases_held", flat=True)
             .order_by("-pk")

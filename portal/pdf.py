@@ -9,13 +9,17 @@ https://doc.courtbouillon.org/weasyprint/stable/first_steps.html#security
 
 import logging
 import mimetypes
+import multiprocessing
 import re
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path, PurePosixPath
 from urllib.parse import SplitResult, unquote, urljoin, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation
+from django.db import connections
 from django.template.loader import render_to_string
 from django.utils._os import safe_join
 from weasyprint import HTML
@@ -126,14 +130,71 @@ def render_pdf(template_name: str, context: dict, *, request=None) -> bytes:
     return html_to_pdf(render_to_string(template_name, context, request=request))
 
 
+def _html(html: str) -> HTML:
+    base_url = static_base_url()
+    return HTML(
+        string=html, base_url=base_url, url_fetcher=StaticFilesFetcher(base_url)
+    )
+
+
 def html_to_pdf(html: str) -> bytes:
     """Turn a rendered print template into PDF bytes.
 
     The PDF is tagged (headings, tables, reading order) so screen readers can
     follow it; its title comes from the template's ``<title>``.
     """
-    base_url = static_base_url()
-    document = HTML(
-        string=html, base_url=base_url, url_fetcher=StaticFilesFetcher(base_url)
+    return _html(html).write_pdf(pdf_tags=True)
+
+
+def html_to_pdf_if_pages(html: str, pages: int) -> tuple[bytes | None, int]:
+    """``html_to_pdf`` if the document lays out on ``pages`` pages; else no
+    PDF, and the pages it needs. Laying out is most of a render; drawing and
+    writing the PDF are left out when their result would be thrown away."""
+    document = _html(html).render(pdf_tags=True)
+    if len(document.pages) != pages:
+        return None, len(document.pages)
+    return document.write_pdf(pdf_tags=True), pages
+
+
+def html_to_pdfs(
+    documents: Sequence[str], *, processes: int | None = None
+) -> list[bytes]:
+    """``html_to_pdf`` of each of ``documents``, in order, rendered side by
+    side in up to ``processes`` (``PDF_RENDER_PROCESSES``) child processes.
+
+    WeasyPrint is pure Python, so threads would share one core. The children
+    are forked, so they start with this process's settings, templates and
+    fonts loaded; they render only (no queries). Any child's failure raises
+    here, once the running ones finish and the rest are cancelled: no caller
+    gets some of the PDFs.
+    For background jobs: forking a web worker that runs other threads could
+    copy a lock one of them holds. The children keep the parent's signal
+    handlers, so a worker's graceful stop (django-tasks ``db_worker``) lets
+    them finish the build it waits for.
+    """
+    processes = min(processes or settings.PDF_RENDER_PROCESSES, len(documents))
+    if processes <= 1:
+        return [html_to_pdf(html) for html in documents]
+    pool = ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_forget_database_connections,
     )
-    return document.write_pdf(pdf_tags=True)
+    try:
+        return list(pool.map(html_to_pdf, documents))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# The parent's connections, kept referenced in a child so they are never
+# closed there: closing would end the parent's session on the server.
+_inherited_connections: list = []
+
+
+def _forget_database_connections() -> None:
+    """In a forked child: let go of the parent's database connections without
+    closing them (the socket is shared), so a query here would open its own.
+    Children exit without running finalizers (``os._exit``)."""
+    for connection in connections.all(initialized_only=True):
+        _inherited_connections.append(connection.connection)
+        connection.connection = None

@@ -26,7 +26,7 @@ from audit.services import audit_record
 from files.storage import ChunkStream, stream_chunks
 from files.stored import kind_for, object_write, objects_abandon, objects_kept
 from portal.dates import long_datetime
-from portal.pdf import html_to_pdf
+from portal.pdf import html_to_pdf, html_to_pdf_if_pages, html_to_pdfs
 from referrals.models import CaseRestriction, Referral
 from referrals.redaction import Audience, case_view, notes_for
 
@@ -268,21 +268,27 @@ def _pack_parts(meeting: Meeting, organisation: Organisation) -> _PackParts:
     return _PackParts(context=context, front=front, sections=sections)
 
 
-def _section_pdfs(parts: _PackParts) -> list[PackSection]:
-    """Each case's rendered section, rendering only those no pack has yet."""
+def _section_pdfs(parts: _PackParts, processes: int | None) -> list[PackSection]:
+    """Each case's rendered section, rendering only those no pack has yet,
+    side by side in ``processes`` (``html_to_pdfs``)."""
     keys = [key for key, _ in parts.sections]
     stored = {s.key: s for s in PackSection.objects.filter(key__in=keys)}
-    rendered = []
-    for key, html in parts.sections:
-        if key in stored:
-            continue
-        pdf = html_to_pdf(html)
-        stored[key] = PackSection(key=key, pdf=pdf, pages=_page_count(pdf))
-        rendered.append(stored[key])
-    if rendered:
+    missing = dict(parts.sections)
+    for key in stored:
+        del missing[key]
+    # A failed render raises here: the pack keeps its last good version and
+    # the build is marked failed (meetings.tasks), never half assembled.
+    rendered = html_to_pdfs(list(missing.values()), processes=processes)
+    pdfs = dict(zip(missing, rendered, strict=True))
+    if pdfs:
         # Another build may store the same section meanwhile: either serves.
-        PackSection.objects.bulk_create(rendered, ignore_conflicts=True)
-        pdfs = {section.key: section.pdf for section in rendered}
+        PackSection.objects.bulk_create(
+            [
+                PackSection(key=k, pdf=pdf, pages=_page_count(pdf))
+                for k, pdf in pdfs.items()
+            ],
+            ignore_conflicts=True,
+        )
         for section in PackSection.objects.filter(key__in=pdfs).defer("pdf"):
             section.pdf = pdfs[section.key]
             stored[section.key] = section
@@ -301,26 +307,27 @@ def _front_pdf(
     the front's own pages (``front_pages`` is a guess: the last pack's),
     which the numbers could change, so it is rendered again until they
     agree."""
-    for _attempt in range(4):
+    for attempt in range(4):
         page = front_pages + 1
         for case, section in zip(parts.context["cases"], sections, strict=True):
             case["page"] = page
             page += section.pages
-        pdf = html_to_pdf(
-            render_to_string("meetings/pdf/pack_front.html", parts.context)
-        )
-        if (pages := _page_count(pdf)) == front_pages:
+        html = render_to_string("meetings/pdf/pack_front.html", parts.context)
+        if attempt == 3:
+            break
+        pdf, pages = html_to_pdf_if_pages(html, front_pages)
+        if pdf is not None:
             return pdf
         front_pages = pages
-    return pdf
+    return html_to_pdf(html)
 
 
 def _pack_pdf(
-    parts: _PackParts, last: MeetingPack | None
+    parts: _PackParts, last: MeetingPack | None, processes: int | None
 ) -> tuple[bytes, list[PackSection]]:
     """The pack assembled from its parts (``meetings.pack_pdf``); rendered
     whole, as before, if assembling fails."""
-    sections = _section_pdfs(parts)
+    sections = _section_pdfs(parts, processes)
     front_pages = 2  # the cover, then the agenda and contents
     if last is not None and (
         used := list(last.sections.values_list("pages", flat=True))
@@ -338,14 +345,16 @@ def _pack_pdf(
 
 
 def pack_build(
-    meeting: Meeting, organisation: Organisation, *, version: int | None = None
-) -> MeetingPack:
+    meeting: Meeting, organisation: Organisation, *, version: int | None = None,
+    processes: int | None = None,
+) -> MeetingPack:  # fmt: skip
     """Build (or keep, if nothing changed) one organisation's pack, ready to
     be stamped on download (``watermark_prepare``). ``version`` is the
     meeting's ``packs_version`` read before anything the pack shows.
 
     Only sections no pack has rendered yet are rendered (``PackSection``):
-    after a change to one case, its section and the front."""
+    after a change to one case, its section and the front. They are rendered
+    in ``processes`` (default ``PDF_RENDER_PROCESSES``; 1 in a request)."""
     if version is None:
         version = _packs_version(meeting)
     parts = _pack_parts(meeting, organisation)
@@ -361,7 +370,7 @@ def pack_build(
             existing.meeting_version = version
         return existing
     started = time.perf_counter()
-    pdf, sections = _pack_pdf(parts, existing)
+    pdf, sections = _pack_pdf(parts, existing, processes)
     prepared = watermark_prepare(pdf)
     seconds = time.perf_counter() - started
     # The file is written (its pending mark committed first) before the row's
@@ -423,10 +432,19 @@ def packs_build(meeting: Meeting) -> list[MeetingPack]:
     # counts again, and queues another build.
     version = _packs_version(meeting)
     organisations = invited_organisations(meeting)
-    packs = [
-        pack_build(meeting, organisation, version=version)
-        for organisation in organisations
-    ]
+    try:
+        packs = [
+            pack_build(meeting, organisation, version=version)
+            for organisation in organisations
+        ]
+    except Exception:
+        # Each pack keeps its last good file; the meeting page says the packs
+        # could not be prepared (``Meeting.packs_failed``), and the error
+        # goes on to the task's log.
+        Meeting.objects.filter(pk=meeting.pk, packs_failed_version__lt=version).update(
+            packs_failed_version=version
+        )
+        raise
     stale = MeetingPack.objects.filter(meeting=meeting).exclude(
         organisation__in=organisations
     )
@@ -567,15 +585,17 @@ def pack_download(
     pack = MeetingPack.objects.filter(
         meeting=meeting, organisation=organisation
     ).first()
+    # Rendered in this process: forking a web worker that runs other threads
+    # could copy a lock one of them holds (portal.pdf.html_to_pdfs).
     if pack is None or pack.stamp.get("format") != STAMP_FORMAT:
-        pack = pack_build(meeting, organisation)
+        pack = pack_build(meeting, organisation, processes=1)
     try:
         stored = stream_chunks(pack.file.storage, pack.file.name)
     except FileNotFoundError:
         # Lost, or replaced by a rebuild that committed after the row was read
         # (the old file is deleted then): pack_build finds or makes the file.
         logger.warning("Meeting pack %s had no file; building it", pack.pk)
-        pack = pack_build(meeting, organisation)
+        pack = pack_build(meeting, organisation, processes=1)
         stored = stream_chunks(pack.file.storage, pack.file.name)
     try:
         update = watermark_update(

@@ -5,6 +5,7 @@ from the conventional ``DATABASE_URL`` and ``REDIS_URL``); ``.env.example``
 lists them all. Docs: https://docs.djangoproject.com/en/5.2/ref/settings/
 """
 
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -503,6 +504,11 @@ INVITATION_DAYS = env.int("DJANGO_INVITATION_DAYS", default=7)
 MEETING_REFERRAL_DEADLINE_WORKING_DAYS = 10
 # Bump when the pack template changes, so every pack is rebuilt.
 MEETING_PACK_TEMPLATE_VERSION = "1"
+# How many processes the background worker renders a pack's sections in
+# (portal.pdf.html_to_pdfs); 1 renders them one after another.
+PDF_RENDER_PROCESSES = env.int(
+    "DJANGO_PDF_RENDER_PROCESSES", default=os.cpu_count() or 1
+)
 # Meetings: agencies download their packs until this many days after the
 # minutes are issued, then the pack closes for them (the minutes carry what was
 # decided; the pack's cover already asks for copies to be destroyed).

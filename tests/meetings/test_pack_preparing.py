@@ -22,6 +22,8 @@ pytestmark = pytest.mark.django_db
 PREPARING = "Your pack is being prepared. Refresh this page in a minute."
 DOWNLOAD = "Download your meeting pack (PDF)"
 PACKS_PREPARING = "The packs are being prepared after the latest change."
+FAILED = "Your pack could not be prepared."
+PACKS_FAILED = "The meeting packs could not be prepared after the latest change."
 
 
 @pytest.fixture
@@ -92,6 +94,38 @@ class TestAgencyPage:
         page = _page(verified_client_for(world["officer"]), world["meeting"])
         assert PREPARING in page
         assert DOWNLOAD not in page
+
+
+class TestFailedBuild:
+    def test_the_pages_say_the_pack_could_not_be_prepared_until_a_build_works(
+        self, world
+    ):
+        papers_issue(meeting=world["meeting"], user=world["boss"])
+        _built(world["meeting"], world["police"])
+        item = world["meeting"].agenda_items.order_by("position").first()
+        agenda_item_move(item=item, offset=1, user=world["boss"])
+        # What packs_build leaves when a render fails (test_pack_sections).
+        world["meeting"].refresh_from_db()
+        Meeting.objects.filter(pk=world["meeting"].pk).update(
+            packs_failed_version=world["meeting"].packs_version
+        )
+        officer = verified_client_for(world["officer"])
+        boss = verified_client_for(world["boss"])
+        page = _page(officer, world["meeting"])
+        assert FAILED in page
+        assert PREPARING not in page
+        assert DOWNLOAD not in page
+        assert PACKS_FAILED in _page(boss, world["meeting"])
+        # Another change queues another build: being prepared again.
+        agenda_item_move(item=item, offset=-1, user=world["boss"])
+        page = _page(officer, world["meeting"])
+        assert FAILED not in page
+        assert PREPARING in page
+        assert PACKS_FAILED not in _page(boss, world["meeting"])
+        _built(world["meeting"], world["police"])
+        page = _page(officer, world["meeting"])
+        assert FAILED not in page
+        assert DOWNLOAD in page
 
 
 class TestCoordinatorPage:

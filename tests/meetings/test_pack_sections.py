@@ -3,14 +3,18 @@ pages, text, bookmarks and links as the pack rendered whole, a tag tree that
 holds together, and a changed case re-renders only its own section."""
 
 import io
+import os
+from concurrent.futures.process import BrokenProcessPool
 
 import pikepdf
 import pytest
+from django.db.models import F
 from django.template.loader import render_to_string
 from pypdf import PdfReader
 
-from meetings.models import MeetingPack, PackSection
-from meetings.services import pack_build, pack_context
+from meetings.models import Meeting, MeetingPack, PackSection
+from meetings.services import pack_build, pack_context, packs, packs_build
+from portal import pdf
 from portal.pdf import html_to_pdf
 from referrals.models import Referral, RiskLevel
 from tests.factories import OrganisationFactory, UserFactory
@@ -59,6 +63,26 @@ def _outline(reader: PdfReader, items=None, depth=0) -> list[tuple]:
 
 def _stored(pack: MeetingPack) -> bytes:
     return pack.file.open("rb").read()
+
+
+def _count_renders(monkeypatch) -> list[str]:
+    """Which parts the next builds render ("front" or "case"), in this
+    process: one section is rendered here, not in a child process."""
+    renders = []
+
+    def counted(render):
+        def wrapped(html, *args):
+            renders.append("front" if 'class="cover"' in html else "case")
+            return render(html, *args)
+
+        return wrapped
+
+    monkeypatch.setattr("portal.pdf.html_to_pdf", counted(pdf.html_to_pdf))
+    for name in ("html_to_pdf", "html_to_pdf_if_pages"):
+        monkeypatch.setattr(
+            f"meetings.services.packs.{name}", counted(getattr(packs, name))
+        )
+    return renders
 
 
 class TestSameAsWhole:
@@ -132,14 +156,7 @@ class TestIncremental:
         first = pack_build(agenda["meeting"], agenda["police"])
         keys = set(PackSection.objects.values_list("key", flat=True))
         assert len(keys) == len(agenda["cases"])
-        renders = []
-        original = html_to_pdf
-
-        def counted(html):
-            renders.append("front" if 'class="cover"' in html else "case")
-            return original(html)
-
-        monkeypatch.setattr("meetings.services.packs.html_to_pdf", counted)
+        renders = _count_renders(monkeypatch)
         changed = agenda["cases"][1]
         risk = (
             RiskLevel.MEDIUM if changed.risk_level == RiskLevel.HIGH else RiskLevel.HIGH
@@ -162,13 +179,71 @@ class TestIncremental:
         self, agenda, monkeypatch
     ):
         pack_build(agenda["meeting"], agenda["police"])
-        renders = []
-        original = html_to_pdf
-        monkeypatch.setattr(
-            "meetings.services.packs.html_to_pdf",
-            lambda html: renders.append(html) or original(html),
-        )
+        renders = _count_renders(monkeypatch)
         # The referring agency sees the same cases; its front names it.
         housing = pack_build(agenda["meeting"], agenda["housing"])
         assert housing.sections.count() == len(agenda["cases"])
-        assert len(renders) <= 2  # the front only
+        assert renders.count("case") == 0
+        assert 1 <= renders.count("front") <= 2
+
+
+def _explode(html: str) -> bytes:
+    if 'class="cover"' not in html:
+        raise RuntimeError("WeasyPrint failed")
+    return html_to_pdf(html)
+
+
+class TestSideBySide:
+    """Sections rendered in child processes (portal.pdf.html_to_pdfs)."""
+
+    def test_the_sections_are_the_same_as_rendered_one_by_one(self, agenda):
+        together = pack_build(agenda["meeting"], agenda["police"], processes=2)
+        sections = {s.key: bytes(s.pdf) for s in together.sections.all()}
+        assert len(sections) == len(agenda["cases"])
+        together_lines = _lines(PdfReader(io.BytesIO(_stored(together))))
+        together.delete()
+        PackSection.objects.all().delete()
+        alone = pack_build(agenda["meeting"], agenda["police"], processes=1)
+        assert {s.key: bytes(s.pdf) for s in alone.sections.all()} == sections
+        assert _lines(PdfReader(io.BytesIO(_stored(alone)))) == together_lines
+
+    def test_a_failed_render_fails_the_build_and_keeps_the_last_pack(
+        self, agenda, monkeypatch
+    ):
+        before = pack_build(agenda["meeting"], agenda["police"])
+        stored = set(PackSection.objects.values_list("key", flat=True))
+        # Every case changes, so all three sections are rendered again, side
+        # by side; a child process renders with the failing function (it is
+        # looked up by name there).
+        Referral.objects.filter(pk__in=[r.pk for r in agenda["cases"]]).update(
+            risk_level=RiskLevel.MEDIUM
+        )
+        Referral.objects.filter(pk=agenda["cases"][0].pk).update(
+            risk_level=RiskLevel.HIGH
+        )
+        monkeypatch.setattr("portal.pdf.html_to_pdf", _explode)
+        meeting = agenda["meeting"]
+        # A change is counted (as the services do), then its build runs.
+        Meeting.objects.filter(pk=meeting.pk).update(
+            packs_version=F("packs_version") + 1
+        )
+        with pytest.raises(RuntimeError, match="WeasyPrint failed"):
+            packs_build(meeting)
+        after = MeetingPack.objects.get(pk=before.pk)
+        assert after.file.name == before.file.name
+        assert after.source_hash == before.source_hash
+        assert set(PackSection.objects.values_list("key", flat=True)) == stored
+        meeting.refresh_from_db()
+        assert meeting.packs_failed
+        assert meeting.packs_built_version < meeting.packs_failed_version
+
+    def test_a_child_that_dies_fails_the_build(self, agenda, monkeypatch):
+        monkeypatch.setattr("portal.pdf.html_to_pdf", _die)
+        with pytest.raises(BrokenProcessPool):
+            pack_build(agenda["meeting"], agenda["police"], processes=2)
+        assert not MeetingPack.objects.exists()
+        assert not PackSection.objects.exists()
+
+
+def _die(html: str) -> bytes:
+    os._exit(1)

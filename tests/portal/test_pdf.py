@@ -15,7 +15,14 @@ from pypdf.generic import IndirectObject, StreamObject
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
-from portal.pdf import StaticFilesFetcher, html_to_pdf, render_pdf, static_base_url
+from portal.pdf import (
+    StaticFilesFetcher,
+    html_to_pdf,
+    html_to_pdf_if_pages,
+    html_to_pdfs,
+    render_pdf,
+    static_base_url,
+)
 
 FAVICON = Path(settings.BASE_DIR) / "static" / "img" / "favicon.svg"
 CANARY = "canary-7c1e9f02-not-for-pdfs"
@@ -296,3 +303,36 @@ class TestStaticFiles:
             fetcher.fetch(url.format(static=static, other_scheme=other_scheme))
 
         assert len(refusals(caplog)) == 1
+
+
+def _page_with(text: str) -> str:
+    return engines["django"].from_string(print_page(f"<p>{text}</p>")).render({})
+
+
+def _refuse_the_second(html: str) -> bytes:
+    if "Second" in html:
+        raise ValueError("could not render the second")
+    return html_to_pdf(html)
+
+
+@pytest.mark.slow
+class TestSideBySide:
+    def test_documents_rendered_in_child_processes_are_the_same_in_order(self):
+        documents = [_page_with(name) for name in ("First", "Second", "Third")]
+        together = html_to_pdfs(documents, processes=2)
+        assert together == [html_to_pdf(html) for html in documents]
+        names = ("First", "Second", "Third")
+        for pdf, name in zip(together, names, strict=True):
+            assert name in page_texts(pdf)[0]
+
+    def test_a_failure_in_a_child_process_raises_here(self, monkeypatch):
+        # Looked up by name in the forked children, so they render with it.
+        monkeypatch.setattr("portal.pdf.html_to_pdf", _refuse_the_second)
+        documents = [_page_with(name) for name in ("First", "Second", "Third")]
+        with pytest.raises(ValueError, match="could not render the second"):
+            html_to_pdfs(documents, processes=2)
+
+    def test_a_layout_on_other_pages_is_not_drawn(self):
+        html = _page_with("One page")
+        assert html_to_pdf_if_pages(html, 2) == (None, 1)
+        assert html_to_pdf_if_pages(html, 1) == (html_to_pdf(html), 1)
