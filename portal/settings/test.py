@@ -38,6 +38,11 @@ ALLOWED_HOSTS = ["*"]
 # a request sees its events; tests/audit/test_pending_events.py and
 # test_audit_log.py turn the production gate on where they test it.
 AUDIT_CHAIN_INTERVAL_MS = 0
+# Packs render their sections one after another: test processes run a live
+# server and Chromium's driver in other threads, which a fork would copy
+# mid-call, and xdist already keeps the cores busy. tests/portal/test_pdf.py
+# and tests/meetings/test_pack_sections.py render side by side on purpose.
+PDF_RENDER_PROCESSES = 1
 # Short password rules would slow nothing; keep the real validators.
 
 # A file-based SQLite test database so --reuse-db works (see docs/stack-notes.md).
