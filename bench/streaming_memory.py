@@ -100,8 +100,13 @@ from django.contrib.sessions.backends.db import SessionStore
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import Organisation, Role, User, role_group
+from tests.factories.agreements import party_to_stand_in_agreement
 a = Organisation.objects.create(name="Sender", slug="sender", type="police")
 b = Organisation.objects.create(name="Reader", slug="reader", type="housing")
+# Files reach only parties to the ISA in force that acknowledged it: both
+# are made parties, as the test factories make theirs.
+party_to_stand_in_agreement(a)
+party_to_stand_in_agreement(b)
 user = User.objects.create_user("bench", organisation=a, password=str(uuid.uuid4()))
 user.groups.add(role_group(Role.REFERRER))
 device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
@@ -120,11 +125,19 @@ print(session.session_key, b.pk)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mb", type=int, default=200, help="file size in MB")
+    parser.add_argument(
+        "--migrated-copy-of",
+        type=Path,
+        help="a migrated SQLite database to copy rather than migrating afresh "
+        "(the test suite passes its own)",
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-stream-"))
     env = _django_env(workdir, args.mb + 10)
     server = None
     try:
+        if args.migrated_copy_of:
+            shutil.copyfile(args.migrated_copy_of, workdir / "bench.sqlite3")
         subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
             [PYTHON, "manage.py", "migrate", "--no-input", "-v0"],
             cwd=REPO, env=env, check=True,
