@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # A page "Submit" that overlapped autosave's create edits that page.
+    "home.middleware.PageCreateRacingAutosaveMiddleware",
     # Axes last: it turns a lockout flagged during the view into our lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -268,6 +268,47 @@ class TestCreateRacingAutosave:
             "Changed after the autosave."
         )
 
+    def test_a_submit_that_overlapped_the_autosave_edits_its_page(self, monkeypatch):
+        """The submit passed the hook before autosave's page existed, then
+        found the slug taken while saving (seen once under load in the
+        browser journey: the editor got the error page)."""
+        from wagtail import hooks
+        from wagtail.models import Page
+
+        index = guidance_index()
+        editor = UserFactory(roles=[Role.EDITOR])
+        client = verified_client_for(editor)
+        url = self._add_url(index)
+        self._autosave(client, url, editor)
+        # Autosave's page appears after the hook and the form's own slug
+        # check have looked, before the submit saves.
+        real = hooks.get_hooks
+        monkeypatch.setattr(
+            hooks,
+            "get_hooks",
+            lambda name: [] if name == "before_create_page" else real(name),
+        )
+        available = Page._slug_is_available
+        looks = []
+
+        def slug_free_at_first_look(slug, parent_page, page=None):
+            looks.append(slug)
+            return len(looks) == 1 or available(slug, parent_page, page)
+
+        monkeypatch.setattr(
+            Page, "_slug_is_available", staticmethod(slug_free_at_first_look)
+        )
+
+        submitted = _guidance_form(editor, summary="Changed after the autosave.")
+        response = client.post(url, submitted | {"action-submit": "Submit"})
+
+        assert response.status_code == 302
+        page = GuidancePage.objects.get()
+        assert page.workflow_in_progress
+        assert page.get_latest_revision_as_object().summary == (
+            "Changed after the autosave."
+        )
+
     def test_another_editors_new_page_is_never_taken_over(self):
         index = guidance_index()
         first, second = UserFactory.create_batch(2, roles=[Role.EDITOR])
