@@ -9,14 +9,9 @@ from django.test import Client
 from django_otp.oath import TOTP
 
 from accounts.models import Organisation, OrganisationType, Role, User
+from tests.accounts.test_seed_demo import _seed
 
 pytestmark = pytest.mark.django_db
-
-
-def _seed(*args):
-    out = StringIO()
-    call_command("seed_demo", *args, stdout=out)
-    return out.getvalue()
 
 
 class TestSeedDemo:

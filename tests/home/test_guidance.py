@@ -251,13 +251,7 @@ class TestCreateRacingAutosave:
         )
         assert response.json()["success"]
 
-    def test_the_submit_goes_to_the_page_autosave_made(self):
-        index = guidance_index()
-        editor = UserFactory(roles=[Role.EDITOR])
-        client = verified_client_for(editor)
-        url = self._add_url(index)
-        self._autosave(client, url, editor)
-
+    def _submit_edits_the_autosaved_page(self, client, url, editor):
         submitted = _guidance_form(editor, summary="Changed after the autosave.")
         response = client.post(url, submitted | {"action-submit": "Submit"})
 
@@ -267,6 +261,15 @@ class TestCreateRacingAutosave:
         assert page.get_latest_revision_as_object().summary == (
             "Changed after the autosave."
         )
+
+    def test_the_submit_goes_to_the_page_autosave_made(self):
+        index = guidance_index()
+        editor = UserFactory(roles=[Role.EDITOR])
+        client = verified_client_for(editor)
+        url = self._add_url(index)
+        self._autosave(client, url, editor)
+
+        self._submit_edits_the_autosaved_page(client, url, editor)
 
     def test_a_submit_that_overlapped_the_autosave_edits_its_page(self, monkeypatch):
         """The submit passed the hook before autosave's page existed, then
@@ -299,15 +302,7 @@ class TestCreateRacingAutosave:
             Page, "_slug_is_available", staticmethod(slug_free_at_first_look)
         )
 
-        submitted = _guidance_form(editor, summary="Changed after the autosave.")
-        response = client.post(url, submitted | {"action-submit": "Submit"})
-
-        assert response.status_code == 302
-        page = GuidancePage.objects.get()
-        assert page.workflow_in_progress
-        assert page.get_latest_revision_as_object().summary == (
-            "Changed after the autosave."
-        )
+        self._submit_edits_the_autosaved_page(client, url, editor)
 
     def test_another_editors_new_page_is_never_taken_over(self):
         index = guidance_index()
