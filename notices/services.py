@@ -24,7 +24,7 @@ from portal.addresses import absolute_url
 
 from .audit_actions import NoticeAction
 from .models import ALWAYS_EMAILED, CHOOSABLE, EmailChoice, Notice, NoticeKind
-from .selectors import notice_for
+from .selectors import notice_for, unread_count_changed
 
 
 def _default_body(title: str, link: str) -> str:
@@ -140,6 +140,7 @@ def notice_open(
     if notice.read_at is None:
         notice.read_at = timezone.now()
         notice.save(update_fields=["read_at"])
+        unread_count_changed(user)
         audit_record(
             action=NoticeAction.OPENED,
             request=request,
@@ -154,6 +155,7 @@ def notices_mark_all_read(*, user: User, request: HttpRequest | None = None) -> 
     marked = Notice.objects.filter(recipient=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+    unread_count_changed(user)
     if marked:
         audit_record(
             action=NoticeAction.ALL_READ,

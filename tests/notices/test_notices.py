@@ -16,7 +16,11 @@ from meetings.models import Meeting, MeetingStatus
 from meetings.services import action_add, papers_issue
 from notices.models import EmailChoice, Notice, NoticeKind
 from notices.selectors import unread_count
-from notices.services import email_choices_save, notices_record
+from notices.services import (
+    email_choices_save,
+    notices_mark_all_read,
+    notices_record,
+)
 from referrals.models import ShareReason
 from referrals.services import referral_share_grant
 from tests.conftest import verified_client_for
@@ -274,6 +278,27 @@ class TestReading:
         notice.refresh_from_db()
         assert notice.read_at is not None
         assert unread_count(inbox.police) == 2
+
+    def test_the_header_count_follows_reading_and_marking_all_read(self, inbox):
+        client = verified_client_for(inbox.police)
+        notice = Notice.objects.filter(recipient=inbox.police).first()
+        client.get(reverse("notices:open", args=[notice.pk]))
+        page = client.get(reverse("notices:index")).content.decode()
+        assert "new (2)" in page
+        client.post(reverse("notices:mark_all_read"))
+        page = client.get(reverse("notices:index")).content.decode()
+        assert "new (0)" in page
+
+    def test_the_count_comes_with_the_person_in_one_query(
+        self, inbox, django_assert_num_queries
+    ):
+        from accounts.backends import PartnerBackend
+
+        with django_assert_num_queries(1):
+            person = PartnerBackend().get_user(inbox.police.pk)
+            assert unread_count(person) == 3
+        notices_mark_all_read(user=person)
+        assert unread_count(person) == 0  # this request's change shows at once
 
     def test_another_persons_notice_is_not_found_and_stays_unread(self, inbox):
         client = verified_client_for(inbox.police)
