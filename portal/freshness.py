@@ -88,6 +88,24 @@ def token(name: str = PORTAL) -> str:
     return value
 
 
+def tokens(*names: str) -> tuple[str, ...]:
+    """The current tokens for ``names``, read in one round trip: as
+    ``token`` for each, for a page that needs several."""
+    read = _read.get()
+    known = dict(read or {})
+    missing = [name for name in names if name not in known]
+    if missing:
+        found = cache.get_many([PREFIX + name for name in missing])
+        for name in missing:
+            known[name] = found.get(PREFIX + name) or token(name)
+            if read is not None:
+                read[name] = known[name]
+    return tuple(known[name] for name in names)
+
+
+_tokens = tokens  # for remember(), whose keyword argument has the same name
+
+
 # Tokens whose replacement the shared cache did not take (it was unreachable).
 _unsent: set[str] = set()
 
@@ -115,7 +133,7 @@ def remember(parts, build: Callable[[], T], seconds: int, *, tokens=(PORTAL,)) -
     ``parts`` must name everything else the value depends on: who it is for
     (see ``audience``), which page, and so on.
     """
-    key = ":".join(["remember", *map(token, tokens), *map(str, parts)])
+    key = ":".join(["remember", *_tokens(*tokens), *map(str, parts)])
     # Asked again in the same request (the ISA decision: the view, its
     # selectors, the menu): answered from the request, with no round trip.
     # A change in between replaces a token, and so the key.

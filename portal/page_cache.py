@@ -37,6 +37,8 @@ from dataclasses import dataclass
 
 from django.contrib.messages import get_messages
 from django.core.cache import cache
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Length, Substr
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
@@ -107,15 +109,35 @@ def _still_served(request, page_id: int) -> bool:
     restricted pages would save nothing and slow coordinators' pages.
 
     Wagtail's own ``get_view_restrictions`` (ancestors and aliases included)
-    and ``accept_request`` decide, so the rule is not copied here. The cost is
-    three small indexed queries (the page, its ancestors, their restrictions),
-    plus the groups when there is a group restriction (docs/caching.md). A
+    and ``accept_request`` decide whenever there is anything to decide, so
+    the rule is not copied here. The common case, a live page that is not an
+    alias with no restriction on it or above it, is one query; otherwise
+    three more small indexed queries (the page's ancestors, their
+    restrictions, and the groups when there is a group restriction;
+    docs/caching.md). A
     password restriction always goes to Wagtail, which asks for the password
     (or serves the page) and never keeps it.
     """
-    page = Page.objects.filter(pk=page_id, live=True).only("path", "alias_of").first()
+    # One query answers the common case: the page is live, is not an alias,
+    # and no restriction stands on it or on any page above it (a restriction
+    # on a page covers the pages whose path starts with that page's path).
+    # Any restriction, or an alias, and Wagtail's own rules decide below.
+    page = (
+        Page.objects.filter(pk=page_id, live=True)
+        .annotate(
+            guarded=Exists(
+                PageViewRestriction.objects.filter(
+                    page__path=Substr(OuterRef("path"), 1, Length("page__path"))
+                )
+            )
+        )
+        .only("path", "alias_of")
+        .first()
+    )
     if page is None:
         return False  # unpublished or deleted: Wagtail answers 404
+    if not page.guarded and page.alias_of_id is None:
+        return True
     restrictions = page.get_view_restrictions().prefetch_related("groups")
     return all(
         restriction.restriction_type != PageViewRestriction.PASSWORD
@@ -139,9 +161,9 @@ def _keys(request, path) -> tuple[str, str] | None:
     who = freshness.audience(user)
     where = hashlib.sha256(f"{request.get_host()}{path}".encode()).hexdigest()
     today = timezone.localdate()  # "review overdue" and due dates move daily
-    shared = ":".join(map(str, ["page", freshness.token(), today, where, *who]))
     # The home page marks files nobody at the organisation has opened yet.
-    openings = freshness.token(freshness.OPENINGS)
+    portal, openings = freshness.tokens(freshness.PORTAL, freshness.OPENINGS)
+    shared = ":".join(map(str, ["page", portal, today, where, *who]))
     return shared, f"{shared}:{openings}:person-{user.pk}"
 
 

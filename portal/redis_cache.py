@@ -22,7 +22,7 @@ import threading
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -37,9 +37,30 @@ _retry_at: dict[str, float] = {}
 _lock = threading.Lock()
 
 
+class _SharedClients(RedisCacheClient):
+    """Django's Redis cache client, keeping one ``redis.Redis`` per connection
+    pool instead of making a new one for every call. Each new one builds its
+    table of reply handlers (about 170 entries), which cost more than the
+    round trip on a page with several cache calls. A ``redis.Redis`` may be
+    shared: each command takes a connection from the pool and gives it back.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
+        self._class = _SharedClients
         self._location = ",".join(self._servers)
 
     @property

@@ -73,6 +73,30 @@ def test_a_request_reads_each_token_once_and_sees_its_own_changes():
     assert freshness.token() == "changed-again"  # outside a request: every read
 
 
+def test_several_tokens_at_once_agree_with_reading_each():
+    freshness.outdate(freshness.OPENINGS)
+    portal, openings = freshness.tokens(freshness.PORTAL, freshness.OPENINGS)
+    assert (portal, openings) == (
+        freshness.token(),
+        freshness.token(freshness.OPENINGS),
+    )
+    cache.clear()  # lost: made afresh, and kept for the next reader
+    again = freshness.tokens(freshness.PORTAL, freshness.OPENINGS)
+    assert again != (portal, openings)
+    assert again == (freshness.token(), freshness.token(freshness.OPENINGS))
+
+
+def test_several_tokens_in_a_request_are_read_once():
+    freshness.request_started()
+    try:
+        first = freshness.tokens(freshness.PORTAL, freshness.OPENINGS)
+        cache.set(freshness.PREFIX + freshness.OPENINGS, "changed-elsewhere")
+        assert freshness.tokens(freshness.PORTAL, freshness.OPENINGS) == first
+        assert freshness.token(freshness.OPENINGS) == first[1]
+    finally:
+        freshness.request_finished()
+
+
 def test_every_request_starts_and_ends_with_no_tokens_read(client):
     seen = []
 

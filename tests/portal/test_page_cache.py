@@ -178,6 +178,19 @@ def _restrict(page, *roles: Role) -> PageViewRestriction:
     return restriction
 
 
+def _restrict_behind_the_signals_back(page, role: Role) -> None:
+    """The same privacy written in bulk (another tool, a raw insert): no
+    signal is sent, so no cache token changes."""
+    PageViewRestriction.objects.bulk_create(
+        [PageViewRestriction(page=page, restriction_type="groups")]
+    )
+    restriction = PageViewRestriction.objects.get(page=page)
+    restriction.groups.through.objects.bulk_create(
+        [restriction.groups.through(pageviewrestriction=restriction,
+                                    group=role_group(role))]
+    )  # fmt: skip
+
+
 def _refused(response) -> bool:
     """Wagtail's refusal for a login or group restriction: off to sign in."""
     return (
@@ -281,14 +294,7 @@ class TestPagePrivacy:
         staff, coordinator = people
         self._read_by_both(guide, people)
         token = freshness.token()
-        PageViewRestriction.objects.bulk_create(
-            [PageViewRestriction(page=guide, restriction_type="groups")]
-        )
-        restriction = PageViewRestriction.objects.get(page=guide)
-        restriction.groups.through.objects.bulk_create(
-            [restriction.groups.through(pageviewrestriction=restriction,
-                                        group=role_group(Role.COORDINATOR))]
-        )  # fmt: skip
+        _restrict_behind_the_signals_back(guide, Role.COORDINATOR)
         assert freshness.token() == token  # no signal: nothing was outdated
         assert _refused(verified_client_for(staff).get(guide.url))
         response, kept = _get(verified_client_for(coordinator), guide.url)
@@ -310,6 +316,36 @@ class TestPagePrivacy:
         )
         assert freshness.token() == token
         assert _refused(verified_client_for(staff).get(guide.url))
+
+    def test_a_page_moved_under_a_restricted_page_behind_the_signals_back(
+        self, guide, people
+    ):
+        """The page's own path is read on every answer: moved by a raw update
+        of its path under a restricted page, it is refused at once."""
+        staff, _ = people
+        closed = guidance(title="Closed section")
+        _restrict(closed, Role.COORDINATOR)
+        self._read_by_both(guide, people)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE wagtailcore_page SET path = %s WHERE id = %s",
+                [closed.path + "0001", guide.pk],
+            )
+        assert _refused(verified_client_for(staff).get(guide.url))
+
+    def test_an_alias_of_a_restricted_page_is_refused(self, guide, people):
+        """Wagtail applies the original's privacy to its aliases too."""
+        staff, coordinator = people
+        alias = guide.create_alias(parent=guidance(title="Elsewhere"))
+        for person in people * 2:  # read, then kept
+            response, kept = _get(verified_client_for(person), alias.url)
+            assert "Keeping papers safe" in response.text
+        assert kept
+        # Behind the signals' back, so the kept page is still there.
+        _restrict_behind_the_signals_back(guide, Role.COORDINATOR)
+        assert _refused(verified_client_for(staff).get(alias.url))
+        response, kept = _get(verified_client_for(coordinator), alias.url)
+        assert "Keeping papers safe" in response.text
 
     def test_a_password_restriction_is_asked_for_not_skipped(self, guide, people):
         staff, _ = people
