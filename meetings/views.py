@@ -8,6 +8,7 @@ the selectors.
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
@@ -56,15 +57,21 @@ from .services import (
     replies_of,
 )
 
+# Meetings a page of the list shows, newest first; older ones are on later
+# pages (until December 2026 the list stopped at the newest 100, and older
+# meetings could be reached only from their notices).
+MEETINGS_PER_PAGE = 25
+
 
 def index(request):
     # Invited meetings before papers are issued too: the invitation asks
     # people to reply from the meeting page.
-    meetings = list(selectors.meetings_invited_to(request.user)[:100])
+    meetings = selectors.meetings_invited_to(request.user).order_by("-starts_at", "-pk")
+    page = Paginator(meetings, MEETINGS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "meetings/index.html",
-        {"meetings": meetings, "may_manage": request.user.has_role(Role.COORDINATOR)},
+        {"page": page, "may_manage": request.user.has_role(Role.COORDINATOR)},
     )
 
 
