@@ -7,10 +7,13 @@ which could embed a server file in a PDF or leak a request.
 https://doc.courtbouillon.org/weasyprint/stable/first_steps.html#security
 """
 
+import functools
 import logging
+import math
 import mimetypes
 import multiprocessing
 import re
+import signal
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path, PurePosixPath
@@ -175,15 +178,49 @@ def html_to_pdfs(
     processes = min(processes or settings.PDF_RENDER_PROCESSES, len(documents))
     if processes <= 1:
         return [html_to_pdf(html) for html in documents]
+    seconds = settings.PDF_RENDER_TIMEOUT_SECONDS
+    # Each child stops its own render after ``seconds`` (_render_in_time); a
+    # child stuck where that cannot reach it (in a C library) is killed
+    # once every round of renders has had its time and a grace period more.
+    whole = seconds * math.ceil(len(documents) / processes) + RENDER_GRACE_SECONDS
+    before = {child.pid for child in multiprocessing.active_children()}
     pool = ProcessPoolExecutor(
         max_workers=processes,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_forget_database_connections,
     )
+    render = functools.partial(_render_in_time, seconds=seconds)
     try:
-        return list(pool.map(html_to_pdf, documents))
+        return list(pool.map(render, documents, timeout=whole))
+    except TimeoutError:
+        for child in multiprocessing.active_children():
+            if child.pid not in before:
+                child.kill()
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+# What html_to_pdfs allows beyond each render's own limit before it kills
+# the children that have not answered.
+RENDER_GRACE_SECONDS = 30
+
+
+def _render_in_time(html: str, *, seconds: float) -> bytes:
+    """In a child: ``html_to_pdf``, stopped with TimeoutError after
+    ``seconds``, so a document that never finishes fails its build (and the
+    build is retried or reported) instead of holding the worker for ever."""
+
+    def expire(signum, frame):
+        raise TimeoutError(f"a PDF took more than {seconds:g} s to render")
+
+    signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return html_to_pdf(html)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
 
 
 # The parent's connections, kept referenced in a child so they are never

@@ -511,6 +511,10 @@ MEETING_PACK_TEMPLATE_VERSION = "1"
 PDF_RENDER_PROCESSES = env.int(
     "DJANGO_PDF_RENDER_PROCESSES", default=os.cpu_count() or 1
 )
+# The longest one document (a pack's front or one case's section) may take to
+# render in those processes before its build fails (a section takes about
+# half a second); the pack page then says it could not be prepared.
+PDF_RENDER_TIMEOUT_SECONDS = env.int("DJANGO_PDF_RENDER_TIMEOUT_SECONDS", default=120)
 # Meetings: agencies download their packs until this many days after the
 # minutes are issued, then the pack closes for them (the minutes carry what was
 # decided; the pack's cover already asks for copies to be destroyed).

@@ -2,7 +2,10 @@
 
 import io
 import logging
+import multiprocessing
+import signal
 import socket
+import time
 from pathlib import Path
 from unittest import mock
 
@@ -315,6 +318,18 @@ def _refuse_the_second(html: str) -> bytes:
     return html_to_pdf(html)
 
 
+def _never_finish(html: str) -> bytes:
+    time.sleep(3600)
+    return b""
+
+
+def _never_finish_nor_stop(html: str) -> bytes:
+    """Stuck where the child's own time limit cannot reach it."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    time.sleep(3600)
+    return b""
+
+
 @pytest.mark.slow
 class TestSideBySide:
     def test_documents_rendered_in_child_processes_are_the_same_in_order(self):
@@ -331,6 +346,29 @@ class TestSideBySide:
         documents = [_page_with(name) for name in ("First", "Second", "Third")]
         with pytest.raises(ValueError, match="could not render the second"):
             html_to_pdfs(documents, processes=2)
+
+    def test_a_render_that_never_finishes_fails_the_build_in_time(
+        self, monkeypatch, settings
+    ):
+        settings.PDF_RENDER_TIMEOUT_SECONDS = 1
+        monkeypatch.setattr("portal.pdf.html_to_pdf", _never_finish)
+        documents = [_page_with(name) for name in ("First", "Second")]
+        started = time.monotonic()
+        with pytest.raises(TimeoutError, match="more than 1 s to render"):
+            html_to_pdfs(documents, processes=2)
+        assert time.monotonic() - started < 15
+        assert multiprocessing.active_children() == []
+
+    def test_a_child_that_ignores_its_time_limit_is_killed(self, monkeypatch, settings):
+        settings.PDF_RENDER_TIMEOUT_SECONDS = 1
+        monkeypatch.setattr("portal.pdf.RENDER_GRACE_SECONDS", 1)
+        monkeypatch.setattr("portal.pdf.html_to_pdf", _never_finish_nor_stop)
+        documents = [_page_with(name) for name in ("First", "Second")]
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            html_to_pdfs(documents, processes=2)
+        assert time.monotonic() - started < 15
+        assert multiprocessing.active_children() == []
 
     def test_a_layout_on_other_pages_is_not_drawn(self):
         html = _page_with("One page")
