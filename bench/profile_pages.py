@@ -5,9 +5,12 @@ Run after `make bench` (which leaves the loaded database behind):
     .venv/bin/python bench/profile_pages.py [--database portal_bench] [--runs 20]
 
 For each page of the load test: the median and p95 time of one warm request
-through the whole middleware stack, the number of SQL queries, their total time and
-the slowest of them; with --functions N, the N functions taking the most
-time (cProfile, cumulative). It signs in the same people as the load test.
+through the whole middleware stack, its CPU time in this process (Python,
+not the database's or Redis's), the number of SQL queries, their total time
+and the slowest of them, and the number of Redis commands; with --functions
+N, the N functions taking the most time (cProfile, cumulative, or the order
+PROFILE_SORT names, such as tottime). It signs in the same people as the
+load test.
 """
 
 import argparse
@@ -52,6 +55,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     prepared = _prepare()
+    redis_calls = _count_redis_calls()
     for name, label, who, target in PAGES:
         if args.pages and name not in args.pages:
             continue
@@ -59,11 +63,15 @@ def main() -> None:
         client = Client(HTTP_HOST="127.0.0.1")
         client.cookies[settings.SESSION_COOKIE_NAME] = prepared["cookies"][who]
         status = client.get(path).status_code  # warm
-        times = []
+        times, cpu = [], []
         for _ in range(args.runs):
-            started = time.perf_counter()
+            started, began = time.perf_counter(), time.process_time()
             client.get(path)
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - began) * 1000)
+        redis_before = redis_calls["count"]
+        client.get(path)
+        redis = redis_calls["count"] - redis_before
         # Each request starts by emptying the query log (request_started), so
         # empty it first too, or the capture's start index runs past the end.
         reset_queries()
@@ -74,7 +82,8 @@ def main() -> None:
         p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 1 else times[0]
         print(
             f"{label:38} {status} {statistics.median(times):7.1f} ms "
-            f"(p95 {p95:7.1f})  {len(queries):3} queries {sql_ms:6.1f} ms"
+            f"(p95 {p95:7.1f}, CPU {statistics.median(cpu):5.1f})  "
+            f"{len(queries):3} queries {sql_ms:6.1f} ms  {redis} Redis calls"
         )
         slowest = sorted(
             queries.captured_queries, key=lambda q: float(q["time"]), reverse=True
@@ -83,6 +92,21 @@ def main() -> None:
             print(f"    {float(query['time']) * 1000:6.1f} ms  {query['sql'][:150]}")
         if args.functions:
             _print_profile(client, path, args.runs, args.functions)
+
+
+def _count_redis_calls() -> dict:
+    """Count the commands sent to Redis (a pipeline counts once)."""
+    import redis
+
+    calls = {"count": 0}
+    original = redis.Redis.execute_command
+
+    def counted(self, *args, **options):
+        calls["count"] += 1
+        return original(self, *args, **options)
+
+    redis.Redis.execute_command = counted
+    return calls
 
 
 def _print_profile(client, path, runs, limit) -> None:
@@ -94,7 +118,9 @@ def _print_profile(client, path, runs, limit) -> None:
     for _ in range(runs):
         client.get(path)
     profiler.disable()
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(limit)
+    pstats.Stats(profiler).sort_stats(
+        os.environ.get("PROFILE_SORT", "cumulative")
+    ).print_stats(limit)
 
 
 def _prepare() -> dict:
