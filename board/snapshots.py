@@ -13,7 +13,10 @@ for it, and the page says when they were worked out:
   ``FiguresSnapshot`` row; the page reads that row and nothing else;
 - a stored row older than ``STALE_AFTER`` (the worker has stopped) or none at
   all (a fresh install, a new month) is worked out on the page, as before, and
-  stored, so the page is never older than that and never empty;
+  stored, so the page is never older than that and never empty; by one
+  request at a time: board members who open the page meanwhile wait for it
+  and are shown what it stored, rather than each working the same figures
+  out (on PostgreSQL; SQLite serves one person);
 - any other period (typed months) is worked out on the page and kept in the
   shared cache for a minute under the portal's freshness token, as before.
 
@@ -22,14 +25,16 @@ The stored HTML holds counts only, small ones already withheld
 The quarterly report works its figures out afresh (board.reports).
 """
 
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from audit.chain import chain_lock
 from portal.dates import long_date
 from portal.freshness import remember
 
@@ -171,20 +176,44 @@ def period_statistics(period: Period) -> Statistics:
             lambda: statistics_draw(period),
             TYPED_PERIOD_SECONDS,
         )
+    stored = _recent_snapshot(period)
+    if stored is not None:
+        return stored
+    # None yet, or the worker has not run for two intervals: work it out
+    # here and store it for the next person, one request at a time.
+    try:
+        with transaction.atomic():
+            chain_lock(_drawing_lock_key(period))
+            # Whoever held the lock before us has just stored it.
+            stored = _recent_snapshot(period)
+            if stored is not None:
+                return stored
+            statistics = statistics_draw(period, refreshed=True)
+            snapshot_store(period=period, statistics=statistics)
+            return statistics
+    except OperationalError:
+        # Waited longer than the database's lock limit (the drawing request
+        # is slow): work them out here after all, rather than fail the page.
+        return statistics_draw(period, refreshed=True)
+
+
+def _recent_snapshot(period: Period) -> Statistics | None:
     snapshot = FiguresSnapshot.objects.filter(
         first_month=period.first,
         last_month=period.last,
         calculated_at__gte=timezone.now() - STALE_AFTER,
     ).first()
-    if snapshot is not None:
-        return Statistics(
-            # Drawn by statistics_draw from our own template and stored by it.
-            html=mark_safe(snapshot.html),  # noqa: S308
-            calculated_at=snapshot.calculated_at,
-            refreshed=True,
-        )
-    # None yet, or the worker has not run for two intervals: work it out
-    # here, as before, and store it for the next person.
-    statistics = statistics_draw(period, refreshed=True)
-    snapshot_store(period=period, statistics=statistics)
-    return statistics
+    if snapshot is None:
+        return None
+    return Statistics(
+        # Drawn by statistics_draw from our own template and stored by it.
+        html=mark_safe(snapshot.html),  # noqa: S308
+        calculated_at=snapshot.calculated_at,
+        refreshed=True,
+    )
+
+
+def _drawing_lock_key(period: Period) -> int:
+    """The advisory lock a page holds while it works out ``period``'s figures:
+    a signed 64-bit number of its own, apart from the audit chain's."""
+    return -zlib.crc32(f"board figures {period.first} {period.last}".encode()) - 1

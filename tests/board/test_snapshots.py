@@ -7,17 +7,21 @@ The crafted referrals are made this month, so they fall in the default period
 (the last 12 months) whatever day the tests run."""
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from board import snapshots
 from board.models import FiguresSnapshot
 from board.periods import last_quarter, last_twelve_months, month_start
 from board.snapshots import REFRESH_EVERY, STALE_AFTER, Statistics
 from jobs.schedule import JOBS, job_run
+from tests.concurrency import at_once
 from tests.conftest import uncached_queries, verified_client_for
 from tests.factories import OrganisationFactory, UserFactory
 
@@ -207,6 +211,34 @@ class TestMissingOrStale:
         page = board_client.get(INDEX).content.decode()
         assert "Housing Trust" not in _agency_cells(page)
         assert _as_at(when) in page
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="one drawer at a time is a PostgreSQL advisory lock; SQLite has one writer",
+)
+def test_board_members_arriving_together_wait_for_one_drawing(monkeypatch):
+    """With no stored figures, four board members open the page at once: one
+    works the figures out and the others are shown what it stored."""
+    _agency_referrals("City Police", 6)
+    drawn = []
+    original = snapshots.statistics_draw
+
+    def slow_draw(period, **kwargs):
+        drawn.append(period)
+        time.sleep(0.5)  # long enough for the others to arrive
+        return original(period, **kwargs)
+
+    monkeypatch.setattr(snapshots, "statistics_draw", slow_draw)
+    period = last_twelve_months()
+    results, errors = at_once(
+        [(snapshots.period_statistics, {"period": period}) for _ in range(4)]
+    )
+    assert errors == []
+    assert drawn == [period]
+    assert len({result.calculated_at for result in results}) == 1
+    assert all(_agency_cells(result.html)["City Police"] == "6" for result in results)
 
 
 class TestTheJob:
