@@ -11,12 +11,15 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from audit.services import audit_read, audit_record
 from files.downloads import private_stream_response
+from portal import freshness
 from portal.forms import error_list, refusal_status
 from referrals.selectors import referrals_visible_to
 
@@ -63,15 +66,40 @@ from .services import (
 MEETINGS_PER_PAGE = 25
 
 
+# A person's page of the list is rendered once and shared by every server for
+# a minute, or until anything in the portal changes (an invitation, a reply,
+# a status). It holds meetings' times, places and stages, no case material.
+LISTING_SECONDS = 60
+
+
 def index(request):
-    # Invited meetings before papers are issued too: the invitation asks
-    # people to reply from the meeting page.
-    meetings = selectors.meetings_invited_to(request.user).order_by("-starts_at", "-pk")
-    page = Paginator(meetings, MEETINGS_PER_PAGE).get_page(request.GET.get("page"))
+    user = request.user
+    may_manage = user.has_role(Role.COORDINATOR)
+    number = request.GET.get("page")
+
+    def build() -> str:
+        # Invited meetings before papers are issued too: the invitation asks
+        # people to reply from the meeting page.
+        meetings = (
+            selectors.meetings_invited_to(user)
+            .select_related(None)
+            .only("kind", "starts_at", "location", "status")
+            .order_by("-starts_at", "-pk")
+        )
+        page = Paginator(meetings, MEETINGS_PER_PAGE).get_page(number)
+        return render_to_string(
+            "meetings/includes/list.html", {"page": page, "may_manage": may_manage}
+        )
+
+    listing = freshness.remember(
+        ("meetings:list", user.pk, *freshness.audience(user), str(number)[:12]),
+        build,
+        LISTING_SECONDS,
+    )
     return render(
         request,
         "meetings/index.html",
-        {"page": page, "may_manage": request.user.has_role(Role.COORDINATOR)},
+        {"listing": mark_safe(listing), "may_manage": may_manage},  # noqa: S308
     )
 
 
