@@ -1,5 +1,6 @@
 """Password authentication that also respects the organisation's active flag."""
 
+import functools
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
@@ -54,24 +55,31 @@ class PartnerBackend(ModelBackend):
         # One query for the user, the organisation and the roles (the names of
         # the user's groups), on every request: nearly every page asks for the
         # roles, and this saves that page a second round trip.
-        names = (
-            Group.objects.filter(user=OuterRef("pk"))
-            .order_by()
-            .values("user")
-            .annotate(names=_Names("name"))
-            .values("names")
-        )
-        users = (
-            get_user_model()
-            ._default_manager.select_related("organisation")
-            .annotate(group_names=Subquery(names))
-            .annotate(
-                **{name: make() for name, make in PER_REQUEST_ANNOTATIONS.items()}
-            )
-        )
+        users = _people_with_roles()
         user = users.filter(pk=user_id).first()
         if user is None or not self.user_can_authenticate(user):
             return None
         joined = user.__dict__.pop("group_names")
         user._role_names = set(joined.split(NAME_SEPARATOR)) if joined else set()
         return user
+
+
+@functools.cache
+def _people_with_roles():
+    """The query ``get_user`` filters, built once per process: putting the
+    subqueries together cost more than running them. Never evaluated itself,
+    only copied by ``filter``; apps register their figures in ``ready()``,
+    before any request."""
+    names = (
+        Group.objects.filter(user=OuterRef("pk"))
+        .order_by()
+        .values("user")
+        .annotate(names=_Names("name"))
+        .values("names")
+    )
+    return (
+        get_user_model()
+        ._default_manager.select_related("organisation")
+        .annotate(group_names=Subquery(names))
+        .annotate(**{name: make() for name, make in PER_REQUEST_ANNOTATIONS.items()})
+    )
