@@ -554,6 +554,11 @@ def _case_page(request, referral, refusal: dict | None = None):
     error by its field and everything typed kept, as 400 Bad Request."""
     user = request.user
     context = _case_context(request, referral, shared_material=True)
+    may_answer = (
+        referral.status == Status.INFORMATION_REQUESTED
+        and user.organisation_id == referral.organisation_id
+        and user.has_role(Role.REFERRER)
+    )
     context.update(
         {
             "may_screen": selectors.may_screen(user),
@@ -561,17 +566,18 @@ def _case_page(request, referral, refusal: dict | None = None):
             if selectors.may_screen(user)
             else [],
             "needs_reason": {s.value: m for s, m in NEEDS_REASON.items()},
-            "may_answer": referral.status == Status.INFORMATION_REQUESTED
-            and user.organisation_id == referral.organisation_id
-            and user.has_role(Role.REFERRER),
+            "may_answer": may_answer,
             "may_withdraw": may_withdraw(user, referral),
             "notes": selectors.notes_visible_to(user, referral),
             "may_add_note": may_add_note(user, referral),
             "may_start_from": selectors.may_start_from(user, referral),
             "refusal": refusal,
+            # What the coordinator asked: shown only to those who answer it.
             "information_request": referral.events.filter(
                 kind=EventKind.INFORMATION_REQUESTED
-            ).last(),
+            ).last()
+            if may_answer
+            else None,
             "access": list(selectors.shares_in_force(referral))
             if selectors.may_see_access(user, referral)
             else None,
