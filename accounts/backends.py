@@ -2,11 +2,12 @@
 
 import functools
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
-from django.db.models import Aggregate, CharField, OuterRef, Subquery
+from django.db.models import Aggregate, CharField, Exists, OuterRef, Subquery
 
 # Between two role names in the one text the user's query brings back: the
 # ASCII unit separator, which no name typed into the admin can hold.
@@ -18,6 +19,16 @@ NAME_SEPARATOR = "\x1f"
 # (over the user's row). The notices app adds the unread count shown in the
 # header (notices.apps); each app registers its own, so accounts imports none.
 PER_REQUEST_ANNOTATIONS: dict[str, Callable] = {}
+
+
+# The second-factor device the session names (its model and id), set by
+# accounts.middleware.SecondFactorDeviceMiddleware while the person is read,
+# so that whether it still stands (theirs, confirmed) comes in the same query:
+# True or False in DEVICE_CHECKED on the user. Not set: not asked.
+WANTED_DEVICE: ContextVar[tuple[type, int] | None] = ContextVar(
+    "wanted_device", default=None
+)
+DEVICE_CHECKED = "second_factor_device_stands"
 
 
 class _Names(Aggregate):
@@ -56,6 +67,13 @@ class PartnerBackend(ModelBackend):
         # the user's groups), on every request: nearly every page asks for the
         # roles, and this saves that page a second round trip.
         users = _people_with_roles()
+        wanted = WANTED_DEVICE.get()
+        if wanted is not None:
+            model, device_id = wanted
+            stands = model.objects.filter(
+                pk=device_id, user=OuterRef("pk"), confirmed=True
+            )
+            users = users.annotate(**{DEVICE_CHECKED: Exists(stands)})
         user = users.filter(pk=user_id).first()
         if user is None or not self.user_can_authenticate(user):
             return None

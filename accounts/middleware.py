@@ -9,6 +9,7 @@ import time
 from contextvars import ContextVar
 from urllib.parse import urlencode
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.models import AnonymousUser
@@ -18,6 +19,10 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.functional import SimpleLazyObject
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import OTPMiddleware
+from django_otp.models import Device
 
 from audit.audit_actions import AuthAction
 from audit.services import audit_record
@@ -25,6 +30,7 @@ from portal.access import PASSWORD_ONLY, PUBLIC, access_level
 from portal.session_keys import SESSION_SEEN_KEY
 
 from . import session_time
+from .backends import DEVICE_CHECKED, WANTED_DEVICE
 from .services import user_has_device
 from .signals import form_posted_after_timeout
 from .views import admin_access_refused
@@ -85,6 +91,57 @@ class SecondFactorGateMiddleware:
             # signed-in person straight back: a redirect loop. Say no instead.
             return admin_access_refused(request)
         return None
+
+
+class SecondFactorDeviceMiddleware(OTPMiddleware):
+    """django-otp's middleware (``request.user.otp_device``, ``is_verified``),
+    with the check that the session's device still stands (it exists, is
+    the person's and is confirmed) made in the query that reads the person
+    (``accounts.backends``), instead of a query of its own on every request.
+    The device itself is read only if something asks for its fields.
+
+    A person read another way (another backend, or already read) is checked
+    by django-otp's own code, as before.
+    """
+
+    def _verify_user_sync(self, request, user):
+        persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+        wanted = _device_named(persistent_id) if persistent_id else None
+        token = WANTED_DEVICE.set(wanted)
+        try:
+            self._init_user_fields(user)  # reads the person, if not yet read
+        finally:
+            WANTED_DEVICE.reset(token)
+        if not user.is_authenticated:
+            return user
+        stands = getattr(user, DEVICE_CHECKED, None)
+        if stands is None and persistent_id and wanted is None:
+            stands = False  # names no device (django-otp's own lookup fails)
+        elif stands is None:
+            return super()._verify_user_sync(request, user)
+        else:
+            delattr(user, DEVICE_CHECKED)
+        if stands:
+            model, device_id = wanted
+            user.otp_device = SimpleLazyObject(
+                lambda: model.objects.get(pk=device_id)
+            )
+        else:
+            user.otp_device = None
+            request.session.pop(DEVICE_ID_SESSION_KEY, None)
+        return user
+
+
+def _device_named(persistent_id: str) -> tuple[type, int] | None:
+    """The device model and id a session's persistent id names
+    ("otp_totp.totpdevice/12"), or None if it names none."""
+    label, _, device_id = persistent_id.rpartition("/")
+    try:
+        model = apps.get_model(label)
+        device_id = int(device_id)
+    except (LookupError, ValueError):
+        return None
+    return (model, device_id) if issubclass(model, Device) else None
 
 
 class SessionLifetimeMiddleware:

@@ -83,7 +83,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, checking the device in the query that reads the person.
+    "accounts.middleware.SecondFactorDeviceMiddleware",
     "accounts.middleware.SessionLifetimeMiddleware",
     "accounts.middleware.SecondFactorGateMiddleware",
     # After the second factor: case routes need a party to the ISA in force.
