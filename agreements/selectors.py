@@ -396,18 +396,33 @@ def _in_standing(version: AgreementVersion, today: date) -> set[int]:
     return covered & version.signatory_ids
 
 
-def organisations_in_good_standing() -> set[int]:
+def organisations_in_good_standing(*, shared: bool = False) -> frozenset[int]:
     """Ids of the active organisations that may see case material now: the
-    only organisations a case may be shared with, invited to or sent files."""
+    only organisations a case may be shared with, invited to or sent files.
+
+    With ``shared``, the answer kept in the shared cache as the ISA decision
+    is (``case_material_access``: five minutes, until an agreement, an
+    acknowledgement or an organisation changes), for pages that offer the
+    choice; a service deciding a share or an invitation asks afresh."""
+    if shared:
+        return freshness.remember(
+            ("isa-good-standing", timezone.localdate(), grace_period().days),
+            _organisations_in_good_standing,
+            SHARED_SECONDS,
+        )
+    return _organisations_in_good_standing()
+
+
+def _organisations_in_good_standing() -> frozenset[int]:
     isas = sharing_agreements_in_force()
     if not isas:
-        return set()
+        return frozenset()
     today = timezone.localdate()
     active = set(Organisation.objects.taking_part().values_list("pk", flat=True))
     parties = set().union(*(v.signatory_ids for v in isas)) & active
     for version in isas:
         parties -= version.signatory_ids - _in_standing(version, today)
-    return parties
+    return frozenset(parties)
 
 
 def _coordinators() -> list[User]:

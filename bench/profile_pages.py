@@ -5,7 +5,8 @@ Run after `make bench` (which leaves the loaded database behind):
     .venv/bin/python bench/profile_pages.py [--database portal_bench] [--runs 20]
 
 For each page of the load test: the median and p95 time of one warm request
-through the whole middleware stack, the number of SQL queries, their total time and
+through the whole middleware stack, its median CPU time in this process (what a
+busy machine inflates least), the number of SQL queries, their total time and
 the slowest of them; with --functions N, the N functions taking the most
 time (cProfile, cumulative). It signs in the same people as the load test.
 """
@@ -59,11 +60,12 @@ def main() -> None:
         client = Client(HTTP_HOST="127.0.0.1")
         client.cookies[settings.SESSION_COOKIE_NAME] = prepared["cookies"][who]
         status = client.get(path).status_code  # warm
-        times = []
+        times, cpu = [], []
         for _ in range(args.runs):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             client.get(path)
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
         # Each request starts by emptying the query log (request_started), so
         # empty it first too, or the capture's start index runs past the end.
         reset_queries()
@@ -74,7 +76,8 @@ def main() -> None:
         p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 1 else times[0]
         print(
             f"{label:38} {status} {statistics.median(times):7.1f} ms "
-            f"(p95 {p95:7.1f})  {len(queries):3} queries {sql_ms:6.1f} ms"
+            f"(p95 {p95:7.1f}, CPU {statistics.median(cpu):5.1f})  "
+            f"{len(queries):3} queries {sql_ms:6.1f} ms"
         )
         slowest = sorted(
             queries.captured_queries, key=lambda q: float(q["time"]), reverse=True
