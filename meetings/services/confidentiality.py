@@ -46,9 +46,12 @@ def attendance_of(meeting: Meeting, user: User) -> Attendance | None:
     """The person's own row on the meeting's register, if any."""
     if not getattr(user, "pk", None):
         return None
+    # One row at most (a unique pair): no need to join organisations to
+    # order by the register's order.
     return (
         Attendance.objects.filter(meeting=meeting, user=user)
         .select_related("deputy_for")
+        .order_by("pk")
         .first()
     )
 
