@@ -81,9 +81,16 @@ def requirement_version(version: AgreementVersion) -> AgreementVersion:
     return version
 
 
+def _covered_numbers(version: AgreementVersion) -> tuple[tuple, tuple]:
+    """The lowest and highest version numbers whose acknowledgement covers
+    ``version``: from the version it needs up to itself."""
+    required = requirement_version(version)
+    return (required.major, required.minor), (version.major, version.minor)
+
+
 def _covering_acknowledgements(version: AgreementVersion) -> dict[int, Acknowledgement]:
     """Organisation id -> its newest acknowledgement that covers ``version``."""
-    required = requirement_version(version)
+    lowest, highest = _covered_numbers(version)
     found: dict[int, Acknowledgement] = {}
     acks = (
         Acknowledgement.objects.filter(version__page_id=version.page_id)
@@ -91,10 +98,23 @@ def _covering_acknowledgements(version: AgreementVersion) -> dict[int, Acknowled
         .order_by("-version__major", "-version__minor")
     )
     for ack in acks:
-        number = (ack.version.major, ack.version.minor)
-        if (required.major, required.minor) <= number <= (version.major, version.minor):
+        if lowest <= (ack.version.major, ack.version.minor) <= highest:
             found.setdefault(ack.organisation_id, ack)
     return found
+
+
+def _covered_organisations(version: AgreementVersion) -> set[int]:
+    """The organisations ``_covering_acknowledgements`` names, read as ids
+    and numbers only (not every version's text, clauses and signatories)."""
+    lowest, highest = _covered_numbers(version)
+    acks = Acknowledgement.objects.filter(version__page_id=version.page_id).values_list(
+        "organisation_id", "version__major", "version__minor"
+    )
+    return {
+        organisation
+        for organisation, major, minor in acks
+        if lowest <= (major, minor) <= highest
+    }
 
 
 def organisation_covered(version: AgreementVersion, organisation_id: int):
@@ -382,7 +402,7 @@ def _in_standing(version: AgreementVersion, today: date) -> set[int]:
     """Parties to ``version`` that may see case material under it: those that
     acknowledged the version it needs, or an earlier version while the grace
     period after a new material version runs."""
-    covered = set(_covering_acknowledgements(version))
+    covered = _covered_organisations(version)
     due = (
         timezone.localtime(requirement_version(version).published_at).date()
         + grace_period()
