@@ -269,10 +269,13 @@ MEETING_QUERIES = {"meeting, referrer": (34, 15), "meeting, coordinator": (38, 1
 @pytest.mark.parametrize("page", MEETING_QUERIES)
 def test_the_meeting_pages_make_few_queries(measured, page):
     behind, kept = MEETING_QUERIES[page]
+    # On PostgreSQL the audit write takes the chain's lock in a query of its
+    # own (pg_try_advisory_xact_lock); SQLite's lock is the transaction's.
+    lock = int(connection.vendor == "postgresql")
     for label in ("small", "large"):
         counted = measured[label][page]
-        assert counted.count <= behind, "\n".join(counted.queries)
-        assert counted.kept <= kept, f"{label}: {counted.kept} from the caches"
+        assert counted.count <= behind + lock, "\n".join(counted.queries)
+        assert counted.kept <= kept + lock, f"{label}: {counted.kept} from the caches"
 
 
 def test_the_referral_list_serves_its_second_page(measured):
