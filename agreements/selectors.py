@@ -81,9 +81,16 @@ def requirement_version(version: AgreementVersion) -> AgreementVersion:
     return version
 
 
+def _covered_numbers(version: AgreementVersion) -> tuple[tuple, tuple]:
+    """The lowest and highest version numbers whose acknowledgement covers
+    ``version``: from the version it needs up to itself."""
+    required = requirement_version(version)
+    return (required.major, required.minor), (version.major, version.minor)
+
+
 def _covering_acknowledgements(version: AgreementVersion) -> dict[int, Acknowledgement]:
     """Organisation id -> its newest acknowledgement that covers ``version``."""
-    required = requirement_version(version)
+    lowest, highest = _covered_numbers(version)
     found: dict[int, Acknowledgement] = {}
     acks = (
         Acknowledgement.objects.filter(version__page_id=version.page_id)
@@ -91,10 +98,23 @@ def _covering_acknowledgements(version: AgreementVersion) -> dict[int, Acknowled
         .order_by("-version__major", "-version__minor")
     )
     for ack in acks:
-        number = (ack.version.major, ack.version.minor)
-        if (required.major, required.minor) <= number <= (version.major, version.minor):
+        if lowest <= (ack.version.major, ack.version.minor) <= highest:
             found.setdefault(ack.organisation_id, ack)
     return found
+
+
+def _covered_organisations(version: AgreementVersion) -> set[int]:
+    """The organisations ``_covering_acknowledgements`` names, read as ids
+    and numbers only (not every version's text, clauses and signatories)."""
+    lowest, highest = _covered_numbers(version)
+    acks = Acknowledgement.objects.filter(version__page_id=version.page_id).values_list(
+        "organisation_id", "version__major", "version__minor"
+    )
+    return {
+        organisation
+        for organisation, major, minor in acks
+        if lowest <= (major, minor) <= highest
+    }
 
 
 def organisation_covered(version: AgreementVersion, organisation_id: int):
@@ -382,7 +402,7 @@ def _in_standing(version: AgreementVersion, today: date) -> set[int]:
     """Parties to ``version`` that may see case material under it: those that
     acknowledged the version it needs, or an earlier version while the grace
     period after a new material version runs."""
-    covered = set(_covering_acknowledgements(version))
+    covered = _covered_organisations(version)
     due = (
         timezone.localtime(requirement_version(version).published_at).date()
         + grace_period()
@@ -396,18 +416,33 @@ def _in_standing(version: AgreementVersion, today: date) -> set[int]:
     return covered & version.signatory_ids
 
 
-def organisations_in_good_standing() -> set[int]:
+def organisations_in_good_standing(*, shared: bool = False) -> frozenset[int]:
     """Ids of the active organisations that may see case material now: the
-    only organisations a case may be shared with, invited to or sent files."""
+    only organisations a case may be shared with, invited to or sent files.
+
+    With ``shared``, the answer kept in the shared cache as the ISA decision
+    is (``case_material_access``: five minutes, until an agreement, an
+    acknowledgement or an organisation changes), for pages that offer the
+    choice; a service deciding a share or an invitation asks afresh."""
+    if shared:
+        return freshness.remember(
+            ("isa-good-standing", timezone.localdate(), grace_period().days),
+            _organisations_in_good_standing,
+            SHARED_SECONDS,
+        )
+    return _organisations_in_good_standing()
+
+
+def _organisations_in_good_standing() -> frozenset[int]:
     isas = sharing_agreements_in_force()
     if not isas:
-        return set()
+        return frozenset()
     today = timezone.localdate()
     active = set(Organisation.objects.taking_part().values_list("pk", flat=True))
     parties = set().union(*(v.signatory_ids for v in isas)) & active
     for version in isas:
         parties -= version.signatory_ids - _in_standing(version, today)
-    return parties
+    return frozenset(parties)
 
 
 def _coordinators() -> list[User]:

@@ -232,9 +232,11 @@ def organisations_to_invite(also=()) -> QuerySet[Organisation]:
     """Parties to the ISA in force that have acknowledged it: nobody else may
     see a case (``agreements.selectors.case_material_access``). ``also`` (the
     organisations already invited) are offered again only while they still
-    qualify, so saving the form drops one that no longer does."""
+    qualify, so saving the form drops one that no longer does. From the
+    shared cache: it is what the page offers, and ``agenda_item_add`` and
+    ``agenda_item_invite`` check who is invited afresh."""
     return Organisation.objects.filter(
-        pk__in=organisations_in_good_standing()
+        pk__in=organisations_in_good_standing(shared=True)
     ).order_by("name")
 
 

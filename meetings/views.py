@@ -9,17 +9,20 @@ the selectors.
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponseBadRequest
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+from accounts.models import Organisation, Role
 from audit.services import audit_read, audit_record
 from files.downloads import private_stream_response
-from portal import freshness
+from portal import freshness, page_cache
 from portal.forms import error_list, refusal_status
 from referrals.selectors import referrals_visible_to
 
@@ -136,19 +139,14 @@ def _meeting_page(request, meeting, refused: dict | None = None):
     user = request.user
     may_manage = user.has_role(Role.COORDINATOR)
     papers = selectors.papers_open_to(user, meeting)
-    items = meeting.agenda_items.select_related("referral__organisation").order_by(
-        "position"
-    )
-    if not may_manage:
-        items = items.filter(invited=user.organisation_id)
-    # Before papers are issued, which cases are on the agenda is not theirs
-    # to see yet: only how many involve their organisation.
-    own_cases = 0 if papers else items.count()
-    items = list(items.prefetch_related("invited")) if papers else []
+    # A refusal shown by one case on the agenda (not one of the add form).
+    item_error = refused if refused and refused.get("data") is None else {}
+    agenda = _agenda(request, meeting, may_manage=may_manage, papers=papers,
+                     item_error=item_error)  # fmt: skip
     # A deputy whose organisation is invited to no case has no pack or
     # minutes of their own (selectors.pack_organisation_for).
     has_pack = meeting.status in selectors.VISIBLE_TO_AGENCIES and (
-        may_manage or bool(items)
+        may_manage or agenda["agenda_shown"] > 0
     )
     own_pack = (
         selectors.pack_of(meeting, user.organisation_id)
@@ -161,10 +159,8 @@ def _meeting_page(request, meeting, refused: dict | None = None):
         "meetings/detail.html",
         {
             "meeting": meeting,
-            "items": items,
+            **agenda,
             "papers": papers,
-            "own_cases": own_cases,
-            "other_cases": meeting.agenda_items.count() - len(items) if papers else 0,
             "may_manage": may_manage,
             "has_pack": has_pack,
             # Never offer a pack built before the latest change as current.
@@ -183,6 +179,77 @@ def _meeting_page(request, meeting, refused: dict | None = None):
         },
         status=400 if refused else 200,
     )
+
+
+# The meeting page's agenda and add-a-case form are rendered once for each
+# audience (organisation and roles decide which cases show) and shared for at
+# most a minute: case references and who referred them are personal data
+# (docs/caching.md). Any saved change or disposal replaces the "portal" token;
+# the key also holds a digest of the meeting's row, which changes with its
+# stage, and the date (who may be invited). Each view of the page is audited.
+AGENDA_SECONDS = 60
+
+
+def _kept(request, meeting, name, build, *, shared=True, parts=()) -> dict:
+    """``build()`` (a dict whose "html" may hold forms), shared as above
+    unless not ``shared``, with this reader's CSRF token in each form."""
+    if not shared:
+        built = build()
+        return {**built, "html": mark_safe(built["html"])}  # noqa: S308
+
+    def cut():
+        built = build()
+        return {**built, "html": page_cache.csrf_cut(built["html"])}
+
+    kept = freshness.remember(
+        (name, *freshness.audience(request.user), meeting.pk,
+         freshness.row_digest(meeting), *parts),
+        cut,
+        AGENDA_SECONDS,
+    )  # fmt: skip
+    html = page_cache.csrf_filled(request, kept["html"])
+    return {**kept, "html": mark_safe(html)}  # noqa: S308  (our template's)
+
+
+def _agenda(request, meeting, *, may_manage, papers, item_error) -> dict:
+    """The agenda as the reader may see it (only the cases their organisation
+    is invited to, unless they coordinate), and how many cases it shows."""
+    user = request.user
+
+    def build():
+        items = (
+            meeting.agenda_items.select_related("referral__organisation")
+            .only("meeting_id", "position", "slot_minutes", "referral__reference",
+                  "referral__organisation__name")
+            .order_by("position")
+        )  # fmt: skip
+        if not may_manage:
+            items = items.filter(invited=user.organisation_id)
+        # Before papers are issued, which cases are on the agenda is not
+        # theirs to see yet: only how many involve their organisation.
+        own_cases = 0 if papers else items.count()
+        if papers and may_manage:
+            items = items.prefetch_related(
+                Prefetch("invited", Organisation.objects.only("name"))
+            )
+        items = list(items) if papers else []
+        context = {
+            "meeting": meeting,
+            "allows": meeting.allows,
+            "items": items,
+            "papers": papers,
+            "own_cases": own_cases,
+            "other_cases": meeting.agenda_items.count() - len(items) if papers else 0,
+            "may_manage": may_manage,
+            "item_error": item_error,
+            "csrf_token": get_token(request),
+        }
+        html = render_to_string("meetings/includes/agenda.html", context)
+        return {"html": html, "shown": len(items)}
+
+    # A refusal by a case is drawn for this request alone.
+    agenda = _kept(request, meeting, "meetings:agenda", build, shared=not item_error)
+    return {"agenda": agenda["html"], "agenda_shown": agenda["shown"]}
 
 
 def pack(request, meeting_id):
@@ -328,30 +395,47 @@ def _add_form(user, data=None, *, listed=None) -> AgendaItemAddForm:
 def _agenda_builder(request, meeting, kept: dict) -> dict:
     """The coordinator's part of the meeting page: the form to add a case (with
     what was typed, if it was refused), the issue button and the packs."""
-    refusal = meeting.refusal("change_agenda")
-    listed, waiting = [], 0
-    if not refusal:
-        cases = selectors.referrals_for_agenda(request.user, meeting)
-        listed = list(cases[:AGENDA_CASES_LISTED])
-        waiting = cases.count()
     typed = kept.get("data")
-    form = _add_form(request.user, typed, listed=listed)
     errors = []
-    if typed is not None:
-        form.is_valid()
-        if kept.get("message"):
-            form.add_error(form.refusal_field(), kept["message"])
-        errors = error_list(form)
-    elif kept.get("message"):
+
+    def build():
+        nonlocal errors
+        refusal = meeting.refusal("change_agenda")
+        listed, waiting = [], 0
+        if not refusal:
+            cases = selectors.referrals_for_agenda(request.user, meeting)
+            listed = list(cases[:AGENDA_CASES_LISTED])
+            waiting = cases.count()
+        form = _add_form(request.user, typed, listed=listed)
+        if typed is not None:
+            form.is_valid()
+            if kept.get("message"):
+                form.add_error(form.refusal_field(), kept["message"])
+            errors = error_list(form)
+        html = render_to_string(
+            "meetings/includes/agenda_add.html",
+            {
+                "meeting": meeting,
+                "add_form": form,
+                "agenda_refusal": refusal,
+                "listed": listed,
+                "waiting": waiting,
+                "another_case": ANOTHER_CASE,
+                "csrf_token": get_token(request),
+            },
+        )
+        return {"html": html}
+
+    # The form as the page first offers it is shared; what was typed and
+    # refused is drawn for this request alone. The date is in the key: the
+    # organisations in good standing are worked out per day.
+    add = _kept(request, meeting, "meetings:agenda-add", build,
+                shared=typed is None, parts=(timezone.localdate(),))  # fmt: skip
+    if typed is None and kept.get("message"):
         errors = [(kept["anchor"], kept["message"])]
     return {
-        "add_form": form,
+        "agenda_add": add["html"],
         "agenda_errors": errors,
-        "item_error": kept if typed is None else {},
-        "agenda_refusal": refusal,
-        "listed": listed,
-        "waiting": waiting,
-        "another_case": ANOTHER_CASE,
         "packs": list(selectors.packs_of(meeting)),
         "pack_days": settings.PACK_DOWNLOAD_DAYS_AFTER_MINUTES,
     }

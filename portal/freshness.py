@@ -25,6 +25,7 @@ serving what was cached before the change (docs/caching.md).
 """
 
 import functools
+import hashlib
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TypeVar
@@ -161,6 +162,16 @@ def audience(user) -> tuple:
         # officers"), which cache keys must not (memcached refuses them).
         quote(",".join(sorted(user.role_names)), safe=","),
     )
+
+
+def row_digest(instance) -> str:
+    """A digest of a model instance's row as read, for a key part of a value
+    built from it: a write that sent no signal (``QuerySet.update``) replaces
+    no token, but still changes the row."""
+    values = repr(
+        [getattr(instance, field.attname) for field in instance._meta.concrete_fields]
+    )
+    return hashlib.sha256(values.encode()).hexdigest()[:32]
 
 
 def outdate(name: str = PORTAL) -> None:

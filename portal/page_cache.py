@@ -197,19 +197,28 @@ def _cut(request, html: str) -> str | None:
     identity = _identity(request)
     if html.count(identity) != 1:
         return None
-    html = html.replace(identity, IDENTITY)
-    for token in set(_CSRF_VALUE.findall(html)):
-        html = html.replace(token, CSRF)
+    html = csrf_cut(html.replace(identity, IDENTITY))
     nonce = getattr(request, "_csp_nonce", None)
     if nonce:
         html = html.replace(f'nonce="{nonce}"', f'nonce="{NONCE}"')
     return html
 
 
+def csrf_cut(html: str) -> str:
+    """``html`` with its forms' CSRF token cut out, to be kept and shared:
+    a token is the reader's own."""
+    for token in set(_CSRF_VALUE.findall(html)):
+        html = html.replace(token, CSRF)
+    return html
+
+
+def csrf_filled(request, html: str) -> str:
+    """Kept ``html`` (``csrf_cut``) with this reader's CSRF token filled in."""
+    return html.replace(CSRF, get_token(request)) if CSRF in html else html
+
+
 def _filled(request, kept: str) -> HttpResponse:
-    html = kept.replace(IDENTITY, _identity(request), 1)
-    if CSRF in html:
-        html = html.replace(CSRF, get_token(request))
+    html = csrf_filled(request, kept.replace(IDENTITY, _identity(request), 1))
     if NONCE in html:
         html = html.replace(NONCE, str(request.csp_nonce))
     return HttpResponse(html)

@@ -6,8 +6,6 @@ anyone the agreement does not let see case material (the structural gate in
 selectors.
 """
 
-import hashlib
-
 from django.contrib import messages
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpResponse, JsonResponse
@@ -529,18 +527,11 @@ def _case_material(user, referral) -> str:
 
     html = freshness.remember(
         ("referrals:case", *freshness.audience(user), referral.pk,
-         _row_digest(referral)),
+         freshness.row_digest(referral)),
         build,
         CASE_MATERIAL_SECONDS,
     )  # fmt: skip
     return mark_safe(html)  # noqa: S308  (our template's output)
-
-
-def _row_digest(referral) -> str:
-    values = repr(
-        [getattr(referral, field.attname) for field in referral._meta.concrete_fields]
-    )
-    return hashlib.sha256(values.encode()).hexdigest()[:32]
 
 
 def detail(request, reference):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from agreements.selectors import organisations_in_good_standing
 from audit.services import audit_record
+from portal import freshness
 from portal.calendar import working_days_before
 from referrals.models import Referral, ShareReason, Status
 from referrals.services import (
@@ -281,6 +282,10 @@ def _positions_save(items: list[AgendaItem]) -> None:
             item.position = position
             moved.append(item)
     AgendaItem.objects.bulk_update(moved, ["position"])
+    if moved:
+        # A bulk update sends no signal, and the meeting page's agenda is
+        # kept in the shared cache (docs/caching.md).
+        freshness.outdate()
 
 
 @transaction.atomic

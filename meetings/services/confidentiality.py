@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
+from agreements.selectors import organisations_in_good_standing
 from audit.models import Outcome
 from audit.services import audit_record
 
@@ -45,9 +46,12 @@ def attendance_of(meeting: Meeting, user: User) -> Attendance | None:
     """The person's own row on the meeting's register, if any."""
     if not getattr(user, "pk", None):
         return None
+    # One row at most (a unique pair): no need to join organisations to
+    # order by the register's order.
     return (
         Attendance.objects.filter(meeting=meeting, user=user)
         .select_related("deputy_for")
+        .order_by("pk")
         .first()
     )
 
@@ -64,19 +68,22 @@ def invited_as_person(meeting: Meeting, user: User) -> bool:
     as a deputy. Only what holds now: a reply sent while their organisation
     was invited keeps no place once it is taken off the agenda (the same
     rule as ``meetings.selectors.meetings_invited_to``)."""
-    from .packs import invited_organisations
-
     if not user.is_active or user.organisation_id is None:
         return False
     if user.has_role(Role.COORDINATOR) or user.pk == meeting.chair_id:
         return True
-    if Attendance.objects.filter(
-        meeting=meeting, user=user, deputy_for__isnull=False
-    ).exists():
+    # Their organisation is one ``packs.invited_organisations`` names (good
+    # standing as the shared cache has it, as for the ISA decision), or they
+    # are a deputy.
+    if (
+        user.has_role(Role.REFERRER)
+        and user.organisation_id in organisations_in_good_standing(shared=True)
+        and meeting.agenda_items.filter(invited=user.organisation_id).exists()
+    ):
         return True
-    return user.has_role(Role.REFERRER) and user.organisation_id in {
-        organisation.pk for organisation in invited_organisations(meeting)
-    }
+    return Attendance.objects.filter(
+        meeting=meeting, user=user, deputy_for__isnull=False
+    ).exists()
 
 
 def _own_row(meeting: Meeting, user: User) -> Attendance:

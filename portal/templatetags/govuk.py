@@ -150,21 +150,35 @@ def data_table(parser, token):
         {% data_table %}<table class="govuk-table">
             <caption id="{{ table_caption_id }}" ...>...</caption>...
         </table>{% end_data_table %}
+
+    ``{% data_table "agenda" %}`` names the id (``table-caption-agenda``)
+    rather than numbering it: for a table rendered apart from its page (a
+    fragment kept in the shared cache), whose numbers would clash.
     """
+    bits = token.split_contents()
+    name = bits[1][1:-1] if len(bits) == 2 else ""
+    if len(bits) > 2 or (len(bits) == 2 and not name.isidentifier()):
+        raise template.TemplateSyntaxError('data_table takes one quoted name: "agenda"')
     nodelist = parser.parse(("end_data_table",))
     parser.delete_first_token()
-    return DataTableNode(nodelist)
+    return DataTableNode(nodelist, name)
 
 
 class DataTableNode(template.Node):
-    def __init__(self, nodelist):
+    def __init__(self, nodelist, name=""):
         self.nodelist = nodelist
+        self.name = name
 
     def render(self, context):
-        # One counter per page render: copies of the context (includes) share
-        # it, so two tables on a page never share an id.
-        counter = context.__dict__.setdefault("_portal_table_ids", itertools.count(1))
-        caption_id = f"table-caption-{next(counter)}"
+        if self.name:
+            caption_id = f"table-caption-{self.name}"
+        else:
+            # One counter per page render: copies of the context (includes)
+            # share it, so two tables on a page never share an id.
+            counter = context.__dict__.setdefault(
+                "_portal_table_ids", itertools.count(1)
+            )
+            caption_id = f"table-caption-{next(counter)}"
         with context.push(table_caption_id=caption_id):
             table = self.nodelist.render(context)
         return format_html(
