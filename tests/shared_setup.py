@@ -10,6 +10,7 @@ process (``--dist loadgroup``), which then sets it up once.
 import dataclasses
 from contextlib import contextmanager
 
+from django.core.files.base import ContentFile
 from django.db import models, transaction
 
 
@@ -57,3 +58,25 @@ def read_again(value):
             },
         )
     return value
+
+
+def stored_files_kept() -> list:
+    """A copy of every stored file that rows in the database refer to now
+    (files.stored), for ``stored_files_put_back``."""
+    from files.stored import stored_kinds, stored_names
+
+    files = []
+    for kind in stored_kinds():
+        names = list(stored_names(kind.storage, kind.prefix))
+        for name in kind.referenced(names) if names else []:
+            with kind.storage.open(name, "rb") as stored:
+                files.append((kind.storage, name, stored.read()))
+    return files
+
+
+def stored_files_put_back(files: list) -> None:
+    """Write back those of ``files`` that an earlier test deleted: a test's
+    rows are rolled back after it, but not its storage."""
+    for storage, name, content in files:
+        if not storage.exists(name):
+            assert storage.save(name, ContentFile(content)) == name

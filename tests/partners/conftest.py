@@ -17,7 +17,12 @@ from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.documents import shared
 from tests.factories.meetings import accepted, meeting, on_agenda
 from tests.factories.referrals import share, submitted_referral
-from tests.shared_setup import read_again, rolled_back_after_module
+from tests.shared_setup import (
+    read_again,
+    rolled_back_after_module,
+    stored_files_kept,
+    stored_files_put_back,
+)
 
 
 @dataclass
@@ -56,31 +61,17 @@ def _world(django_db_setup, django_db_blocker):
     """Made once for a module: about half a second of setup that each test
     needs. Each test's own changes are rolled back after it."""
     with rolled_back_after_module(django_db_blocker):
-        world = _world_made()
-        yield world, _file_contents(world)
+        made = _world_made()
+        yield made, stored_files_kept()
 
 
 @pytest.fixture
 def world(_world, db) -> World:
-    made, contents = _world
-    # A test that runs the withdrawal's commit callbacks deletes the pack's
-    # and the shares' files for real; the rows come back with the rollback,
-    # and the files here, so that each test starts with both.
-    for (storage, name), content in contents.items():
-        if not storage.exists(name):
-            storage.save(name, ContentFile(content))
+    """The module's world, read afresh; the pack's and shares' files that a
+    test running the withdrawal's commit callbacks deleted are put back."""
+    made, files = _world
+    stored_files_put_back(files)
     return read_again(made)
-
-
-def _file_contents(world: World) -> dict:
-    files = [world.pack.file]
-    for made in (world.alone, world.with_others):
-        files += [item.file for item in made.files.all()]
-    contents = {}
-    for file in files:
-        with file.open("rb"):
-            contents[file.storage, file.name] = file.read()
-    return contents
 
 
 def _world_made() -> World:
