@@ -9,12 +9,12 @@ class AccountsConfig(AppConfig):
     verbose_name = "Organisations and users"
 
     def ready(self):
-        from django.db.models.signals import post_migrate
+        from portal.post_migrate import connect_once_per_migrate
 
         from . import receivers  # noqa: F401  (session bookkeeping on login)
         from .roles import roles_sync
 
-        post_migrate.connect(roles_sync, dispatch_uid="accounts_roles_sync")
+        connect_once_per_migrate(roles_sync, dispatch_uid="accounts_roles_sync")
 
         # Every person picked in Wagtail's admin (page, snippet and modeladmin
         # forms) is shown with their organisation, so namesakes differ.

@@ -6,10 +6,10 @@ class HomeConfig(AppConfig):
     verbose_name = "Home"
 
     def ready(self):
-        from django.db.models.signals import post_migrate
+        from portal.post_migrate import connect_once_per_migrate
 
         from .permissions import page_permissions_sync
 
-        post_migrate.connect(
+        connect_once_per_migrate(
             page_permissions_sync, dispatch_uid="home_page_permissions"
         )

@@ -25,14 +25,30 @@ from tests.factories.meetings import (
     started,
 )
 from tests.factories.referrals import submitted_referral
+from tests.shared_setup import read_again, rolled_back_after_module
 
 pytestmark = pytest.mark.django_db
 
 INVITE_LINK = "Change who is invited"
 
 
+@pytest.fixture(scope="module")
+def _world(django_db_setup, django_db_blocker):
+    """Made once for the module (tests/shared_setup.py); each test's own
+    changes are rolled back after it."""
+    with rolled_back_after_module(django_db_blocker):
+        yield _world_made()
+
+
 @pytest.fixture
-def world():
+def world(_world, db):
+    world = read_again(_world)
+    # A client of its own: a session is per test, like the rows.
+    world["client"] = verified_client_for(world["boss"])
+    return world
+
+
+def _world_made():
     """Papers issued for a meeting tomorrow: a Housing case with Police
     invited; another accepted Housing case waits for a meeting."""
     boss = coordinator()

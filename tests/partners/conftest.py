@@ -17,6 +17,12 @@ from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.documents import shared
 from tests.factories.meetings import accepted, meeting, on_agenda
 from tests.factories.referrals import share, submitted_referral
+from tests.shared_setup import (
+    read_again,
+    rolled_back_after_module,
+    stored_files_kept,
+    stored_files_put_back,
+)
 
 
 @dataclass
@@ -50,8 +56,25 @@ def pack_for(meeting_, organisation) -> MeetingPack:
     return pack
 
 
+@pytest.fixture(scope="module")
+def _world(django_db_setup, django_db_blocker):
+    """Made once for a module: about half a second of setup that each test
+    needs. Each test's own changes are rolled back after it."""
+    with rolled_back_after_module(django_db_blocker):
+        made = _world_made()
+        yield made, stored_files_kept()
+
+
 @pytest.fixture
-def world(db) -> World:
+def world(_world, db) -> World:
+    """The module's world, read afresh; the pack's and shares' files that a
+    test running the withdrawal's commit callbacks deleted are put back."""
+    made, files = _world
+    stored_files_put_back(files)
+    return read_again(made)
+
+
+def _world_made() -> World:
     boss = UserFactory(roles=[Role.COORDINATOR])
     leaving = OrganisationFactory(name="Riverside Voluntary Group")
     contact = UserFactory(organisation=leaving, roles=[Role.REFERRER], first_name="Sam")

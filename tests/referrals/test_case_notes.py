@@ -23,14 +23,27 @@ from tests.conftest import verified_client_for
 from tests.factories import OrganisationFactory, UserFactory
 from tests.factories.meetings import accepted, coordinator, meeting, on_agenda
 from tests.factories.referrals import share, submitted_referral
+from tests.shared_setup import read_again, rolled_back_after_module
 
 pytestmark = pytest.mark.django_db
 
 NAME = "Philippa Notewright"
 
 
+@pytest.fixture(scope="module")
+def _world(django_db_setup, django_db_blocker):
+    """Made once for the module (tests/shared_setup.py); each test's own
+    changes are rolled back after it."""
+    with rolled_back_after_module(django_db_blocker):
+        yield _world_made()
+
+
 @pytest.fixture
-def world():
+def world(_world, db):
+    return read_again(_world)
+
+
+def _world_made():
     boss = coordinator()
     police = OrganisationFactory(name="Police")
     referral = accepted(submitted_referral(), boss)

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 from django.apps import apps
-from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import models
 from django.test import TestCase
@@ -66,7 +65,11 @@ from tests.factories.documents import pdf, shared, upload
 from tests.factories.meetings import accepted, coordinator, meeting, on_agenda, started
 from tests.factories.referrals import complete_answers, complete_draft, person
 from tests.factories.referrals import submitted_referral as submitted
-from tests.shared_setup import rolled_back_after_module
+from tests.shared_setup import (
+    rolled_back_after_module,
+    stored_files_kept,
+    stored_files_put_back,
+)
 
 # The shared case issues its meeting's papers, so WeasyPrint builds a pack.
 pytestmark = pytest.mark.slow
@@ -194,16 +197,9 @@ CASE_MODELS = {
 def _case_once(django_db_setup, django_db_blocker):
     """The case, built once for the module (its packs are WeasyPrint renders),
     with a copy of every stored file its rows then referred to."""
-    from files.stored import stored_kinds, stored_names
-
     with rolled_back_after_module(django_db_blocker):
         built = _build_case(TestCase.captureOnCommitCallbacks)
-        files = []
-        for kind in stored_kinds():
-            names = list(stored_names(kind.storage, kind.prefix))
-            for name in kind.referenced(names) if names else []:
-                with kind.storage.open(name, "rb") as stored:
-                    files.append((kind.storage, name, stored.read()))
+        files = stored_files_kept()
         yield {key: value.pk for key, value in built.items()}, files
 
 
@@ -212,9 +208,7 @@ def case(_case_once, db):
     """The module's case, read afresh. Each test's rows are rolled back after
     it, but not its storage: files a disposal deleted are put back."""
     keys, files = _case_once
-    for storage, name, content in files:
-        if not storage.exists(name):
-            assert storage.save(name, ContentFile(content)) == name
+    stored_files_put_back(files)
     return {key: CASE_MODELS[key].objects.get(pk=pk) for key, pk in keys.items()}
 
 

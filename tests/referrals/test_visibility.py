@@ -19,6 +19,7 @@ from tests.factories.agreements import agreement_tree, signatory_for
 from tests.factories.documents import PDF
 from tests.factories.referrals import complete_answers, complete_draft, person, share
 from tests.portal.routes import all_routes, route_params
+from tests.shared_setup import read_again, rolled_back_after_module
 
 pytestmark = pytest.mark.django_db
 
@@ -77,8 +78,20 @@ def _pdf_upload():
     return SimpleUploadedFile("risk.pdf", PDF, "application/pdf")
 
 
+@pytest.fixture(scope="module")
+def _world(django_db_setup, django_db_blocker):
+    """Made once for the module: about half a second of setup that every test
+    here needs. Each test's own changes are rolled back after it."""
+    with rolled_back_after_module(django_db_blocker):
+        yield _world_made()
+
+
 @pytest.fixture
-def world():
+def world(_world, db):
+    return read_again(_world)
+
+
+def _world_made():
     people = three_agencies()
     b = people[("B", "Referrer")].organisation
     author = people[("A", "Referrer")]
