@@ -123,9 +123,7 @@ class SecondFactorDeviceMiddleware(OTPMiddleware):
             delattr(user, DEVICE_CHECKED)
         if stands:
             model, device_id = wanted
-            user.otp_device = SimpleLazyObject(
-                lambda: model.objects.get(pk=device_id)
-            )
+            user.otp_device = SimpleLazyObject(lambda: model.objects.get(pk=device_id))
         else:
             user.otp_device = None
             request.session.pop(DEVICE_ID_SESSION_KEY, None)
