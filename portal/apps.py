@@ -25,15 +25,26 @@ class PortalConfig(AppConfig):
             freshness.request_finished, dispatch_uid="portal_freshness_finished"
         )
 
-        # Cached pages follow the data they show (portal.freshness).
-        signals = {
-            "save": post_save, "delete": post_delete, "m2m": m2m_changed,
-            "publish": page_published, "unpublish": page_unpublished,
-        }  # fmt: skip
-        for name, signal in signals.items():
-            publishing = name.endswith("publish")
-            receiver = outdate_on_publish if publishing else outdate_on_change
-            signal.connect(receiver, dispatch_uid=f"portal_freshness_{name}")
+        # Cached pages follow the data they show (portal.freshness). The
+        # model signals are connected for the models that feed a cached page
+        # only: a post_delete receiver for every model would make Django read
+        # every row before deleting it (no model could be deleted in one
+        # statement), and send a signal for each row.
+        model_signals = {"save": post_save, "delete": post_delete, "m2m": m2m_changed}
+        for model in freshness.models_watched(
+            apps.get_models(include_auto_created=True)
+        ):
+            for name, signal in model_signals.items():
+                signal.connect(
+                    outdate_on_change,
+                    sender=model,
+                    dispatch_uid=f"portal_freshness_{name}_{model._meta.label_lower}",
+                )
+        for name, signal in {
+            "publish": page_published,
+            "unpublish": page_unpublished,
+        }.items():
+            signal.connect(outdate_on_publish, dispatch_uid=f"portal_freshness_{name}")
 
         # Wagtail's Site follows DJANGO_BASE_URL (portal.addresses).
         post_migrate.connect(

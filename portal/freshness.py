@@ -209,7 +209,8 @@ def _on_commit(name: str):
 
 
 def outdate_on_change(sender, **kwargs) -> None:
-    """Receiver for post_save, post_delete and m2m_changed on watched apps."""
+    """Receiver for post_save, post_delete and m2m_changed, connected for the
+    models ``models_watched`` names."""
     if kwargs.get("raw"):
         return
     update_fields = kwargs.get("update_fields")
@@ -220,6 +221,18 @@ def outdate_on_change(sender, **kwargs) -> None:
         outdate(separate)
     elif _is_watched(sender) or _is_through_of_watched(sender):
         outdate()
+
+
+def models_watched(models):
+    """The models whose saves, deletes and many-to-many changes outdate a
+    token: ``outdate_on_change`` is connected to these alone (portal.apps)."""
+    return [
+        model
+        for model in models
+        if model._meta.label_lower in SEPARATE_MODELS
+        or _is_watched(model)
+        or _is_through_of_watched(model)
+    ]
 
 
 def _is_watched(model) -> bool:

@@ -31,6 +31,42 @@ def test_audit_events_do_not_outdate_the_cache():
     assert freshness.token() == first
 
 
+def test_rows_that_feed_no_page_are_deleted_in_one_statement(
+    django_assert_num_queries,
+):
+    """The receivers are connected for the watched models only: one for every
+    model made Django read each row of any delete first and signal it."""
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    from notices.models import Notice, NoticeKind
+    from referrals.models import Referral
+
+    person = UserFactory()
+    Notice.objects.bulk_create(
+        Notice(
+            recipient=person,
+            kind=NoticeKind.values[0],
+            title="N",
+            link="/",
+            event=f"e{n}",
+        )
+        for n in range(3)
+    )
+    with django_assert_num_queries(1):
+        Notice.objects.filter(recipient=person).delete()
+    assert not post_delete.has_listeners(Notice)
+    for signal in (post_save, post_delete):
+        assert signal.has_listeners(Referral)
+    assert m2m_changed.has_listeners(person.groups.through)
+
+
+def test_a_watched_delete_still_outdates_the_cache():
+    organisation = OrganisationFactory(party=False)
+    first = freshness.token()
+    organisation.delete()
+    assert freshness.token() != first
+
+
 def test_the_token_changes_again_when_the_change_commits(
     django_capture_on_commit_callbacks,
 ):
