@@ -8,8 +8,12 @@ people from the referral's answers, saved in the same transaction, so a new
 case is found at once.
 """
 
+from functools import partial
+
 from django.db.models import QuerySet
 from django.db.models.signals import post_delete, post_save
+
+from portal.derived import derived_work
 
 from .services import record_index, record_unindex
 from .sources import SOURCES, Source
@@ -28,9 +32,18 @@ def _on_save(source: Source):
             return
         if update_fields and set(update_fields) <= REFERRAL_FIELDS_NOT_INDEXED:
             return
-        record_index(source=source, record_id=instance.pk)
+        _index(source, instance.pk)
 
     return receiver
+
+
+def _index(source: Source, record_id) -> None:
+    """Rewrite the record's rows now, or once at the end of a service's merged
+    block (portal.derived), whatever number of saves asked for it."""
+    derived_work(
+        ("rights.index", source.key, record_id),
+        partial(record_index, source=source, record_id=record_id),
+    )
 
 
 def _on_delete(source: Source):
@@ -55,7 +68,7 @@ def _on_follower_change(source: Source, attribute: str):
             return
         record_id = getattr(instance, attribute, None)
         if record_id is not None:
-            record_index(source=source, record_id=record_id)
+            _index(source, record_id)
 
     return receiver
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.services import audit_record
+from portal.derived import derived_work_merged
 
 from ..answers import bind, raw_from_cleaned
 from ..audit_actions import ReferralAction
@@ -230,7 +231,9 @@ def referral_submit(
     A double click or a resubmitted page finds the referral the first submit
     made, so one draft never makes two referrals.
     """
-    with transaction.atomic():
+    # The new case is indexed once, from its row, people and first event
+    # together, rather than once for each of them (portal.derived).
+    with transaction.atomic(), derived_work_merged():
         locked = ReferralDraft.objects.select_for_update().get(pk=draft.pk)
         # Owner first: a submitted draft must not hand its referral to anyone else.
         if locked.owner_id != user.pk:

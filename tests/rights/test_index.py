@@ -258,3 +258,27 @@ class TestPostgreSQL:
         )
         assert "to_tsvector('simple'::regconfig" in sql
         assert "to_tsquery" in sql
+
+
+class TestIndexedOncePerSubmission:
+    def test_a_new_case_is_indexed_once_with_everything_it_holds(
+        self, officer, monkeypatch
+    ):
+        import rights.receivers
+
+        calls = []
+        original = rights.receivers.record_index
+
+        def counted(**kwargs):
+            calls.append(kwargs["source"].key)
+            return original(**kwargs)
+
+        monkeypatch.setattr(rights.receivers, "record_index", counted)
+        referral = _case(
+            members=["Quillon Featherstonehaugh"], impact="Ask Barnaby Quaritch"
+        )
+        # The referral's row, its people and its first event each used to
+        # rewrite the case's rows; the submission now does it once, last.
+        assert calls.count("referral") == 1
+        assert _found(officer, "Featherstonehaugh") == {_case_title(referral)}
+        assert _found(officer, "Barnaby Quaritch") == {_case_title(referral)}
