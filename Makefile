@@ -7,12 +7,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
 
-.PHONY: help setup run oidc-provider test test-fast test-python lint format bench clean
+.PHONY: help setup prepare run oidc-provider test test-fast test-python lint format bench clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed static/build/.built var/.migrated ## Install everything, build assets, migrate the local database
+setup: prepare var/.migrated ## Install everything, build assets, migrate the local database
+
+# What the tests need: they make their own databases, so a test run does not
+# wait for the local one to be migrated (about 30 s on a fresh clone).
+prepare: $(VENV)/.installed static/build/.built
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -56,9 +60,9 @@ oidc-provider: ## Serve the demo's OpenID provider on http://127.0.0.1:8765 (bes
 PYTEST_WORKERS ?= auto
 PYTEST := PYTHONDONTWRITEBYTECODE= DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
-test: setup lint test-python ## Set up and run every check and test
+test: prepare lint test-python ## Set up and run every check and test
 
-test-fast: setup ## The quick loop: no browser, no PDF rendering, no whole-portal walks
+test-fast: prepare ## The quick loop: no browser, no PDF rendering, no whole-portal walks
 	$(PYTEST) -m "not slow and not browser and not sweep" $(PYTEST_ARGS)
 
 test-python:
