@@ -58,6 +58,9 @@ class Organisation(models.Model):
     )
 
     objects = OrganisationQuerySet.as_manager()
+    # Wagtail's reference index ("usage") serves no screen for organisations;
+    # left out, a save does not queue a rewrite of its links.
+    wagtail_reference_index_ignore = True
 
     class Meta:
         ordering = ["name"]
@@ -370,6 +373,10 @@ class AccountRequest(models.Model):
     """A single point of contact asks for an account for someone at their
     organisation; an administrator approves (the account is made and the
     person invited) or rejects it."""
+
+    # Names and emails of people not yet given an account: kept out of
+    # Wagtail's reference index, which no screen reads for requests.
+    wagtail_reference_index_ignore = True
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="account_requests"
