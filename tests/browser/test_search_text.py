@@ -46,7 +46,7 @@ def _meeting_resources():
 
 @pytest.fixture
 def caseworker(db):
-    agreement_tree()
+    agreement_tree(searchable=True)
     _meeting_resources()
     person = UserFactory(first_name="Kim", roles=[Role.REFERRER])
     TOTPDeviceFactory(user=person)

@@ -162,8 +162,29 @@ def clause(heading, text, kind="other"):
     return ("clause", {"kind": kind, "heading": heading, "body": f"<p>{text}</p>"})
 
 
-def agreement_tree(*, organisations=None, coordinator=None, effective=None):
-    """A published protocol and an ISA under it, both at version 1.0."""
+@contextmanager
+def _wagtail_indexes_skipped(searchable: bool):
+    """Wagtail's reference index and, unless ``searchable``, the search index
+    left alone while agreement pages are published: rewriting both on every
+    save was about two fifths of building an agreement, and only the tests
+    that search for an agreement's words read either."""
+    with _reference_index_skipped():
+        if searchable:
+            yield
+            return
+        with (
+            _search_index_skipped(AgreementIndexPage),
+            _search_index_skipped(ProtocolPage),
+            _search_index_skipped(SharingAgreementPage),
+        ):
+            yield
+
+
+def agreement_tree(
+    *, organisations=None, coordinator=None, effective=None, searchable=False
+):
+    """A published protocol and an ISA under it, both at version 1.0;
+    ``searchable`` puts their pages in the site search index."""
     coordinator = coordinator or UserFactory(
         roles=["Coordinators"], organisation__party=False
     )
@@ -171,34 +192,41 @@ def agreement_tree(*, organisations=None, coordinator=None, effective=None):
         OrganisationFactory(party=False) for _ in range(3)
     ]
     effective = effective or date(2026, 1, 6)
-    index = HomePage.objects.first().add_child(
-        instance=AgreementIndexPage(title="Agreements", slug="agreements")
-    )
-    protocol = publish_new(
-        index,
-        ProtocolPage(title="Protocol", slug="protocol", reference="P-1", summary="S"),
-        organisations,
-        coordinator,
-        effective,
-        [clause("Purpose", "Why we share.", "purpose")],
-    )
-    isa = publish_new(
-        protocol,
-        SharingAgreementPage(
-            title="CMARAC ISA", slug="isa", reference="ISA-1", summary="S"
-        ),
-        organisations,
-        coordinator,
-        effective,
-        [
-            clause("Purpose", "To keep victims safe.", "purpose"),
-            clause("Retention", "Kept for two years after closure.", "retention"),
-        ],
-    )
+    with _wagtail_indexes_skipped(searchable):
+        index = HomePage.objects.first().add_child(
+            instance=AgreementIndexPage(title="Agreements", slug="agreements")
+        )
+        protocol = publish_new(
+            index,
+            ProtocolPage(
+                title="Protocol", slug="protocol", reference="P-1", summary="S"
+            ),
+            organisations,
+            coordinator,
+            effective,
+            [clause("Purpose", "Why we share.", "purpose")],
+            searchable=searchable,
+        )
+        isa = publish_new(
+            protocol,
+            SharingAgreementPage(
+                title="CMARAC ISA", slug="isa", reference="ISA-1", summary="S"
+            ),
+            organisations,
+            coordinator,
+            effective,
+            [
+                clause("Purpose", "To keep victims safe.", "purpose"),
+                clause("Retention", "Kept for two years after closure.", "retention"),
+            ],
+            searchable=searchable,
+        )
     return protocol, isa, organisations, coordinator
 
 
-def publish_new(parent, page, organisations, user, effective, clauses):
+def publish_new(
+    parent, page, organisations, user, effective, clauses, *, searchable=False
+):
     if isinstance(page, SharingAgreementPage):
         retire_stand_in_agreement()
     page.responsible_officer = user
@@ -206,14 +234,24 @@ def publish_new(parent, page, organisations, user, effective, clauses):
     page.effective_date = effective
     page.first_review_date = effective.replace(year=effective.year + 1)
     page.clauses = clauses
-    parent.add_child(instance=page)
-    page.signatory_organisations.set(organisations)
-    page.save_revision(user=user).publish(user=user)
+    with _wagtail_indexes_skipped(searchable):
+        parent.add_child(instance=page)
+        page.signatory_organisations.set(organisations)
+        page.save_revision(user=user).publish(user=user)
     return Page.objects.get(pk=page.pk).specific
 
 
-def publish_change(page, user, *, number, change_type=ChangeType.MATERIAL, edit=None,
-                   summary="Changed.", completes_review=False):  # fmt: skip
+def publish_change(
+    page,
+    user,
+    *,
+    number,
+    change_type=ChangeType.MATERIAL,
+    edit=None,
+    summary="Changed.",
+    completes_review=False,
+    searchable=False,
+):
     """Publish a new version of ``page``; ``edit(draft)`` changes the draft."""
     draft = page.get_latest_revision_as_object()
     draft.next_version = number
@@ -223,7 +261,8 @@ def publish_change(page, user, *, number, change_type=ChangeType.MATERIAL, edit=
     if edit is not None:
         edit(draft)
     draft.full_clean()
-    draft.save_revision(user=user).publish(user=user)
+    with _wagtail_indexes_skipped(searchable):
+        draft.save_revision(user=user).publish(user=user)
     return Page.objects.get(pk=page.pk).specific
 
 

@@ -44,7 +44,7 @@ class TestGuidanceAndAgreements:
         assert "1 result for" in html
 
     def test_agreements_are_found(self):
-        agreement_tree()
+        agreement_tree(searchable=True)
         html = _search(UserFactory(roles=[Role.SIGNATORY]), "CMARAC ISA")
         assert ">CMARAC ISA</a>" in html
 
@@ -115,13 +115,13 @@ class TestWordsInsideAgreementsAndMeetingResources:
     """Search reads the published text, not only titles (issue 24)."""
 
     def test_a_word_only_in_a_clause_finds_the_agreement(self):
-        agreement_tree()
+        agreement_tree(searchable=True)
         html = _search(UserFactory(roles=[Role.REFERRER]), "closure")
         assert ">CMARAC ISA</a>" in html
         assert ">Protocol</a>" not in html
 
     def test_a_word_only_in_an_unpublished_draft_is_not_found(self):
-        _, isa, _, coordinator = agreement_tree()
+        _, isa, _, coordinator = agreement_tree(searchable=True)
         draft = isa.get_latest_revision_as_object()
         draft.clauses = [clause("Extra", "Shredded by zebrafinch.")]
         draft.next_version, draft.change_summary = "1.1", "Adds a clause."
