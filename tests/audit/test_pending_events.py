@@ -58,6 +58,34 @@ class TestAnEventCommitsWithItsChange:
         assert not AuditPendingEvent.objects.exists()
 
 
+class TestAFreeChainIsWrittenOnceAtOnce:
+    def test_the_event_is_linked_without_a_pending_row(self, django_assert_num_queries):
+        audit_record(action="test.before")
+        # The newest hash and whether anything waits, then the insert
+        # (PostgreSQL adds the lock): no pending row written, read or deleted.
+        with django_assert_num_queries(3 if _postgresql() else 2):
+            event = audit_record(action="test.at_once")
+        stored = AuditEvent.objects.get(pk=event.pk)
+        assert stored.pending_id is None
+        assert stored.hash == event.hash
+        before = AuditEvent.objects.get(action="test.before")
+        assert stored.previous_hash == before.hash
+        call_command("verify_audit")
+
+    @pytest.mark.django_db(transaction=True)
+    def test_outside_a_transaction_it_commits_by_itself(self):
+        event = audit_record(action="test.alone")
+        assert AuditEvent.objects.get(pk=event.pk).pending_id is None
+        assert not AuditPendingEvent.objects.exists()
+        call_command("verify_audit")
+
+
+def _postgresql() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
 class TestAWriterNeverWaitsForTheLock:
     def test_the_event_waits_pending_and_is_returned_without_id(self):
         event = recorded_while_locked("test.waiting", detail={"count": 3})
