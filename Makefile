@@ -17,6 +17,7 @@ setup: prepare var/.migrated ## Install everything, build assets, migrate the lo
 # What the tests need: they make their own databases, so a test run does not
 # wait for the local one to be migrated (about 30 s on a fresh clone).
 prepare: $(VENV)/.installed static/build/.built
+	@mkdir -p var
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
