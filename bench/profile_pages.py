@@ -10,7 +10,8 @@ not the database's or Redis's), the number of SQL queries, their total time
 and the slowest of them, and the number of Redis commands; with --functions
 N, the N functions taking the most time (cProfile, cumulative, or the order
 PROFILE_SORT names, such as tottime). It signs in the same people as the
-load test.
+load test. Downloads are finished as gunicorn finishes them: a streamed
+pack is read to its end, a stored file (sendfile) only closed.
 """
 
 import argparse
@@ -62,21 +63,21 @@ def main() -> None:
         path = prepared["urls"].get(target, target)
         client = Client(HTTP_HOST="127.0.0.1")
         client.cookies[settings.SESSION_COOKIE_NAME] = prepared["cookies"][who]
-        status = client.get(path).status_code  # warm
+        status = _get(client, path).status_code  # warm
         times, cpu = [], []
         for _ in range(args.runs):
             started, began = time.perf_counter(), time.process_time()
-            client.get(path)
+            _get(client, path)
             times.append((time.perf_counter() - started) * 1000)
             cpu.append((time.process_time() - began) * 1000)
         redis_before = redis_calls["count"]
-        client.get(path)
+        _get(client, path)
         redis = redis_calls["count"] - redis_before
         # Each request starts by emptying the query log (request_started), so
         # empty it first too, or the capture's start index runs past the end.
         reset_queries()
         with CaptureQueriesContext(connection) as queries:
-            client.get(path)
+            _get(client, path)
         sql_ms = sum(float(q["time"]) for q in queries.captured_queries) * 1000
         # p95 of the runs (needs at least two): issue 23's targets are p95s.
         p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 1 else times[0]
@@ -92,6 +93,23 @@ def main() -> None:
             print(f"    {float(query['time']) * 1000:6.1f} ms  {query['sql'][:150]}")
         if args.functions:
             _print_profile(client, path, args.runs, args.functions)
+
+
+def _get(client, path):
+    """GET ``path`` and finish the response as the server would: a download
+    streamed through Python (a meeting pack) is read to its end; a stored
+    file handed to the file wrapper (FileResponse) is only closed, as
+    gunicorn sends its bytes with sendfile(2). Closing ends the request
+    (request_finished), and its work after commit, as under gunicorn."""
+    response = client.get(path)
+    if not response.streaming:
+        return response  # the test client has closed it
+    if getattr(response, "file_to_stream", None) is None:
+        for _chunk in response.streaming_content:  # closed at the end
+            pass
+    else:
+        response.close()
+    return response
 
 
 def _count_redis_calls() -> dict:
@@ -116,7 +134,7 @@ def _print_profile(client, path, runs, limit) -> None:
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(runs):
-        client.get(path)
+        _get(client, path)
     profiler.disable()
     pstats.Stats(profiler).sort_stats(
         os.environ.get("PROFILE_SORT", "cumulative")

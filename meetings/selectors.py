@@ -67,10 +67,13 @@ VISIBLE_TO_AGENCIES = (
 OPEN_TO_INVITEES = (MeetingStatus.PLANNED, *VISIBLE_TO_AGENCIES)
 
 
-def _meetings_for_staff(user: User, statuses) -> QuerySet[Meeting]:
+def _meetings_for_staff(
+    user: User, statuses, meeting_id: int | None = None
+) -> QuerySet[Meeting]:
     """Meetings in ``statuses`` where ``user`` holds a place: every meeting
     for a coordinator; for agency staff, those their organisation is invited
-    to a case on, or where they are a named deputy."""
+    to a case on, or where they are a named deputy. With ``meeting_id``, only
+    that one (or none)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Meeting.objects.none()
     if not case_material_access(user).allowed:
@@ -78,6 +81,8 @@ def _meetings_for_staff(user: User, statuses) -> QuerySet[Meeting]:
     if not user.works_on_cases:
         return Meeting.objects.none()
     meetings = Meeting.objects.select_related("chair")
+    if meeting_id is not None:
+        meetings = meetings.filter(pk=meeting_id)
     if user.has_role(Role.COORDINATOR):
         return meetings
     # A named deputy holds a place as a person (meetings.calendar.invitees
@@ -88,6 +93,12 @@ def _meetings_for_staff(user: User, statuses) -> QuerySet[Meeting]:
     # made the meetings list's one query take 100 ms at bench scale (6 ms now).
     invited = AgendaItem.objects.filter(invited=user.organisation_id)
     deputy = Attendance.objects.filter(user=user, deputy_for__isnull=False)
+    if meeting_id is not None:
+        # One meeting: look in its own agenda and register, not in every
+        # invitation the organisation ever had (at bench scale the page's
+        # query went from 1.8 ms to a few hundredths).
+        invited = invited.filter(meeting_id=meeting_id)
+        deputy = deputy.filter(meeting_id=meeting_id)
     return meetings.filter(
         Q(pk__in=invited.values("meeting_id")) | Q(pk__in=deputy.values("meeting_id")),
         status__in=statuses,
@@ -109,7 +120,7 @@ def meetings_invited_to(user: User) -> QuerySet[Meeting]:
 
 def meeting_for(user: User, meeting_id: int) -> Meeting:
     """A meeting whose papers ``user`` may see; 404 otherwise."""
-    meeting = meetings_visible_to(user).filter(pk=meeting_id).first()
+    meeting = _meetings_for_staff(user, VISIBLE_TO_AGENCIES, meeting_id).first()
     if meeting is None:
         raise Http404("No meeting found")
     return meeting
@@ -125,7 +136,7 @@ def invited_meeting_for(
     statuses = OPEN_TO_INVITEES
     if cancelled:
         statuses = (*statuses, MeetingStatus.CANCELLED)
-    meeting = _meetings_for_staff(user, statuses).filter(pk=meeting_id).first()
+    meeting = _meetings_for_staff(user, statuses, meeting_id).first()
     if meeting is None:
         raise Http404("No meeting found")
     return meeting

@@ -177,14 +177,42 @@ def row_digest(instance) -> str:
 def outdate(name: str = PORTAL) -> None:
     """Drop everything cached under ``name``: now, and again once the current
     transaction commits, so a value cached from data read in between (before
-    the change was visible to others) is dropped too."""
-    _replace(name)
+    the change was visible to others) is dropped too.
+
+    A token in ``AT_COMMIT`` is replaced in the shared cache only when the
+    transaction commits: one round trip instead of two (below)."""
     connection = transaction.get_connection()
-    if connection.in_atomic_block:
-        committed = _on_commit(name)
-        # Once per transaction, however many rows it changes.
-        if not any(entry[1] is committed for entry in connection.run_on_commit):
-            transaction.on_commit(committed)
+    if not connection.in_atomic_block:
+        _replace(name)  # the change is committed already
+        return
+    if name in AT_COMMIT:
+        _outdate_here(name)
+    else:
+        _replace(name)
+    committed = _on_commit(name)
+    # Once per transaction, however many rows it changes.
+    if not any(entry[1] is committed for entry in connection.run_on_commit):
+        transaction.on_commit(committed)
+
+
+# Tokens replaced in the shared cache once, when the change commits. Until
+# then no other connection can read the change, so a value another server
+# builds before the commit is right for the data it can see, and the
+# replacement at commit drops it with the rest; replacing the token at once
+# as well would only cost a second round trip. Only the request making the
+# change could read it early, so its own reads stop using the old token at
+# once (``_outdate_here``). "openings" is replaced by every download, and
+# nothing a download does after recording it reads what the token stands for.
+AT_COMMIT = frozenset({OPENINGS})
+
+
+def _outdate_here(name: str) -> None:
+    """Stop this request using the current ``name`` token, without telling
+    the shared cache: its reads until the commit use a token no one else has,
+    so they miss, and what they keep is never read by anyone else."""
+    read = _read.get()
+    if read is not None:
+        read[name] = uuid4().hex
 
 
 def _replace(name: str) -> None:

@@ -8,7 +8,7 @@ statement too (docs/features.md, "Attendees confirm for themselves").
 """
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -56,10 +56,17 @@ def attendance_of(meeting: Meeting, user: User) -> Attendance | None:
     )
 
 
-def confidentiality_confirmed(meeting: Meeting, user: User) -> bool:
+def confirmations(meeting: Meeting, user: User) -> QuerySet[Attendance]:
+    """The person's confirmation of the statement for the meeting, if any:
+    for ``confidentiality_confirmed``, and for a query that asks it together
+    with what it guards (``packs.pack_download``)."""
     return Attendance.objects.filter(
         meeting=meeting, user=user, confidentiality_confirmed_at__isnull=False
-    ).exists()
+    )
+
+
+def confidentiality_confirmed(meeting: Meeting, user: User) -> bool:
+    return confirmations(meeting, user).exists()
 
 
 def invited_as_person(meeting: Meeting, user: User) -> bool:
@@ -225,12 +232,17 @@ def confidentiality_confirm(
 
 def confidentiality_gate(
     *, meeting: Meeting, organisation: Organisation, user: User, refused_action: str,
-    request: HttpRequest | None = None,
+    request: HttpRequest | None = None, confirmed: bool | None = None,
 ) -> None:  # fmt: skip
     """Refuse (audited) a download of the meeting's papers by someone who has
     not confirmed the confidentiality statement for it. Deny by default: no
-    row, or a row without the time, is a refusal."""
-    if confidentiality_confirmed(meeting, user):
+    row, or a row without the time, is a refusal.
+
+    ``confirmed``: the answer of ``Exists(confirmations(meeting, user))``
+    read just now in the caller's own query; None asks the database here."""
+    if confirmed is None:
+        confirmed = confidentiality_confirmed(meeting, user)
+    if confirmed:
         return
     audit_record(
         action=refused_action,

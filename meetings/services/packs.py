@@ -14,7 +14,7 @@ import pikepdf
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, Q, QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -42,7 +42,7 @@ from ..models import (
 from ..pack_pdf import pack_assemble
 from ..watermark import STAMP_FORMAT, watermark_prepare, watermark_update
 from ._common import MeetingRefused
-from .confidentiality import confidentiality_gate
+from .confidentiality import confidentiality_gate, confirmations
 
 logger = logging.getLogger(__name__)
 
@@ -575,16 +575,21 @@ def pack_download(
                     "reason": closed.reason},
         )  # fmt: skip
         raise closed
+    # The stored pack and whether the reader confirmed the confidentiality
+    # statement, in one query; the gate refuses before the pack is used.
+    pack = (
+        MeetingPack.objects.filter(meeting=meeting, organisation=organisation)
+        .annotate(reader_confirmed=Exists(confirmations(meeting, user)))
+        .first()
+    )
     confidentiality_gate(
         meeting=meeting,
         organisation=organisation,
         user=user,
         refused_action=MeetingAction.PACK_DOWNLOAD_REFUSED,
         request=request,
+        confirmed=None if pack is None else pack.reader_confirmed,
     )
-    pack = MeetingPack.objects.filter(
-        meeting=meeting, organisation=organisation
-    ).first()
     # Rendered in this process: forking a web worker that runs other threads
     # could copy a lock one of them holds (portal.pdf.html_to_pdfs).
     if pack is None or pack.stamp.get("format") != STAMP_FORMAT:

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.core.signals import request_started
+from django.db import transaction
 from wagtail.models import PageViewRestriction
 
 from accounts.models import Role, role_group
@@ -82,16 +83,71 @@ def test_a_lost_token_is_made_afresh():
     assert freshness.token() != first
 
 
-def test_a_download_outdates_only_what_shows_new_files():
+def _download_world():
     sender, reader = (
         UserFactory(organisation=OrganisationFactory(), roles=[Role.REFERRER])
         for _ in range(2)
     )
     share = shared(sender, [reader.organisation], files=[upload("Notes.pdf")])
+    return share.files.get(), reader
+
+
+def test_a_download_outdates_only_what_shows_new_files(
+    django_capture_on_commit_callbacks,
+):
+    item, reader = _download_world()
     portal, openings = freshness.token(), freshness.token(freshness.OPENINGS)
-    file_download_record(item=share.files.get(), user=reader)
+    with django_capture_on_commit_callbacks(execute=True):
+        file_download_record(item=item, user=reader)
     assert freshness.token() == portal  # pages, lists and the ISA decision stay
     assert freshness.token(freshness.OPENINGS) != openings
+
+
+def test_a_download_tells_the_shared_cache_once_when_it_commits(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    item, reader = _download_world()
+    key = freshness.PREFIX + freshness.OPENINGS
+    sets = []
+    original = cache.set
+
+    def counted(name, *args, **kwargs):
+        if name == key:
+            sets.append(name)
+        return original(name, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "set", counted)
+    freshness.request_started()
+    try:
+        before = freshness.token(freshness.OPENINGS)
+        with django_capture_on_commit_callbacks(execute=True):
+            file_download_record(item=item, user=reader)
+            # Not committed: other servers cannot see the download yet, and
+            # keep the token; this request stops using it at once.
+            assert cache.get(key) == before
+            assert freshness.token(freshness.OPENINGS) != before
+            assert sets == []
+        # Committed: replaced in the shared cache, in one round trip.
+        assert sets == [key]
+        assert cache.get(key) != before
+        assert freshness.token(freshness.OPENINGS) == cache.get(key)
+    finally:
+        freshness.request_finished()
+
+
+def test_a_download_rolled_back_tells_the_shared_cache_nothing(
+    django_capture_on_commit_callbacks,
+):
+    item, reader = _download_world()
+    openings = freshness.token(freshness.OPENINGS)
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        file_download_record(item=item, user=reader)
+        raise RuntimeError("the response failed")
+    assert freshness.token(freshness.OPENINGS) == openings
 
 
 def test_a_request_reads_each_token_once_and_sees_its_own_changes():
