@@ -89,6 +89,16 @@ def _step(name: str, started: float) -> None:
     print(f"[bench] {name}: {time.monotonic() - started:.0f} s", flush=True)
 
 
+def _audit_key(database: str) -> str:
+    """The audit key for ``database``, made on its first run (var/, private)."""
+    path = REPO / "var" / "bench-keys" / f"{database}.audit-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
 def _environment(database: str, media: Path, redis_db: int = 7) -> dict:
     return {
         **os.environ,
@@ -96,8 +106,10 @@ def _environment(database: str, media: Path, redis_db: int = 7) -> dict:
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
         "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-        # Production requires it; the benchmark never verifies old events.
-        "DJANGO_AUDIT_HMAC_KEY": secrets.token_urlsafe(48),
+        # Production requires it. One key per bench database, kept across
+        # runs: events a run leaves pending are chained by the next run of a
+        # --reuse-database, which a new key would refuse to chain.
+        "DJANGO_AUDIT_HMAC_KEY": _audit_key(database),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_BASE_URL": "https://portal.bench.invalid",
         "DJANGO_SSL_REDIRECT": "false",
