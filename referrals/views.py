@@ -9,9 +9,11 @@ selectors.
 from django.contrib import messages
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
@@ -20,7 +22,7 @@ from audit.models import Outcome
 from audit.services import audit_read, audit_record
 from files.checks import too_large_message
 from files.downloads import missing_file_page, private_file_response
-from portal import freshness
+from portal import freshness, page_cache
 from portal.forms import (
     NULL_CHARACTER_MESSAGE,
     contains_null_character,
@@ -543,12 +545,61 @@ def _case_page(request, referral, refusal: dict | None = None):
     """The case page; with ``refusal`` (a form on it was refused: which form,
     the message, where it links and what was typed), the page again with the
     error by its field and everything typed kept, as 400 Bad Request."""
+    if refusal:
+        body = _case_body(request, referral, refusal)["html"]
+    else:
+        body = _kept_case_body(request, referral)
+    body = mark_safe(body)  # noqa: S308  (our template's output)
+    audit_read(request, referral)
+    return render(
+        request,
+        "referrals/detail.html",
+        {"referral": referral, "refusal": refusal, "case_page": body},
+        status=400 if refusal else 200,
+    )
+
+
+# The case page's body (all but the header and menu around it) as one
+# audience sees it is rendered once and shared for at most a minute: personal
+# data (docs/caching.md). Whether the person may see the case at all is
+# decided afresh on every request (``selectors.referral_for``), and every view
+# is audited. Any saved change or disposal replaces the "portal" token; the
+# key also holds a digest of the referral's row (a change written without a
+# signal) and the date (a restriction ends with its last day). A share that
+# ends within the minute drops the kept body (``until``).
+CASE_PAGE_SECONDS = 60
+
+
+def _kept_case_body(request, referral) -> str:
+    def build():
+        built = _case_body(request, referral)
+        return {**built, "html": page_cache.csrf_cut(built["html"])}
+
+    kept = freshness.remember(
+        ("referrals:page", *freshness.audience(request.user), referral.pk,
+         freshness.row_digest(referral), timezone.localdate().isoformat()),
+        build,
+        CASE_PAGE_SECONDS,
+    )  # fmt: skip
+    if kept["until"] is not None and kept["until"] <= timezone.now():
+        kept = _case_body(request, referral)  # a share shown has ended since
+    return page_cache.csrf_filled(request, kept["html"])
+
+
+def _case_body(request, referral, refusal: dict | None = None) -> dict:
+    """The case page's body, drawn (``html``), and when the first share it
+    lists ends (``until``; None if it lists none)."""
     user = request.user
     context = _case_context(request, referral, shared_material=True)
     may_answer = (
         referral.status == Status.INFORMATION_REQUESTED
         and user.organisation_id == referral.organisation_id
         and user.has_role(Role.REFERRER)
+    )
+    access = (
+        list(selectors.shares_in_force(referral))
+        if selectors.may_see_access(user, referral)
+        else None
     )
     context.update(
         {
@@ -569,16 +620,15 @@ def _case_page(request, referral, refusal: dict | None = None):
             ).last()
             if may_answer
             else None,
-            "access": list(selectors.shares_in_force(referral))
-            if selectors.may_see_access(user, referral)
-            else None,
+            "access": access,
             "free_text_check": _free_text_check(user, referral),
+            "csrf_token": get_token(request),
         }
     )
-    audit_read(request, referral)
-    return render(
-        request, "referrals/detail.html", context, status=400 if refusal else 200
-    )
+    return {
+        "html": render_to_string("referrals/includes/case_page.html", context),
+        "until": min((share.ends_at for share in access or ()), default=None),
+    }
 
 
 def _free_text_check(user, referral) -> dict | None:
