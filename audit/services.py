@@ -259,24 +259,41 @@ def _chain_try_lock(wait: float = 0.0, *, session: bool = False) -> bool:
 # and compiling it every time took about three times as long as running it.
 _PENDING_ROWS_SQL: dict[str, tuple[str, tuple]] = {}
 
+# Pending rows this process found it must never chain (altered, a copy, or
+# signed with a key not configured here), left for verify_audit to report.
+# Later rounds read past them: otherwise a full batch of such rows at the
+# head of the table would hold back every newer event for good. Bounded, as
+# it lives as long as the process; beyond the bound the rounds read them
+# again (verify_audit and the health check are reporting them by then).
+_unchainable: set = set()
+_UNCHAINABLE_LIMIT = 10_000
+
 
 def _pending_rows() -> list[AuditPendingEvent]:
     """The oldest pending events, each marked ``copied`` when an event chained
     from it already exists (a copy put back: never chained twice)."""
+    if _unchainable:
+        # Rare: built afresh, as the ids to read past change.
+        query = _pending_query().exclude(id__in=_unchainable)[:_CHAIN_BATCH]
+        return list(query)
     compiled = _PENDING_ROWS_SQL.get(connection.vendor)
     if compiled is None:
-        chained = AuditEvent.objects.filter(pending_id=OuterRef("id"))
-        # The chain's newest hash comes in the same query (one round trip
-        # less); sound because only the lock's holder, the caller, appends.
-        head = AuditEvent.objects.order_by("-id").values("hash")[:1]
-        query = AuditPendingEvent.objects.annotate(
-            copied=Exists(chained), chain_head=Subquery(head)
-        ).order_by("at", "id")[:_CHAIN_BATCH]
+        query = _pending_query()[:_CHAIN_BATCH]
         compiled = _PENDING_ROWS_SQL[connection.vendor] = query.query.sql_with_params()
     sql, params = compiled
     # Every field is selected, so the rows are whole; ``copied`` is 0 or 1 on
     # SQLite rather than a bool, and only ever tested for truth.
     return list(AuditPendingEvent.objects.raw(sql, params))
+
+
+def _pending_query():
+    chained = AuditEvent.objects.filter(pending_id=OuterRef("id"))
+    # The chain's newest hash comes in the same query (one round trip less);
+    # sound because only the lock's holder, the caller, appends.
+    head = AuditEvent.objects.order_by("-id").values("hash")[:1]
+    return AuditPendingEvent.objects.annotate(
+        copied=Exists(chained), chain_head=Subquery(head)
+    ).order_by("at", "id")
 
 
 def _chain_pending(rows: list[AuditPendingEvent] | None = None) -> dict:
@@ -303,6 +320,8 @@ def _chain_pending(rows: list[AuditPendingEvent] | None = None) -> dict:
             )
             if problem:
                 logger.error("Pending audit event %s not chained: %s", row.id, problem)
+                if len(_unchainable) < _UNCHAINABLE_LIMIT:
+                    _unchainable.add(row.id)
                 continue
             event = row.chained_event(previous_hash=previous, key_id=key.id)
             event.hash = previous = event.compute_hash()

@@ -175,6 +175,12 @@ def _audit_checkpoints_per_test(settings, tmp_path):
     test, and checkpoints left by one would not match the next one's log."""
     settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"
     settings.AUDIT_CHECKPOINT_STORAGE = None
+    yield
+    # Pending rows a test made unchainable are its own: the next test's
+    # chainer starts without reading past any.
+    from audit import services
+
+    services._unchainable.clear()
 
 
 @contextmanager

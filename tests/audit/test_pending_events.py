@@ -171,6 +171,26 @@ class TestAWaitingEventIsProtected:
         assert audit_chain_verify().pending == 0
 
 
+class TestEventsThatCannotBeChainedHoldNothingBack:
+    def test_a_full_batch_of_them_does_not_stop_newer_events(self, monkeypatch):
+        # Two altered rows fill a batch of two at the head of the table.
+        monkeypatch.setattr("audit.services._CHAIN_BATCH", 2)
+        monkeypatch.setattr("audit.services._PENDING_ROWS_SQL", {})
+        audit_record(action="test.before")
+        for n in range(2):
+            recorded_while_locked(f"test.altered.{n}", detail={"count": n})
+        with append_only_triggers_suspended():
+            AuditPendingEvent.objects.update(detail={"count": 9})
+        recorded_while_locked("test.newer")
+        audit_chain_pending()
+        audit_chain_pending()
+        chained = AuditEvent.objects.order_by("id").values_list("action", flat=True)
+        assert list(chained) == ["test.before", "test.newer"]
+        # The altered ones stay, reported.
+        assert AuditPendingEvent.objects.count() == 2
+        assert "its content does not match its HMAC" in verify()
+
+
 @pytest.fixture
 def chain_gate(settings, monkeypatch):
     """The production gate (issue 23): each process chains at most once per
