@@ -120,10 +120,19 @@ def audit_record(
     )
     due = _chain_due()
     event = _chained_at_once(pending, key) if due else None
-    if event is not None:
-        if request is not None and outcome == Outcome.DENIED:
-            setattr(request, DENIAL_RECORDED, True)
-        return event
+    if event is None:
+        event = _recorded_pending(pending, key, due=due)
+    if request is not None and outcome == Outcome.DENIED:
+        setattr(request, DENIAL_RECORDED, True)
+    # Not yet chained (another writer holds the lock): the event as it will
+    # be, without an id or hash until the chainer gives it them.
+    return event or pending.chained_event(previous_hash="", key_id=key.id)
+
+
+def _recorded_pending(pending: AuditPendingEvent, key, *, due: bool):
+    """Insert ``pending`` and, when ``due``, chain what is waiting if the
+    chain's lock is free; returns the chained event, or None while it waits."""
+    event = None
     pending.signature = key.sign(pending.payload())
     if connection.in_atomic_block:
         # In the caller's transaction, so the event commits exactly when the
@@ -145,11 +154,7 @@ def audit_record(
                 # The event is committed; the next writer, the sequencer or
                 # the sweep chains it.
                 logger.exception("Chaining audit events failed")
-    if request is not None and outcome == Outcome.DENIED:
-        setattr(request, DENIAL_RECORDED, True)
-    # Not yet chained (another writer holds the lock): the event as it will
-    # be, without an id or hash until the chainer gives it them.
-    return event or pending.chained_event(previous_hash="", key_id=key.id)
+    return event
 
 
 def _chained_at_once(pending: AuditPendingEvent, key) -> AuditEvent | None:

@@ -192,35 +192,30 @@ def agreement_tree(
         OrganisationFactory(party=False) for _ in range(3)
     ]
     effective = effective or date(2026, 1, 6)
+
+    def publish(parent, page, clauses):
+        return publish_new(parent, page, organisations, coordinator, effective,
+                           clauses, searchable=searchable)  # fmt: skip
+
     with _wagtail_indexes_skipped(searchable):
         index = HomePage.objects.first().add_child(
             instance=AgreementIndexPage(title="Agreements", slug="agreements")
         )
-        protocol = publish_new(
-            index,
-            ProtocolPage(
-                title="Protocol", slug="protocol", reference="P-1", summary="S"
-            ),
-            organisations,
-            coordinator,
-            effective,
-            [clause("Purpose", "Why we share.", "purpose")],
-            searchable=searchable,
-        )
-        isa = publish_new(
-            protocol,
-            SharingAgreementPage(
-                title="CMARAC ISA", slug="isa", reference="ISA-1", summary="S"
-            ),
-            organisations,
-            coordinator,
-            effective,
-            [
-                clause("Purpose", "To keep victims safe.", "purpose"),
-                clause("Retention", "Kept for two years after closure.", "retention"),
-            ],
-            searchable=searchable,
-        )
+    protocol = publish(
+        index,
+        ProtocolPage(title="Protocol", slug="protocol", reference="P-1", summary="S"),
+        [clause("Purpose", "Why we share.", "purpose")],
+    )
+    isa = publish(
+        protocol,
+        SharingAgreementPage(
+            title="CMARAC ISA", slug="isa", reference="ISA-1", summary="S"
+        ),
+        [
+            clause("Purpose", "To keep victims safe.", "purpose"),
+            clause("Retention", "Kept for two years after closure.", "retention"),
+        ],
+    )
     return protocol, isa, organisations, coordinator
 
 
